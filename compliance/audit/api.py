@@ -1,0 +1,52 @@
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers
+
+from compliance.api import ScopedViewSet
+
+from .models import AuditEvent
+from .selectors import audit_event_list
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq",
+            "created_at",
+            "actor_label",
+            "role",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+            "request_id",
+            "ip",
+            "hash",
+        ]
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices)
+    object_type = django_filters.CharFilter()
+    actor = django_filters.CharFilter(field_name="actor_label")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "object_type", "actor", "since", "until"]
+
+
+@extend_schema(responses={200: AuditEventSerializer})
+class AuditEventViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """The audit trail of your scope, newest first (HQ auditors, tenant admins, regulators)."""
+
+    model = AuditEvent
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+
+    def scoped_queryset(self, scope):
+        return audit_event_list(scope=scope)

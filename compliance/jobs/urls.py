@@ -1,0 +1,5 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("<uuid:pk>/", views.JobDetailView.as_view(), name="job-detail")]

@@ -1,0 +1,74 @@
+"""The one base for every page: login, scope, read-only refusal, and form-error plumbing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ScopedPageMixin(LoginRequiredMixin):
+    """Every page view inherits this. ``required_perm`` is needed somewhere in the scope to open
+    the page at all; object-level checks happen in services and access helpers."""
+
+    required_perm: str | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        scope = request.scope
+        if not scope.grants:
+            raise PermissionDenied
+        if scope.read_only and request.method not in SAFE_METHODS:
+            raise PermissionDenied
+        if self.required_perm and not scope.has_perm(self.required_perm):
+            raise PermissionDenied
+        self.scope = scope
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ScopedChoiceField(forms.UUIDField):
+    """A reference to a tenant object in a form, looked up inside the scope. A foreign or
+    missing id is a 404, exactly as in the URL."""
+
+    def __init__(self, *, access, choices_func=None, **kwargs):
+        self.access = access
+        self.choices_func = choices_func
+        kwargs.setdefault("widget", forms.Select)
+        super().__init__(**kwargs)
+
+    def set_choices(self, scope, blank=True):
+        options = [("", "—")] if blank else []
+        options += [(str(obj.pk), label) for obj, label in self.choices_func(scope)]
+        self.widget.choices = options
+        self.scope = scope
+
+    def clean(self, value):
+        pk = super().clean(value)
+        if pk is None:
+            return None
+        try:
+            return self.access(self.scope, pk)
+        except Http404:
+            raise
+        except Exception as exc:
+            raise Http404 from exc
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form, field by field where the field exists."""
+    if hasattr(exc, "error_dict"):
+        for field, messages in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+NOT_PERMITTED = _("You are not permitted to do this here.")

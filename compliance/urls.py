@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from compliance.audit.api import AuditEventViewSet
+from compliance.jobs.api import JobViewSet
+from tenants import api as tenants_api
+
+router = SimpleRouter()
+router.register("org-units", tenants_api.OrgUnitViewSet, basename="org-unit")
+router.register("mines", tenants_api.MineViewSet, basename="mine")
+router.register("people", tenants_api.PersonViewSet, basename="person")
+router.register("memberships", tenants_api.MembershipViewSet, basename="membership")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("jobs", JobViewSet, basename="job")
+
+api_v1 = [
+    path("auth/token/", tenants_api.TokenView.as_view(), name="api-token"),
+    path("me/", tenants_api.MeView.as_view(), name="api-me"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("tenants.urls")),
+    path("audit/", include("compliance.audit.urls")),
+    path("jobs/", include("compliance.jobs.urls")),
+]

@@ -1,0 +1,150 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from compliance.pages import ScopedChoiceField
+
+from . import roles, selectors
+from .models import MineProfile, OrgUnit, Person
+
+
+def _unit_label(unit: OrgUnit) -> str:
+    return f"{'　' * unit.depth}{unit.name}"
+
+
+def _units(perm, kinds=None):
+    def choices(scope):
+        return [(u, _unit_label(u)) for u in selectors.writable_units(scope=scope, perm=perm, kinds=kinds)]
+
+    return choices
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class OrgUnitForm(forms.Form):
+    parent = ScopedChoiceField(
+        label=_("Parent unit"),
+        access=selectors.access_org_unit,
+        choices_func=_units(
+            roles.MANAGE_ORG, [OrgUnit.Kind.HQ, OrgUnit.Kind.SUBSIDIARY, OrgUnit.Kind.MINE, OrgUnit.Kind.TEAM]
+        ),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[c for c in OrgUnit.Kind.choices if c[0] != OrgUnit.Kind.HQ]
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+
+
+class MineProfileForm(forms.ModelForm):
+    class Meta:
+        model = MineProfile
+        fields = [
+            "mine_type",
+            "region_code",
+            "production_status",
+            "rated_capacity",
+            "production_started_on",
+            "mining_licence_no",
+            "mining_licence_expires",
+            "safety_licence_no",
+            "safety_licence_expires",
+            "business_licence_no",
+            "business_licence_expires",
+        ]
+        widgets = {
+            name: DateInput()
+            for name in (
+                "production_started_on",
+                "mining_licence_expires",
+                "safety_licence_expires",
+                "business_licence_expires",
+            )
+        }
+
+
+class PersonForm(forms.Form):
+    org_unit = ScopedChoiceField(
+        label=_("Team or mine"),
+        access=selectors.access_org_unit,
+        choices_func=_units(roles.MANAGE_PEOPLE, [OrgUnit.Kind.MINE, OrgUnit.Kind.TEAM]),
+    )
+    name = forms.CharField(label=_("Name"), max_length=64)
+    resident_id = forms.CharField(
+        label=_("Resident ID"),
+        max_length=18,
+        required=False,
+        help_text=_("18 characters. Stored encrypted; shown masked."),
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    employee_no = forms.CharField(label=_("Employee number"), max_length=32)
+    employer = forms.CharField(
+        label=_("Employer"), max_length=200, required=False, help_text=_("Empty: own staff.")
+    )
+    post_category = forms.ChoiceField(label=_("Post category"), choices=Person.PostCategory.choices)
+    operation_type = forms.ChoiceField(
+        label=_("Operation type"),
+        choices=[("", "—")] + Person.OperationType.choices,
+        required=False,
+        help_text=_("Only for special-operation workers."),
+    )
+    job_title = forms.CharField(label=_("Job title"), max_length=64, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=Person.Status.choices, initial=Person.Status.ON_POST
+    )
+    status_reason = forms.CharField(label=_("Status reason"), max_length=200, required=False)
+
+    def __init__(self, *args, scope, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].set_choices(scope)
+        self.fields["resident_id"].required = creating
+        if not creating:
+            self.fields["resident_id"].help_text = _("Leave empty to keep the registered number.")
+
+
+class PersonFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    post_category = forms.ChoiceField(
+        label=_("Post category"), choices=[("", _("All"))] + Person.PostCategory.choices, required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("All"))] + Person.Status.choices, required=False
+    )
+    unit = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class LoginCreateForm(forms.Form):
+    username = forms.CharField(label=_("Login name"), max_length=150)
+    password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput, min_length=8)
+
+
+class MembershipForm(forms.Form):
+    person = ScopedChoiceField(label=_("Person with a login"), access=selectors.access_person)
+    org_unit = ScopedChoiceField(
+        label=_("At unit"), access=selectors.access_org_unit, choices_func=_units(roles.MANAGE_MEMBERSHIPS)
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=roles.ROLE_CHOICES)
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices_func = lambda s: [
+            (p, f"{p.name} ({p.user.username})")
+            for p in selectors.people_list(scope=s).filter(user__isnull=False).select_related("user")
+        ]
+        self.fields["person"].set_choices(scope)
+        self.fields["org_unit"].set_choices(scope)
+
+
+class ImportForm(forms.Form):
+    org_unit = ScopedChoiceField(
+        label=_("Into unit"), access=selectors.access_org_unit, choices_func=_units(roles.MANAGE_PEOPLE)
+    )
+    file = forms.FileField(label=_("Excel file (.xlsx)"))
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].set_choices(scope, blank=False)

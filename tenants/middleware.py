@@ -1,0 +1,41 @@
+from compliance.audit.context import ActorContext, current_actor, reset_actor, set_actor
+
+from .scope import PLATFORM, activate
+from .selectors import EMPTY_SCOPE, scope_for_user
+
+
+class ScopeMiddleware:
+    """Resolves the logged-in user's scope and keeps it active for the whole request.
+
+    The platform scope is given only to superusers inside Django admin. API views re-resolve
+    the scope after DRF authentication (tokens are not seen here).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if user.is_superuser and request.path.startswith("/admin/"):
+                scope = PLATFORM
+            else:
+                scope = scope_for_user(user)
+        else:
+            scope = EMPTY_SCOPE
+        request.scope = scope
+        actor = current_actor()
+        token = set_actor(
+            ActorContext(
+                user_id=user.pk if user is not None and user.is_authenticated else None,
+                username=user.get_username() if user is not None and user.is_authenticated else "",
+                role="platform" if scope.is_platform else (scope.primary_role or ""),
+                request_id=actor.request_id,
+                ip=actor.ip,
+            )
+        )
+        try:
+            with activate(scope):
+                return self.get_response(request)
+        finally:
+            reset_actor(token)

@@ -1,0 +1,80 @@
+"""Roles are bundles of permissions granted at an org unit (a membership).
+
+Permission follows the subtree of the unit the role was granted at. Permissions are plain
+strings so that a later capability adds its own without touching this file's callers.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+TENANT_ADMIN = "tenant_admin"
+HQ_AUDITOR = "hq_auditor"
+SAFETY_MANAGER = "safety_manager"
+TEAM_LEADER = "team_leader"
+WORKER = "worker"
+# Not grantable by a tenant: the read-only bundle of a regulator agency, and the bundle an
+# ad-hoc object permission (django-guardian) gives on one org unit.
+REGULATOR = "regulator"
+GUEST_AUDITOR = "guest_auditor"
+
+ROLE_CHOICES = [
+    (TENANT_ADMIN, _("Tenant admin")),
+    (HQ_AUDITOR, _("HQ auditor")),
+    (SAFETY_MANAGER, _("Safety manager")),
+    (TEAM_LEADER, _("Team leader")),
+    (WORKER, _("Worker")),
+]
+ROLE_LABELS = dict(ROLE_CHOICES) | {REGULATOR: _("Regulator"), GUEST_AUDITOR: _("Guest auditor")}
+ROLE_ORDER = [TENANT_ADMIN, HQ_AUDITOR, SAFETY_MANAGER, TEAM_LEADER, WORKER, REGULATOR, GUEST_AUDITOR]
+
+VIEW_ORG = "view_org"
+MANAGE_ORG = "manage_org"  # create, rename, move and delete org units
+EDIT_MINE_PROFILE = "edit_mine_profile"
+VIEW_PEOPLE = "view_people"
+MANAGE_PEOPLE = "manage_people"
+EXPORT_PEOPLE = "export_people"
+REVEAL_RESIDENT_ID = "reveal_resident_id"
+VIEW_MEMBERSHIPS = "view_memberships"
+MANAGE_MEMBERSHIPS = "manage_memberships"
+VIEW_AUDIT = "view_audit"
+VIEW_JOBS = "view_jobs"
+# Marker: the holder reads only records about themself.
+SELF_ONLY = "self_only"
+
+WRITE_PERMS = frozenset(
+    {MANAGE_ORG, EDIT_MINE_PROFILE, MANAGE_PEOPLE, REVEAL_RESIDENT_ID, MANAGE_MEMBERSHIPS, EXPORT_PEOPLE}
+)
+
+_PERMS = {
+    TENANT_ADMIN: {
+        VIEW_ORG,
+        MANAGE_ORG,
+        EDIT_MINE_PROFILE,
+        VIEW_PEOPLE,
+        MANAGE_PEOPLE,
+        EXPORT_PEOPLE,
+        REVEAL_RESIDENT_ID,
+        VIEW_MEMBERSHIPS,
+        MANAGE_MEMBERSHIPS,
+        VIEW_AUDIT,
+        VIEW_JOBS,
+    },
+    HQ_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_MEMBERSHIPS, VIEW_AUDIT, VIEW_JOBS},
+    SAFETY_MANAGER: {
+        VIEW_ORG,
+        EDIT_MINE_PROFILE,
+        VIEW_PEOPLE,
+        MANAGE_PEOPLE,
+        EXPORT_PEOPLE,
+        REVEAL_RESIDENT_ID,
+        VIEW_MEMBERSHIPS,
+        VIEW_JOBS,
+    },
+    TEAM_LEADER: {VIEW_ORG, VIEW_PEOPLE},
+    WORKER: {VIEW_ORG, VIEW_PEOPLE, SELF_ONLY},
+    REGULATOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT},
+    GUEST_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT},
+}
+
+
+def perms_of(role: str) -> frozenset[str]:
+    return frozenset(_PERMS.get(role, ()))

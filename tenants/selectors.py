@@ -1,0 +1,199 @@
+"""Reads of tenant data. Each takes the scope first and filters on it itself, on top of the
+fail-closed manager ("belt and braces")."""
+
+from __future__ import annotations
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from . import roles
+from .models import AgencyMembership, Membership, MineProfile, OrgUnit, Person
+from .scope import Grant, Scope
+
+EMPTY_SCOPE = Scope(kind="tenant")
+
+
+# --- resolving the scope -----------------------------------------------------------------------
+def scope_for_user(user) -> Scope:
+    """Everything a login may read and change, from its memberships, agency and ad-hoc grants."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return EMPTY_SCOPE
+    # Resolving the scope is the one place that reads grants before a scope exists.
+    guest_units = get_objects_for_user(
+        user,
+        "tenants.view_orgunit",
+        klass=OrgUnit.dangerously_unscoped.all(),
+        accept_global_perms=False,
+        with_superuser=False,
+    ).values_list("tenant_id", "path")
+    agency_link = AgencyMembership.objects.filter(user=user).select_related("agency").first()
+    if agency_link is not None:
+        return regulator_scope(user, agency_link.agency, extra_units=list(guest_units))
+    memberships = Membership.dangerously_unscoped.filter(user=user).values_list(
+        "tenant_id", "org_unit__path", "role"
+    )
+    grants = [Grant(t, p, r) for t, p, r in memberships]
+    grants += [Grant(t, p, roles.GUEST_AUDITOR) for t, p in guest_units]
+    person_id = Person.dangerously_unscoped.filter(user=user).values_list("id", flat=True).first()
+    return Scope(kind="tenant", grants=tuple(grants), user_id=user.pk, person_id=person_id)
+
+
+def regulator_scope(user, agency, extra_units=()) -> Scope:
+    # A regulator's view crosses tenants by design: every mine whose region code starts with the
+    # agency's prefix, resolved afresh on each request so a mine that moves away drops out at once.
+    mines = MineProfile.dangerously_unscoped.filter(region_code__startswith=agency.region_prefix).values_list(
+        "tenant_id", "org_unit__path"
+    )
+    grants = [Grant(t, p, roles.REGULATOR) for t, p in mines]
+    grants += [Grant(t, p, roles.REGULATOR) for t, p in extra_units]
+    return Scope(kind="regulator", grants=tuple(grants), user_id=user.pk, agency_id=agency.pk, read_only=True)
+
+
+def tenant_id_for_username(username: str):
+    # Used by the login-failure audit before anyone is logged in: it reveals nothing to the caller.
+    return (
+        Membership.dangerously_unscoped.filter(user__username=username)
+        .values_list("tenant_id", flat=True)
+        .first()
+    )
+
+
+# --- access helpers: missing and foreign objects are the same 404 --------------------------------
+def _access(scope: Scope, qs: QuerySet, pk):
+    try:
+        obj = scope.filter_queryset(qs).filter(pk=pk).first()
+    except (ValueError, TypeError, Exception) as exc:  # malformed ids look exactly like missing ones
+        if isinstance(exc, Http404):
+            raise
+        obj = None
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def access_org_unit(scope: Scope, pk) -> OrgUnit:
+    return _access(scope, OrgUnit.objects.select_related("parent"), pk)
+
+
+def access_mine(scope: Scope, pk) -> OrgUnit:
+    unit = _access(scope, OrgUnit.objects.select_related("mine_profile", "tenant"), pk)
+    if unit.kind != OrgUnit.Kind.MINE:
+        raise Http404
+    return unit
+
+
+def access_person(scope: Scope, pk) -> Person:
+    return _access(scope, Person.objects.select_related("org_unit", "user"), pk)
+
+
+def access_membership(scope: Scope, pk) -> Membership:
+    return _access(scope, Membership.objects.select_related("org_unit", "user"), pk)
+
+
+# --- lists ---------------------------------------------------------------------------------------
+def org_unit_list(*, scope: Scope, kind: str | None = None) -> QuerySet[OrgUnit]:
+    qs = scope.filter_queryset(OrgUnit.objects.select_related("parent", "mine_profile"))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("path")
+
+
+def people_list(
+    *,
+    scope: Scope,
+    org_unit: OrgUnit | None = None,
+    post_category: str = "",
+    status: str = "",
+    search: str = "",
+) -> QuerySet[Person]:
+    qs = scope.filter_queryset(Person.objects.select_related("org_unit"))
+    if org_unit is not None:
+        qs = qs.filter(org_unit__path__startswith=org_unit.path)
+    if post_category:
+        qs = qs.filter(post_category=post_category)
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(
+            Q(name__icontains=search) | Q(employee_no__icontains=search) | Q(job_title__icontains=search)
+        )
+    return qs.order_by("employee_no")
+
+
+def membership_list(*, scope: Scope, org_unit: OrgUnit | None = None) -> QuerySet[Membership]:
+    qs = scope.filter_queryset(Membership.objects.select_related("org_unit", "user", "user__person"))
+    if org_unit is not None:
+        qs = qs.filter(org_unit__path__startswith=org_unit.path)
+    return qs.order_by("org_unit__path", "role", "user__username")
+
+
+HEADCOUNT_KEYS = [c.value for c in Person.PostCategory]
+
+
+def mine_list(
+    *, scope: Scope, region_prefix: str = "", mine_type: str = "", search: str = ""
+) -> QuerySet[OrgUnit]:
+    """Mines with their profile and head counts on post by post category, in one query."""
+    annotations = {f"count_{key}": _subtree_headcount(key) for key in HEADCOUNT_KEYS}
+    qs = (
+        scope.filter_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE))
+        .select_related("mine_profile", "tenant", "parent")
+        .annotate(**annotations)
+    )
+    if region_prefix:
+        qs = qs.filter(mine_profile__region_code__startswith=region_prefix)
+    if mine_type:
+        qs = qs.filter(mine_profile__mine_type=mine_type)
+    if search:
+        qs = qs.filter(name__icontains=search)
+    return qs.order_by("mine_profile__region_code", "name")
+
+
+def _subtree_headcount(post_category: str):
+    # The outer query is scoped to mines the caller may see; counting everyone under such a mine
+    # is what oversight needs, so the inner count may use the unscoped manager.
+    people = (
+        Person.dangerously_unscoped.filter(
+            tenant_id=OuterRef("tenant_id"),
+            org_unit__path__startswith=OuterRef("path"),
+            status=Person.Status.ON_POST,
+            post_category=post_category,
+        )
+        .order_by()
+        .values("tenant_id")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(people), Value(0))
+
+
+def mine_headcounts(*, scope: Scope, mine: OrgUnit) -> dict[str, int]:
+    """Head counts on post under a mine (its teams included), by post category."""
+    rows = (
+        scope.filter_queryset(
+            Person.objects.filter(org_unit__path__startswith=mine.path, status=Person.Status.ON_POST)
+        )
+        .values("post_category")
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(HEADCOUNT_KEYS, 0)
+    counts.update({row["post_category"]: row["n"] for row in rows})
+    return counts
+
+
+def writable_units(*, scope: Scope, perm: str, kinds=None) -> QuerySet[OrgUnit]:
+    """Org units where the scope may use ``perm`` — the choices of a form field."""
+    prefixes = [g.path for g in scope.grants if perm in roles.perms_of(g.role)] if not scope.read_only else []
+    cond = Q(pk__in=[])
+    for prefix in prefixes:
+        cond |= Q(path__startswith=prefix)
+    qs = scope.filter_queryset(OrgUnit.objects.all()).filter(cond)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs.order_by("path")
+
+
+def people_status_counts(*, scope: Scope):
+    return scope.filter_queryset(Person.objects.all()).values("status").annotate(n=Count("id")).order_by()

@@ -1,0 +1,356 @@
+"""Every write of who-is-who data: validate, save, audit — in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
+
+from compliance.audit.services import audit_record
+
+from . import personal_data, roles
+from .models import AgencyMembership, Membership, MineProfile, OrgUnit, Person, RegulatorAgency, Tenant
+from .scope import Scope, dangerously_platform_scope
+
+User = get_user_model()
+
+# Never written to the audit trail: they would put the number back in the clear (or near it).
+SECRET_FIELDS = {"resident_id_cipher", "resident_id_digest"}
+
+
+def snapshot(obj) -> dict:
+    data = model_to_dict(obj, exclude=SECRET_FIELDS)
+    for field in obj._meta.concrete_fields:
+        if field.name in SECRET_FIELDS or not field.editable:
+            continue
+        if field.is_relation:
+            data[field.name] = str(getattr(obj, field.attname)) if getattr(obj, field.attname) else None
+    if hasattr(obj, "resident_id_masked"):
+        data["resident_id"] = obj.resident_id_masked
+    return data
+
+
+def _save_validated(obj, *, exclude=None) -> None:
+    obj.full_clean(exclude=exclude)
+    obj.save()
+
+
+def _diff_fields(instance, fields: dict) -> None:
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+# --- platform operator ---------------------------------------------------------------------------
+@transaction.atomic
+def tenant_create(*, name: str, credit_code: str, hq_name: str | None = None) -> Tenant:
+    """A mining group with its HQ as the root of its org tree."""
+    tenant = Tenant(name=name.strip(), credit_code=(credit_code or "").strip().upper())
+    _save_validated(tenant)
+    with dangerously_platform_scope():
+        hq = OrgUnit(tenant=tenant, kind=OrgUnit.Kind.HQ, name=hq_name or tenant.name)
+        hq.path = f"{hq.id.hex}/"
+        hq.save()
+        audit_record(
+            action="create", tenant_id=tenant.id, obj=tenant, after=snapshot(tenant), org_path=hq.path
+        )
+    return tenant
+
+
+@transaction.atomic
+def agency_create(*, name: str, level: str, region_prefix: str) -> RegulatorAgency:
+    agency = RegulatorAgency(name=name.strip(), level=level, region_prefix=(region_prefix or "").strip())
+    _save_validated(agency)
+    audit_record(action="create", obj=agency, after=snapshot(agency))
+    return agency
+
+
+@transaction.atomic
+def agency_user_create(*, agency: RegulatorAgency, username: str, password: str) -> User:
+    if Membership.dangerously_unscoped.filter(user__username=username).exists():
+        raise ValidationError({"username": _("This login already belongs to a mining group.")})
+    user = _user_create(username=username, password=password)
+    AgencyMembership.objects.create(user=user, agency=agency)
+    audit_record(action="grant", obj=agency, object_repr=f"{username} → {agency}", after={"user": username})
+    return user
+
+
+def _user_create(*, username: str, password: str) -> User:
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": _("Enter a login name.")})
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("This login name is taken.")})
+    user = User(username=username)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save()
+    return user
+
+
+# --- org tree ------------------------------------------------------------------------------------
+@transaction.atomic
+def org_unit_create(
+    *, scope: Scope, parent: OrgUnit, kind: str, name: str, mine_profile: dict | None = None
+) -> OrgUnit:
+    scope.require(roles.MANAGE_ORG, parent)
+    if parent.kind not in OrgUnit.ALLOWED_PARENTS.get(kind, set()):
+        raise ValidationError(
+            {
+                "kind": _("A %(kind)s cannot be placed under a %(parent)s.")
+                % {
+                    "kind": OrgUnit.Kind(kind).label if kind in OrgUnit.Kind.values else kind,
+                    "parent": parent.get_kind_display(),
+                }
+            }
+        )
+    unit = OrgUnit(
+        id=uuid.uuid4(), tenant_id=parent.tenant_id, parent=parent, kind=kind, name=(name or "").strip()
+    )
+    unit.path = f"{parent.path}{unit.id.hex}/"
+    unit.depth = parent.depth + 1
+    _save_validated(unit)
+    audit_record(action="create", obj=unit, after=snapshot(unit))
+    if kind == OrgUnit.Kind.MINE:
+        profile = MineProfile(tenant_id=unit.tenant_id, org_unit=unit, **(mine_profile or {}))
+        _save_validated(profile)
+        audit_record(action="create", obj=profile, after=snapshot(profile))
+    elif mine_profile:
+        raise ValidationError({"kind": _("Only a mine has a mine profile.")})
+    return unit
+
+
+@transaction.atomic
+def org_unit_rename(*, scope: Scope, unit: OrgUnit, name: str) -> OrgUnit:
+    scope.require(roles.MANAGE_ORG, unit)
+    before = snapshot(unit)
+    unit.name = (name or "").strip()
+    _save_validated(unit)
+    audit_record(action="update", obj=unit, before=before, after=snapshot(unit))
+    return unit
+
+
+@transaction.atomic
+def org_unit_delete(*, scope: Scope, unit: OrgUnit) -> None:
+    scope.require(roles.MANAGE_ORG, unit)
+    if unit.parent_id is None:
+        raise ValidationError(_("The group headquarters cannot be deleted."))
+    if (
+        OrgUnit.dangerously_unscoped.filter(parent=unit).exists()
+        or Person.dangerously_unscoped.filter(org_unit=unit).exists()
+    ):
+        raise ValidationError(_("Move or remove its units and people first."))
+    before = snapshot(unit)
+    audit_record(action="delete", obj=unit, before=before)
+    unit.delete()
+
+
+@transaction.atomic
+def mine_profile_update(*, scope: Scope, profile: MineProfile, **fields) -> MineProfile:
+    scope.require(roles.EDIT_MINE_PROFILE, profile.org_unit)
+    before = snapshot(profile)
+    _diff_fields(profile, fields)
+    _save_validated(profile)
+    audit_record(action="update", obj=profile, before=before, after=snapshot(profile))
+    return profile
+
+
+# --- people ---------------------------------------------------------------------------------------
+PERSON_FIELDS = (
+    "name",
+    "phone",
+    "employee_no",
+    "employer",
+    "post_category",
+    "operation_type",
+    "job_title",
+    "status",
+    "status_reason",
+)
+
+
+def _check_person_place(scope: Scope, org_unit: OrgUnit) -> None:
+    if org_unit.kind not in (OrgUnit.Kind.MINE, OrgUnit.Kind.TEAM):
+        raise ValidationError({"org_unit": _("A person belongs to a mine or a team.")})
+    scope.require(roles.MANAGE_PEOPLE, org_unit)
+
+
+def _check_unique(person: Person) -> None:
+    # Uniqueness is per tenant, wider than the caller's subtree: look across the whole tenant
+    # (only existence is revealed, never the other record).
+    others = Person.dangerously_unscoped.filter(tenant_id=person.tenant_id).exclude(pk=person.pk)
+    errors = {}
+    if others.filter(employee_no=person.employee_no).exists():
+        errors["employee_no"] = _("This employee number is already used in this group.")
+    if others.filter(resident_id_digest=person.resident_id_digest).exists():
+        errors["resident_id"] = _(
+            "A person with this resident ID number is already registered in this group."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_resident_id(person: Person, resident_id: str) -> None:
+    try:
+        number = personal_data.normalize_resident_id(resident_id)
+    except ValidationError as exc:
+        raise ValidationError({"resident_id": exc.messages}) from exc
+    person.resident_id_cipher = personal_data.encrypt(number)
+    person.resident_id_digest = personal_data.digest(number)
+    person.resident_id_masked = personal_data.mask(number)
+
+
+def person_build(*, org_unit: OrgUnit, resident_id: str, **fields) -> Person:
+    """An unsaved, fully validated person (shared by the form and the Excel import)."""
+    person = Person(tenant_id=org_unit.tenant_id, org_unit=org_unit)
+    _diff_fields(
+        person, {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items() if k in PERSON_FIELDS}
+    )
+    errors = {}
+    try:
+        _set_resident_id(person, resident_id)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        person.full_clean(
+            exclude=["resident_id_cipher", "resident_id_digest", "resident_id_masked", "tenant"]
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return person
+
+
+@transaction.atomic
+def person_create(*, scope: Scope, org_unit: OrgUnit, resident_id: str, **fields) -> Person:
+    _check_person_place(scope, org_unit)
+    person = person_build(org_unit=org_unit, resident_id=resident_id, **fields)
+    _check_unique(person)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError as exc:  # a concurrent insert won the race
+        raise ValidationError(
+            {"employee_no": _("This employee number is already used in this group.")}
+        ) from exc
+    audit_record(action="create", obj=person, after=snapshot(person))
+    return person
+
+
+@transaction.atomic
+def person_update(
+    *, scope: Scope, person: Person, org_unit: OrgUnit | None = None, resident_id: str | None = None, **fields
+) -> Person:
+    scope.require(roles.MANAGE_PEOPLE, person.org_unit)
+    before = snapshot(person)
+    if org_unit is not None and org_unit.pk != person.org_unit_id:
+        _check_person_place(scope, org_unit)
+        person.org_unit = org_unit
+    _diff_fields(
+        person, {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items() if k in PERSON_FIELDS}
+    )
+    errors = {}
+    if resident_id:
+        try:
+            _set_resident_id(person, resident_id)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if person.status == Person.Status.ON_POST:
+        person.status_reason = ""
+    try:
+        person.full_clean(
+            exclude=["resident_id_cipher", "resident_id_digest", "resident_id_masked", "tenant"]
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    _check_unique(person)
+    person.save()
+    audit_record(action="update", obj=person, before=before, after=snapshot(person))
+    return person
+
+
+@transaction.atomic
+def person_delete(*, scope: Scope, person: Person) -> None:
+    scope.require(roles.MANAGE_PEOPLE, person.org_unit)
+    audit_record(action="delete", obj=person, before=snapshot(person))
+    user = person.user
+    person.delete()
+    if user is not None:
+        Membership.dangerously_unscoped.filter(user=user, tenant_id=person.tenant_id).delete()
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+
+
+@transaction.atomic
+def person_reveal_resident_id(*, scope: Scope, person: Person) -> str:
+    """The full number, for a permitted user; every reveal is on the audit trail."""
+    scope.require(roles.REVEAL_RESIDENT_ID, person.org_unit)
+    audit_record(action="reveal", obj=person, after={"field": "resident_id"})
+    return personal_data.decrypt(person.resident_id_cipher)
+
+
+@transaction.atomic
+def person_login_create(*, scope: Scope, person: Person, username: str, password: str) -> User:
+    """Give a person a login; it starts as a worker at their team or mine (own records only)."""
+    scope.require(roles.MANAGE_MEMBERSHIPS, person.org_unit)
+    if person.user_id:
+        raise ValidationError({"username": _("This person already has a login.")})
+    user = _user_create(username=username, password=password)
+    person.user = user
+    person.save(update_fields=["user"])
+    membership = Membership.objects.create(
+        tenant_id=person.tenant_id, user=user, org_unit=person.org_unit, role=roles.WORKER
+    )
+    audit_record(action="grant", obj=membership, after={"user": username, "role": roles.WORKER})
+    return user
+
+
+# --- roles ----------------------------------------------------------------------------------------
+@transaction.atomic
+def membership_grant(*, scope: Scope, user, org_unit: OrgUnit, role: str) -> Membership:
+    scope.require(roles.MANAGE_MEMBERSHIPS, org_unit)
+    if role not in dict(roles.ROLE_CHOICES):
+        raise ValidationError({"role": _("Unknown role.")})
+    if (
+        AgencyMembership.objects.filter(user=user).exists()
+        or Membership.dangerously_unscoped.filter(user=user).exclude(tenant_id=org_unit.tenant_id).exists()
+    ):
+        # A login belongs to one group (or one agency): its scope must never straddle two.
+        raise PermissionDenied("user belongs elsewhere")
+    if Membership.dangerously_unscoped.filter(user=user, org_unit=org_unit, role=role).exists():
+        raise ValidationError({"role": _("This role is already granted here.")})
+    membership = Membership(tenant_id=org_unit.tenant_id, user=user, org_unit=org_unit, role=role)
+    _save_validated(membership, exclude=["tenant"])
+    audit_record(action="grant", obj=membership, after=snapshot(membership))
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, scope: Scope, membership: Membership) -> None:
+    scope.require(roles.MANAGE_MEMBERSHIPS, membership.org_unit)
+    if membership.role == roles.TENANT_ADMIN and membership.user_id == scope.user_id:
+        raise ValidationError(_("You cannot revoke your own tenant-admin role."))
+    audit_record(action="revoke", obj=membership, before=snapshot(membership))
+    membership.delete()
+
+
+def tenant_user_create(
+    *, tenant: Tenant, username: str, password: str, role: str, org_unit: OrgUnit | None = None
+):
+    """Platform operator: a login with one role, e.g. the first tenant admin."""
+    with dangerously_platform_scope() as scope, transaction.atomic():
+        if org_unit is None:
+            org_unit = OrgUnit.objects.get(tenant=tenant, parent__isnull=True)
+        user = _user_create(username=username, password=password)
+        membership_grant(scope=scope, user=user, org_unit=org_unit, role=role)
+    return user
