@@ -17,14 +17,32 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
+from stdnum import exceptions as stdnum_exceptions
 from stdnum.exceptions import ValidationError as StdnumError
+
+# GB/T 2260 province-level codes (incl. Hong Kong 81, Macao 82, Taiwan 71).
+PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
 
 
 def normalize_resident_id(value: str) -> str:
     """Return the canonical 18-character form or raise a field-level ValidationError."""
     raw = (value or "").strip().upper()
     try:
-        return ric.validate(raw)
+        number = ric.compact(raw)
+        if len(number) != 18:
+            raise stdnum_exceptions.InvalidLength()
+        if not number[:-1].isdigit():
+            raise stdnum_exceptions.InvalidFormat()
+        if number[-1] != ric.calc_check_digit(number):
+            raise stdnum_exceptions.InvalidChecksum()
+        ric.get_birth_date(number)
+        # Only the province is checked: python-stdnum's county table lags GB/T 2260 and would
+        # refuse real people born in counties created or renumbered since.
+        if number[:2] not in PROVINCES:
+            raise stdnum_exceptions.InvalidComponent()
+        return number
     except StdnumError as exc:
         raise ValidationError(
             _("Invalid resident ID number: %(reason)s"),
