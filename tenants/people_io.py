@@ -115,6 +115,7 @@ def people_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job
         org_unit=org_unit,
         params={"filename": upload.name[:200]},
         input_bytes=upload.read(),
+        input_suffix=".xlsx",
     )
 
 

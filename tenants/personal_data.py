@@ -16,13 +16,14 @@ from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from stdnum.cn import ric
 from stdnum import exceptions as stdnum_exceptions
+from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 # GB/T 2260 province-level codes (incl. Hong Kong 81, Macao 82, Taiwan 71).
 PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
 )
 
 

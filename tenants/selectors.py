@@ -6,10 +6,9 @@ from __future__ import annotations
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from guardian.shortcuts import get_objects_for_user
 
 from . import roles
-from .models import AgencyMembership, Membership, MineProfile, OrgUnit, Person
+from .models import AgencyMembership, Membership, MineProfile, OrgUnit, OrgUnitUserObjectPermission, Person
 from .scope import Grant, Scope
 
 EMPTY_SCOPE = Scope(kind="tenant")
@@ -20,14 +19,12 @@ def scope_for_user(user) -> Scope:
     """Everything a login may read and change, from its memberships, agency and ad-hoc grants."""
     if user is None or not user.is_authenticated or not user.is_active:
         return EMPTY_SCOPE
-    # Resolving the scope is the one place that reads grants before a scope exists.
-    guest_units = get_objects_for_user(
-        user,
-        "tenants.view_orgunit",
-        klass=OrgUnit.dangerously_unscoped.all(),
-        accept_global_perms=False,
-        with_superuser=False,
-    ).values_list("tenant_id", "path")
+    # Resolving the scope is the one place that reads grants before a scope exists. Ad-hoc grants
+    # are django-guardian object permissions (direct foreign key), read in one query; global
+    # model permissions and superuser status never widen a scope.
+    guest_units = OrgUnitUserObjectPermission.objects.filter(
+        user=user, permission__codename="view_orgunit", permission__content_type__app_label="tenants"
+    ).values_list("content_object__tenant_id", "content_object__path")
     agency_link = AgencyMembership.objects.filter(user=user).select_related("agency").first()
     if agency_link is not None:
         return regulator_scope(user, agency_link.agency, extra_units=list(guest_units))

@@ -54,10 +54,11 @@ def tenant_create(*, name: str, credit_code: str, hq_name: str | None = None) ->
     with dangerously_platform_scope():
         hq = OrgUnit(tenant=tenant, kind=OrgUnit.Kind.HQ, name=hq_name or tenant.name)
         hq.path = f"{hq.id.hex}/"
-        hq.save()
+        _save_validated(hq)
         audit_record(
             action="create", tenant_id=tenant.id, obj=tenant, after=snapshot(tenant), org_path=hq.path
         )
+        audit_record(action="create", obj=hq, after=snapshot(hq))
     return tenant
 
 
@@ -213,6 +214,8 @@ def person_build(*, org_unit: OrgUnit, resident_id: str, **fields) -> Person:
     _diff_fields(
         person, {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items() if k in PERSON_FIELDS}
     )
+    if person.status == Person.Status.ON_POST:
+        person.status_reason = ""
     errors = {}
     try:
         _set_resident_id(person, resident_id)

@@ -36,7 +36,9 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     skipped = terminalreporter.stats.get("skipped", [])
     if CI and skipped:
-        terminalreporter.write_line(f"CI=true: {len(skipped)} tests were skipped; nothing may be skipped in CI.", red=True)
+        terminalreporter.write_line(
+            f"CI=true: {len(skipped)} tests were skipped; nothing may be skipped in CI.", red=True
+        )
 
 
 @pytest.hookimpl(trylast=True)
@@ -84,18 +86,29 @@ def build_tenant(label: str, *, seed: int, mine_region: str, other_region: str) 
         hq = OrgUnit.objects.get(tenant=tenant, parent__isnull=True)
         sub = services.org_unit_create(scope=platform, parent=hq, kind="subsidiary", name=f"{label}子公司")
         mine = services.org_unit_create(
-            scope=platform, parent=sub, kind="mine", name=f"{label}一矿",
+            scope=platform,
+            parent=sub,
+            kind="mine",
+            name=f"{label}一矿",
             mine_profile={"mine_type": "coal_underground", "region_code": mine_region},
         )
         other_mine = services.org_unit_create(
-            scope=platform, parent=sub, kind="mine", name=f"{label}二矿",
+            scope=platform,
+            parent=sub,
+            kind="mine",
+            name=f"{label}二矿",
             mine_profile={"mine_type": "metal_underground", "region_code": other_region},
         )
         team = services.org_unit_create(scope=platform, parent=mine, kind="team", name=f"{label}综采一队")
-        other_team = services.org_unit_create(scope=platform, parent=other_mine, kind="team", name=f"{label}掘进队")
+        other_team = services.org_unit_create(
+            scope=platform, parent=other_mine, kind="team", name=f"{label}掘进队"
+        )
     world = TenantWorld(tenant, hq, sub, mine, other_mine, team, other_team)
     where = {
-        roles.TENANT_ADMIN: hq, roles.HQ_AUDITOR: hq, roles.SAFETY_MANAGER: mine, roles.TEAM_LEADER: team,
+        roles.TENANT_ADMIN: hq,
+        roles.HQ_AUDITOR: hq,
+        roles.SAFETY_MANAGER: mine,
+        roles.TEAM_LEADER: team,
     }
     for role, unit in where.items():
         world.users[role] = services.tenant_user_create(
@@ -107,8 +120,12 @@ def build_tenant(label: str, *, seed: int, mine_region: str, other_region: str) 
         ):
             world.people.append(
                 services.person_create(
-                    scope=platform, org_unit=unit, resident_id=resident_id(mine_region, seq=seed * 10 + index),
-                    name=f"{label}员工{index}", employee_no=f"{label}-{index:03d}", post_category=category,
+                    scope=platform,
+                    org_unit=unit,
+                    resident_id=resident_id(mine_region, seq=seed * 10 + index),
+                    name=f"{label}员工{index}",
+                    employee_no=f"{label}-{index:03d}",
+                    post_category=category,
                     operation_type="electrician" if category == "special_operation" else "",
                 )
             )

@@ -28,6 +28,8 @@ def missing_requirements(marker: str) -> str:
         if not _port_open("127.0.0.1", 6379):
             return "needs a Redis server on 127.0.0.1:6379"
     if marker == "browser":
-        if not shutil.which(os.environ.get("CHROMIUM", "chromium")) and not os.path.exists("/usr/bin/chromium"):
+        if not shutil.which(os.environ.get("CHROMIUM", "chromium")) and not os.path.exists(
+            "/usr/bin/chromium"
+        ):
             return "needs Debian's chromium (apt-get install chromium)"
     return ""

@@ -54,13 +54,20 @@ def private_path(name: str) -> Path:
 
 
 def job_start(
-    *, scope, user, kind: str, org_unit, params: dict | None = None, input_bytes: bytes | None = None
+    *,
+    scope,
+    user,
+    kind: str,
+    org_unit,
+    params: dict | None = None,
+    input_bytes: bytes | None = None,
+    input_suffix: str = ".bin",
 ) -> Job:
     job = Job(
         tenant_id=org_unit.tenant_id, kind=kind, org_unit=org_unit, created_by=user, params=params or {}
     )
     if input_bytes is not None:
-        name = f"jobs/{job.id}.input"
+        name = f"jobs/{job.id}{input_suffix}"
         private_path(name).write_bytes(input_bytes)
         job.input_file = name
     job.save()

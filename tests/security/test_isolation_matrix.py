@@ -70,7 +70,10 @@ def _xlsx() -> io.BytesIO:
 
 
 PERSON_BODY = {
-    "name": "越界者", "employee_no": "X-1", "post_category": "other", "status": "on_post",
+    "name": "越界者",
+    "employee_no": "X-1",
+    "post_category": "other",
+    "status": "on_post",
     "resident_id": "11010519491231002X",
 }
 
@@ -116,7 +119,9 @@ ROUTES: dict[str, Route] = {
     ),
     "api:person-detail": Route(kwargs=lambda w: {"pk": _b_person(w).pk}, body=lambda w: {"name": "改名"}),
     "api:person-reveal-resident-id": Route(kwargs=lambda w: {"pk": _b_person(w).pk}),
-    "api:person-import-xlsx": Route(body=lambda w: {"org_unit": str(w.b.team.pk), "file": _xlsx()}, multipart=True),
+    "api:person-import-xlsx": Route(
+        body=lambda w: {"org_unit": str(w.b.team.pk), "file": _xlsx()}, multipart=True
+    ),
     "api:person-export-xlsx": Route(query=lambda w: {"org_unit": w.b.team.pk}),
     "api:person-import-template": Route(),
     "api:membership-list": Route(
@@ -158,7 +163,10 @@ def matrix_world(world):
     with dangerously_platform_scope() as platform:
         world.b_membership = Membership.objects.filter(tenant=world.b.tenant, role=roles.SAFETY_MANAGER).get()
         world.b_job = job_start(
-            scope=platform, user=world.b.users[roles.TENANT_ADMIN], kind="people_import", org_unit=world.b.team,
+            scope=platform,
+            user=world.b.users[roles.TENANT_ADMIN],
+            kind="people_import",
+            org_unit=world.b.team,
             params={"filename": "b.xlsx"},
         )
     return world
@@ -170,8 +178,12 @@ def _b_fingerprint(w) -> dict:
         t = w.b.tenant
         return {
             "units": sorted(OrgUnit.objects.filter(tenant=t).values_list("name", "path")),
-            "people": sorted(Person.objects.filter(tenant=t).values_list("name", "employee_no", "org_unit_id", "status")),
-            "memberships": sorted(Membership.objects.filter(tenant=t).values_list("user_id", "role", "org_unit_id")),
+            "people": sorted(
+                Person.objects.filter(tenant=t).values_list("name", "employee_no", "org_unit_id", "status")
+            ),
+            "memberships": sorted(
+                Membership.objects.filter(tenant=t).values_list("user_id", "role", "org_unit_id")
+            ),
             "audit": AuditEvent.objects.filter(tenant=t).count(),
             "jobs": list(Job.objects.filter(tenant=t).values_list("status", flat=True)),
         }
@@ -192,7 +204,9 @@ def _send(client, method: str, url: str, route: Route, w, with_body: bool):
     if route.multipart and method == "post":
         return client.post(url, data)  # multipart
     if url.startswith("/api/"):
-        return getattr(client, method)(url, data=json.dumps(data, default=str), content_type="application/json")
+        return getattr(client, method)(
+            url, data=json.dumps(data, default=str), content_type="application/json"
+        )
     return getattr(client, method)(url, data)
 
 
@@ -209,8 +223,10 @@ def test_tenant_a_never_reaches_tenant_b(matrix_world, role):
         for method in ("get", *UNSAFE):
             response = _send(client, method, url, route, w, with_body=True)
             code = response.status_code
-            names_b = route.kwargs is not None or (route.body is not None and method != "get") or (
-                route.query is not None and method == "get"
+            names_b = (
+                route.kwargs is not None
+                or (route.body is not None and method != "get")
+                or (route.query is not None and method == "get")
             )
             # 403 (role lacks the permission) and 405 (method not offered) are decided before any
             # lookup, so they reveal nothing about tenant B either.
@@ -218,7 +234,9 @@ def test_tenant_a_never_reaches_tenant_b(matrix_world, role):
                 failures.append(f"{method.upper()} {name}: {code}, expected 404")
             elif not names_b and 200 <= code < 400 and method != "get":
                 failures.append(f"{method.upper()} {name}: {code} without naming any object")
-            if 200 <= code < 300 and response.get("Content-Type", "").startswith(("text/html", "application/json")):
+            if 200 <= code < 300 and response.get("Content-Type", "").startswith(
+                ("text/html", "application/json")
+            ):
                 body = response.content.decode()
                 leaked = [m for m in markers if m in body]
                 if leaked:
