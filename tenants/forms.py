@@ -107,12 +107,20 @@ class PersonForm(forms.Form):
 
 
 class PersonFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name, employee number or job title")}
+        ),
+    )
     post_category = forms.ChoiceField(
-        label=_("Post category"), choices=[("", _("All"))] + Person.PostCategory.choices, required=False
+        label=_("Post category"),
+        choices=[("", _("All post categories"))] + Person.PostCategory.choices,
+        required=False,
     )
     status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("All"))] + Person.Status.choices, required=False
+        label=_("Status"), choices=[("", _("All statuses"))] + Person.Status.choices, required=False
     )
     unit = forms.UUIDField(required=False, widget=forms.HiddenInput)
 

@@ -127,7 +127,10 @@ class ImportPlan:
 
 def _read_rows(job: Job):
     try:
-        wb = load_workbook(private_path(job.input_file), read_only=True, data_only=True)
+        # Read from memory: openpyxl judges a path by its extension, the bytes are what matter.
+        wb = load_workbook(
+            io.BytesIO(private_path(job.input_file).read_bytes()), read_only=True, data_only=True
+        )
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise JobRejected(
             _("The file is not a readable Excel workbook."),
@@ -261,9 +264,10 @@ def people_import_prepare(job: Job, progress) -> ImportPlan:
             )
         else:
             people.append(person)
-        if offset % 50 == 0:
+        done = offset + 1
+        if done % 50 == 0 or done == len(rows):
             progress(
-                int(90 * offset / total), _("Checked %(n)d of %(total)d rows") % {"n": offset, "total": total}
+                int(90 * done / total), _("Checked %(n)d of %(total)d rows") % {"n": done, "total": total}
             )
     if errors:
         raise JobRejected(

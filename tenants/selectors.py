@@ -105,7 +105,7 @@ def people_list(
     status: str = "",
     search: str = "",
 ) -> QuerySet[Person]:
-    qs = scope.filter_queryset(Person.objects.select_related("org_unit"))
+    qs = scope.filter_queryset(Person.objects.select_related("org_unit", "tenant"))
     if org_unit is not None:
         qs = qs.filter(org_unit__path__startswith=org_unit.path)
     if post_category:

@@ -70,8 +70,12 @@ class OrgTreeView(ScopedPageMixin, TemplateView):
     required_perm = roles.VIEW_ORG
 
     def get_context_data(self, **kwargs):
+        units = list(selectors.org_unit_list(scope=self.scope))
+        top = min((u.depth for u in units), default=0)
+        for unit in units:  # indent from the highest unit this user can see, not from the HQ
+            unit.indent = unit.depth - top
         return super().get_context_data(
-            units=selectors.org_unit_list(scope=self.scope),
+            units=units,
             can_manage=self.scope.has_perm(roles.MANAGE_ORG),
             **kwargs,
         )

@@ -110,7 +110,11 @@ def job_run(job_id: str, tenant_id: str, actor_id: int | None) -> None:
                     return
                 result = handler.apply(locked, plan)
                 Job.objects.filter(pk=job.pk).update(
-                    status=Job.Status.SUCCEEDED, progress=100, result=result or {}, finished_at=timezone.now()
+                    status=Job.Status.SUCCEEDED,
+                    progress=100,
+                    message="",
+                    result=result or {},
+                    finished_at=timezone.now(),
                 )
         except JobRejected as exc:
             Job.objects.filter(pk=job.pk).update(

@@ -1,0 +1,85 @@
+"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+The live server runs in a thread of this process; the sync Playwright API keeps an event loop
+in the main thread, so Django's async-safety check must be relaxed for the ORM calls the tests
+and the server make.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tenants import services  # noqa: E402
+from tests.conftest import PASSWORD, World, build_tenant  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": LAUNCH_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
+
+
+@pytest.fixture
+def browser_world(transactional_db) -> World:
+    """The same two tenants and regulators as ``world``, committed so the live server sees them."""
+    a = build_tenant("A", seed=1, mine_region="520201", other_region="530102")
+    b = build_tenant("B", seed=2, mine_region="520302", other_region="140105")
+    agency_in = services.agency_create(name="贵州煤矿安全监察局", level="provincial", region_prefix="52")
+    agency_out = services.agency_create(name="北京市应急管理局", level="provincial", region_prefix="11")
+    regulator_in = services.agency_user_create(agency=agency_in, username="reg-in", password=PASSWORD)
+    regulator_out = services.agency_user_create(agency=agency_out, username="reg-out", password=PASSWORD)
+    return World(a=a, b=b, regulator_in=regulator_in, regulator_out=regulator_out, agency_in=agency_in)
+
+
+@pytest.fixture
+def shot(request):
+    """``shot(page, "name")``: a full-page screenshot into test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    prefix = re.sub(r"[^\w-]+", "_", request.node.name).strip("_")
+
+    def take(page, name: str) -> Path:
+        safe = re.sub(r"[^\w-]+", "_", name)
+        path = SCREENSHOTS / f"{prefix}--{safe}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def log_in(live_server):
+    """``log_in(page, user)``: fills the login form like a person and lands on the home page."""
+
+    def do(page, user):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.get_username())
+        page.fill("#id_password", PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return do
