@@ -34,6 +34,24 @@ class OrgUnitForm(forms.Form):
         label=_("Kind"), choices=[c for c in OrgUnit.Kind.choices if c[0] != OrgUnit.Kind.HQ]
     )
     name = forms.CharField(label=_("Name"), max_length=200)
+    mine_type = forms.ChoiceField(
+        label=_("Mine type"),
+        choices=[("", "—")] + MineProfile.MineType.choices,
+        required=False,
+        help_text=_("For a mine only."),
+    )
+    region_code = forms.CharField(
+        label=_("Region code"),
+        max_length=6,
+        required=False,
+        help_text=_("For a mine only: 6 digits, e.g. 520201."),
+    )
+
+    def mine_profile(self) -> dict | None:
+        """The profile fields a new mine needs first (the rest is filled in on its profile page)."""
+        if self.cleaned_data["kind"] != OrgUnit.Kind.MINE:
+            return None
+        return {"mine_type": self.cleaned_data["mine_type"], "region_code": self.cleaned_data["region_code"]}
 
 
 class RenameForm(forms.Form):

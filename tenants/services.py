@@ -183,19 +183,18 @@ def _check_person_place(scope: Scope, org_unit: OrgUnit) -> None:
     scope.require(roles.MANAGE_PEOPLE, org_unit)
 
 
-def _check_unique(person: Person) -> None:
+def _unique_errors(person: Person) -> dict:
     # Uniqueness is per tenant, wider than the caller's subtree: look across the whole tenant
     # (only existence is revealed, never the other record).
     others = Person.dangerously_unscoped.filter(tenant_id=person.tenant_id).exclude(pk=person.pk)
     errors = {}
-    if others.filter(employee_no=person.employee_no).exists():
-        errors["employee_no"] = _("This employee number is already used in this group.")
-    if others.filter(resident_id_digest=person.resident_id_digest).exists():
-        errors["resident_id"] = _(
-            "A person with this resident ID number is already registered in this group."
-        )
-    if errors:
-        raise ValidationError(errors)
+    if person.employee_no and others.filter(employee_no=person.employee_no).exists():
+        errors["employee_no"] = [_("This employee number is already used in this group.")]
+    if person.resident_id_digest and others.filter(resident_id_digest=person.resident_id_digest).exists():
+        errors["resident_id"] = [
+            _("A person with this resident ID number is already registered in this group.")
+        ]
+    return errors
 
 
 def _set_resident_id(person: Person, resident_id: str) -> None:
@@ -208,25 +207,32 @@ def _set_resident_id(person: Person, resident_id: str) -> None:
     person.resident_id_masked = personal_data.mask(number)
 
 
-def person_build(*, org_unit: OrgUnit, resident_id: str, **fields) -> Person:
-    """An unsaved, fully validated person (shared by the form and the Excel import)."""
-    person = Person(tenant_id=org_unit.tenant_id, org_unit=org_unit)
+def _fill_person(person: Person, fields: dict, resident_id: str | None) -> dict:
+    """Set the editable fields and, when given, the resident ID; return every error by field."""
     _diff_fields(
         person, {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items() if k in PERSON_FIELDS}
     )
     if person.status == Person.Status.ON_POST:
         person.status_reason = ""
     errors = {}
-    try:
-        _set_resident_id(person, resident_id)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    if resident_id is not None:
+        try:
+            _set_resident_id(person, resident_id)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     try:
         person.full_clean(
             exclude=["resident_id_cipher", "resident_id_digest", "resident_id_masked", "tenant"]
         )
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    return errors
+
+
+def person_build(*, org_unit: OrgUnit, resident_id: str, **fields) -> Person:
+    """An unsaved, fully validated person (the Excel import checks uniqueness for the whole file)."""
+    person = Person(tenant_id=org_unit.tenant_id, org_unit=org_unit)
+    errors = _fill_person(person, fields, resident_id)
     if errors:
         raise ValidationError(errors)
     return person
@@ -235,8 +241,11 @@ def person_build(*, org_unit: OrgUnit, resident_id: str, **fields) -> Person:
 @transaction.atomic
 def person_create(*, scope: Scope, org_unit: OrgUnit, resident_id: str, **fields) -> Person:
     _check_person_place(scope, org_unit)
-    person = person_build(org_unit=org_unit, resident_id=resident_id, **fields)
-    _check_unique(person)
+    person = Person(tenant_id=org_unit.tenant_id, org_unit=org_unit)
+    errors = _fill_person(person, fields, resident_id)
+    errors = _unique_errors(person) | errors
+    if errors:
+        raise ValidationError(errors)
     try:
         with transaction.atomic():
             person.save()
@@ -257,26 +266,10 @@ def person_update(
     if org_unit is not None and org_unit.pk != person.org_unit_id:
         _check_person_place(scope, org_unit)
         person.org_unit = org_unit
-    _diff_fields(
-        person, {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items() if k in PERSON_FIELDS}
-    )
-    errors = {}
-    if resident_id:
-        try:
-            _set_resident_id(person, resident_id)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    if person.status == Person.Status.ON_POST:
-        person.status_reason = ""
-    try:
-        person.full_clean(
-            exclude=["resident_id_cipher", "resident_id_digest", "resident_id_masked", "tenant"]
-        )
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    errors = _fill_person(person, fields, resident_id or None)
+    errors = _unique_errors(person) | errors
     if errors:
         raise ValidationError(errors)
-    _check_unique(person)
     person.save()
     audit_record(action="update", obj=person, before=before, after=snapshot(person))
     return person

@@ -95,7 +95,13 @@ class OrgUnitCreateView(ScopedPageMixin, View):
         form.fields["parent"].set_choices(self.scope)
         if form.is_valid():
             try:
-                unit = services.org_unit_create(scope=self.scope, **form.cleaned_data)
+                unit = services.org_unit_create(
+                    scope=self.scope,
+                    parent=form.cleaned_data["parent"],
+                    kind=form.cleaned_data["kind"],
+                    name=form.cleaned_data["name"],
+                    mine_profile=form.mine_profile(),
+                )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
