@@ -33,7 +33,7 @@ class OrgUnitForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), choices=[c for c in OrgUnit.Kind.choices if c[0] != OrgUnit.Kind.HQ]
     )
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Unit name"), max_length=200)
     mine_type = forms.ChoiceField(
         label=_("Mine type"),
         choices=[("", "—")] + MineProfile.MineType.choices,
@@ -55,7 +55,7 @@ class OrgUnitForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Unit name"), max_length=200)
 
 
 class MineProfileForm(forms.ModelForm):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import UserObjectPermissionBase
 from stdnum.cn import uscc
 
@@ -16,7 +17,7 @@ from . import roles
 from .scope import ScopedManager
 
 region_code_validator = RegexValidator(
-    r"^[1-9][0-9]{5}$", _("A region code (行政区划代码) has exactly 6 digits."), code="invalid_region_code"
+    r"^[1-9][0-9]{5}$", _("A region code must have exactly 6 digits."), code="invalid_region_code"
 )
 
 
@@ -83,7 +84,7 @@ class RegulatorAgency(models.Model):
         if expected is not None and len(self.region_prefix or "") != expected:
             raise ValidationError(
                 {
-                    "region_prefix": _("A %(level)s agency needs a region prefix of %(n)d digits.")
+                    "region_prefix": _("At level %(level)s the region prefix must have %(n)d digits.")
                     % {"level": self.get_level_display(), "n": expected}
                 }
             )
@@ -260,7 +261,7 @@ class Person(TenantOwned):
         VENTILATION = "ventilation", _("Ventilation operator")
         SAFETY_CHECK = "safety_check", _("Safety inspector")
         DRAINAGE = "drainage", _("Drainage operator")
-        WATER_EXPLORATION = "water_exploration", _("Water exploration and drainage")
+        WATER_EXPLORATION = "water_exploration", _("Water exploration and drainage worker")
         SHEARER = "shearer", _("Shearer driver")
         ROADHEADER = "roadheader", _("Roadheader driver")
         HYDRAULIC_SUPPORT = "hydraulic_support", _("Hydraulic support operator")
@@ -269,7 +270,7 @@ class Person(TenantOwned):
     class Status(models.TextChoices):
         ON_POST = "on_post", _("On post")
         SUSPENDED = "suspended", _("Suspended from post")
-        LEFT = "left", _("Left")
+        LEFT = "left", pgettext_lazy("person status", "Left")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     org_unit = models.ForeignKey(

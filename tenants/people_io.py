@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.utils.translation import override as translation_override
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -271,7 +271,12 @@ def people_import_prepare(job: Job, progress) -> ImportPlan:
             )
     if errors:
         raise JobRejected(
-            _("%(n)d problems found; nothing was imported.") % {"n": len(errors)},
+            ngettext(
+                "%(n)d problem found; nothing was imported.",
+                "%(n)d problems found; nothing was imported.",
+                len(errors),
+            )
+            % {"n": len(errors)},
             {"errors": errors, "imported": 0},
         )
     if not people:

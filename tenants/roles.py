@@ -17,7 +17,7 @@ REGULATOR = "regulator"
 GUEST_AUDITOR = "guest_auditor"
 
 ROLE_CHOICES = [
-    (TENANT_ADMIN, _("Tenant admin")),
+    (TENANT_ADMIN, _("Group admin")),
     (HQ_AUDITOR, _("HQ auditor")),
     (SAFETY_MANAGER, _("Safety manager")),
     (TEAM_LEADER, _("Team leader")),

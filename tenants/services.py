@@ -105,7 +105,7 @@ def org_unit_create(
     if parent.kind not in OrgUnit.ALLOWED_PARENTS.get(kind, set()):
         raise ValidationError(
             {
-                "kind": _("A %(kind)s cannot be placed under a %(parent)s.")
+                "kind": _("A unit of kind %(kind)s cannot be placed under one of kind %(parent)s.")
                 % {
                     "kind": OrgUnit.Kind(kind).label if kind in OrgUnit.Kind.values else kind,
                     "parent": parent.get_kind_display(),
@@ -335,7 +335,7 @@ def membership_grant(*, scope: Scope, user, org_unit: OrgUnit, role: str) -> Mem
 def membership_revoke(*, scope: Scope, membership: Membership) -> None:
     scope.require(roles.MANAGE_MEMBERSHIPS, membership.org_unit)
     if membership.role == roles.TENANT_ADMIN and membership.user_id == scope.user_id:
-        raise ValidationError(_("You cannot revoke your own tenant-admin role."))
+        raise ValidationError(_("You cannot revoke your own group-admin role."))
     audit_record(action="revoke", obj=membership, before=snapshot(membership))
     membership.delete()
 

@@ -71,3 +71,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type} {self.object_repr}"
+
+    @property
+    def role_label(self) -> str:
+        return str(roles.ROLE_LABELS.get(self.role, self.role))

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from compliance.audit.context import ActorContext, acting_as
 from tenants.scope import activate
@@ -63,9 +63,9 @@ def job_start(
     input_bytes: bytes | None = None,
     input_suffix: str = ".bin",
 ) -> Job:
-    job = Job(
-        tenant_id=org_unit.tenant_id, kind=kind, org_unit=org_unit, created_by=user, params=params or {}
-    )
+    # The job speaks the language of whoever started it (its messages are stored as text).
+    params = {"language": translation.get_language() or settings.LANGUAGE_CODE, **(params or {})}
+    job = Job(tenant_id=org_unit.tenant_id, kind=kind, org_unit=org_unit, created_by=user, params=params)
     if input_bytes is not None:
         name = f"jobs/{job.id}{input_suffix}"
         private_path(name).write_bytes(input_bytes)
@@ -91,7 +91,10 @@ def job_run(job_id: str, tenant_id: str, actor_id: int | None) -> None:
     if user is None:
         return
     scope = scope_for_user(user)
+    # Job rows carry no personal data: reading the language before the scope is entered is safe.
+    language = Job.dangerously_unscoped.filter(pk=job_id).values_list("params__language", flat=True).first()
     with (
+        translation.override(language or settings.LANGUAGE_CODE),
         activate(scope),
         acting_as(ActorContext(user_id=user.pk, username=user.get_username(), role=scope.primary_role or "")),
     ):

@@ -6,7 +6,7 @@ from django.test import Client
 
 from compliance.audit.models import AuditEvent
 from tenants import roles
-from tenants.models import MineProfile, Membership, OrgUnit, Person, Tenant
+from tenants.models import Membership, MineProfile, OrgUnit, Person, Tenant
 from tenants.scope import dangerously_platform_scope
 
 from ..conftest import login
@@ -17,7 +17,12 @@ pytestmark = pytest.mark.django_db
 
 def test_tenant_admin_creates_a_mine_with_its_profile(world):
     client = login(world.a.users[roles.TENANT_ADMIN])
-    form = {"parent": world.a.subsidiary.pk, "kind": "mine", "name": "新田尾矿库", "mine_type": "tailings_pond"}
+    form = {
+        "parent": world.a.subsidiary.pk,
+        "kind": "mine",
+        "name": "新田尾矿库",
+        "mine_type": "tailings_pond",
+    }
     bad = client.post("/org/new/", form | {"region_code": "5202"})
     assert bad.status_code == 400 and 'data-field="region_code"' in bad.content.decode()
     response = client.post("/org/new/", form | {"region_code": "520203"})
@@ -42,8 +47,12 @@ def test_tenant_admin_creates_a_mine_with_its_profile(world):
 def test_person_form_shows_field_errors_in_chinese_and_saves_nothing(world):
     client = login(world.a.users[roles.SAFETY_MANAGER])
     form = {
-        "org_unit": world.a.team.pk, "name": "钱七", "resident_id": "520201198805121234", "employee_no": "A-000",
-        "post_category": "special_operation", "status": "on_post",
+        "org_unit": world.a.team.pk,
+        "name": "钱七",
+        "resident_id": "520201198805121234",
+        "employee_no": "A-000",
+        "post_category": "special_operation",
+        "status": "on_post",
     }
     response = client.post("/people/new/", form)
     assert response.status_code == 400
@@ -65,9 +74,16 @@ def test_edit_keeps_the_resident_id_when_left_empty(world):
     client = login(world.a.users[roles.SAFETY_MANAGER])
     response = client.post(
         f"/people/{person.pk}/edit/",
-        {"org_unit": world.a.team.pk, "name": person.name, "resident_id": "", "employee_no": person.employee_no,
-         "post_category": "other", "status": "suspended", "status_reason": "逢查必考不合格，待培训"},
-    )  # fmt: skip
+        {
+            "org_unit": world.a.team.pk,
+            "name": person.name,
+            "resident_id": "",
+            "employee_no": person.employee_no,
+            "post_category": "other",
+            "status": "suspended",
+            "status_reason": "逢查必考不合格，待培训",
+        },
+    )
     assert response.status_code == 302
     with dangerously_platform_scope():
         person.refresh_from_db()
