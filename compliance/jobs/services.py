@@ -120,8 +120,10 @@ def job_run(job_id: str, tenant_id: str, actor_id: int | None) -> None:
                     finished_at=timezone.now(),
                 )
         except JobRejected as exc:
+            # Every row was checked: the bar is full even though nothing was applied.
             Job.objects.filter(pk=job.pk).update(
                 status=Job.Status.FAILED,
+                progress=100,
                 result=exc.result,
                 message=str(exc)[:500],
                 finished_at=timezone.now(),
