@@ -6,14 +6,22 @@ Subclasses say which rows they work on with ``scoped_queryset(scope)``; they may
 
 from __future__ import annotations
 
+import datetime
+
+import django_filters
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from compliance import rls
 from compliance.audit.context import current_actor, set_actor
-from tenants.scope import _current as _scope_var
+from tenants.scope import switch
 from tenants.selectors import scope_for_user
 
 
@@ -34,7 +42,18 @@ def exception_handler(exc, context):
 
 
 class ScopedAPIMixin:
-    """Resolves the scope after DRF authentication (token or session) and activates it."""
+    """Resolves the scope after DRF authentication (token or session) and activates it.
+
+    On PostgreSQL each API request is one transaction; a read-only scope (a regulator) turns it
+    read-only in the database, so even a write path that wrongly passed the permission checks
+    fails there.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        if not rls.is_postgres():
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         self.perform_authentication(request)
@@ -43,7 +62,9 @@ class ScopedAPIMixin:
         self.scope = scope
         # The page middleware already opened a scope context for this request; switching its
         # value here is undone when that context exits.
-        _scope_var.set(scope)
+        switch(scope)
+        if scope.read_only and not getattr(self, "acts_on_own_credentials", False):
+            rls.set_read_only()
         actor = current_actor()
         if request.user.is_authenticated:
             set_actor(
@@ -111,3 +132,55 @@ class ScopedRelatedField(serializers.UUIDField):
 
     def to_representation(self, value):
         return str(getattr(value, "pk", value))
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, turned into UTC. Python reads offsets up to ±24 h, PostgreSQL
+    refuses any beyond ±15:59 and SQLite's adapter converts to UTC itself: a value that leaves
+    the years 1–9999 once in UTC is invalid input (400), never a server error."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise DjangoValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """The date-and-time filter for API endpoints (``?since=2026-01-31T08:00:00+08:00``)."""
+
+    field_class = UtcDateTimeField
+
+
+class ScopedRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    """In the OpenAPI schema a ScopedRelatedField is a UUID; in a response it is null where the
+    model's foreign key may be empty (the group headquarters has no parent), though a request
+    must always name an object."""
+
+    target_class = ScopedRelatedField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        model = getattr(getattr(self.target.parent, "Meta", None), "model", None)
+        if direction == "response" and model is not None:
+            try:
+                if model._meta.get_field(self.target.source).null:
+                    schema["nullable"] = True
+            except FieldDoesNotExist:
+                pass
+        return schema
+
+
+def document_unsupported_media_type(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation that reads a request body answers 415
+    to a body it has no parser for (e.g. no Content-Type at all) — DRF's content negotiation."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault(
+                    "415", {"description": "The body's media type (Content-Type) is not one listed here"}
+                )
+    return result

@@ -19,6 +19,10 @@ class ScopePermission(permissions.BasePermission):
             return True
         if not request.user or not request.user.is_authenticated:
             return False
+        if getattr(view, "acts_on_own_credentials", False):
+            # The caller's own credentials (API tokens), not tenant data: any login, regulators
+            # included, may list and revoke its own; the services check ownership.
+            return True
         scope = getattr(request, "scope", None)
         if scope is None or not scope.grants:
             return False

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -16,11 +17,17 @@ class ScopedPageMixin(LoginRequiredMixin):
     the page at all; object-level checks happen in services and access helpers."""
 
     required_perm: str | None = None
+    # A page that acts only on the caller's own credentials (API tokens), never on tenant data:
+    # open to any login, read-only scopes (regulators) included. Services check ownership.
+    acts_on_own_credentials = False
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         scope = request.scope
+        if self.acts_on_own_credentials:
+            self.scope = scope
+            return super().dispatch(request, *args, **kwargs)
         if not scope.grants:
             raise PermissionDenied
         if scope.read_only and request.method not in SAFE_METHODS:
@@ -57,6 +64,16 @@ class ScopedChoiceField(forms.UUIDField):
             raise
         except Exception as exc:
             raise Http404 from exc
+
+
+def view_acts_on_own_credentials(request) -> bool:
+    """Whether the URL's view sets ``acts_on_own_credentials`` (for middleware, before the view runs)."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+    return bool(getattr(view_class, "acts_on_own_credentials", False))
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:

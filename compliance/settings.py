@@ -4,9 +4,11 @@ Embedded default: SQLite file under var/, Celery tasks run eagerly in-process, D
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +38,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 RESIDENT_ID_KEYS = env_list("RESIDENT_ID_KEYS")
 RESIDENT_ID_HASH_KEY = os.environ.get("RESIDENT_ID_HASH_KEY", "")
 
+# The ordinary PostgreSQL role the application connects as (row-level security applies to it);
+# migrations run as the tables' owner and grant this role its privileges.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "kuangan_app")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -44,16 +50,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "axes",
+    "csp",
     "django_celery_beat",
     "tenants",
     "compliance.audit",
     "compliance.jobs",
+    "compliance.tokens",
 ]
 
 MIDDLEWARE = [
@@ -67,9 +75,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "compliance.audit.middleware.RequestContextMiddleware",
     "tenants.middleware.ScopeMiddleware",
+    # Last: turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "compliance.urls"
@@ -104,6 +115,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any login attempt while the account or the address is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -151,8 +164,9 @@ if env_bool("HTTPS", False):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a missing or bad token answers 401 with WWW-Authenticate: Token.
+        "compliance.tokens.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["compliance.drf.ScopePermission"],
     "DEFAULT_PAGINATION_CLASS": "compliance.drf.Pagination",
@@ -171,6 +185,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "compliance.api.document_unsupported_media_type",
+    ],
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -197,3 +215,92 @@ LOGGING = {
 }
 
 VERBOSE_NAME = _("KuangAn")
+
+# --- Logins and tokens (issue: defense in depth) ---
+# Lockout (django-axes): 5 failed logins lock the login name, and 5 from one address lock that
+# address for every login name, each for 30 minutes. Failures age out 30 minutes after the last
+# one; a successful login does not clear them (else a login of one's own would reset the
+# per-address count between guesses at other accounts).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username"]]
+AXES_RESET_ON_SUCCESS = False
+# The same client address the audit trail records.
+AXES_CLIENT_IP_CALLABLE = "compliance.audit.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "compliance.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# API tokens: last-used time is written at most this often (seconds), not on every request.
+API_TOKEN_LAST_USED_RESOLUTION = 60
+
+# Cookies and headers. HSTS, secure cookies and the https redirect are set above when HTTPS=true.
+SESSION_COOKIE_SAMESITE = "Lax"  # Lax, not Strict: a link into KuangAn from mail or chat stays logged in
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HSTS preload binds every subdomain of the registrable domain and is slow to undo; it is the
+# domain owner's decision (and meaningless on a closed network), so it is opt-in.
+SECURE_HSTS_PRELOAD = env_bool("HTTPS", False) and env_bool("HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Content-Security-Policy (django-csp 4): nothing inline, nothing from elsewhere. htmx's own
+# indicator <style> is switched off in base.html; Swagger UI loads its init script as a file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# drf-spectacular's deploy check builds the schema outside any request, where the fail-closed
+# managers refuse to run; compliance.checks runs the same check inside an empty scope.
+SPECTACULAR_SETTINGS["ENABLE_DJANGO_DEPLOY_CHECK"] = False
+
+# --- Background jobs: faults (issue: defense in depth) ---
+# See docs/jobs.md. A request that starts a job must not hang on a broker that is down: publishing
+# gives up after one quick retry (enough to replace a pooled connection that Redis dropped on a
+# restart) and bounded socket waits; the job then stays pending and the sweeper hands it over.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
+# A worker or beat started before Redis waits for it, and keeps waiting through an outage.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task not acknowledged this many seconds after delivery (its worker was killed: acks are
+    # late) is delivered again. Longer than the longest job, or a slow job runs twice (harmlessly:
+    # jobs are idempotent, but wastefully).
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": float(os.environ.get("CELERY_BROKER_SOCKET_TIMEOUT", "3")),
+}
+# Deployments sharing one Redis (or a test run beside another) keep their queues apart.
+if os.environ.get("CELERY_BROKER_KEY_PREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_BROKER_KEY_PREFIX"]
+# The sweeper (compliance.jobs.services.job_sweep), run by beat.
+JOB_SWEEP_INTERVAL = int(os.environ.get("JOB_SWEEP_INTERVAL", "30"))
+JOB_PENDING_GRACE = 30  # a job never handed to the broker is handed over after this many seconds
+JOB_REDISPATCH_AFTER = int(os.environ.get("JOB_REDISPATCH_AFTER", "900"))  # handed over, never started
+JOB_RUNNING_TIMEOUT = int(os.environ.get("JOB_RUNNING_TIMEOUT", "1800"))  # running: its worker died
+JOB_MAX_ATTEMPTS = 3  # a job that kills its worker every time is stopped, not retried forever
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {
+        "task": "compliance.jobs.tasks.sweep_jobs",
+        "schedule": float(JOB_SWEEP_INTERVAL),
+        # Sweeps queued while no worker ran are dropped, not run back to back (django-celery-beat
+        # spells the task's ``expires`` option this way).
+        "options": {"expire_seconds": JOB_SWEEP_INTERVAL},
+    }
+}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import django_filters
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -17,26 +17,47 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api import ScopedAPIMixin, ScopedRelatedField, ScopedViewSet
+from compliance.files import ValidatedFileSerializerField
 from compliance.jobs.models import Job
+from compliance.lockout import lockout_message
+from compliance.tokens import services as token_services
 
 from . import people_io, roles, selectors, services
 from .models import Membership, MineProfile, OrgUnit, Person
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: a message per field"),
+    401: OpenApiResponse(description="Not logged in, or a missing, expired or revoked token"),
     403: OpenApiResponse(description="Not permitted (e.g. any write by a regulator)"),
     404: OpenApiResponse(description="Not found — also for objects outside your scope"),
 }
+# DRF's destroy answers 204 No Content (the class-level 200 would promise the deleted object).
+DESTROY_SCHEMA = extend_schema(responses={204: None, **ERRORS})
 
 
 # --- auth --------------------------------------------------------------------------------------
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    name = serializers.CharField(
+        max_length=100, required=False, default="API", help_text="What the token is for (shown in the list)"
+    )
+    expires_in_days = serializers.IntegerField(
+        min_value=1,
+        max_value=token_services.MAX_DAYS,
+        required=False,
+        allow_null=True,
+        help_text="Empty: the token never expires",
+    )
 
 
 class TokenView(APIView):
-    """Exchange a login name and password for an API token (``Authorization: Token <token>``)."""
+    """Exchange a login name and password for a new API token (``Authorization: Token <token>``).
+
+    Each call makes a new token; list and revoke them at /api/v1/tokens/. The key is shown only
+    in this response. After 5 failed attempts the login name (and, separately, the client
+    address) is locked out for 30 minutes: 429.
+    """
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -44,30 +65,53 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: ERRORS[400]},
+        responses={
+            200: inline_serializer(
+                "Token",
+                {
+                    "token": serializers.CharField(),
+                    "id": serializers.UUIDField(),
+                    "expires_at": serializers.DateTimeField(allow_null=True),
+                },
+            ),
+            400: ERRORS[400],
+            429: inline_serializer("LockedOut", {"detail": serializers.CharField()}),
+        },
     )
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        v = data.validated_data
+        # The request goes to authenticate() so that django-axes can count failures and refuse.
+        user = authenticate(request, username=v["username"], password=v["password"])
         if user is None:
+            if getattr(request, "axes_locked_out", False):
+                return Response({"detail": lockout_message()}, status=status.HTTP_429_TOO_MANY_REQUESTS)
             raise serializers.ValidationError({"non_field_errors": [_("Wrong login name or password.")]})
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = token_services.api_token_issue(
+            user=user, name=v["name"], expires_in_days=v.get("expires_in_days")
+        )
+        response = Response({"token": key, "id": str(token.pk), "expires_at": token.expires_at})
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class MeView(ScopedAPIMixin, APIView):
     @extend_schema(
-        responses=inline_serializer(
-            "Me",
-            {
-                "username": serializers.CharField(),
-                "kind": serializers.CharField(),
-                "roles": serializers.ListField(child=serializers.CharField()),
-                "read_only": serializers.BooleanField(),
-                "person": serializers.UUIDField(allow_null=True),
-            },
-        )
+        responses={
+            200: inline_serializer(
+                "Me",
+                {
+                    "username": serializers.CharField(),
+                    "kind": serializers.CharField(),
+                    "roles": serializers.ListField(child=serializers.CharField()),
+                    "read_only": serializers.BooleanField(),
+                    "person": serializers.UUIDField(allow_null=True),
+                },
+            ),
+            401: ERRORS[401],
+            403: ERRORS[403],
+        }
     )
     def get(self, request):
         scope = request.scope
@@ -272,7 +316,9 @@ class PersonFilter(django_filters.FilterSet):
 
 
 class ImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text=".xlsx made from the template")
+    file = ValidatedFileSerializerField(
+        kinds=["xlsx"], max_bytes=lambda: settings.IMPORT_MAX_BYTES, help_text=".xlsx made from the template"
+    )
     org_unit = ScopedRelatedField(
         access=selectors.access_org_unit, help_text="Default unit for rows without one"
     )
@@ -285,6 +331,7 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(responses={200: PersonSerializer, **ERRORS})
+@extend_schema_view(destroy=DESTROY_SCHEMA)
 class PersonViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -383,6 +430,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(responses={200: MembershipSerializer, **ERRORS})
+@extend_schema_view(destroy=DESTROY_SCHEMA)
 class MembershipViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ScopedViewSet
 ):

@@ -7,4 +7,11 @@ class TenantsConfig(AppConfig):
     verbose_name = _("Groups, organisation and people")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from compliance import rls
+
         from . import people_io  # noqa: F401  (registers the import job handler)
+
+        # A connection opened inside a scope gets that scope's tenants before its first query.
+        connection_created.connect(rls.on_connection_created, dispatch_uid="kuangan-rls")

@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from compliance.files import ValidatedFileField
 from compliance.pages import ScopedChoiceField
 
 from . import roles, selectors
@@ -169,7 +171,9 @@ class ImportForm(forms.Form):
     org_unit = ScopedChoiceField(
         label=_("Into unit"), access=selectors.access_org_unit, choices_func=_units(roles.MANAGE_PEOPLE)
     )
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
+    file = ValidatedFileField(
+        label=_("Excel file (.xlsx)"), kinds=["xlsx"], max_bytes=lambda: settings.IMPORT_MAX_BYTES
+    )
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,8 @@
+from django.db import transaction
+
+from compliance import rls
 from compliance.audit.context import ActorContext, current_actor, reset_actor, set_actor
+from compliance.pages import view_acts_on_own_credentials
 
 from .scope import PLATFORM, activate
 from .selectors import EMPTY_SCOPE, scope_for_user
@@ -36,6 +40,12 @@ class ScopeMiddleware:
         )
         try:
             with activate(scope):
+                # Except where a regulator manages its own API tokens (not tenant data).
+                if scope.read_only and rls.is_postgres() and not view_acts_on_own_credentials(request):
+                    # A regulator's page request is one read-only transaction in the database.
+                    with transaction.atomic():
+                        rls.set_read_only()
+                        return self.get_response(request)
                 return self.get_response(request)
         finally:
             reset_actor(token)

@@ -19,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
+from compliance.files import validate_upload
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, job_start, private_path
 
@@ -100,14 +101,7 @@ def import_template() -> bytes:
 # --- import ------------------------------------------------------------------------------------------
 def people_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
     scope.require(roles.MANAGE_PEOPLE, org_unit)
-    if upload.size > settings.IMPORT_MAX_BYTES:
-        raise ValidationError(
-            {"file": _("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20}}
-        )
-    head = upload.read(4)
-    upload.seek(0)
-    if not upload.name.lower().endswith(".xlsx") or head != b"PK\x03\x04":
-        raise ValidationError({"file": _("Upload an Excel .xlsx file made from the template.")})
+    validate_upload(upload, kinds=["xlsx"], max_bytes=settings.IMPORT_MAX_BYTES, field="file")
     return job_start(
         scope=scope,
         user=user,
@@ -131,7 +125,8 @@ def _read_rows(job: Job):
         wb = load_workbook(
             io.BytesIO(private_path(job.input_file).read_bytes()), read_only=True, data_only=True
         )
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    # SyntaxError: a malformed XML part (xml.etree's and lxml's parse errors both derive from it).
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise JobRejected(
             _("The file is not a readable Excel workbook."),
             {
@@ -300,7 +295,13 @@ def people_import_apply(job: Job, plan: ImportPlan) -> dict:
     return {"imported": len(plan.people), "errors": []}
 
 
-job_handler(IMPORT_KIND, prepare=people_import_prepare, apply=people_import_apply)
+# The uploaded sheet holds full resident ID numbers: downloading it needs the right to reveal them.
+job_handler(
+    IMPORT_KIND,
+    prepare=people_import_prepare,
+    apply=people_import_apply,
+    input_perm=roles.REVEAL_RESIDENT_ID,
+)
 
 
 # --- export ---------------------------------------------------------------------------------------------

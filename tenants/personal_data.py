@@ -71,11 +71,15 @@ def _derive(label: bytes) -> bytes:
     return hashlib.sha256(label + settings.SECRET_KEY.encode()).digest()
 
 
+def derived_key() -> str:
+    """The key used while RESIDENT_ID_KEYS is unset (embedded default); list it after a new key
+    to rotate away from it."""
+    return base64.urlsafe_b64encode(_derive(b"resident-id-enc:")).decode()
+
+
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    if not keys:
-        keys = (base64.urlsafe_b64encode(_derive(b"resident-id-enc:")).decode(),)
-    return MultiFernet([Fernet(k.encode()) for k in keys])
+    return MultiFernet([Fernet(k.encode()) for k in keys or (derived_key(),)])
 
 
 def _cipher() -> MultiFernet:
@@ -88,6 +92,11 @@ def encrypt(number: str) -> str:
 
 def decrypt(token: str) -> str:
     return _cipher().decrypt(token.encode()).decode()
+
+
+def rotate(token: str) -> str:
+    """The same number, encrypted under the newest key."""
+    return _cipher().rotate(token.encode()).decode()
 
 
 def digest(number: str) -> str:

@@ -21,6 +21,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
+from compliance import rls
+
 from . import roles
 
 
@@ -148,11 +150,21 @@ def active_scope() -> Scope | None:
 
 @contextlib.contextmanager
 def activate(scope: Scope):
+    previous = _current.get()
     token = _current.set(scope)
+    rls.apply_scope(scope)
     try:
         yield scope
     finally:
         _current.reset(token)
+        rls.apply_scope(previous)
+
+
+def switch(scope: Scope) -> None:
+    """Replace the active scope for the rest of an enclosing ``activate`` block (the API resolves
+    token users after the page middleware has opened the request's scope)."""
+    _current.set(scope)
+    rls.apply_scope(scope)
 
 
 PLATFORM = Scope(kind="platform")

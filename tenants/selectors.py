@@ -9,7 +9,7 @@ from django.http import Http404
 
 from . import roles
 from .models import AgencyMembership, Membership, MineProfile, OrgUnit, OrgUnitUserObjectPermission, Person
-from .scope import Grant, Scope
+from .scope import Grant, Scope, dangerously_platform_scope
 
 EMPTY_SCOPE = Scope(kind="tenant")
 
@@ -19,15 +19,23 @@ def scope_for_user(user) -> Scope:
     """Everything a login may read and change, from its memberships, agency and ad-hoc grants."""
     if user is None or not user.is_authenticated or not user.is_active:
         return EMPTY_SCOPE
-    # Resolving the scope is the one place that reads grants before a scope exists. Ad-hoc grants
-    # are django-guardian object permissions (direct foreign key), read in one query; global
-    # model permissions and superuser status never widen a scope.
-    guest_units = OrgUnitUserObjectPermission.objects.filter(
-        user=user, permission__codename="view_orgunit", permission__content_type__app_label="tenants"
-    ).values_list("content_object__tenant_id", "content_object__path")
+    # Resolving the scope is the one place that reads grants before a scope exists; it reads only
+    # this user's own grants (and, for a regulator, which mines lie in the jurisdiction).
+    with dangerously_platform_scope():
+        return _resolve(user)
+
+
+def _resolve(user) -> Scope:
+    # Ad-hoc grants are django-guardian object permissions (direct foreign key), read in one
+    # query; global model permissions and superuser status never widen a scope.
+    guest_units = list(
+        OrgUnitUserObjectPermission.objects.filter(
+            user=user, permission__codename="view_orgunit", permission__content_type__app_label="tenants"
+        ).values_list("content_object__tenant_id", "content_object__path")
+    )
     agency_link = AgencyMembership.objects.filter(user=user).select_related("agency").first()
     if agency_link is not None:
-        return regulator_scope(user, agency_link.agency, extra_units=list(guest_units))
+        return regulator_scope(user, agency_link.agency, extra_units=guest_units)
     memberships = Membership.dangerously_unscoped.filter(user=user).values_list(
         "tenant_id", "org_unit__path", "role"
     )
@@ -40,8 +48,10 @@ def scope_for_user(user) -> Scope:
 def regulator_scope(user, agency, extra_units=()) -> Scope:
     # A regulator's view crosses tenants by design: every mine whose region code starts with the
     # agency's prefix, resolved afresh on each request so a mine that moves away drops out at once.
-    mines = MineProfile.dangerously_unscoped.filter(region_code__startswith=agency.region_prefix).values_list(
-        "tenant_id", "org_unit__path"
+    mines = list(
+        MineProfile.dangerously_unscoped.filter(region_code__startswith=agency.region_prefix).values_list(
+            "tenant_id", "org_unit__path"
+        )
     )
     grants = [Grant(t, p, roles.REGULATOR) for t, p in mines]
     grants += [Grant(t, p, roles.REGULATOR) for t, p in extra_units]

@@ -64,20 +64,37 @@ def tenant_create(*, name: str, credit_code: str, hq_name: str | None = None) ->
 
 @transaction.atomic
 def agency_create(*, name: str, level: str, region_prefix: str) -> RegulatorAgency:
+    """Platform operator only (admin, management command)."""
     agency = RegulatorAgency(name=name.strip(), level=level, region_prefix=(region_prefix or "").strip())
     _save_validated(agency)
-    audit_record(action="create", obj=agency, after=snapshot(agency))
+    with dangerously_platform_scope():  # the platform's own audit chain
+        audit_record(action="create", obj=agency, after=snapshot(agency))
     return agency
 
 
 @transaction.atomic
 def agency_user_create(*, agency: RegulatorAgency, username: str, password: str) -> User:
-    if Membership.dangerously_unscoped.filter(user__username=username).exists():
+    """Platform operator only."""
+    if _login_tenants(username=username):
         raise ValidationError({"username": _("This login already belongs to a mining group.")})
     user = _user_create(username=username, password=password)
     AgencyMembership.objects.create(user=user, agency=agency)
-    audit_record(action="grant", obj=agency, object_repr=f"{username} → {agency}", after={"user": username})
+    with dangerously_platform_scope():  # the platform's own audit chain
+        audit_record(
+            action="grant", obj=agency, object_repr=f"{username} → {agency}", after={"user": username}
+        )
     return user
+
+
+def _login_tenants(**user_filter) -> set:
+    """The tenants a login has roles in. Looked at across tenants — also under row-level
+    security — because a login must never straddle two; only the answer leaves this function."""
+    with dangerously_platform_scope():
+        return set(
+            Membership.dangerously_unscoped.filter(
+                **{f"user__{k}": v for k, v in user_filter.items()}
+            ).values_list("tenant_id", flat=True)
+        )
 
 
 def _user_create(*, username: str, password: str) -> User:
@@ -317,10 +334,9 @@ def membership_grant(*, scope: Scope, user, org_unit: OrgUnit, role: str) -> Mem
     scope.require(roles.MANAGE_MEMBERSHIPS, org_unit)
     if role not in dict(roles.ROLE_CHOICES):
         raise ValidationError({"role": _("Unknown role.")})
-    if (
-        AgencyMembership.objects.filter(user=user).exists()
-        or Membership.dangerously_unscoped.filter(user=user).exclude(tenant_id=org_unit.tenant_id).exists()
-    ):
+    if AgencyMembership.objects.filter(user=user).exists() or _login_tenants(pk=user.pk) - {
+        org_unit.tenant_id
+    }:
         # A login belongs to one group (or one agency): its scope must never straddle two.
         raise PermissionDenied("user belongs elsewhere")
     if Membership.dangerously_unscoped.filter(user=user, org_unit=org_unit, role=role).exists():

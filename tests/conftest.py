@@ -34,10 +34,33 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    _fuzz_summary(terminalreporter)
     skipped = terminalreporter.stats.get("skipped", [])
     if CI and skipped:
         terminalreporter.write_line(
             f"CI=true: {len(skipped)} tests were skipped; nothing may be skipped in CI.", red=True
+        )
+
+
+def _fuzz_summary(terminalreporter) -> None:
+    """One line for CI logs from tests/security/test_api_fuzz.py (items are per operation and
+    identity; each records its request count, which xdist carries back from the workers)."""
+    import re
+
+    operations, requests, failed = set(), 0, set()
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            found = re.search(r"::test_api_fuzz\[(.+?)\]\[", getattr(report, "nodeid", ""))
+            if not found or not hasattr(report, "when"):  # a report, not a deselected item
+                continue
+            operations.add(found.group(1))
+            requests += dict(getattr(report, "user_properties", ())).get("fuzz_requests", 0)
+            if getattr(report, "failed", False):
+                failed.add(report.nodeid)
+    if operations:
+        terminalreporter.write_line(
+            f"fuzz: {len(operations)} operations, {requests} requests, {len(failed)} failures",
+            red=bool(failed),
         )
 
 
@@ -46,6 +69,54 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if CI and reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
         session.exitstatus = 1
+
+
+APP_ROLE = os.environ.get("TEST_DATABASE_APP_ROLE", "")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL with TEST_DATABASE_APP_ROLE set (as in CI), the test database is created and
+    migrated by the owner from DATABASE_URL, and every test then connects as the application's
+    ordinary role — so row-level security and the audit grants are what the tests run against."""
+    from django.db import connections
+
+    default = connections["default"]
+    if default.vendor != "postgresql" or not APP_ROLE:
+        yield
+        return
+    owner = (default.settings_dict["USER"], default.settings_dict["PASSWORD"])
+    with django_db_blocker.unblock(), default.cursor() as cursor:
+        # Test-only: transactional tests empty every table between tests with TRUNCATE.
+        cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
+    connections.close_all()
+    default.settings_dict["USER"], default.settings_dict["PASSWORD"] = APP_ROLE, ""
+    OWNER_CREDENTIALS.update(user=owner[0], password=owner[1])
+    yield
+    connections.close_all()
+    default.settings_dict["USER"], default.settings_dict["PASSWORD"] = owner
+
+
+OWNER_CREDENTIALS: dict = {}
+
+
+@pytest.fixture
+def owner_cursor(db):
+    """A cursor that acts as the tables' owner (someone with direct database access)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not OWNER_CREDENTIALS:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    s = connection.settings_dict
+    with psycopg.connect(
+        host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, dbname=s["NAME"],
+        user=OWNER_CREDENTIALS["user"], password=OWNER_CREDENTIALS["password"] or None, autocommit=True,
+    ) as conn, conn.cursor() as cursor:  # fmt: skip
+        yield cursor
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,8 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 
-from compliance.api import ScopedViewSet
+from compliance.api import ScopedViewSet, UtcDateTimeFilter
+from tenants.api import ERRORS
 
 from .models import AuditEvent
 from .selectors import audit_event_list
@@ -32,15 +33,15 @@ class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices)
     object_type = django_filters.CharFilter()
     actor = django_filters.CharFilter(field_name="actor_label")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent
         fields = ["action", "object_type", "actor", "since", "until"]
 
 
-@extend_schema(responses={200: AuditEventSerializer})
+@extend_schema(responses={200: AuditEventSerializer, **ERRORS})
 class AuditEventViewSet(mixins.ListModelMixin, ScopedViewSet):
     """The audit trail of your scope, newest first (HQ auditors, tenant admins, regulators)."""
 

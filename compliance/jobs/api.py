@@ -1,10 +1,15 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
+from rest_framework.decorators import action
 
 from compliance.api import ScopedViewSet
+from compliance.files import KINDS
 from tenants.api import ERRORS, JobSerializer
 
+from . import services
 from .models import Job
+from .views import input_response
 
 
 @extend_schema(responses={200: JobSerializer, **ERRORS})
@@ -15,4 +20,19 @@ class JobViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = JobSerializer
 
     def scoped_queryset(self, scope):
-        return scope.filter_queryset(Job.objects.all())
+        return scope.filter_queryset(Job.objects.select_related("org_unit"))
+
+    @extend_schema(
+        responses={
+            **{(200, kind.content_type): OpenApiTypes.BINARY for kind in KINDS.values()},
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **ERRORS,
+        }
+    )
+    @action(detail=True, methods=["get"], url_path="input")
+    def input(self, request, pk=None):
+        """The file the job was started with, as an attachment (e.g. an import's Excel sheet).
+        Needs the permission of the job's kind (for an import of people: revealing resident IDs);
+        each download is audited."""
+        path, filename, content_type = services.job_input_open(scope=self.scope, job=self.get_object())
+        return input_response(path, filename, content_type)

@@ -6,3 +6,6 @@ class JobsConfig(AppConfig):
     name = "compliance.jobs"
     label = "jobs"
     verbose_name = _("Background jobs")
+
+    def ready(self) -> None:
+        from compliance import files  # noqa: F401  (registers the check that uploads stay private)

@@ -17,6 +17,8 @@ class Job(TenantOwned):
         SUCCEEDED = "succeeded", _("Done")
         FAILED = "failed", _("Failed")
 
+    ACTIVE = (Status.PENDING, Status.RUNNING)  # not done: a worker may still (re)run it
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=40)
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
@@ -31,6 +33,11 @@ class Job(TenantOwned):
     input_file = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Fault tolerance (see docs/jobs.md): when the job was last handed to the broker (None: not
+    # yet, e.g. the broker was down), when a worker last started it, and how many times one did.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     scope_view_perm = roles.VIEW_JOBS
     scope_path = "org_unit__path"

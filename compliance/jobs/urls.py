@@ -2,4 +2,7 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("<uuid:pk>/", views.JobDetailView.as_view(), name="job-detail")]
+urlpatterns = [
+    path("<uuid:pk>/", views.JobDetailView.as_view(), name="job-detail"),
+    path("<uuid:pk>/input/", views.JobInputView.as_view(), name="job-input"),
+]

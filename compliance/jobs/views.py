@@ -1,9 +1,11 @@
-from django.http import Http404
+from django.http import FileResponse, Http404
+from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.pages import ScopedPageMixin
 from tenants import roles
 
+from . import services
 from .models import Job
 
 
@@ -23,4 +25,24 @@ class JobDetailView(ScopedPageMixin, TemplateView):
         return ["jobs/_progress.html"] if self.request.htmx else ["jobs/job_detail.html"]
 
     def get_context_data(self, pk, **kwargs):
-        return super().get_context_data(job=access_job(self.scope, pk), **kwargs)
+        job = access_job(self.scope, pk)
+        can_download = bool(job.input_file) and services.job_input_allowed(scope=self.scope, job=job)
+        return super().get_context_data(job=job, can_download_input=can_download, **kwargs)
+
+
+class JobInputView(ScopedPageMixin, View):
+    """The file a job was started with (e.g. an uploaded Excel sheet), as an attachment. Files live
+    outside the web root; this view, after the scope check, is the only way to them."""
+
+    required_perm = roles.VIEW_JOBS
+
+    def get(self, request, pk):
+        job = access_job(self.scope, pk)
+        path, filename, content_type = services.job_input_open(scope=self.scope, job=job)
+        return input_response(path, filename, content_type)
+
+
+def input_response(path, filename: str, content_type: str) -> FileResponse:
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import audit_verify
@@ -30,22 +29,24 @@ def test_each_tenant_has_its_own_numbered_chain(world):
             assert seqs == list(range(1, len(seqs) + 1))
 
 
-def test_an_edit_in_the_database_is_detected(world):
+# The owner's connection is another session: it sees only committed rows.
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_in_the_database_is_detected(world, owner_cursor):
     with dangerously_platform_scope():
         event = AuditEvent.objects.filter(tenant=world.a.tenant, action="create").order_by("seq")[3]
-    with connection.cursor() as cursor:  # what someone with database access might do
-        cursor.execute("UPDATE audit_auditevent SET object_repr = %s WHERE id = %s", ["篡改", event.pk])
+    # What someone with direct database access (the tables' owner) might do.
+    owner_cursor.execute("UPDATE audit_auditevent SET object_repr = %s WHERE id = %s", ["篡改", event.pk])
     result = audit_verify()
     assert not result.intact and result.broken.pk == event.pk
     with pytest.raises(CommandError, match=f"id={event.pk}"):
         call_command("verify_audit")
 
 
-def test_a_deleted_event_is_detected(world):
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_event_is_detected(world, owner_cursor):
     with dangerously_platform_scope():
         event = AuditEvent.objects.filter(tenant=world.b.tenant).order_by("seq")[2]
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+    owner_cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
     assert not audit_verify().intact
 
 

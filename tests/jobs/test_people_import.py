@@ -1,6 +1,7 @@
 """Excel import: all rows or none, every bad row reported, run as a job with progress."""
 
 import io
+import zipfile
 
 import pytest
 from django.utils import translation
@@ -118,11 +119,27 @@ def test_one_bad_row_imports_nothing_and_every_problem_is_listed(world, manager)
     assert "身份证号" in page and "nothing was imported" not in page
 
 
+CONTENT_TYPES = (
+    '<Types><Override PartName="/xl/workbook.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'
+)
+
+
+def _hollow_xlsx() -> bytes:
+    """Declares itself a workbook (passes the upload check) but has no readable sheet."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        archive.writestr("xl/workbook.xml", "not xml")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     "payload,name,message",
     [
         (b"not a spreadsheet", "people.xlsx", "Excel"),
-        (b"PK\x03\x04 broken zip", "people.xlsx", None),
+        (b"PK\x03\x04 broken zip", "people.xlsx", "Excel"),
+        (_hollow_xlsx(), "people.xlsx", None),
         (xlsx([good_row(1)]).getvalue(), "people.csv", "Excel"),
     ],
 )

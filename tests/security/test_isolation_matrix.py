@@ -3,7 +3,8 @@
 * a user of tenant A gets 404 for tenant B's objects, whether the id is in the URL, in the body
   or in a filter, and that tenant B's data is unchanged afterwards;
 * tenant B's rows never appear in tenant A's lists;
-* a regulator gets 403 for every unsafe method.
+* a regulator gets 403 for every unsafe method — except on its own API tokens (routes marked
+  ``own_credentials``), where another login's token is 404 like any foreign object.
 
 A URL added without an entry in ROUTES (or EXEMPT, with the reason) fails this test, so every
 new page and endpoint is covered from its first commit.
@@ -23,6 +24,8 @@ from openpyxl import Workbook
 from compliance.audit.models import AuditEvent
 from compliance.jobs.models import Job
 from compliance.jobs.services import job_start
+from compliance.tokens.models import ApiToken
+from compliance.tokens.services import api_token_issue
 from tenants import roles
 from tenants.models import Membership, OrgUnit, Person
 from tenants.scope import dangerously_platform_scope
@@ -50,6 +53,8 @@ class Route:
     multipart: bool = False
     query: Callable | None = None  # world → a filter that names tenant B's object
     list_page: bool = False  # GET shows rows: must contain nothing of tenant B
+    # The caller's own API tokens, not tenant data: a regulator may revoke its own (see tokens/).
+    own_credentials: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -104,6 +109,9 @@ ROUTES: dict[str, Route] = {
     "membership-revoke": Route(kwargs=lambda w: {"pk": w.b_membership.pk}),
     "audit-list": Route(list_page=True),
     "job-detail": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
+    "account-tokens": Route(list_page=True, own_credentials=True),
+    "account-token-revoke": Route(kwargs=lambda w: {"pk": w.b_token.pk}, own_credentials=True),
+    "job-input": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
     # API
     "api:api-me": Route(),
     "api:org-unit-list": Route(
@@ -131,6 +139,9 @@ ROUTES: dict[str, Route] = {
     "api:membership-detail": Route(kwargs=lambda w: {"pk": w.b_membership.pk}),
     "api:audit-event-list": Route(list_page=True),
     "api:job-detail": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
+    "api:api-token-list": Route(list_page=True, own_credentials=True),
+    "api:api-token-detail": Route(kwargs=lambda w: {"pk": w.b_token.pk}, own_credentials=True),
+    "api:job-input": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
 }
 
 
@@ -168,7 +179,10 @@ def matrix_world(world):
             kind="people_import",
             org_unit=world.b.team,
             params={"filename": "b.xlsx"},
+            input_bytes=_xlsx().getvalue(),  # job-input must refuse a file that exists
+            input_suffix=".xlsx",
         )
+    world.b_token, _key = api_token_issue(user=world.b.users[roles.TENANT_ADMIN], name="B-集团脚本")
     return world
 
 
@@ -186,6 +200,9 @@ def _b_fingerprint(w) -> dict:
             ),
             "audit": AuditEvent.objects.filter(tenant=t).count(),
             "jobs": list(Job.objects.filter(tenant=t).values_list("status", flat=True)),
+            "tokens": sorted(
+                ApiToken.objects.filter(tenant=t).values_list("name", "revoked_at", "expires_at")
+            ),
         }
 
 
@@ -194,7 +211,8 @@ def _b_markers(w) -> list[str]:
         ids = [str(pk) for pk in OrgUnit.objects.filter(tenant=w.b.tenant).values_list("pk", flat=True)]
         ids += [str(pk) for pk in Person.objects.filter(tenant=w.b.tenant).values_list("pk", flat=True)]
         people = list(Person.objects.filter(tenant=w.b.tenant).values_list("name", "resident_id_masked"))
-    return ids + [name for name, _m in people] + [w.b.tenant.name, w.b.mine.name, w.b.team.name]
+    tokens = [str(w.b_token.pk), w.b_token.name, w.b_token.key_prefix]
+    return ids + [name for name, _m in people] + [w.b.tenant.name, w.b.mine.name, w.b.team.name] + tokens
 
 
 def _send(client, method: str, url: str, route: Route, w, with_body: bool):
@@ -261,6 +279,11 @@ def test_regulator_never_writes(matrix_world, who):
         url = reverse(name, kwargs=route.kwargs(w) if route.kwargs else None)
         for method in UNSAFE:
             code = _send(client, method, url, route, w, with_body=True).status_code
+            if route.own_credentials:
+                # Its own tokens only: another's is 404, an empty form 400, no such method 405.
+                if code not in (400, 404, 405):
+                    failures.append(f"{method.upper()} {name}: {code}, expected 400, 404 or 405")
+                continue
             if code != 403:
                 failures.append(f"{method.upper()} {name}: {code}, expected 403")
     assert not failures, "\n".join(failures)

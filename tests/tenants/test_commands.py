@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 from stdnum.cn import ric, uscc
@@ -30,6 +31,15 @@ from tenants.personal_data import decrypt
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import mine_list, scope_for_user
 from tests.factories import credit_code
+
+
+@pytest.fixture(autouse=True)
+def _operator_view():
+    """These tests check what the platform operator's commands leave in the database: they look
+    as the operator does, across tenants (also under PostgreSQL row-level security)."""
+    with dangerously_platform_scope():
+        yield
+
 
 User = get_user_model()
 FIVE_POSTS = {"矿长", "总工程师", "安全副矿长", "生产副矿长", "机电副矿长"}
@@ -255,7 +265,8 @@ def test_seed_demo_json_lists_logins_that_work():
 
     for row in logins:
         assert row["username"].isascii() and len(row["username"]) <= 14
-        assert Client().login(username=row["username"], password=row["password"]), row["username"]
+        client_ok = Client().login(request=HttpRequest(), username=row["username"], password=row["password"])
+        assert client_ok, row["username"]
         user = User.objects.get(username=row["username"])
         if row["role"] == roles.REGULATOR:
             assert user.agency_membership.agency.name == row["org_unit"]
@@ -265,7 +276,9 @@ def test_seed_demo_json_lists_logins_that_work():
         assert membership.tenant.name == row["tenant"]
         assert membership.org_unit.name == row["org_unit"].split("/")[-1]
     # A wrong password does not get in.
-    assert not Client().login(username=logins[0]["username"], password="wrong-password-2026")
+    assert not Client().login(
+        request=HttpRequest(), username=logins[0]["username"], password="wrong-password-2026"
+    )
 
 
 @pytest.mark.django_db
@@ -340,7 +353,7 @@ def test_create_tenant_with_admin():
     assert AuditEvent.dangerously_unscoped.filter(tenant=tenant, action="create").exists()
     # the group, its HQ unit and the admin's role
     assert AuditEvent.dangerously_unscoped.filter(actor_label="manage.py create_tenant").count() == 3
-    assert Client().login(username="qb-admin", password="Kuangan-test-2026")
+    assert Client().login(request=HttpRequest(), username="qb-admin", password="Kuangan-test-2026")
     assert "黔北矿业集团" in out.getvalue()
 
 
@@ -389,7 +402,7 @@ def test_create_agency_with_login():
     agency = RegulatorAgency.objects.get(name="国家矿山安全监察局贵州局")
     assert agency.level == "provincial" and agency.region_prefix == "52"
     assert AgencyMembership.objects.get(user__username="reg-test").agency == agency
-    assert Client().login(username="reg-test", password="Kuangan-test-2026")
+    assert Client().login(request=HttpRequest(), username="reg-test", password="Kuangan-test-2026")
     call_command("create_agency", "--name", "国家矿山安全监察局", "--level", "national", stdout=StringIO())
     assert RegulatorAgency.objects.get(level="national").region_prefix == ""
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.test import Client
 
 from compliance.audit.models import AuditEvent
@@ -108,7 +109,7 @@ def test_tenant_admin_gives_a_login_and_grants_a_role(world):
         assert set(Membership.objects.filter(user=user).values_list("role", flat=True)) == {
             roles.WORKER, roles.SAFETY_MANAGER,
         }  # fmt: skip
-    assert Client().login(username="kz", password="Kuangan-test-2026")
+    assert Client().login(request=HttpRequest(), username="kz", password="Kuangan-test-2026")
 
 
 def test_worker_home_shows_only_their_record(world):

@@ -75,7 +75,8 @@ def test_guardian_grant_gives_outside_auditor_one_subsidiary_read_only(world):
         role=roles.WORKER,
         org_unit=world.b.team,
     )
-    Membership.dangerously_unscoped.filter(user=outsider).delete()  # no role at all in B now
+    with dangerously_platform_scope():
+        Membership.dangerously_unscoped.filter(user=outsider).delete()  # no role at all in B now
     assign_perm("tenants.view_orgunit", outsider, world.a.subsidiary)
     scope = scope_for_user(outsider)
     assert scope.roles == {roles.GUEST_AUDITOR}
@@ -106,6 +107,7 @@ def test_login_without_any_role_sees_nothing(world):
         role=roles.WORKER,
         org_unit=world.a.team,
     )
-    Membership.dangerously_unscoped.filter(user=user).delete()
+    with dangerously_platform_scope():
+        Membership.dangerously_unscoped.filter(user=user).delete()
     assert scope_for_user(user).grants == ()
     assert _people(user) == set()

@@ -1,0 +1,148 @@
+"""PostgreSQL row-level security: the tenant rule repeated inside the database.
+
+Every tenant-owned table has RLS enabled and forced, with one policy: a row is visible (and may be
+written) only if its tenant is in the connection's ``app.tenant_ids`` setting, or
+``app.all_tenants`` is ``on`` (the platform operator's scope). ``tenants.scope.activate`` writes
+both settings from the resolved scope, so a query that forgot its filter still returns nothing
+of another tenant. The application connects as an ordinary role (``DATABASE_APP_ROLE``: not
+superuser, not table owner, no BYPASSRLS); migrations run as the owner.
+
+The settings are session-level rather than transaction-local: Django runs in autocommit, and
+background jobs report progress outside their main transaction. Every activation overwrites them
+and every exit restores the previous scope, so a connection never carries a stale scope into the
+next request or task.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, migrations
+
+VISIBLE_FUNCTION = """
+CREATE OR REPLACE FUNCTION kuangan_tenant_visible(row_tenant uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('app.all_tenants', true), '') = 'on'
+        OR row_tenant = ANY (
+            string_to_array(NULLIF(current_setting('app.tenant_ids', true), ''), ',')::uuid[]
+        )
+$$;
+"""
+
+
+def is_postgres(conn=connection) -> bool:
+    return conn.vendor == "postgresql"
+
+
+def _enable_sql(table: str) -> str:
+    return f"""
+        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+        DROP POLICY IF EXISTS tenant_isolation ON {table};
+        CREATE POLICY tenant_isolation ON {table}
+            USING (kuangan_tenant_visible(tenant_id))
+            WITH CHECK (kuangan_tenant_visible(tenant_id));
+    """
+
+
+def _disable_sql(table: str) -> str:
+    return f"""
+        DROP POLICY IF EXISTS tenant_isolation ON {table};
+        ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY;
+        ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
+    """
+
+
+def _run(sql: str):
+    def forward(apps, schema_editor):
+        if is_postgres(schema_editor.connection):
+            schema_editor.execute(sql)
+
+    return forward
+
+
+def enable_rls(*tables: str) -> migrations.RunPython:
+    """Migration operation: RLS on the given tenant-owned tables (no-op on SQLite)."""
+    return migrations.RunPython(
+        _run(VISIBLE_FUNCTION + "".join(_enable_sql(t) for t in tables)),
+        _run("".join(_disable_sql(t) for t in tables)),
+    )
+
+
+def app_role() -> str:
+    return settings.DATABASE_APP_ROLE
+
+
+def grant_sql(role: str) -> str:
+    """Privileges of the application role: data access, never ownership or DDL. The audit trail
+    is append-only for it (SELECT and INSERT only)."""
+    return f"""
+    DO $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+            RAISE NOTICE 'role {role} does not exist yet: create it, then run manage.py grant_app_role';
+            RETURN;
+        END IF;
+        EXECUTE 'GRANT USAGE ON SCHEMA public TO {role}';
+        EXECUTE 'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}';
+        EXECUTE 'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}';
+        EXECUTE 'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}';
+        EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA public '
+                'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}';
+        EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA public '
+                'GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}';
+        IF to_regclass('public.audit_auditevent') IS NOT NULL THEN
+            EXECUTE 'REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent FROM {role}';
+        END IF;
+    END $$;
+    """
+
+
+def grant_app_role(conn=connection) -> None:
+    if is_postgres(conn):
+        with conn.cursor() as cursor:
+            cursor.execute(grant_sql(app_role()))
+
+
+def grant_operation() -> migrations.RunPython:
+    def forward(apps, schema_editor):
+        if is_postgres(schema_editor.connection):
+            schema_editor.execute(grant_sql(app_role()))
+
+    return migrations.RunPython(forward, migrations.RunPython.noop)
+
+
+def apply_scope(scope, conn=connection) -> None:
+    """Write the scope's tenants into the connection (PostgreSQL only; a no-op until a connection
+    exists — the connection_created hook applies the active scope when one opens)."""
+    if not is_postgres(conn) or conn.connection is None:
+        return
+    _write(conn, scope)
+
+
+def _write(conn, scope) -> None:
+    if scope is None:
+        tenant_ids, everything = "", "off"
+    else:
+        everything = "on" if scope.is_platform else "off"
+        tenant_ids = ",".join(sorted(str(t) for t in scope.tenant_ids))
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('app.tenant_ids', %s, false), set_config('app.all_tenants', %s, false)",
+            [tenant_ids, everything],
+        )
+
+
+def on_connection_created(sender, connection, **kwargs) -> None:
+    if is_postgres(connection):
+        from tenants.scope import active_scope
+
+        _write(connection, active_scope())
+
+
+def set_read_only(conn=connection) -> None:
+    """The rest of this transaction may not write (regulators): PostgreSQL refuses INSERT, UPDATE
+    and DELETE with "cannot execute … in a read-only transaction". Switching a transaction to
+    read-only is allowed at any point in it."""
+    if is_postgres(conn):
+        with conn.cursor() as cursor:
+            cursor.execute("SET TRANSACTION READ ONLY")

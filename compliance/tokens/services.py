@@ -1,0 +1,164 @@
+"""Making, using and revoking API tokens. Each make and revoke is audited in the same transaction;
+the key never reaches the database or the audit trail, only its SHA-256 and first characters."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from compliance.audit.context import acting_as, current_actor
+from compliance.audit.services import audit_record
+from tenants.models import Membership, OrgUnit
+from tenants.scope import Scope, activate, dangerously_platform_scope
+from tenants.selectors import scope_for_user
+
+from .models import ApiToken, token_admin_tenant_ids
+
+# A recognisable start lets secret scanners and people spot a leaked key.
+KEY_START = "ka_"
+PREFIX_LENGTH = 8
+MAX_DAYS = 3650
+DEFAULT_NAME = "API"
+
+
+def key_hash(key: str) -> str:
+    # The key is 256 random bits: a plain SHA-256 cannot be reversed or guessed, and it lets
+    # authentication find the token with one indexed lookup.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _home(user) -> tuple[object | None, str]:
+    """The login's tenant and its HQ path (for the audit trail), or (None, "") outside any group."""
+    # A login belongs to one group (membership_grant refuses a second), read here across tenants
+    # because it runs for logins that have no scope yet; only this login's own row is read.
+    with dangerously_platform_scope():
+        tenant_id = (
+            Membership.dangerously_unscoped.filter(user=user).values_list("tenant_id", flat=True).first()
+        )
+        if tenant_id is None:
+            return None, ""
+        path = (
+            OrgUnit.dangerously_unscoped.filter(tenant_id=tenant_id, parent__isnull=True)
+            .values_list("path", flat=True)
+            .first()
+        )
+    return tenant_id, path or ""
+
+
+def _snapshot(token: ApiToken) -> dict:
+    return {
+        "name": token.name,
+        "user": token.user.get_username(),
+        "key_prefix": token.key_prefix,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+def _audit(*, action: str, token: ApiToken, org_path: str, before=None, after=None) -> None:
+    # The event belongs in the chain of the token's tenant (the platform's for a regulator). The
+    # actor was checked to be the owner or that tenant's admin; writing under the platform scope
+    # lets a login that has lost its roles, or a regulator, still record revoking its own key.
+    with dangerously_platform_scope():
+        audit_record(
+            action=action,
+            tenant_id=token.tenant_id,
+            obj=token,
+            object_repr=f"{token} · {token.user.get_username()}",
+            org_path=org_path,
+            before=before,
+            after=after,
+        )
+
+
+@transaction.atomic
+def api_token_create(
+    *, user, name: str = DEFAULT_NAME, expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """A new token of ``user`` (the caller: nobody makes tokens for someone else). Returns the
+    token and its key; the key is not kept anywhere and cannot be shown again."""
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
+        raise ValidationError(
+            {"expires_in_days": _("Between 1 and %(max)d days, or empty for no expiry.") % {"max": MAX_DAYS}}
+        )
+    key = KEY_START + secrets.token_urlsafe(32)
+    tenant_id, org_path = _home(user)
+    now = timezone.now()
+    token = ApiToken(
+        user=user,
+        tenant_id=tenant_id,
+        name=(name or "").strip() or DEFAULT_NAME,
+        key_prefix=key[:PREFIX_LENGTH],
+        key_hash=key_hash(key),
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    token.full_clean(exclude=["user", "tenant"])
+    token.save()
+    _audit(action="create", token=token, org_path=org_path, after=_snapshot(token))
+    return token, key
+
+
+def api_token_issue(
+    *, user, name: str = DEFAULT_NAME, expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """For a login that has just proved its password to the API (nobody is logged in yet): the
+    token is made, and audited, as that login acting in its own scope."""
+    scope = scope_for_user(user)
+    actor = dataclasses.replace(
+        current_actor(), user_id=user.pk, username=user.get_username(), role=scope.primary_role or ""
+    )
+    with activate(scope), acting_as(actor):
+        return api_token_create(user=user, name=name, expires_in_days=expires_in_days)
+
+
+@transaction.atomic
+def api_token_revoke(*, scope: Scope, token: ApiToken) -> ApiToken:
+    """Revoke at once: the owner, or the group admin of the owner's group. Revoking twice is
+    harmless and recorded once."""
+    if not (
+        scope.is_platform
+        or token.user_id == scope.user_id
+        or (token.tenant_id is not None and token.tenant_id in token_admin_tenant_ids(scope))
+    ):
+        raise PermissionDenied("not this login's token")
+    token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    if token.revoked_at is not None:
+        return token
+    before = _snapshot(token)
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    _audit(action="revoke", token=token, org_path=_home(token.user)[1], before=before, after=_snapshot(token))
+    return token
+
+
+def api_token_authenticate(*, key: str) -> ApiToken | None:
+    """The usable token with this key, or None (unknown, revoked, expired, or its login disabled).
+    Notes the time of use, at most once per API_TOKEN_LAST_USED_RESOLUTION seconds."""
+    if not key.startswith(KEY_START) or len(key) > 100:
+        return None
+    # Authentication runs before a scope exists (also under row-level security, hence the
+    # platform scope); the lookup is by the hash of the secret the caller presented, so it can
+    # only ever find the caller's own token.
+    with dangerously_platform_scope():
+        token = ApiToken.dangerously_unscoped.select_related("user").filter(key_hash=key_hash(key)).first()
+        now = timezone.now()
+        if token is None or token.state_at(now) != ApiToken.State.ACTIVE or not token.user.is_active:
+            return None
+        resolution = timedelta(seconds=settings.API_TOKEN_LAST_USED_RESOLUTION)
+        if token.last_used_at is None or now - token.last_used_at >= resolution:
+            # A conditional update: concurrent requests write the time once, not once each.
+            ApiToken.dangerously_unscoped.filter(pk=token.pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - resolution)
+            ).update(last_used_at=now)
+            token.last_used_at = now
+    return token

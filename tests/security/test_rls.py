@@ -1,0 +1,187 @@
+"""The walls behind application scoping, on PostgreSQL: row-level security, read-only regulator
+transactions and the append-only audit trail hold even when the first wall is removed."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.http import JsonResponse
+from django.test import Client
+from django.urls import include, path
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from compliance.api import ScopedAPIMixin
+from compliance.audit.models import AuditEvent
+from tenants import roles
+from tenants.models import MineProfile, OrgUnit, Person, Tenant
+from tenants.scope import Scope, activate, dangerously_platform_scope
+from tenants.selectors import scope_for_user
+
+from ..conftest import APP_ROLE, login
+
+pytestmark = [pytest.mark.postgres]
+
+
+def _unscoped_people(request):
+    # Deliberately forgets every application-level filter (the loud escape hatch).
+    return JsonResponse({"people": list(Person.dangerously_unscoped.values_list("name", flat=True))})
+
+
+def _permissive_write(request):
+    # Deliberately checks no permission and writes whatever it is asked to.
+    Person.dangerously_unscoped.filter(pk=request.GET["pk"]).update(name="被监管人员篡改")
+    return JsonResponse({"ok": True})
+
+
+class _PermissiveApiWrite(ScopedAPIMixin, APIView):
+    permission_classes = []  # deliberately: no read-only refusal
+
+    def post(self, request):
+        MineProfile.dangerously_unscoped.update(region_code="110101")
+        return Response({"ok": True})
+
+
+urlpatterns = [
+    path("", include("compliance.urls")),
+    path("test/unscoped-people/", _unscoped_people),
+    path("test/permissive-write/", _permissive_write),
+    path("test/permissive-api-write/", _PermissiveApiWrite.as_view()),
+]
+
+
+@pytest.fixture
+def leaky_urls(settings):
+    settings.ROOT_URLCONF = __name__
+
+
+def _names(w) -> set[str]:
+    return {p.name for p in w.people}
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_as_an_ordinary_role():
+    if not os.environ.get("CI") and not APP_ROLE:
+        pytest.skip("set TEST_DATABASE_APP_ROLE (as .ci/run does) to run as the application role")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        superuser, bypass = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+        )
+        owned = cursor.fetchone()[0]
+    assert (superuser, bypass, owned) == (False, False, 0)
+
+
+@pytest.mark.django_db
+def test_every_tenant_owned_table_has_forced_rls_and_a_policy():
+    from django.apps import apps
+
+    tables = {
+        m._meta.db_table
+        for m in apps.get_models()
+        if any(getattr(f, "related_model", None) is Tenant and f.name == "tenant" for f in m._meta.fields)
+    }
+    assert {"tenants_person", "audit_auditevent", "jobs_job"} <= tables
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname) "
+            "FROM pg_class c WHERE c.relname = ANY(%s)",
+            [sorted(tables)],
+        )
+        rows = {name: (rls, forced, policy) for name, rls, forced, policy in cursor.fetchall()}
+    assert rows == {t: (True, True, True) for t in tables}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_forgets_every_filter_still_sees_only_its_tenant(world, leaky_urls):
+    assert APP_ROLE, "needs TEST_DATABASE_APP_ROLE: a superuser or owner connection would bypass RLS"
+    seen = set(login(world.a.users[roles.TENANT_ADMIN]).get("/test/unscoped-people/").json()["people"])
+    assert _names(world.a) <= seen
+    assert not seen & _names(world.b)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_endpoint_with_app_scoping_switched_off_leaks_nothing(world, monkeypatch):
+    assert APP_ROLE
+    monkeypatch.setattr(Scope, "filter_queryset", lambda self, qs: qs)  # the first wall is gone
+    client = login(world.a.users[roles.TENANT_ADMIN])
+    names = {p["name"] for p in client.get("/api/v1/people/?page_size=200").json()["results"]}
+    assert names == _names(world.a)
+    page = client.get("/people/").content.decode()
+    assert not any(name in page for name in _names(world.b))
+    # A regulator whose jurisdiction holds no mine of either tenant reads nothing of them.
+    response = login(world.regulator_out).get("/api/v1/people/?page_size=200")
+    assert response.status_code == 403 or response.json()["count"] == 0
+    assert not any(name in response.content.decode() for name in _names(world.a) | _names(world.b))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_scope_no_rows_and_cross_tenant_insert_refused(world):
+    assert APP_ROLE
+    assert Person.dangerously_unscoped.count() == 0
+    assert OrgUnit.dangerously_unscoped.count() == 0
+    with activate(scope_for_user(world.a.users[roles.TENANT_ADMIN])):
+        assert Person.dangerously_unscoped.filter(tenant=world.b.tenant).count() == 0
+        assert Person.dangerously_unscoped.count() == len(world.a.people)
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            OrgUnit.dangerously_unscoped.create(
+                tenant=world.b.tenant, parent=world.b.hq, kind="subsidiary", name="越界", path="x/"
+            )
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            AuditEvent.dangerously_unscoped.create(
+                tenant=world.b.tenant, seq=999, chain_key="forged", created_at="2026-01-01T00:00:00Z",
+                action="create", prev_hash="0" * 64, hash="0" * 64,
+            )  # fmt: skip
+    with dangerously_platform_scope():
+        assert not OrgUnit.objects.filter(name="越界").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_regulator_page_request_is_read_only_in_the_database(world, leaky_urls):
+    person = world.b.people[0]  # inside the regulator's jurisdiction (Guizhou)
+    client = Client(raise_request_exception=False)
+    client.force_login(world.regulator_in)
+    response = client.get(f"/test/permissive-write/?pk={person.pk}")
+    assert response.status_code == 500
+    with dangerously_platform_scope():
+        person.refresh_from_db()
+    assert person.name != "被监管人员篡改"
+    # The same permissive view writes for a tenant user: the refusal came from the read-only
+    # transaction, not from anything else.
+    assert (
+        login(world.b.users[roles.TENANT_ADMIN]).get(f"/test/permissive-write/?pk={person.pk}").status_code
+        == 200
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_regulator_api_request_is_read_only_in_the_database(world, leaky_urls):
+    from rest_framework.test import APIClient
+
+    client = APIClient(raise_request_exception=False)
+    client.force_login(world.regulator_in)
+    response = client.post(
+        "/test/permissive-api-write/", data=json.dumps({}), content_type="application/json"
+    )
+    assert response.status_code == 500
+    with dangerously_platform_scope():
+        assert not MineProfile.objects.filter(region_code="110101").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_application_role_cannot_edit_or_delete_audit_events(world):
+    assert APP_ROLE
+    with dangerously_platform_scope():
+        event = AuditEvent.objects.filter(tenant=world.a.tenant).first()
+        for sql in ("UPDATE audit_auditevent SET object_repr = 'x' WHERE id = %s",
+                    "DELETE FROM audit_auditevent WHERE id = %s"):  # fmt: skip
+            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [event.pk])
+        event.refresh_from_db()
+    assert event.object_repr != "x"
