@@ -22,6 +22,7 @@ def worker(tmp_path):
     worker = Worker(tmp_path, "worker").start()
     yield worker.process, worker.log_path
     worker.stop()
+    flush_broker()
 
 
 def _xlsx() -> io.BytesIO:

@@ -242,6 +242,7 @@ def workers(tmp_path):
     yield make
     for worker in started:
         worker.stop()
+    flush_broker()
 
 
 @pytest.mark.postgres
