@@ -3,6 +3,7 @@ fail-closed manager ("belt and braces")."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -71,9 +72,7 @@ def tenant_id_for_username(username: str):
 def _access(scope: Scope, qs: QuerySet, pk):
     try:
         obj = scope.filter_queryset(qs).filter(pk=pk).first()
-    except (ValueError, TypeError, Exception) as exc:  # malformed ids look exactly like missing ones
-        if isinstance(exc, Http404):
-            raise
+    except (ValueError, TypeError, ValidationError):  # malformed ids look exactly like missing ones
         obj = None
     if obj is None:
         raise Http404

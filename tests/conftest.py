@@ -207,8 +207,9 @@ def build_tenant(label: str, *, seed: int, mine_region: str, other_region: str) 
     return world
 
 
-@pytest.fixture
-def world(db) -> World:
+def build_world() -> World:
+    """Two tenants with every role, a regulator whose jurisdiction holds a mine of each, and one
+    whose jurisdiction holds none."""
     a = build_tenant("A", seed=1, mine_region="520201", other_region="530102")
     b = build_tenant("B", seed=2, mine_region="520302", other_region="140105")
     agency_in = services.agency_create(name="贵州煤矿安全监察局", level="provincial", region_prefix="52")
@@ -216,6 +217,11 @@ def world(db) -> World:
     regulator_in = services.agency_user_create(agency=agency_in, username="reg-in", password=PASSWORD)
     regulator_out = services.agency_user_create(agency=agency_out, username="reg-out", password=PASSWORD)
     return World(a=a, b=b, regulator_in=regulator_in, regulator_out=regulator_out, agency_in=agency_in)
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
 
 
 def login(user) -> Client:

@@ -16,8 +16,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tenants import services  # noqa: E402
-from tests.conftest import PASSWORD, World, build_tenant  # noqa: E402
+from tests.conftest import PASSWORD, World, build_world  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -46,13 +45,7 @@ def browser_context_args(browser_context_args):
 @pytest.fixture
 def browser_world(transactional_db) -> World:
     """The same two tenants and regulators as ``world``, committed so the live server sees them."""
-    a = build_tenant("A", seed=1, mine_region="520201", other_region="530102")
-    b = build_tenant("B", seed=2, mine_region="520302", other_region="140105")
-    agency_in = services.agency_create(name="贵州煤矿安全监察局", level="provincial", region_prefix="52")
-    agency_out = services.agency_create(name="北京市应急管理局", level="provincial", region_prefix="11")
-    regulator_in = services.agency_user_create(agency=agency_in, username="reg-in", password=PASSWORD)
-    regulator_out = services.agency_user_create(agency=agency_out, username="reg-out", password=PASSWORD)
-    return World(a=a, b=b, regulator_in=regulator_in, regulator_out=regulator_out, agency_in=agency_in)
+    return build_world()
 
 
 @pytest.fixture
