@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "compliance.audit",
     "compliance.jobs",
     "compliance.tokens",
+    "compliance.notifications",
+    "training",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from compliance.audit.api import AuditEventViewSet
 from compliance.jobs.api import JobViewSet
 from compliance.tokens.api import ApiTokenViewSet
 from tenants import api as tenants_api
+from training.api import urls as training_api_urls
 
 router = SimpleRouter()
 router.register("org-units", tenants_api.OrgUnitViewSet, basename="org-unit")
@@ -21,6 +22,7 @@ api_v1 = [
     path("auth/token/", tenants_api.TokenView.as_view(), name="api-token"),
     path("me/", tenants_api.MeView.as_view(), name="api-me"),
     *router.urls,
+    *training_api_urls.urlpatterns,
 ]
 
 urlpatterns = [
@@ -38,4 +40,5 @@ urlpatterns = [
     path("audit/", include("compliance.audit.urls")),
     path("jobs/", include("compliance.jobs.urls")),
     path("account/", include("compliance.tokens.urls")),
+    path("training/", include("training.urls")),
 ]

@@ -37,11 +37,27 @@ VIEW_MEMBERSHIPS = "view_memberships"
 MANAGE_MEMBERSHIPS = "manage_memberships"
 VIEW_AUDIT = "view_audit"
 VIEW_JOBS = "view_jobs"
+# Training and exams (training app)
+VIEW_TRAINING = "view_training"  # courses, sessions, hours, papers, attempts, certificates, inspections
+MANAGE_TRAINING = "manage_training"  # courses, sessions, question bank, papers, certificates
+VIEW_QUESTION_BANK = "view_question_bank"  # questions with their answers
+CONDUCT_INSPECTIONS = "conduct_inspections"  # inspections and their spot exams (逢查必考)
+TAKE_EXAMS = "take_exams"  # sit one's own exams
 # Marker: the holder reads only records about themself.
 SELF_ONLY = "self_only"
 
 WRITE_PERMS = frozenset(
-    {MANAGE_ORG, EDIT_MINE_PROFILE, MANAGE_PEOPLE, REVEAL_RESIDENT_ID, MANAGE_MEMBERSHIPS, EXPORT_PEOPLE}
+    {
+        MANAGE_ORG,
+        EDIT_MINE_PROFILE,
+        MANAGE_PEOPLE,
+        REVEAL_RESIDENT_ID,
+        MANAGE_MEMBERSHIPS,
+        EXPORT_PEOPLE,
+        MANAGE_TRAINING,
+        CONDUCT_INSPECTIONS,
+        TAKE_EXAMS,
+    }
 )
 
 _PERMS = {
@@ -57,8 +73,23 @@ _PERMS = {
         MANAGE_MEMBERSHIPS,
         VIEW_AUDIT,
         VIEW_JOBS,
+        VIEW_TRAINING,
+        MANAGE_TRAINING,
+        VIEW_QUESTION_BANK,
+        CONDUCT_INSPECTIONS,
+        TAKE_EXAMS,
     },
-    HQ_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_MEMBERSHIPS, VIEW_AUDIT, VIEW_JOBS},
+    HQ_AUDITOR: {
+        VIEW_ORG,
+        VIEW_PEOPLE,
+        VIEW_MEMBERSHIPS,
+        VIEW_AUDIT,
+        VIEW_JOBS,
+        VIEW_TRAINING,
+        VIEW_QUESTION_BANK,
+        CONDUCT_INSPECTIONS,
+        TAKE_EXAMS,
+    },
     SAFETY_MANAGER: {
         VIEW_ORG,
         EDIT_MINE_PROFILE,
@@ -68,11 +99,17 @@ _PERMS = {
         REVEAL_RESIDENT_ID,
         VIEW_MEMBERSHIPS,
         VIEW_JOBS,
+        VIEW_TRAINING,
+        MANAGE_TRAINING,
+        VIEW_QUESTION_BANK,
+        CONDUCT_INSPECTIONS,
+        TAKE_EXAMS,
     },
-    TEAM_LEADER: {VIEW_ORG, VIEW_PEOPLE},
-    WORKER: {VIEW_ORG, VIEW_PEOPLE, SELF_ONLY},
-    REGULATOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT},
-    GUEST_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT},
+    TEAM_LEADER: {VIEW_ORG, VIEW_PEOPLE, VIEW_TRAINING, TAKE_EXAMS},
+    WORKER: {VIEW_ORG, VIEW_PEOPLE, VIEW_TRAINING, TAKE_EXAMS, SELF_ONLY},
+    # Regulators read training records but never the answer keys of a group's question bank.
+    REGULATOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT, VIEW_TRAINING},
+    GUEST_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT, VIEW_TRAINING},
 }
 
 

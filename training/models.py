@@ -1,0 +1,562 @@
+"""Training and exams: rule packs, courses and hours, the question bank, exam papers, attempts,
+certificates, and "ask on every inspection" (逢查必考) spot exams.
+
+Invariants kept here and in ``training.services``:
+- A question is never edited in place: an edit makes a new version (same ``family``), and an
+  attempt points at the version it showed.
+- An attempt's deadline is fixed by the server when it starts; answers saved after it are refused
+  and grading uses only what was saved in time.
+- Correct answers live on ``QuestionOption.is_correct`` and never leave the server before the
+  attempt is graded (serializers for workers never name that field).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tenants import roles
+from tenants.models import MineProfile, OrgUnit, Person, TenantOwned
+
+PostCategory = Person.PostCategory
+OperationType = Person.OperationType
+MineType = MineProfile.MineType
+
+
+class MineGroup(models.TextChoices):
+    """Rules split first by coal vs non-coal (DOMAIN.md)."""
+
+    ANY = "", _("Any mine type")
+    COAL = "coal", _("Coal mines")
+    NON_COAL = "non_coal", _("Non-coal mines")
+
+
+def mine_group_of(mine_type: str | None) -> str:
+    if not mine_type:
+        return MineGroup.ANY
+    return MineGroup.COAL if mine_type.startswith("coal") else MineGroup.NON_COAL
+
+
+# --- rule packs (national reference data; not tenant-owned) ----------------------------------
+
+
+class RulePack(models.Model):
+    """The training rules in force between two dates, with the document that issued them.
+
+    A record is judged by the pack in force on its own date (``for_date``). National packs are
+    shipped by a data migration; figures DOMAIN.md marks uncertain stay editable here.
+    """
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    document_no = models.CharField(_("issuing document"), max_length=200)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    pass_mark = models.PositiveSmallIntegerField(_("pass mark (of 100)"), default=80)
+    attempts_allowed = models.PositiveSmallIntegerField(_("attempts allowed"), default=2)
+    special_cert_valid_years = models.PositiveSmallIntegerField(
+        _("special-operation certificate valid (years)"), default=6
+    )
+    special_cert_review_years = models.PositiveSmallIntegerField(
+        _("special-operation certificate review interval (years)"), default=3
+    )
+    manager_cert_valid_years = models.PositiveSmallIntegerField(
+        _("manager certificate valid (years)"), default=3
+    )
+    retrain_after_absence_days = models.PositiveSmallIntegerField(
+        _("retrain after an absence of (days)"), default=365
+    )
+    reminder_days = models.JSONField(_("reminder days before a due date"), default=list)
+
+    class Meta:
+        verbose_name = _("training rule pack")
+        verbose_name_plural = _("training rule packs")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.document_no})"
+
+    @classmethod
+    def for_date(cls, day) -> RulePack:
+        """The pack in force on ``day`` (the latest one that started on or before it)."""
+        pack = (
+            cls.objects.filter(effective_from__lte=day)
+            .filter(models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=day))
+            .order_by("-effective_from")
+            .first()
+        )
+        if pack is None:
+            raise cls.DoesNotExist(f"no training rule pack in force on {day}")
+        return pack
+
+
+class HoursRule(models.Model):
+    """Required training hours for a post category (and mine group) under a rule pack."""
+
+    pack = models.ForeignKey(RulePack, on_delete=models.CASCADE, related_name="hours_rules")
+    post_category = models.CharField(_("post category"), max_length=24, choices=PostCategory.choices)
+    mine_group = models.CharField(
+        _("mine group"), max_length=12, choices=MineGroup.choices, blank=True, default=""
+    )
+    initial_hours = models.PositiveSmallIntegerField(_("initial training hours"))
+    annual_hours = models.PositiveSmallIntegerField(_("annual retraining hours"))
+    uncertain = models.BooleanField(
+        _("from secondary sources"), default=False, help_text=_("Shipped as a default; check locally.")
+    )
+
+    class Meta:
+        verbose_name = _("hours rule")
+        verbose_name_plural = _("hours rules")
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "post_category", "mine_group"], name="hoursrule_unique")
+        ]
+
+
+# --- courses, sessions, attendance ------------------------------------------------------------
+
+
+class Course(TenantOwned):
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("Initial training")
+        ANNUAL = "annual", _("Annual retraining")
+        NEW_WORKER = "new_worker", _("New worker training")
+        SPECIAL_OPERATION = "special_operation", _("Special-operation training")
+        SPECIAL_TOPIC = "special_topic", _("Special topic")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    operation_type = models.CharField(
+        _("operation type"), max_length=24, choices=OperationType.choices, blank=True
+    )
+    title = models.CharField(_("title"), max_length=200)
+    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "org_unit__path"
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "org_unit", "title"], name="course_unique_title")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TrainingSession(TenantOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
+    instructor = models.CharField(_("instructor"), max_length=64, blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "org_unit__path"
+
+    class Meta:
+        verbose_name = _("training session")
+        verbose_name_plural = _("training sessions")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="session_dates")
+        ]
+
+
+class Attendance(TenantOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="attendances")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="attendances")
+    hours = models.DecimalField(_("hours attended"), max_digits=5, decimal_places=1)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "person__org_unit__path"
+    scope_owner = "person_id"
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        constraints = [models.UniqueConstraint(fields=["session", "person"], name="attendance_once")]
+
+
+# --- question bank ------------------------------------------------------------------------------
+
+
+class Question(TenantOwned):
+    """One version of a question. Versions of the same question share ``family``."""
+
+    class Type(models.TextChoices):
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        TRUE_FALSE = "true_false", _("True/false")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.UUIDField(default=uuid.uuid4, db_index=True, editable=False)
+    version = models.PositiveSmallIntegerField(default=1, editable=False)
+    is_current = models.BooleanField(default=True, editable=False)
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(_("type"), max_length=12, choices=Type.choices)
+    stem = models.TextField(_("stem"))
+    explanation = models.TextField(_("explanation"), blank=True)
+    # Tags: empty list means "any".
+    post_categories = models.JSONField(_("post categories"), default=list, blank=True)
+    mine_types = models.JSONField(_("mine types"), default=list, blank=True)
+    topic = models.CharField(_("topic"), max_length=64, blank=True)
+    difficulty = models.PositiveSmallIntegerField(
+        _("difficulty"), default=2, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = roles.VIEW_QUESTION_BANK
+    scope_path = "org_unit__path"
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["topic", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["family", "version"], name="question_version_once"),
+            models.UniqueConstraint(
+                fields=["family"], condition=models.Q(is_current=True), name="question_one_current"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "is_current", "type"], name="question_draw")]
+
+    def __str__(self) -> str:
+        return self.stem[:40]
+
+
+class QuestionOption(TenantOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(_("text"), max_length=500)
+    is_correct = models.BooleanField(_("correct"), default=False)
+
+    scope_view_perm = roles.VIEW_QUESTION_BANK
+    scope_path = "question__org_unit__path"
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["question", "position"], name="option_position_once")]
+
+
+# --- exam papers (blueprints) -----------------------------------------------------------------
+
+
+class ExamPaper(TenantOwned):
+    class ShowAnswers(models.TextChoices):
+        NEVER = "never", _("Score only")
+        AFTER_SUBMIT = "after_submit", _("Answers and explanations after submission")
+
+    class CertificateKind(models.TextChoices):
+        NONE = "", _("No certificate")
+        PRINCIPAL = "principal", _("Principal person in charge")
+        SAFETY_MANAGEMENT = "safety_management", _("Safety management staff")
+        SPECIAL_OPERATION = "special_operation", _("Special operation")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=200)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), default=120, validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    pass_mark = models.PositiveSmallIntegerField(
+        _("pass mark (of 100)"), default=80, validators=[MaxValueValidator(100)]
+    )
+    attempts_allowed = models.PositiveSmallIntegerField(
+        _("attempts allowed"), default=2, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    shuffle_questions = models.BooleanField(_("shuffle questions"), default=True)
+    shuffle_options = models.BooleanField(_("shuffle options"), default=True)
+    show_answers = models.CharField(
+        _("after submission show"), max_length=16, choices=ShowAnswers.choices, default=ShowAnswers.AFTER_SUBMIT
+    )
+    # Audience: anyone matching a post category, anyone under an org unit, or a named person.
+    audience_post_categories = models.JSONField(_("audience post categories"), default=list, blank=True)
+    audience_units = models.ManyToManyField(OrgUnit, blank=True, related_name="+", verbose_name=_("audience units"))
+    audience_people = models.ManyToManyField(
+        Person, blank=True, related_name="assigned_papers", verbose_name=_("audience people")
+    )
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    issues_certificate = models.CharField(
+        _("issues certificate"), max_length=24, choices=CertificateKind.choices, blank=True, default=""
+    )
+    certificate_operation_type = models.CharField(
+        _("certificate operation type"), max_length=24, choices=OperationType.choices, blank=True
+    )
+    # A spot-exam paper (逢查必考) is drawn during inspections, not assigned to an audience.
+    is_spot_exam = models.BooleanField(_("spot-exam paper"), default=False)
+    # Passing this paper lifts a suspension from post (下岗) that named it.
+    clears_suspension = models.BooleanField(_("passing clears a suspension"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "org_unit__path"
+
+    class Meta:
+        verbose_name = _("exam paper")
+        verbose_name_plural = _("exam papers")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pass_mark__lte=100), name="paper_pass_mark_max"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PaperSection(TenantOwned):
+    """One line of a blueprint: draw ``count`` current questions matching these tags."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    paper = models.ForeignKey(ExamPaper, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField(default=0)
+    question_type = models.CharField(_("question type"), max_length=12, choices=Question.Type.choices)
+    post_category = models.CharField(_("post category"), max_length=24, choices=PostCategory.choices, blank=True)
+    mine_type = models.CharField(_("mine type"), max_length=24, choices=MineType.choices, blank=True)
+    topic = models.CharField(_("topic"), max_length=64, blank=True)
+    difficulty = models.PositiveSmallIntegerField(
+        _("difficulty"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    count = models.PositiveSmallIntegerField(_("number of questions"), validators=[MinValueValidator(1)])
+    points = models.DecimalField(_("points each"), max_digits=5, decimal_places=2)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "paper__org_unit__path"
+
+    class Meta:
+        ordering = ["position"]
+
+
+# --- attempts -------------------------------------------------------------------------------------
+
+
+class Attempt(TenantOwned):
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        EXPIRED = "expired", _("Submitted at the deadline")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="attempts")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="attempts")
+    number = models.PositiveSmallIntegerField(_("attempt number"), default=1)
+    started_at = models.DateTimeField(_("started at"))
+    deadline = models.DateTimeField(_("deadline"), db_index=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    max_score = models.DecimalField(_("maximum score"), max_digits=6, decimal_places=2)
+    passed = models.BooleanField(_("passed"), null=True)
+    spot_check = models.OneToOneField(
+        "SpotCheck", null=True, blank=True, on_delete=models.SET_NULL, related_name="attempt"
+    )
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "person__org_unit__path"
+    scope_owner = "person_id"
+
+    class Meta:
+        verbose_name = _("exam attempt")
+        verbose_name_plural = _("exam attempts")
+        ordering = ["-started_at"]
+        constraints = [models.UniqueConstraint(fields=["paper", "person", "number"], name="attempt_number_once")]
+        indexes = [models.Index(fields=["status", "deadline"], name="attempt_open_by_deadline")]
+
+
+class AttemptQuestion(TenantOwned):
+    """A question as drawn for one attempt: its version, order, option order and saved answer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="questions")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    points = models.DecimalField(max_digits=5, decimal_places=2)
+    option_order = models.JSONField(default=list)  # option ids as shown
+    selected = models.JSONField(default=list)  # option ids chosen, saved as they are chosen
+    answered_at = models.DateTimeField(null=True, blank=True)
+    correct = models.BooleanField(null=True)  # set when graded
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "attempt__person__org_unit__path"
+    scope_owner = "attempt__person_id"
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["attempt", "question"], name="attempt_question_once")]
+
+
+# --- certificates --------------------------------------------------------------------------------
+
+
+def _verify_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Certificate(TenantOwned):
+    class Kind(models.TextChoices):
+        PRINCIPAL = "principal", _("Principal person in charge")
+        SAFETY_MANAGEMENT = "safety_management", _("Safety management staff")
+        SPECIAL_OPERATION = "special_operation", _("Special operation")
+
+    class Source(models.TextChoices):
+        EXAM = "exam", _("Passed an exam here")
+        EXTERNAL = "external", _("Recorded from outside")
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    operation_type = models.CharField(_("operation type"), max_length=24, choices=OperationType.choices, blank=True)
+    number = models.CharField(_("certificate number"), max_length=64)
+    issued_on = models.DateField(_("issued on"))
+    expires_on = models.DateField(_("expires on"))
+    review_due_on = models.DateField(_("review due on"), null=True, blank=True)
+    issuer = models.CharField(_("issued by"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    attempt = models.OneToOneField(
+        Attempt, null=True, blank=True, on_delete=models.PROTECT, related_name="certificate"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.VALID)
+    # Opaque, unguessable: the public verification page is found only through the QR code.
+    verify_token = models.CharField(max_length=64, unique=True, default=_verify_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "person__org_unit__path"
+    scope_owner = "person_id"
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["expires_on"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="certificate_number_once")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Reminder(TenantOwned):
+    """That a reminder went out, so the daily job never sends the same one twice."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="reminders")
+    due_kind = models.CharField(max_length=12)  # "expiry" | "review"
+    due_on = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "certificate__person__org_unit__path"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate", "due_kind", "due_on", "days_before"], name="reminder_once"
+            )
+        ]
+
+
+# --- inspections and spot exams (逢查必考) ------------------------------------------------------
+
+
+class Inspection(TenantOwned):
+    class Kind(models.TextChoices):
+        GROUP_HQ = "group_hq", _("Group HQ inspection")
+        SUBSIDIARY = "subsidiary", _("Subsidiary inspection")
+        MINE_INTERNAL = "mine_internal", _("Mine internal inspection")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="inspections")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    inspectors = models.CharField(_("inspectors"), max_length=300)
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "org_unit__path"
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-date", "-created_at"]
+
+
+class SpotCheck(TenantOwned):
+    """One person drawn (or picked) during an inspection to take a short paper there and then."""
+
+    class Selection(models.TextChoices):
+        RANDOM = "random", _("Drawn at random")
+        PICKED = "picked", _("Picked by the inspector")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="spot_checks")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="spot_checks")
+    paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="spot_checks")
+    selection = models.CharField(_("selection"), max_length=8, choices=Selection.choices)
+    # One-time code the person types on their own phone (stored as a digest, like a password).
+    code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = roles.VIEW_TRAINING
+    scope_path = "inspection__org_unit__path"
+
+    class Meta:
+        verbose_name = _("spot exam")
+        verbose_name_plural = _("spot exams")
+        constraints = [models.UniqueConstraint(fields=["inspection", "person"], name="spotcheck_once")]
+
+
+class Suspension(TenantOwned):
+    """Suspended from post (下岗) pending retraining; cleared only by passing ``clearing_paper``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="suspensions")
+    reason = models.CharField(_("reason"), max_length=300)
+    spot_check = models.ForeignKey(SpotCheck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    clearing_paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("suspended at"))
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    cleared_by_attempt = models.ForeignKey(
+        Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_view_perm = roles.VIEW_PEOPLE
+    scope_path = "person__org_unit__path"
+    scope_owner = "person_id"
+
+    class Meta:
+        verbose_name = _("suspension from post")
+        verbose_name_plural = _("suspensions from post")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(cleared_at__isnull=True), name="suspension_one_open"
+            )
+        ]

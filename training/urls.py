@@ -1,0 +1,13 @@
+"""Pages of the training app; each area keeps its own views and routes."""
+
+from .views import bank, certificates, courses, exams, inspections
+
+app_name = "training"
+
+urlpatterns = [
+    *exams.urlpatterns,
+    *bank.urlpatterns,
+    *courses.urlpatterns,
+    *certificates.urlpatterns,
+    *inspections.urlpatterns,
+]
