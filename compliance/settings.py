@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.navigation",
+                "compliance.notifications.context_processors.unread_notifications",
             ],
         },
     }
@@ -298,11 +300,47 @@ JOB_REDISPATCH_AFTER = int(os.environ.get("JOB_REDISPATCH_AFTER", "900"))  # han
 JOB_RUNNING_TIMEOUT = int(os.environ.get("JOB_RUNNING_TIMEOUT", "1800"))  # running: its worker died
 JOB_MAX_ATTEMPTS = 3  # a job that kills its worker every time is stopped, not retried forever
 CELERY_BEAT_SCHEDULE = {
+    # Certificate reminders (training.certificates.send_due_reminders): once a day, early morning.
+    "certificate-reminders": {
+        "task": "training.tasks.send_certificate_reminders",
+        "schedule": crontab(hour=6, minute=30),
+        "options": {"expire_seconds": 6 * 3600},
+    },
     "jobs-sweep": {
         "task": "compliance.jobs.tasks.sweep_jobs",
         "schedule": float(JOB_SWEEP_INTERVAL),
         # Sweeps queued while no worker ran are dropped, not run back to back (django-celery-beat
         # spells the task's ``expires`` option this way).
         "options": {"expire_seconds": JOB_SWEEP_INTERVAL},
-    }
+    },
+    # Exams submitted at their deadline also when the worker never comes back (issue #4).
+    "training-close-expired-attempts": {
+        "task": "training.tasks.close_expired_exam_attempts",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 60},
+    },
 }
+
+# --- Email (certificate reminders) ---
+# Unset EMAIL_HOST: no email is sent, in-app notifications only. SITE_URL makes links in emails
+# absolute (e.g. https://kuangan.example.cn).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kuangan@localhost")
+SITE_URL = os.environ.get("SITE_URL", "")
+
+# OpenAPI enum names of the certificate API (training/api/certificates.py), apart from other
+# "kind"/"status" fields.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "CertificateKindEnum": "training.models.Certificate.Kind",
+        "CertificateStatusEnum": "training.models.Certificate.Status",
+        "CertificateSourceEnum": "training.models.Certificate.Source",
+        "OperationTypeEnum": "tenants.models.Person.OperationType",
+        "AttemptStatusEnum": "training.models.Attempt.Status",
+        "QuestionTypeEnum": "training.models.Question.Type",
+    }
+)

@@ -41,4 +41,5 @@ urlpatterns = [
     path("jobs/", include("compliance.jobs.urls")),
     path("account/", include("compliance.tokens.urls")),
     path("training/", include("training.urls")),
+    path("notifications/", include("compliance.notifications.urls")),
 ]

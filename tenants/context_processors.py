@@ -20,6 +20,16 @@ def navigation(request):
             "roles": has(roles.VIEW_MEMBERSHIPS),
             "audit": has(roles.VIEW_AUDIT),
             "import": has(roles.MANAGE_PEOPLE),
+            # The question bank holds the answer keys: never shown to regulators or workers.
+            "bank": has(roles.VIEW_QUESTION_BANK),
+            # Sitting one's own exams needs a login linked to a person record.
+            "exams": has(roles.TAKE_EXAMS) and bool(scope.person_id),
+            "certificates": has(roles.VIEW_TRAINING),
+            "training_dashboard": has(roles.VIEW_TRAINING) and not self_only,
+            "inspections": has(roles.VIEW_TRAINING) and not self_only,
+            # Hours against the rules and sessions; a worker sees their own hours instead.
+            "training": has(roles.VIEW_TRAINING) and not self_only,
+            "my_training": has(roles.VIEW_TRAINING) and self_only and bool(scope.person_id),
         },
         "scope": scope,
         "role_label": roles.ROLE_LABELS.get(scope.primary_role or "", ""),

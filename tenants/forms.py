@@ -117,6 +117,19 @@ class PersonForm(forms.Form):
         label=_("Status"), choices=Person.Status.choices, initial=Person.Status.ON_POST
     )
     status_reason = forms.CharField(label=_("Status reason"), max_length=200, required=False)
+    post_started_on = forms.DateField(
+        label=_("Took the current post on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("A new post needs training before the person starts in it."),
+    )
+    absent_since = forms.DateField(label=_("Away from work since"), required=False, widget=DateInput())
+    returned_on = forms.DateField(
+        label=_("Back at work on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Back after a long absence (1 year by default): retraining is needed before resuming."),
+    )
 
     def __init__(self, *args, scope, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)

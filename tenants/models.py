@@ -298,6 +298,15 @@ class Person(TenantOwned):
     job_title = models.CharField(_("job title"), max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ON_POST)
     status_reason = models.CharField(_("status reason"), max_length=200, blank=True)
+    # Retraining (DOMAIN.md: back after >= 1 year away, or changing post -> retrain before resuming).
+    post_started_on = models.DateField(
+        _("took the current post on"),
+        null=True,
+        blank=True,
+        help_text=_("For new workers and changes of post."),
+    )
+    absent_since = models.DateField(_("away from work since"), null=True, blank=True)
+    returned_on = models.DateField(_("back at work on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -328,6 +337,10 @@ class Person(TenantOwned):
             errors["operation_type"] = _("Only special-operation workers have an operation type.")
         if self.status == self.Status.SUSPENDED and not self.status_reason:
             errors["status_reason"] = _("Give the reason for the suspension from post.")
+        if self.returned_on and not self.absent_since:
+            errors["absent_since"] = _("Give the date the absence started.")
+        elif self.returned_on and self.absent_since and self.returned_on < self.absent_since:
+            errors["returned_on"] = _("The return cannot be before the absence started.")
         if errors:
             raise ValidationError(errors)
 

@@ -191,6 +191,9 @@ PERSON_FIELDS = (
     "job_title",
     "status",
     "status_reason",
+    "post_started_on",
+    "absent_since",
+    "returned_on",
 )
 
 
@@ -285,6 +288,14 @@ def person_update(
         person.org_unit = org_unit
     errors = _fill_person(person, fields, resident_id or None)
     errors = _unique_errors(person) | errors
+    if person.status == Person.Status.ON_POST:
+        # A suspension after a failed spot exam is lifted only by passing its paper (training).
+        from training.inspections import check_manual_status_change
+
+        try:
+            check_manual_status_change(person, person.status)
+        except ValidationError as exc:
+            errors = exc.message_dict | errors
     if errors:
         raise ValidationError(errors)
     person.save()

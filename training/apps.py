@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = _("Training and exams")
+
+    def ready(self):
+        from . import sessions_io  # noqa: F401  (registers the sessions import job handler)

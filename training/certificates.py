@@ -1,5 +1,693 @@
-"""Certificates: issue, record, verify, remind. (Being built.)"""
+"""Certificates: issue on a passed exam, record from outside, revoke, verify, print, remind.
+
+Validity follows the rule pack in force on the issue date (``RulePack.for_date``):
+- special operations (特种作业操作证): valid ``special_cert_valid_years`` (6), reviewed every
+  ``special_cert_review_years`` (3) — the review falls due ``issued + 3 years``;
+- 主要负责人 and 安全生产管理人员: valid ``manager_cert_valid_years`` (3), no review in between
+  (they are re-assessed when the certificate runs out).
+
+Every write is audited in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from compliance.audit.services import audit_record
+from compliance.notifications import services as notifications
+from tenants import roles
+from tenants.models import Membership, OrgUnit, Person
+from tenants.scope import Scope, dangerously_platform_scope
+from tenants.services import snapshot
+
+from .models import Certificate, ExamPaper, Reminder, RulePack
+
+logger = logging.getLogger(__name__)
+
+Kind = Certificate.Kind
+NUMBER_PREFIX = "KA"
+DEFAULT_REMINDER_DAYS = (90, 30, 7)
+EXPIRING_WINDOW_DAYS = 90
 
 
-def issue_for_passed_attempt(attempt) -> None:
-    """Issue the certificate a passed paper is configured to issue (to be implemented)."""
+# --- dates ---------------------------------------------------------------------------------------
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def validity(kind: str, issued_on: datetime.date) -> tuple[datetime.date, datetime.date | None]:
+    """(expires_on, review_due_on) of a certificate of ``kind`` issued on ``issued_on``."""
+    pack = RulePack.for_date(issued_on)
+    if kind == Kind.SPECIAL_OPERATION:
+        expires = add_years(issued_on, pack.special_cert_valid_years)
+        review = add_years(issued_on, pack.special_cert_review_years)
+        return expires, (review if review < expires else None)
+    return add_years(issued_on, pack.manager_cert_valid_years), None
+
+
+class Display:
+    """What a certificate's state is today, as shown in lists, the PDF and the public page."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def display_status(cert: Certificate, today: datetime.date | None = None) -> str:
+    today = today or timezone.localdate()
+    if cert.status == Certificate.Status.REVOKED:
+        return Display.REVOKED
+    if cert.expires_on < today:
+        return Display.EXPIRED
+    return Display.VALID
+
+
+def display_status_label(status: str) -> str:
+    return {
+        Display.VALID: _("Valid"),
+        Display.EXPIRED: _("Expired"),
+        Display.REVOKED: _("Revoked"),
+    }[status]
+
+
+def kind_label(cert: Certificate) -> str:
+    label = str(cert.get_kind_display())
+    if cert.operation_type:
+        label += f"（{cert.get_operation_type_display()}）"
+    return label
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张*丰, 李四 → 李*, 王 → *: enough to match a face, not enough to find a person."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# --- numbering -----------------------------------------------------------------------------------
+
+_NUMBER = re.compile(rf"^{NUMBER_PREFIX}-(\d{{4}})-(\d+)$")
+
+
+def _next_number(tenant_id, year: int) -> str:
+    # The tenant's numbers, across the whole tenant (not only what the caller may see): numbers
+    # are unique per tenant. Only the highest number leaves this function.
+    prefix = f"{NUMBER_PREFIX}-{year}-"
+    numbers = Certificate.dangerously_unscoped.filter(
+        tenant_id=tenant_id, number__startswith=prefix
+    ).values_list("number", flat=True)
+    highest = 0
+    for number in numbers:
+        match = _NUMBER.match(number)
+        if match:
+            highest = max(highest, int(match.group(2)))
+    return f"{prefix}{highest + 1:06d}"
+
+
+def _create_numbered(cert: Certificate) -> Certificate:
+    """Save with the next free number; a concurrent issue that took it makes us try the next."""
+    for _attempt in range(5):
+        cert.number = _next_number(cert.tenant_id, cert.issued_on.year)
+        try:
+            with transaction.atomic():
+                cert.save(force_insert=True)
+            return cert
+        except IntegrityError:
+            if (
+                cert.attempt_id
+                and Certificate.dangerously_unscoped.filter(attempt_id=cert.attempt_id).exists()
+            ):
+                raise
+            continue
+    raise IntegrityError("could not allocate a certificate number")
+
+
+# --- issuing --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_for_passed_attempt(attempt) -> Certificate | None:
+    """Issue the certificate the attempt's paper is configured to issue, once per attempt.
+
+    Runs inside the grading transaction, in whatever scope graded it (the worker's own, an
+    inspector's, or the platform scope of the scheduled job closing expired attempts).
+    """
+    paper: ExamPaper = attempt.paper
+    if not attempt.passed or not paper.issues_certificate:
+        return None
+    # Idempotent: looked up by the attempt itself (one certificate per attempt, a unique key).
+    existing = Certificate.dangerously_unscoped.filter(attempt_id=attempt.pk).first()
+    if existing is not None:
+        return existing
+    kind = paper.issues_certificate
+    operation_type = paper.certificate_operation_type if kind == Kind.SPECIAL_OPERATION else ""
+    if kind == Kind.SPECIAL_OPERATION and not operation_type:
+        operation_type = attempt.person.operation_type or ""
+    issued_on = timezone.localdate(attempt.submitted_at or timezone.now())
+    expires_on, review_due_on = validity(kind, issued_on)
+    cert = Certificate(
+        tenant_id=attempt.tenant_id,
+        person_id=attempt.person_id,
+        kind=kind,
+        operation_type=operation_type,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        review_due_on=review_due_on,
+        issuer=_issuer_name(attempt.person),
+        source=Certificate.Source.EXAM,
+        attempt_id=attempt.pk,
+    )
+    try:
+        _create_numbered(cert)
+    except IntegrityError:
+        # Another transaction issued it for this attempt in the meantime.
+        return Certificate.dangerously_unscoped.get(attempt_id=attempt.pk)
+    audit_record(action="create", obj=cert, after=snapshot(cert), org_path=_person_path(cert.person_id))
+    return cert
+
+
+def _issuer_name(person: Person) -> str:
+    # The group that ran the exam (the tenant's name); the person's tenant is the attempt's.
+    return person.tenant.name[:200]
+
+
+def _person_path(person_id) -> str:
+    # The org path of the certificate's person, for the audit event (the person was already
+    # reached through the caller's scope or the attempt being graded).
+    return (
+        Person.dangerously_unscoped.filter(pk=person_id).values_list("org_unit__path", flat=True).first()
+        or ""
+    )
+
+
+EXTERNAL_FIELDS = ("kind", "operation_type", "number", "issued_on", "expires_on", "review_due_on", "issuer")
+
+
+@transaction.atomic
+def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Certificate:
+    """A certificate issued elsewhere (by the regulator's exam centre): its number is entered.
+
+    ``expires_on`` and ``review_due_on`` default to the dates the rules give for the issue date.
+    """
+    scope.require(roles.MANAGE_TRAINING, person.org_unit)
+    kind = data.get("kind") or ""
+    operation_type = data.get("operation_type") or ""
+    number = (data.get("number") or "").strip()
+    issued_on = data.get("issued_on")
+    errors: dict[str, list] = {}
+    if kind not in Kind.values:
+        errors.setdefault("kind", []).append(_("Choose the kind of certificate."))
+    if kind == Kind.SPECIAL_OPERATION and not operation_type:
+        errors.setdefault("operation_type", []).append(
+            _("A special-operation certificate needs an operation type.")
+        )
+    if kind and kind != Kind.SPECIAL_OPERATION and operation_type:
+        errors.setdefault("operation_type", []).append(
+            _("Only special-operation certificates have an operation type.")
+        )
+    if not number:
+        errors.setdefault("number", []).append(_("Enter the certificate number."))
+    elif Certificate.dangerously_unscoped.filter(tenant_id=person.tenant_id, number=number).exists():
+        # Uniqueness is per tenant: checked against the whole tenant, only yes/no leaves here.
+        errors.setdefault("number", []).append(_("A certificate with this number is already recorded."))
+    if issued_on is None:
+        errors.setdefault("issued_on", []).append(_("Enter the issue date."))
+    elif issued_on > timezone.localdate():
+        errors.setdefault("issued_on", []).append(_("The issue date cannot be in the future."))
+    expires_on = data.get("expires_on")
+    review_due_on = data.get("review_due_on")
+    if issued_on is not None and kind in Kind.values and "issued_on" not in errors:
+        try:
+            default_expiry, default_review = validity(kind, issued_on)
+        except RulePack.DoesNotExist:
+            errors.setdefault("issued_on", []).append(_("No training rules are in force on this date."))
+        else:
+            expires_on = expires_on or default_expiry
+            if kind == Kind.SPECIAL_OPERATION:
+                review_due_on = review_due_on or default_review
+            elif review_due_on:
+                errors.setdefault("review_due_on", []).append(
+                    _("Only special-operation certificates have a review date.")
+                )
+        if expires_on and expires_on <= issued_on:
+            errors.setdefault("expires_on", []).append(_("The expiry date must be after the issue date."))
+        if review_due_on and expires_on and not (issued_on < review_due_on <= expires_on):
+            errors.setdefault("review_due_on", []).append(
+                _("The review date must lie between the issue date and the expiry date.")
+            )
+    if errors:
+        raise ValidationError(errors)
+    cert = Certificate(
+        tenant_id=person.tenant_id,
+        person=person,
+        kind=kind,
+        operation_type=operation_type if kind == Kind.SPECIAL_OPERATION else "",
+        number=number,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        review_due_on=review_due_on,
+        issuer=(data.get("issuer") or "").strip()[:200],
+        source=Certificate.Source.EXTERNAL,
+    )
+    cert.full_clean(
+        exclude=["tenant", "person", "attempt"], validate_unique=False, validate_constraints=False
+    )
+    try:
+        with transaction.atomic():
+            cert.save(force_insert=True)
+    except IntegrityError as exc:  # the same number recorded at the same moment
+        raise ValidationError({"number": [_("A certificate with this number is already recorded.")]}) from exc
+    audit_record(action="create", obj=cert, after=snapshot(cert), org_path=person.org_unit.path)
+    return cert
+
+
+@transaction.atomic
+def revoke(*, scope: Scope, cert: Certificate, reason: str, by=None) -> Certificate:
+    """Withdraw a certificate (e.g. issued in error, or cancelled by the regulator)."""
+    person = cert.person
+    scope.require(roles.MANAGE_TRAINING, person.org_unit)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for revoking the certificate.")]})
+    if cert.status == Certificate.Status.REVOKED:
+        raise ValidationError(_("This certificate is already revoked."))
+    before = snapshot(cert)
+    cert.status = Certificate.Status.REVOKED
+    cert.save(update_fields=["status"])
+    audit_record(
+        action="revoke",
+        obj=cert,
+        before=before,
+        after=snapshot(cert) | {"reason": reason[:500]},
+        org_path=person.org_unit.path,
+    )
+    return cert
+
+
+def revocation_reason(cert: Certificate) -> str:
+    """The reason given when ``cert`` was revoked (kept in the audit trail)."""
+    from compliance.audit.models import AuditEvent
+
+    if cert.status != Certificate.Status.REVOKED:
+        return ""
+    # ``cert`` was reached through the caller's scope; its own revoke event is read by its id.
+    event = (
+        AuditEvent.dangerously_unscoped.filter(
+            tenant_id=cert.tenant_id,
+            object_type=Certificate._meta.label,
+            object_id=str(cert.pk),
+            action="revoke",
+        )
+        .order_by("-seq")
+        .only("after")
+        .first()
+    )
+    return ((event.after or {}).get("reason") or "") if event else ""
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def access_certificate(scope: Scope, pk) -> Certificate:
+    try:
+        cert = (
+            scope.filter_queryset(
+                Certificate.objects.select_related("person", "person__org_unit", "tenant", "attempt__paper")
+            )
+            .filter(pk=pk)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        cert = None
+    if cert is None:
+        raise Http404
+    return cert
+
+
+def certificate_list(
+    *,
+    scope: Scope,
+    org_unit: OrgUnit | None = None,
+    kind: str = "",
+    operation_type: str = "",
+    status: str = "",
+    search: str = "",
+    today: datetime.date | None = None,
+) -> QuerySet[Certificate]:
+    today = today or timezone.localdate()
+    qs = scope.filter_queryset(Certificate.objects.select_related("person", "person__org_unit", "tenant"))
+    if org_unit is not None:
+        qs = qs.filter(person__org_unit__path__startswith=org_unit.path)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if operation_type:
+        qs = qs.filter(operation_type=operation_type)
+    if status == Display.REVOKED:
+        qs = qs.filter(status=Certificate.Status.REVOKED)
+    elif status == Display.EXPIRED:
+        qs = qs.filter(status=Certificate.Status.VALID, expires_on__lt=today)
+    elif status == Display.VALID:
+        qs = qs.filter(status=Certificate.Status.VALID, expires_on__gte=today)
+    if search:
+        qs = qs.filter(Q(person__name__icontains=search) | Q(number__icontains=search))
+    return qs.order_by("expires_on", "number")
+
+
+def person_certificates(*, scope: Scope, person: Person) -> list[Certificate]:
+    """A person's certificates, newest first (one query)."""
+    rows = list(
+        scope.filter_queryset(Certificate.objects.filter(person=person)).order_by("-issued_on", "number")
+    )
+    today = timezone.localdate()
+    for cert in rows:
+        cert.display = display_status(cert, today)
+        cert.display_label = display_status_label(cert.display)
+    return rows
+
+
+@dataclass
+class DueRow:
+    cert: Certificate
+    due_kind: str  # "expiry" | "review"
+    due_on: datetime.date
+    days_left: int
+
+    @property
+    def due_label(self) -> str:
+        return _("Expiry") if self.due_kind == "expiry" else _("Review")
+
+
+def expiring(
+    *,
+    scope: Scope,
+    org_unit: OrgUnit | None = None,
+    today: datetime.date | None = None,
+    days: int = EXPIRING_WINDOW_DAYS,
+) -> list[DueRow]:
+    """Every valid certificate whose expiry or review falls due within ``days`` from today,
+    soonest first — one query."""
+    today = today or timezone.localdate()
+    until = today + datetime.timedelta(days=days)
+    qs = scope.filter_queryset(
+        Certificate.objects.select_related("person", "person__org_unit", "tenant").filter(
+            status=Certificate.Status.VALID
+        )
+    ).filter(Q(expires_on__range=(today, until)) | Q(review_due_on__range=(today, until)))
+    qs = qs.exclude(person__status=Person.Status.LEFT)
+    if org_unit is not None:
+        qs = qs.filter(person__org_unit__path__startswith=org_unit.path)
+    rows = []
+    for cert in qs:
+        for due_kind, due_on in (("expiry", cert.expires_on), ("review", cert.review_due_on)):
+            if due_on is not None and today <= due_on <= until:
+                rows.append(DueRow(cert, due_kind, due_on, (due_on - today).days))
+    rows.sort(key=lambda r: (r.days_left, r.cert.person.name, r.cert.number, r.due_kind))
+    return rows
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def expiring_xlsx(rows: list[DueRow]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Expiring")[:31]
+    ws.append(
+        [
+            _("Name"),
+            _("Employee number"),
+            _("Team or mine"),
+            _("Kind"),
+            _("Certificate number"),
+            _("Due"),
+            _("Due on"),
+            _("Days left"),
+        ]
+    )
+    for row in rows:
+        cert = row.cert
+        ws.append(
+            [
+                cert.person.name,
+                cert.person.employee_no,
+                cert.person.org_unit.name,
+                kind_label(cert),
+                cert.number,
+                str(row.due_label),
+                row.due_on,
+                row.days_left,
+            ]
+        )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- public verification -------------------------------------------------------------------------
+
+
+def find_by_token(token: str) -> Certificate | None:
+    """The certificate a verification token names, in whichever tenant it is.
+
+    The public page has no login and so no scope. The token is 192 random bits, so holding it
+    is the permission: this single lookup by the exact token runs in the platform scope (also
+    past row-level security on PostgreSQL) and the caller shows only the public fields.
+    """
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        return None
+    with dangerously_platform_scope():
+        return (
+            Certificate.dangerously_unscoped.select_related("person")
+            .only(
+                "id",
+                "kind",
+                "operation_type",
+                "issued_on",
+                "expires_on",
+                "review_due_on",
+                "status",
+                "verify_token",
+                "person__id",
+                "person__name",
+            )
+            .filter(verify_token=token)
+            .first()
+        )
+
+
+def verify_url(request, cert: Certificate) -> str:
+    """The absolute address the QR code carries: SITE_URL when configured (the public name of the
+    site), else the host this request came in on."""
+    path = reverse("training:certificate-verify", args=[cert.verify_token])
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def qr_data_uri(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+def certificate_pdf(cert: Certificate, *, verify_link: str) -> bytes:
+    """The printable certificate (Chinese), with a QR code to the public verification page."""
+    from weasyprint import HTML
+
+    with translation.override("zh-hans"):
+        html = render_to_string(
+            "training/certificate_pdf.html",
+            {
+                "cert": cert,
+                "kind": kind_label(cert),
+                "status": display_status(cert),
+                "status_label": display_status_label(display_status(cert)),
+                "qr": qr_data_uri(verify_link),
+                "verify_link": verify_link,
+            },
+        )
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+# --- reminders -----------------------------------------------------------------------------------
+
+
+def _thresholds(today: datetime.date) -> list[int]:
+    try:
+        days = RulePack.for_date(today).reminder_days
+    except RulePack.DoesNotExist:
+        days = None
+    return sorted({int(d) for d in (days or DEFAULT_REMINDER_DAYS) if int(d) >= 0})
+
+
+def threshold_for(days_left: int, thresholds: list[int]) -> int | None:
+    """The most urgent reminder a due date ``days_left`` away calls for (7 before 30 before 90);
+    None when it is further off than every threshold, or already past."""
+    if days_left < 0:
+        return None
+    for t in sorted(thresholds):
+        if days_left <= t:
+            return t
+    return None
+
+
+def _safety_managers(person: Person) -> list:
+    """Logins with the safety-manager role at the person's unit or any unit above it."""
+    ancestors = [p for p in _path_prefixes(person.org_unit.path)]
+    return [
+        m.user
+        for m in Membership.dangerously_unscoped.filter(
+            tenant_id=person.tenant_id,
+            role=roles.SAFETY_MANAGER,
+            org_unit__path__in=ancestors,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user_id")
+    ]
+
+
+def _path_prefixes(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["".join(f"{p}/" for p in parts[: i + 1]) for i in range(len(parts))]
+
+
+def _message(cert: Certificate, due_kind: str, due_on: datetime.date, days_left: int) -> tuple[str, str]:
+    with translation.override("zh-hans"):
+        values = {
+            "name": cert.person.name,
+            "kind": kind_label(cert),
+            "number": cert.number,
+            "date": due_on.isoformat(),
+            "days": days_left,
+        }
+        if due_kind == "expiry":
+            title = _("Certificate expires in %(days)s days: %(name)s, %(kind)s") % values
+            body = (
+                _(
+                    "The %(kind)s certificate %(number)s of %(name)s expires on %(date)s, "
+                    "%(days)s days from today. Arrange retraining and renewal in time."
+                )
+                % values
+            )
+        else:
+            title = _("Certificate review due in %(days)s days: %(name)s, %(kind)s") % values
+            body = (
+                _(
+                    "The %(kind)s certificate %(number)s of %(name)s is due for review on %(date)s, "
+                    "%(days)s days from today. Arrange the review in time."
+                )
+                % values
+            )
+    return title, body
+
+
+def send_due_reminders(today: datetime.date | None = None) -> int:
+    """Notify the person and their safety managers of every certificate expiring or due for review
+    within a reminder threshold. Returns the number of reminders sent (new ones only).
+
+    Idempotent: each (certificate, due kind, due date, threshold) is sent once — the Reminder row
+    and the notifications commit together, so a run that crashes half way or runs twice never
+    notifies twice. Email (when configured) goes out after the commit; a failure is logged.
+    """
+    today = today or timezone.localdate()
+    thresholds = _thresholds(today)
+    if not thresholds:
+        return 0
+    until = today + datetime.timedelta(days=max(thresholds))
+    sent = 0
+    # A scheduled job for every tenant, run by the platform (no user, no request): it reads every
+    # tenant's certificates and writes each notification into the certificate's own tenant.
+    with dangerously_platform_scope():
+        certs = list(
+            Certificate.dangerously_unscoped.filter(status=Certificate.Status.VALID)
+            .filter(Q(expires_on__range=(today, until)) | Q(review_due_on__range=(today, until)))
+            .exclude(person__status=Person.Status.LEFT)  # no longer on the books: nothing to renew
+            .select_related("person", "person__org_unit", "person__user")
+            .order_by("tenant_id", "expires_on")
+        )
+        for cert in certs:
+            for due_kind, due_on in (("expiry", cert.expires_on), ("review", cert.review_due_on)):
+                if due_on is None:
+                    continue
+                days_left = (due_on - today).days
+                threshold = threshold_for(days_left, thresholds)
+                if threshold is None:
+                    continue
+                try:
+                    if _remind(cert, due_kind, due_on, days_left, threshold):
+                        sent += 1
+                except Exception:  # one bad certificate must not stop everyone else's reminders
+                    logger.exception("certificate reminder failed for %s", cert.pk)
+    return sent
+
+
+def _remind(cert: Certificate, due_kind: str, due_on: datetime.date, days_left: int, threshold: int) -> bool:
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Reminder.dangerously_unscoped.create(
+                    tenant_id=cert.tenant_id,
+                    certificate=cert,
+                    due_kind=due_kind,
+                    due_on=due_on,
+                    days_before=threshold,
+                )
+        except IntegrityError:
+            return False  # already sent by an earlier run
+        recipients = []
+        person_user = cert.person.user
+        if person_user is not None and person_user.is_active:
+            recipients.append(person_user)
+        recipients += [u for u in _safety_managers(cert.person) if u.pk not in {r.pk for r in recipients}]
+        title, body = _message(cert, due_kind, due_on, days_left)
+        link = reverse("training:certificate-detail", args=[cert.pk])
+        key = f"cert:{cert.pk}:{due_kind}:{due_on.isoformat()}:{threshold}"
+        for user in recipients:
+            notifications.notify(
+                user=user, tenant_id=cert.tenant_id, title=title, body=body, link=link, dedupe_key=key
+            )
+        emails = [u.email for u in recipients if u.email]
+        if emails and getattr(settings, "EMAIL_HOST", ""):
+            transaction.on_commit(lambda: _email(title, body, link, emails))
+    return True
+
+
+def _email(title: str, body: str, link: str, emails: list[str]) -> None:
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    text = f"{body}\n\n{base}{link}" if base else body
+    for address in emails:
+        try:
+            send_mail(title, text, None, [address])
+        except Exception:  # mail is a courtesy copy: the in-app notification is already there
+            logger.exception("certificate reminder email to %s failed", address)

@@ -116,6 +116,9 @@ class HoursRule(models.Model):
             models.UniqueConstraint(fields=["pack", "post_category", "mine_group"], name="hoursrule_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_post_category_display()} {self.initial_hours}/{self.annual_hours}"
+
 
 # --- courses, sessions, attendance ------------------------------------------------------------
 
@@ -173,7 +176,9 @@ class TrainingSession(TenantOwned):
         verbose_name_plural = _("training sessions")
         ordering = ["-starts_on"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="session_dates")
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="session_dates"
+            )
         ]
 
 
@@ -287,11 +292,16 @@ class ExamPaper(TenantOwned):
     shuffle_questions = models.BooleanField(_("shuffle questions"), default=True)
     shuffle_options = models.BooleanField(_("shuffle options"), default=True)
     show_answers = models.CharField(
-        _("after submission show"), max_length=16, choices=ShowAnswers.choices, default=ShowAnswers.AFTER_SUBMIT
+        _("after submission show"),
+        max_length=16,
+        choices=ShowAnswers.choices,
+        default=ShowAnswers.AFTER_SUBMIT,
     )
     # Audience: anyone matching a post category, anyone under an org unit, or a named person.
     audience_post_categories = models.JSONField(_("audience post categories"), default=list, blank=True)
-    audience_units = models.ManyToManyField(OrgUnit, blank=True, related_name="+", verbose_name=_("audience units"))
+    audience_units = models.ManyToManyField(
+        OrgUnit, blank=True, related_name="+", verbose_name=_("audience units")
+    )
     audience_people = models.ManyToManyField(
         Person, blank=True, related_name="assigned_papers", verbose_name=_("audience people")
     )
@@ -332,7 +342,9 @@ class PaperSection(TenantOwned):
     paper = models.ForeignKey(ExamPaper, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField(default=0)
     question_type = models.CharField(_("question type"), max_length=12, choices=Question.Type.choices)
-    post_category = models.CharField(_("post category"), max_length=24, choices=PostCategory.choices, blank=True)
+    post_category = models.CharField(
+        _("post category"), max_length=24, choices=PostCategory.choices, blank=True
+    )
     mine_type = models.CharField(_("mine type"), max_length=24, choices=MineType.choices, blank=True)
     topic = models.CharField(_("topic"), max_length=64, blank=True)
     difficulty = models.PositiveSmallIntegerField(
@@ -380,7 +392,9 @@ class Attempt(TenantOwned):
         verbose_name = _("exam attempt")
         verbose_name_plural = _("exam attempts")
         ordering = ["-started_at"]
-        constraints = [models.UniqueConstraint(fields=["paper", "person", "number"], name="attempt_number_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "person", "number"], name="attempt_number_once")
+        ]
         indexes = [models.Index(fields=["status", "deadline"], name="attempt_open_by_deadline")]
 
 
@@ -430,7 +444,9 @@ class Certificate(TenantOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
-    operation_type = models.CharField(_("operation type"), max_length=24, choices=OperationType.choices, blank=True)
+    operation_type = models.CharField(
+        _("operation type"), max_length=24, choices=OperationType.choices, blank=True
+    )
     number = models.CharField(_("certificate number"), max_length=64)
     issued_on = models.DateField(_("issued on"))
     expires_on = models.DateField(_("expires on"))
@@ -494,7 +510,9 @@ class Inspection(TenantOwned):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     date = models.DateField(_("date"))
     inspectors = models.CharField(_("inspectors"), max_length=300)
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -539,7 +557,9 @@ class Suspension(TenantOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="suspensions")
     reason = models.CharField(_("reason"), max_length=300)
-    spot_check = models.ForeignKey(SpotCheck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    spot_check = models.ForeignKey(
+        SpotCheck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     clearing_paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(_("suspended at"))
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)

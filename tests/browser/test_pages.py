@@ -28,13 +28,17 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # Which nav links each role gets (paths), and which it must not.
 HOME, ORG, MINES, PEOPLE, ROLES, AUDIT = "/", "/org/", "/mines/", "/people/", "/roles/", "/audit/"
 IMPORT = "/people/import/"
+HOURS, BANK, PAPERS = "/training/hours/", "/training/questions/", "/training/papers/"
+CERTS, INSPECTIONS, DASHBOARD = "/training/certificates/", "/training/inspections/", "/training/dashboard/"
+MY_TRAINING, MY_EXAMS = "/training/me/", "/training/exams/"
+OVERSIGHT = {HOURS, CERTS, INSPECTIONS, DASHBOARD}
 EXPECTED_NAV = {
-    roles.TENANT_ADMIN: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, AUDIT},
-    roles.HQ_AUDITOR: {HOME, ORG, MINES, PEOPLE, ROLES, AUDIT},
-    roles.SAFETY_MANAGER: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES},
-    roles.TEAM_LEADER: {HOME, ORG, MINES, PEOPLE},
-    roles.WORKER: {HOME},
-    "regulator": {HOME, MINES, PEOPLE, AUDIT},
+    roles.TENANT_ADMIN: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, AUDIT, BANK, PAPERS} | OVERSIGHT,
+    roles.HQ_AUDITOR: {HOME, ORG, MINES, PEOPLE, ROLES, AUDIT, BANK, PAPERS} | OVERSIGHT,
+    roles.SAFETY_MANAGER: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, BANK, PAPERS} | OVERSIGHT,
+    roles.TEAM_LEADER: {HOME, ORG, MINES, PEOPLE} | OVERSIGHT,
+    roles.WORKER: {HOME, MY_TRAINING, MY_EXAMS, CERTS},
+    "regulator": {HOME, MINES, PEOPLE, AUDIT} | OVERSIGHT,
 }
 
 
@@ -326,7 +330,7 @@ def test_phone_layout_for_the_worker(browser, live_server, browser_world, log_in
         expect(nav).to_be_hidden()
         menu.click()
         expect(nav).to_be_visible()
-        expect(nav.get_by_role("link")).to_have_count(1)
+        expect(nav.get_by_role("link")).to_have_count(len(EXPECTED_NAV[roles.WORKER]))
         _no_horizontal_scroll(page)
         shot(page, "worker-menu-open")
         menu.click()

@@ -29,6 +29,7 @@ from compliance.tokens.services import api_token_issue
 from tenants import roles
 from tenants.models import Membership, OrgUnit, Person
 from tenants.scope import dangerously_platform_scope
+from training.models import Attempt, AttemptQuestion
 
 from ..conftest import login
 from ..factories import resident_id
@@ -43,6 +44,13 @@ EXEMPT = {
     "api-schema": "public: the OpenAPI description, no data",
     "api-docs": "public: the Swagger UI page, no data",
     "api:api-token": "public: exchanges the caller's own credentials for a token",
+    "training:spot-enter": "public by design: the drawn person types a one-time spot-exam code "
+    "(no login); names no object, refuses read-only logins' writes, rate-limited "
+    "(tests/training/test_inspections_codes.py)",
+    "training:certificate-verify": "public by design: the QR code's page, found only by a 192-bit token; "
+    "shows validity, kind, masked name and dates only (tests/training/test_certificates_verify.py)",
+    "notifications:read-all": "marks only the caller's own notifications read, names no object "
+    "(tests/test_notifications.py covers regulators and other users)",
 }
 
 
@@ -60,6 +68,210 @@ class Route:
 
 def _b_person(w):
     return w.b.people[1]
+
+
+def _b_certificate(w):
+    """A certificate of tenant B (made once per test world)."""
+    if getattr(w, "b_certificate", None) is None:
+        import datetime
+
+        from training.models import Certificate
+
+        with dangerously_platform_scope():
+            w.b_certificate = Certificate.objects.create(
+                tenant=w.b.tenant,
+                person=_b_person(w),
+                kind="special_operation",
+                operation_type="electrician",
+                number="B-CERT-001",
+                issued_on=datetime.date(2025, 1, 1),
+                expires_on=datetime.date(2031, 1, 1),
+                review_due_on=datetime.date(2028, 1, 1),
+                source="external",
+            )
+    return w.b_certificate
+
+
+def _b_notification(w):
+    """A notification to tenant B's safety manager (made once per test world)."""
+    if getattr(w, "b_notification", None) is None:
+        from compliance.notifications.services import notify
+
+        with dangerously_platform_scope():
+            w.b_notification = notify(
+                user=w.b.users[roles.SAFETY_MANAGER],
+                tenant_id=w.b.tenant.pk,
+                title="B-通知",
+                dedupe_key="matrix",
+            )
+    return w.b_notification
+
+
+def _b_inspection(w):
+    """An inspection of tenant B's mine with one spot check (made once per test world)."""
+    if getattr(w, "b_inspection", None) is None:
+        import datetime
+
+        from training.models import ExamPaper, Inspection, SpotCheck
+
+        with dangerously_platform_scope():
+            w.b_spot_paper = ExamPaper.objects.create(
+                tenant=w.b.tenant, org_unit=w.b.hq, title="B-抽考卷", duration_minutes=10, is_spot_exam=True
+            )
+            w.b_inspection = Inspection.objects.create(
+                tenant=w.b.tenant,
+                org_unit=w.b.mine,
+                kind="group_hq",
+                date=datetime.date(2026, 3, 1),
+                inspectors="B-检查组",
+            )
+            w.b_spot_check = SpotCheck.objects.create(
+                tenant=w.b.tenant,
+                inspection=w.b_inspection,
+                person=w.b.people[2],
+                paper=w.b_spot_paper,
+                selection="random",
+            )
+    return w.b_inspection
+
+
+def _b_spot_check(w):
+    _b_inspection(w)
+    return w.b_spot_check
+
+
+INSPECTION_BODY = {"kind": "mine_internal", "date": "2026-03-02", "inspectors": "越界检查组"}
+
+
+def _b_question(w):
+    """A single-choice question in tenant B's bank (made once per test world)."""
+    if getattr(w, "b_question", None) is None:
+        from training.models import Question, QuestionOption
+
+        with dangerously_platform_scope():
+            w.b_question = Question.objects.create(
+                tenant=w.b.tenant, org_unit=w.b.hq, type="single", stem="B-题干", topic="B-专题"
+            )
+            for position, (text, correct) in enumerate([("B-甲", True), ("B-乙", False)], start=1):
+                QuestionOption.objects.create(
+                    tenant=w.b.tenant, question=w.b_question, position=position, text=text, is_correct=correct
+                )
+    return w.b_question
+
+
+def _b_paper(w):
+    """An assigned paper of tenant B with one blueprint line (made once per test world)."""
+    if getattr(w, "b_paper", None) is None:
+        from training.models import ExamPaper, PaperSection
+
+        with dangerously_platform_scope():
+            w.b_paper = ExamPaper.objects.create(tenant=w.b.tenant, org_unit=w.b.hq, title="B-试卷")
+            PaperSection.objects.create(
+                tenant=w.b.tenant, paper=w.b_paper, question_type="single", count=1, points=100
+            )
+    return w.b_paper
+
+
+def _b_attempt(w):
+    """Tenant B's worker's attempt in progress at a paper assigned to them (made once per world)."""
+    if getattr(w, "b_attempt", None) is None:
+        import datetime
+
+        from django.utils import timezone
+
+        from training.models import Attempt, AttemptQuestion, ExamPaper, PaperSection
+
+        question = _b_question(w)
+        now = timezone.now()
+        with dangerously_platform_scope():
+            paper = ExamPaper.objects.create(tenant=w.b.tenant, org_unit=w.b.mine, title="B-考试")
+            PaperSection.objects.create(
+                tenant=w.b.tenant, paper=paper, question_type="single", count=1, points=100
+            )
+            paper.audience_people.set([w.b.worker_person])
+            # Rows, not start_attempt: the fingerprint counts tenant B's audit events.
+            w.b_attempt = Attempt.objects.create(
+                tenant=w.b.tenant,
+                paper=paper,
+                person=w.b.worker_person,
+                started_at=now,
+                deadline=now + datetime.timedelta(hours=2),
+                max_score=100,
+            )
+            AttemptQuestion.objects.create(
+                tenant=w.b.tenant,
+                attempt=w.b_attempt,
+                question=question,
+                position=1,
+                points=100,
+                option_order=[str(pk) for pk in question.options.values_list("pk", flat=True)],
+            )
+            w.b_exam_paper = paper
+            w.b_attempt_question = question
+    return w.b_attempt
+
+
+def _b_attempt_kwargs(w):
+    return {"attempt_id": _b_attempt(w).pk}
+
+
+def _b_answer_body(w):
+    from training.models import QuestionOption
+
+    _b_attempt(w)
+    with dangerously_platform_scope():
+        option = QuestionOption.objects.filter(question=w.b_attempt_question).first()
+    return {"selected": [str(option.pk)]}
+
+
+QUESTION_BODY = {"type": "single", "stem": "越界题", "difficulty": 2, "options-TOTAL_FORMS": 6}
+PAPER_BODY = {"title": "越界卷", "duration_minutes": 60, "pass_mark": 80, "attempts_allowed": 2}
+
+
+def _b_session(w):
+    """A course of tenant B's mine with one session attended by a B worker (made once per world)."""
+    if getattr(w, "b_session", None) is None:
+        import datetime
+
+        from training.models import Attendance, Course, TrainingSession
+
+        with dangerously_platform_scope():  # no audit events: the fingerprint counts them
+            w.b_course = Course.objects.create(
+                tenant=w.b.tenant, org_unit=w.b.mine, kind="annual", title="B-年度再培训", hours=8
+            )
+            day = datetime.date(2026, 3, 2)
+            w.b_session = TrainingSession.objects.create(
+                tenant=w.b.tenant, course=w.b_course, org_unit=w.b.mine, starts_on=day, ends_on=day, hours=8
+            )
+            w.b_attendance = Attendance.objects.create(
+                tenant=w.b.tenant, session=w.b_session, person=w.b.people[0], hours=8
+            )
+    return w.b_session
+
+
+def _b_course(w):
+    _b_session(w)
+    return w.b_course
+
+
+def _b_attendance(w):
+    _b_session(w)
+    return w.b_attendance
+
+
+def _sessions_xlsx() -> io.BytesIO:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["课程名称", "开始日期", "学时", "工号"])
+    ws.append(["越界培训", "2026-03-02", 8, "B-000"])
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    out.name = "sessions.xlsx"
+    return out
+
+
+SESSION_BODY = {"starts_on": "2026-03-02", "ends_on": "2026-03-02", "hours": "8"}
 
 
 def _xlsx() -> io.BytesIO:
@@ -112,6 +324,111 @@ ROUTES: dict[str, Route] = {
     "account-tokens": Route(list_page=True, own_credentials=True),
     "account-token-revoke": Route(kwargs=lambda w: {"pk": w.b_token.pk}, own_credentials=True),
     "job-input": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
+    "training:my-exams": Route(list_page=True),
+    "training:exam-start": Route(kwargs=lambda w: (_b_attempt(w), {"paper_id": w.b_exam_paper.pk})[1]),
+    "training:exam-take": Route(kwargs=_b_attempt_kwargs),
+    "training:exam-submit": Route(kwargs=_b_attempt_kwargs),
+    "training:exam-result": Route(kwargs=_b_attempt_kwargs),
+    "training:exam-answer": Route(
+        kwargs=lambda w: {"attempt_id": _b_attempt(w).pk, "question_id": w.b_attempt_question.pk},
+        body=_b_answer_body,
+    ),
+    # training: courses, sessions, hours
+    "training:hours": Route(list_page=True, query=lambda w: {"unit": w.b.team.pk}),
+    "training:hours-export": Route(query=lambda w: {"unit": w.b.team.pk}),
+    "training:my-training": Route(list_page=True),
+    "training:course-list": Route(list_page=True),
+    "training:course-create": Route(
+        body=lambda w: {"org_unit": w.b.mine.pk, "title": "越界课程", "kind": "annual", "hours": "8"}
+    ),
+    "training:course-edit": Route(
+        kwargs=lambda w: {"pk": _b_course(w).pk},
+        body=lambda w: {"title": "改名", "kind": "annual", "hours": "8"},
+    ),
+    "training:session-list": Route(list_page=True, query=lambda w: {"unit": w.b.team.pk}),
+    "training:session-create": Route(body=lambda w: {"course": _b_course(w).pk, **SESSION_BODY}),
+    "training:session-import": Route(
+        body=lambda w: {"org_unit": w.b.mine.pk, "file": _sessions_xlsx()}, multipart=True
+    ),
+    "training:session-import-template": Route(),
+    "training:session-detail": Route(
+        kwargs=lambda w: {"pk": _b_session(w).pk}, body=lambda w: {"people": [str(w.b.people[1].pk)]}
+    ),
+    "training:attendance-edit": Route(
+        kwargs=lambda w: {"pk": _b_attendance(w).pk}, body=lambda w: {"hours": "1"}
+    ),
+    "training:attendance-remove": Route(kwargs=lambda w: {"pk": _b_attendance(w).pk}),
+    "api:training-hours-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.team.pk}),
+    "api:training-session-list": Route(
+        list_page=True,
+        body=lambda w: {
+            "course": str(_b_course(w).pk),
+            **SESSION_BODY,
+            "attendances": [{"person": str(w.b.people[1].pk)}],
+        },
+    ),
+    "api:training-session-detail": Route(kwargs=lambda w: {"pk": _b_session(w).pk}),
+    # certificates and notifications
+    "training:certificate-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
+    "training:certificate-create": Route(
+        body=lambda w: {
+            "person": _b_person(w).pk,
+            "kind": "principal",
+            "number": "X-CERT-1",
+            "issued_on": "2026-01-05",
+        }
+    ),
+    "training:certificate-detail": Route(kwargs=lambda w: {"pk": _b_certificate(w).pk}),
+    "training:certificate-revoke": Route(
+        kwargs=lambda w: {"pk": _b_certificate(w).pk}, body=lambda w: {"reason": "越界"}
+    ),
+    "training:certificate-pdf": Route(kwargs=lambda w: {"pk": _b_certificate(w).pk}),
+    "training:certificate-expiring": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
+    "notifications:list": Route(list_page=True),
+    "notifications:read": Route(kwargs=lambda w: {"pk": _b_notification(w).pk}),
+    "api:certificate-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.team.pk}),
+    "api:certificate-detail": Route(kwargs=lambda w: {"pk": _b_certificate(w).pk}),
+    "api:me-notifications": Route(list_page=True),
+    # inspections, spot exams, training dashboard
+    "training:inspection-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
+    "training:inspection-create": Route(body=lambda w: {"org_unit": w.b.mine.pk, **INSPECTION_BODY}),
+    "training:inspection-detail": Route(kwargs=lambda w: {"pk": _b_inspection(w).pk}),
+    "training:inspection-draw": Route(
+        kwargs=lambda w: {"pk": _b_inspection(w).pk}, body=lambda w: {"paper": w.b_spot_paper.pk, "count": 1}
+    ),
+    "training:inspection-pick": Route(
+        kwargs=lambda w: {"pk": _b_inspection(w).pk},
+        body=lambda w: {"paper": w.b_spot_paper.pk, "people": [w.b.people[0].pk]},
+    ),
+    "training:spot-code": Route(kwargs=lambda w: {"pk": _b_spot_check(w).pk}),
+    "training:spot-start": Route(kwargs=lambda w: {"pk": _b_spot_check(w).pk}),
+    "training:dashboard": Route(list_page=True),
+    "training:dashboard-chart": Route(),
+    "api:inspection-list": Route(
+        list_page=True,
+        query=lambda w: {"org_unit": w.b.team.pk},
+        body=lambda w: {"org_unit": str(w.b.mine.pk), **INSPECTION_BODY},
+    ),
+    "api:inspection-detail": Route(kwargs=lambda w: {"pk": _b_inspection(w).pk}),
+    # question bank and exam papers
+    "training:question-list": Route(list_page=True),
+    "training:question-create": Route(body=lambda w: {"org_unit": w.b.hq.pk, **QUESTION_BODY}),
+    "training:question-detail": Route(kwargs=lambda w: {"pk": _b_question(w).pk}),
+    "training:question-edit": Route(kwargs=lambda w: {"pk": _b_question(w).pk}, body=lambda w: QUESTION_BODY),
+    "training:question-retire": Route(kwargs=lambda w: {"pk": _b_question(w).pk}),
+    "training:question-import": Route(
+        body=lambda w: {"org_unit": w.b.hq.pk, "file": _xlsx()}, multipart=True
+    ),
+    "training:question-import-template": Route(),
+    "training:question-export": Route(),
+    "training:paper-list": Route(list_page=True),
+    "training:paper-create": Route(body=lambda w: {"org_unit": w.b.hq.pk, **PAPER_BODY}),
+    "training:paper-detail": Route(kwargs=lambda w: {"pk": _b_paper(w).pk}),
+    "training:paper-edit": Route(kwargs=lambda w: {"pk": _b_paper(w).pk}, body=lambda w: PAPER_BODY),
+    "api:question-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.hq.pk}),
+    "api:question-detail": Route(kwargs=lambda w: {"pk": _b_question(w).pk}),
+    "api:paper-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.hq.pk}),
+    "api:paper-detail": Route(kwargs=lambda w: {"pk": _b_paper(w).pk}),
     # API
     "api:api-me": Route(),
     "api:org-unit-list": Route(
@@ -142,6 +459,14 @@ ROUTES: dict[str, Route] = {
     "api:api-token-list": Route(list_page=True, own_credentials=True),
     "api:api-token-detail": Route(kwargs=lambda w: {"pk": w.b_token.pk}, own_credentials=True),
     "api:job-input": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
+    "api:my-exams": Route(list_page=True),
+    "api:exam-attempt-start": Route(kwargs=lambda w: (_b_attempt(w), {"paper_id": w.b_exam_paper.pk})[1]),
+    "api:attempt-detail": Route(kwargs=_b_attempt_kwargs),
+    "api:attempt-answer": Route(
+        kwargs=lambda w: {"attempt_id": _b_attempt(w).pk, "question_id": w.b_attempt_question.pk},
+        body=_b_answer_body,
+    ),
+    "api:attempt-submit": Route(kwargs=_b_attempt_kwargs),
 }
 
 
@@ -188,9 +513,18 @@ def matrix_world(world):
 
 def _b_fingerprint(w) -> dict:
     """Everything of tenant B that a leak through a write would change."""
+    _b_attempt(w)
     with dangerously_platform_scope():
         t = w.b.tenant
         return {
+            "attempts": sorted(
+                (str(a), s, str(sc))
+                for a, s, sc in Attempt.objects.filter(tenant=t).values_list("pk", "status", "score")
+            ),
+            "answers": sorted(
+                json.dumps(sel)
+                for sel in AttemptQuestion.objects.filter(tenant=t).values_list("selected", flat=True)
+            ),
             "units": sorted(OrgUnit.objects.filter(tenant=t).values_list("name", "path")),
             "people": sorted(
                 Person.objects.filter(tenant=t).values_list("name", "employee_no", "org_unit_id", "status")

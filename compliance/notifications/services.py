@@ -1,0 +1,70 @@
+"""Writing and reading one's own in-app notifications."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from .models import Notification
+
+
+def notify(*, user, tenant_id, title: str, body: str = "", link: str = "", dedupe_key: str) -> Notification:
+    """One notification to ``user``; the same ``dedupe_key`` to the same user never makes a second.
+
+    Called by scheduled jobs in the platform scope, which have already chosen the tenant.
+    """
+    existing = Notification.dangerously_unscoped.filter(user=user, dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Notification.dangerously_unscoped.create(
+                tenant_id=tenant_id,
+                user=user,
+                title=title[:200],
+                body=body,
+                link=link[:300],
+                dedupe_key=dedupe_key[:200],
+            )
+    except IntegrityError:  # a concurrent run made it a moment ago
+        return Notification.dangerously_unscoped.get(user=user, dedupe_key=dedupe_key[:200])
+
+
+def own_notifications(user) -> QuerySet[Notification]:
+    """The login's own notifications, newest first.
+
+    A notification belongs to exactly one login and is read by nobody else, whatever their role,
+    so the filter is the user, not a role's scope. Row-level security (tenant) still applies on
+    PostgreSQL.
+    """
+    if user is None or not user.is_authenticated:
+        return Notification.dangerously_unscoped.none()
+    return Notification.dangerously_unscoped.filter(user=user).order_by("-created_at", "-id")
+
+
+def unread_count(user) -> int:
+    return own_notifications(user).filter(read_at__isnull=True).count()
+
+
+def access_own(user, pk) -> Notification:
+    """One of the login's own notifications; anyone else's is a 404 like a missing one."""
+    try:
+        obj = own_notifications(user).filter(pk=pk).first()
+    except (ValueError, TypeError):
+        obj = None
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def mark_read(notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def mark_all_read(user) -> int:
+    return own_notifications(user).filter(read_at__isnull=True).update(read_at=timezone.now())

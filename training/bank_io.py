@@ -1,0 +1,553 @@
+"""The question bank in and out of Excel (.xlsx).
+
+An import checks every row and either adds all of its questions or none, listing each bad row with
+its row number, column and reason. It runs as a background job with a progress bar, like the people
+import (``tenants.people_io``). The export writes the same columns, so an exported bank can be
+edited and imported again.
+
+Columns: 题型, 题干, 选项A … 选项F, 答案 ("A", "ABD", 正确/错误), 解析, 岗位类别, 矿山类型, 专题, 难度.
+Several post categories or mine types go in one cell separated by 、 or commas; empty means "any".
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import override as translation_override
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils.exceptions import InvalidFileException
+
+from compliance.audit.services import PendingEvent, audit_record, audit_record_many
+from compliance.files import validate_upload
+from compliance.jobs.models import Job
+from compliance.jobs.services import JobRejected, job_handler, job_start, private_path
+from tenants import roles
+from tenants.models import OrgUnit
+from tenants.scope import Scope, current_scope
+
+from . import bank
+from .models import MineType, PostCategory, Question, QuestionOption
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORT_KIND = "question_import"
+MAX_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: object  # lazy translation: the header shown in the template
+    required: bool = False
+    width: int = 14
+
+
+OPTION_KEYS = [f"option_{letter.lower()}" for letter in bank.OPTION_LETTERS]
+COLUMNS = [
+    Column("type", gettext_lazy("Question type"), True, 10),
+    Column("stem", gettext_lazy("Stem"), True, 48),
+    Column("option_a", gettext_lazy("Option A"), False, 18),
+    Column("option_b", gettext_lazy("Option B"), False, 18),
+    Column("option_c", gettext_lazy("Option C"), False, 18),
+    Column("option_d", gettext_lazy("Option D"), False, 18),
+    Column("option_e", gettext_lazy("Option E"), False, 18),
+    Column("option_f", gettext_lazy("Option F"), False, 18),
+    Column("answer", gettext_lazy("Answer"), True, 8),
+    Column("explanation", gettext_lazy("Explanation"), False, 30),
+    Column("post_categories", gettext_lazy("Post category"), False, 18),
+    Column("mine_types", gettext_lazy("Mine type"), False, 18),
+    Column("topic", gettext_lazy("Topic"), False, 14),
+    Column("difficulty", gettext_lazy("Difficulty"), False, 8),
+]
+# Spellings common in Chinese question-bank sheets, besides the labels in either language.
+TYPE_ALIASES = {
+    "单选": Question.Type.SINGLE,
+    "单项选择": Question.Type.SINGLE,
+    "单项选择题": Question.Type.SINGLE,
+    "多选": Question.Type.MULTIPLE,
+    "多项选择": Question.Type.MULTIPLE,
+    "多项选择题": Question.Type.MULTIPLE,
+    "判断": Question.Type.TRUE_FALSE,
+}
+TRUE_ANSWERS = {bank.TRUE_TEXT, "对", "√", "✓", "t", "true", "y", "yes", "是"}
+FALSE_ANSWERS = {bank.FALSE_TEXT, "错", "×", "✗", "x", "f", "false", "n", "no", "否"}
+DIFFICULTY_ALIASES = {
+    "易": 1,
+    "简单": 1,
+    "容易": 1,
+    "中": 2,
+    "中等": 2,
+    "一般": 2,
+    "难": 3,
+    "困难": 3,
+    "较难": 3,
+}
+SEPARATORS = re.compile(r"[、,，;；/\s]+")
+# The template's example rows are recognised by their stems and skipped, so a forgotten example
+# is never imported.
+EXAMPLES = [
+    [
+        "single",
+        "煤矿井下瓦斯浓度达到多少时，必须停止作业、撤出人员？",
+        "0.5%",
+        "1.0%",
+        "1.5%",
+        "2.0%",
+        "",
+        "",
+        "C",
+        "《煤矿安全规程》规定，采掘工作面风流中瓦斯浓度达到1.5%时必须停止工作、撤出人员。",
+        ["special_operation", "other"],
+        ["coal_underground"],
+        "瓦斯防治",
+        2,
+    ],
+    [
+        "multiple",
+        "下列哪些属于矿井“一通三防”的内容？",
+        "通风",
+        "防瓦斯",
+        "防煤尘",
+        "防灭火",
+        "防水",
+        "",
+        "ABCD",
+        "“一通三防”指通风、防瓦斯、防煤尘、防灭火。",
+        [],
+        ["coal_underground", "coal_open_pit"],
+        "一通三防",
+        1,
+    ],
+    [
+        "true_false",
+        "特种作业人员必须经专门的安全技术培训并考核合格，取得特种作业操作证后方可上岗作业。",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        bank.TRUE_TEXT,
+        "",
+        ["special_operation"],
+        [],
+        "法律法规",
+        1,
+    ],
+]
+EXAMPLE_STEMS = {row[1] for row in EXAMPLES}
+
+
+def _both_languages(label) -> set[str]:
+    names = set()
+    for lang in ("zh-hans", "en"):
+        with translation_override(lang):
+            names.add(str(label).strip().lower())
+    return names
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def _labels(column: Column) -> set[str]:
+    """A header is accepted in either language, and by its field name ("选项 A" as "选项A")."""
+    return {_squash(name) for name in {column.key} | _both_languages(column.label)}
+
+
+def _choice_lookup(choices) -> dict[str, str]:
+    lookup = {}
+    for value, label in choices.choices:
+        if not value:
+            continue
+        lookup[value.lower()] = value
+        for name in _both_languages(label):
+            lookup[name] = value
+    return lookup
+
+
+def _zh(label) -> str:
+    with translation_override("zh-hans"):
+        return str(label)
+
+
+# --- template --------------------------------------------------------------------------------------
+def _example_cells(row: list) -> list:
+    cells = list(row)
+    cells[0] = _zh(Question.Type(row[0]).label)
+    cells[10] = "、".join(_zh(PostCategory(v).label) for v in row[10])
+    cells[11] = "、".join(_zh(MineType(v).label) for v in row[11])
+    return cells
+
+
+def import_template() -> bytes:
+    """The sheet to fill in: headers, example rows (skipped on import), and a guide to every column."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Question bank")
+    ws.append([str(c.label) for c in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in EXAMPLES:
+        ws.append(_example_cells(row))
+    for index, column in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = column.width
+    ws.freeze_panes = "A2"
+
+    guide = wb.create_sheet(_("How to fill in"))
+    guide.append([_("Column"), _("Required"), _("What to enter")])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    yes, no = _("Yes"), _("No")
+    types = "、".join(str(label) for _v, label in Question.Type.choices)
+    explanations = {
+        "type": _("One of: %(types)s.") % {"types": types},
+        "stem": _("The question itself."),
+        "option_a": _(
+            "The options of a single- or multiple-choice question, from A on without gaps: "
+            "single choice 2–6 options, multiple choice 3–6. Leave empty for true/false."
+        ),
+        "answer": _(
+            "The letters of the correct options: one letter for single choice (e.g. C), at least "
+            "two for multiple choice (e.g. ABD); %(t)s or %(f)s for true/false."
+        )
+        % {"t": bank.TRUE_TEXT, "f": bank.FALSE_TEXT},
+        "explanation": _("Shown after submission when the paper allows it. Optional."),
+        "post_categories": _("Who the question is for, separated by 、: %(values)s. Empty: everyone.")
+        % {"values": "、".join(str(label) for _v, label in PostCategory.choices)},
+        "mine_types": _("Which mines it is for, separated by 、: %(values)s. Empty: every mine type.")
+        % {"values": "、".join(str(label) for _v, label in MineType.choices)},
+        "topic": _("A short topic name used by paper blueprints, e.g. 瓦斯防治. Optional."),
+        "difficulty": _("1 (easy), 2 (medium) or 3 (hard). Empty: 2."),
+    }
+    for column in COLUMNS:
+        if column.key in OPTION_KEYS[1:]:
+            continue
+        label = str(column.label)
+        if column.key == "option_a":
+            label = f"{COLUMNS[2].label} … {COLUMNS[7].label}"
+        guide.append([label, yes if column.required else no, explanations.get(column.key, "")])
+    guide.append([])
+    guide.append(
+        [
+            _("Note"),
+            "",
+            _("The example rows on the first sheet are skipped on import; you may leave or delete them."),
+        ]
+    )
+    guide.append(
+        [
+            "",
+            "",
+            _(
+                "If any row is wrong, nothing is imported and every problem is listed with its row "
+                "and column."
+            ),
+        ]
+    )
+    guide.column_dimensions["A"].width = 22
+    guide.column_dimensions["B"].width = 8
+    guide.column_dimensions["C"].width = 100
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- import ------------------------------------------------------------------------------------------
+def question_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
+    scope.require(roles.MANAGE_TRAINING, org_unit)
+    validate_upload(upload, kinds=["xlsx"], max_bytes=settings.IMPORT_MAX_BYTES, field="file")
+    return job_start(
+        scope=scope,
+        user=user,
+        kind=IMPORT_KIND,
+        org_unit=org_unit,
+        params={"filename": upload.name[:200]},
+        input_bytes=upload.read(),
+        input_suffix=".xlsx",
+    )
+
+
+@dataclass
+class ImportPlan:
+    questions: list[Question]
+    options: list[QuestionOption]
+
+
+def _unreadable() -> JobRejected:
+    message = _("The file is not a readable Excel workbook.")
+    return JobRejected(message, {"errors": [{"row": None, "column": "", "message": message}]})
+
+
+def _read_rows(job: Job):
+    try:
+        # Read from memory: openpyxl judges a path by its extension, the bytes are what matter.
+        wb = load_workbook(
+            io.BytesIO(private_path(job.input_file).read_bytes()), read_only=True, data_only=True
+        )
+    # SyntaxError: a malformed XML part (xml.etree's and lxml's parse errors both derive from it).
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        raise _unreadable() from exc
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None) or ()
+    index: dict[str, int] = {}
+    for position, cell in enumerate(header):
+        text = _squash(str(cell or ""))
+        for column in COLUMNS:
+            if text and text in _labels(column) and column.key not in index:
+                index[column.key] = position
+    missing = [str(c.label) for c in COLUMNS if c.required and c.key not in index]
+    if missing:
+        message = _("Missing columns: %(cols)s. Start from the template.") % {"cols": "、".join(missing)}
+        raise JobRejected(message, {"errors": [{"row": 1, "column": "", "message": message}]})
+    return rows, index
+
+
+def _cell(row, index, key) -> str:
+    position = index.get(key)
+    if position is None or position >= len(row) or row[position] is None:
+        return ""
+    value = row[position]
+    if isinstance(value, bool):
+        return bank.TRUE_TEXT if value else bank.FALSE_TEXT  # Excel's TRUE/FALSE cells
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _tags(text: str, lookup: dict[str, str], column: str, errors: list) -> list[str]:
+    values = []
+    for part in SEPARATORS.split(text):
+        part = part.strip()
+        if not part:
+            continue
+        code = lookup.get(part.lower())
+        if code is None:
+            errors.append((column, _("Not an allowed value: %(v)s") % {"v": part}))
+        elif code not in values:
+            values.append(code)
+    return values
+
+
+def parse_row(values: dict[str, str], lookups: dict) -> tuple[dict, list[dict], list[tuple[str, str]]]:
+    """One sheet row → (question data, options, [(column key, problem)])."""
+    errors: list[tuple[str, str]] = []
+    qtype = lookups["type"].get(values["type"].lower(), "")
+    if not values["type"]:
+        errors.append(("type", _("Enter the question type.")))
+    elif not qtype:
+        errors.append(("type", _("Not an allowed value: %(v)s") % {"v": values["type"]}))
+    difficulty: object = values["difficulty"] or 2
+    if isinstance(difficulty, str) and difficulty in DIFFICULTY_ALIASES:
+        difficulty = DIFFICULTY_ALIASES[difficulty]
+    data = {
+        "type": qtype,
+        "stem": values["stem"],
+        "explanation": values["explanation"],
+        "topic": values["topic"],
+        "difficulty": difficulty,
+        "post_categories": _tags(
+            values["post_categories"], lookups["post_categories"], "post_categories", errors
+        ),
+        "mine_types": _tags(values["mine_types"], lookups["mine_types"], "mine_types", errors),
+    }
+    answer = values["answer"].strip()
+    options: list[dict] = []
+    if qtype == Question.Type.TRUE_FALSE:
+        word = answer.lower()
+        if word in TRUE_ANSWERS:
+            options = bank.true_false_options(True)
+        elif word in FALSE_ANSWERS:
+            options = bank.true_false_options(False)
+        else:
+            message = _("The answer of a true/false question is %(t)s or %(f)s.")
+            errors.append(("answer", message % {"t": bank.TRUE_TEXT, "f": bank.FALSE_TEXT}))
+    elif qtype:
+        texts = [values[key] for key in OPTION_KEYS]
+        last = max((i for i, t in enumerate(texts) if t), default=-1)
+        gaps = [bank.OPTION_LETTERS[i] for i in range(last + 1) if not texts[i]]
+        if gaps:
+            message = _("Option %(letters)s is empty: fill the options from A on without gaps.")
+            errors.append(("option_a", message % {"letters": "、".join(gaps)}))
+        letters = [c for c in re.sub(r"[\s,，、]", "", answer).upper()]
+        bad = [c for c in letters if c not in bank.OPTION_LETTERS[: last + 1]]
+        if not letters:
+            errors.append(("answer", _("Enter the letters of the correct options, e.g. A or ABD.")))
+        elif bad:
+            errors.append(
+                ("answer", _("The answer names options that are not filled in: %(v)s") % {"v": "".join(bad)})
+            )
+        elif len(set(letters)) != len(letters):
+            errors.append(("answer", _("The answer names an option twice.")))
+        options = [
+            {"text": text, "is_correct": bank.OPTION_LETTERS[i] in letters}
+            for i, text in enumerate(texts[: last + 1])
+        ]
+    return data, options, errors
+
+
+def _column_for(field: str) -> str:
+    # A service error on the options is about the answer as much as the option cells.
+    return {"options": "answer"}.get(field, field)
+
+
+def question_import_prepare(job: Job, progress) -> ImportPlan:
+    scope = current_scope()
+    unit = OrgUnit.objects.filter(pk=job.org_unit_id).first()
+    if unit is None or not scope.has_perm(roles.MANAGE_TRAINING, unit.path, unit.tenant_id):
+        raise JobRejected(_("You may no longer import into this unit."), {"errors": []})
+    label_of = {c.key: str(c.label) for c in COLUMNS}
+    lookups = {
+        "type": _choice_lookup(Question.Type) | TYPE_ALIASES,
+        "post_categories": _choice_lookup(PostCategory),
+        "mine_types": _choice_lookup(MineType),
+    }
+    # A stem already current in this unit's bank is refused: a blueprint would draw it twice.
+    existing = set(Question.objects.filter(org_unit=unit, is_current=True).values_list("stem", flat=True))
+
+    rows, index = _read_rows(job)
+    rows = list(rows)
+    if len(rows) > MAX_ROWS:
+        message = _("The file has more than %(n)d rows; split it into smaller files.") % {"n": MAX_ROWS}
+        raise JobRejected(message, {"errors": [{"row": None, "column": "", "message": message}]})
+    questions, options, errors = [], [], []
+    seen: dict[str, int] = {}
+    total = max(len(rows), 1)
+    for offset, row in enumerate(rows):
+        row_no = offset + 2  # row 1 is the header
+        done = offset + 1
+        if done % 50 == 0 or done == len(rows):
+            progress(
+                int(90 * done / total), _("Checked %(n)d of %(total)d rows") % {"n": done, "total": total}
+            )
+        if not any(v not in (None, "") for v in row):
+            continue
+        values = {c.key: _cell(row, index, c.key) for c in COLUMNS}
+        if values["stem"] in EXAMPLE_STEMS:
+            continue
+        data, row_options, row_errors = parse_row(values, lookups)
+        if not row_errors:
+            try:
+                question, built = bank.build_question(
+                    org_unit=unit, data=data, options=row_options, by=job.created_by
+                )
+            except ValidationError as exc:
+                row_errors.extend((_column_for(f), m) for f, ms in exc.message_dict.items() for m in ms)
+            else:
+                stem = question.stem
+                if stem in existing:
+                    row_errors.append(
+                        ("stem", _("The bank of this unit already holds a question with this stem."))
+                    )
+                elif stem in seen:
+                    row_errors.append(("stem", _("Same stem as row %(r)d.") % {"r": seen[stem]}))
+                seen.setdefault(stem, row_no)
+                questions.append(question)
+                options.extend(built)
+        errors.extend(
+            {"row": row_no, "column": label_of.get(field, field), "message": str(message)}
+            for field, message in row_errors
+        )
+    if errors:
+        raise JobRejected(
+            ngettext(
+                "%(n)d problem found; nothing was imported.",
+                "%(n)d problems found; nothing was imported.",
+                len(errors),
+            )
+            % {"n": len(errors)},
+            {"errors": errors, "imported": 0},
+        )
+    if not questions:
+        raise JobRejected(_("The file has no rows to import."), {"errors": [], "imported": 0})
+    return ImportPlan(questions=questions, options=options)
+
+
+def question_import_apply(job: Job, plan: ImportPlan) -> dict:
+    Question.objects.bulk_create(plan.questions)
+    QuestionOption.objects.bulk_create(plan.options)
+    by_question: dict = {}
+    for option in plan.options:
+        by_question.setdefault(option.question_id, []).append(option)
+    events = [
+        PendingEvent(action="create", obj=q, after=bank.question_snapshot(q, by_question.get(q.pk, [])))
+        for q in plan.questions
+    ]
+    events.append(
+        PendingEvent(
+            action="import",
+            obj=job.org_unit,
+            object_type="training.Question",
+            object_repr=job.params.get("filename", ""),
+            after={"job": str(job.pk), "rows": len(plan.questions)},
+        )
+    )
+    audit_record_many(events)
+    return {"questions_imported": len(plan.questions), "errors": []}
+
+
+# The uploaded sheet holds the answer key: downloading it needs the right to read the bank.
+job_handler(
+    IMPORT_KIND,
+    prepare=question_import_prepare,
+    apply=question_import_apply,
+    input_perm=roles.VIEW_QUESTION_BANK,
+)
+
+
+# --- export ---------------------------------------------------------------------------------------------
+def _answer_of(question: Question, options: list[QuestionOption]) -> str:
+    if question.type == Question.Type.TRUE_FALSE:
+        return next((o.text for o in options if o.is_correct), "")
+    return "".join(
+        bank.OPTION_LETTERS[i] for i, o in enumerate(options) if o.is_correct and i < bank.MAX_OPTIONS
+    )
+
+
+def question_export(*, scope: Scope, questions) -> bytes:
+    """The current questions the caller sees, answers included, in the import's columns; audited."""
+    scope.require(roles.VIEW_QUESTION_BANK)
+    post_labels = dict(PostCategory.choices)
+    mine_labels = dict(MineType.choices)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Question bank"))
+    ws.append([str(c.label) for c in COLUMNS])
+    count = 0
+    for question in questions.prefetch_related("options"):
+        options = list(question.options.all())
+        texts = [o.text for o in options] if question.type != Question.Type.TRUE_FALSE else []
+        texts = (texts + [""] * bank.MAX_OPTIONS)[: bank.MAX_OPTIONS]
+        ws.append(
+            [
+                question.get_type_display(),
+                question.stem,
+                *texts,
+                _answer_of(question, options),
+                question.explanation,
+                "、".join(str(post_labels.get(v, v)) for v in question.post_categories),
+                "、".join(str(mine_labels.get(v, v)) for v in question.mine_types),
+                question.topic,
+                question.difficulty,
+            ]
+        )
+        count += 1
+    out = io.BytesIO()
+    wb.save(out)
+    paths = [g.path for g in scope.grants if roles.VIEW_QUESTION_BANK in roles.perms_of(g.role)]
+    audit_record(
+        action="export",
+        tenant_id=scope.tenant_id,
+        object_type="training.Question",
+        object_repr=_("Question bank"),
+        after={"rows": count},
+        org_path=min(paths, key=len) if paths else "",
+    )
+    return out.getvalue()

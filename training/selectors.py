@@ -1,0 +1,185 @@
+"""Reads for exam takers: which papers are assigned to a person, with their attempts.
+
+Papers and attempts are read with the unscoped manager filtered on the person's own tenant:
+a worker's scope reaches only records about themself and their own unit, while a paper is
+usually set at the mine or the group and names its audience.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.models import Person
+
+from .attempts import _ancestor_paths
+from .models import Attempt, ExamPaper
+
+
+def _audience_condition(person: Person) -> Q:
+    # Post categories are a JSON list: matched in Python on the tenant's (few) papers, then
+    # joined with the unit and named-person links in SQL.
+    by_category = [
+        pk
+        for pk, categories in ExamPaper.dangerously_unscoped.filter(
+            tenant_id=person.tenant_id, is_active=True, is_spot_exam=False
+        ).values_list("pk", "audience_post_categories")
+        if person.post_category in (categories or [])
+    ]
+    return (
+        Q(pk__in=by_category)
+        | Q(audience_units__path__in=_ancestor_paths(person.org_unit.path))
+        | Q(audience_people=person)
+    )
+
+
+def assigned_papers(person: Person, now=None) -> list[ExamPaper]:
+    """Active, non-spot papers of the person's group assigned to them whose window is open or
+    opens later (``paper.upcoming``); closed windows are left out. Two queries."""
+    now = now or timezone.now()
+    papers = list(
+        ExamPaper.dangerously_unscoped.filter(tenant_id=person.tenant_id, is_active=True, is_spot_exam=False)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .filter(pk__in=ExamPaper.dangerously_unscoped.filter(_audience_condition(person)).values("pk"))
+        .order_by("closes_at", "title")
+    )
+    for paper in papers:
+        paper.upcoming = bool(paper.opens_at and paper.opens_at > now)
+    return papers
+
+
+@dataclass
+class MyExam:
+    """One row of "My exams": a paper and what the person has done and may do with it."""
+
+    paper: ExamPaper
+    attempts: list[Attempt] = field(default_factory=list)
+    assigned: bool = False
+    upcoming: bool = False
+
+    @property
+    def in_progress(self) -> Attempt | None:
+        return next((a for a in self.attempts if a.status == Attempt.Status.IN_PROGRESS), None)
+
+    @property
+    def passed(self) -> bool:
+        return any(a.passed for a in self.attempts)
+
+    @property
+    def attempts_left(self) -> int:
+        regular = [a for a in self.attempts if a.spot_check_id is None]
+        return max(self.paper.attempts_allowed - len(regular), 0)
+
+    @property
+    def best(self) -> Attempt | None:
+        graded = [a for a in self.attempts if a.score is not None]
+        return max(graded, key=lambda a: a.score, default=None)
+
+    @property
+    def can_start(self) -> bool:
+        return (
+            self.assigned
+            and not self.upcoming
+            and self.in_progress is None
+            and not self.passed
+            and self.attempts_left > 0
+        )
+
+
+def my_exams(person: Person, now=None) -> list[MyExam]:
+    """Papers assigned to the person (open or upcoming), and every paper they have attempted,
+    each with their attempts (newest first). A fixed number of queries, however many rows."""
+    now = now or timezone.now()
+    rows: dict = {}
+    for paper in assigned_papers(person, now):
+        rows[paper.pk] = MyExam(paper=paper, assigned=True, upcoming=paper.upcoming)
+    attempts = list(
+        Attempt.dangerously_unscoped.filter(tenant_id=person.tenant_id, person_id=person.pk)
+        .select_related("paper")
+        .order_by("-started_at")
+    )
+    for attempt in attempts:
+        row = rows.get(attempt.paper_id)
+        if row is None:
+            row = rows[attempt.paper_id] = MyExam(paper=attempt.paper)
+        row.attempts.append(attempt)
+    return sorted(
+        rows.values(),
+        key=lambda r: (r.in_progress is None, not r.can_start, r.upcoming, r.paper.title),
+    )
+
+
+@dataclass
+class SheetOption:
+    id: str
+    text: str
+    letter: str = ""
+    chosen: bool = False
+    is_correct: bool | None = None  # filled only for a review the paper allows
+
+
+@dataclass
+class SheetQuestion:
+    """One question of an attempt as the taker sees it: never the answer unless ``reveal``."""
+
+    id: str
+    position: int
+    type: str
+    type_label: str
+    stem: str
+    points: object
+    options: list[SheetOption]
+    selected: list[str]
+    answered_at: object = None
+    correct: bool | None = None
+    correct_options: list[str] | None = None
+    explanation: str | None = None
+
+
+def attempt_sheet(attempt: Attempt, *, reveal: bool = False) -> list[SheetQuestion]:
+    """The questions of ``attempt`` in the order drawn, options in the order shown, with the
+    saved answers. ``reveal`` (a graded attempt whose paper shows answers) adds the correct
+    options, whether each answer was right, and the explanations. Two queries."""
+    from .models import AttemptQuestion, QuestionOption
+
+    # The bank is read for questions already drawn onto this attempt, which the caller may see.
+    rows = list(
+        AttemptQuestion.dangerously_unscoped.filter(attempt_id=attempt.pk)
+        .select_related("question")
+        .order_by("position")
+    )
+    option_ids = [pk for row in rows for pk in row.option_order]
+    options = {
+        str(o.pk): o
+        for o in QuestionOption.dangerously_unscoped.filter(
+            tenant_id=attempt.tenant_id, pk__in=option_ids
+        ).only("id", "text", "is_correct")
+    }
+    sheet = []
+    for row in rows:
+        chosen = {str(s) for s in row.selected}
+        shown = [options[str(pk)] for pk in row.option_order if str(pk) in options]
+        item = SheetQuestion(
+            id=str(row.question_id),
+            position=row.position,
+            type=row.question.type,
+            type_label=str(row.question.get_type_display()),
+            stem=row.question.stem,
+            points=row.points,
+            options=[
+                SheetOption(id=str(o.pk), text=o.text, letter=chr(65 + i), chosen=str(o.pk) in chosen)
+                for i, o in enumerate(shown)
+            ],
+            selected=[str(s) for s in row.selected],
+            answered_at=row.answered_at,
+        )
+        if reveal:
+            item.correct = row.correct
+            item.correct_options = [str(o.pk) for o in shown if o.is_correct]
+            item.explanation = row.question.explanation
+            for option, source in zip(item.options, shown, strict=True):
+                option.is_correct = source.is_correct
+        sheet.append(item)
+    return sheet
