@@ -571,6 +571,7 @@ class BuildReport:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     people: int = 0
+    training: list[str] = field(default_factory=list)  # groups whose training demo was added
 
 
 def _licence_numbers(tenant: TenantSpec, mine: MineSpec, today: datetime.date) -> dict:
@@ -694,6 +695,14 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> BuildRep
             report.people += count
             report.created.append(spec.name)
             log(f"created: {spec.name} ({count} people)")
+        # Training and exams (training.demo): for every demo group that has none yet, also one
+        # built by an earlier version of this command.
+        from training.demo import seed_training
+
+        with dangerously_platform_scope() as platform:
+            for spec in TENANTS:
+                if seed_training(spec, scope=platform, today=today, log=log) is not None:
+                    report.training.append(spec.name)
     return report
 
 

@@ -33,8 +33,10 @@ def render_table(headers: list[str], rows: list[list[str]]) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Build the demo: two mining groups with subsidiaries, mines, teams and people, regulators, and "
-        "one login per role. Safe to run again: what exists is left alone. Prints the logins."
+        "Build the demo: two mining groups with subsidiaries, mines, teams and people, regulators, "
+        "one login per role, and their training (question bank, courses, papers, exams taken, "
+        "certificates, an inspection with spot exams). Safe to run again: what exists is left alone. "
+        "Prints the logins."
     )
 
     def add_arguments(self, parser):
@@ -71,7 +73,8 @@ class Command(BaseCommand):
         if verbose:
             self.stdout.write(
                 f"Groups and agencies built: {len(report.created)}, already there: {len(report.skipped)}; "
-                f"{report.people} people added; {elapsed:.1f} s."
+                f"{report.people} people added; training demo added to {len(report.training)} groups; "
+                f"{elapsed:.1f} s."
             )
         names = dict(
             Person.dangerously_unscoped.filter(
