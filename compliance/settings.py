@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "compliance.tokens",
     "compliance.notifications",
     "training",
+    "grading",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from compliance.audit.api import AuditEventViewSet
 from compliance.jobs.api import JobViewSet
 from compliance.tokens.api import ApiTokenViewSet
 from tenants import api as tenants_api
+from grading.api import urls as grading_api_urls
 from training.api import urls as training_api_urls
 
 router = SimpleRouter()
@@ -23,6 +24,7 @@ api_v1 = [
     path("me/", tenants_api.MeView.as_view(), name="api-me"),
     *router.urls,
     *training_api_urls.urlpatterns,
+    *grading_api_urls.urlpatterns,
 ]
 
 urlpatterns = [
@@ -41,5 +43,6 @@ urlpatterns = [
     path("jobs/", include("compliance.jobs.urls")),
     path("account/", include("compliance.tokens.urls")),
     path("training/", include("training.urls")),
+    path("grading/", include("grading.urls")),
     path("notifications/", include("compliance.notifications.urls")),
 ]

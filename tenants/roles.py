@@ -43,6 +43,11 @@ MANAGE_TRAINING = "manage_training"  # courses, sessions, question bank, papers,
 VIEW_QUESTION_BANK = "view_question_bank"  # questions with their answers
 CONDUCT_INSPECTIONS = "conduct_inspections"  # inspections and their spot exams (逢查必考)
 TAKE_EXAMS = "take_exams"  # sit one's own exams
+# Standardization grading (grading app)
+VIEW_GRADING = "view_grading"  # assessments, results, accidents, grade certificates, dashboards
+MANAGE_GRADING = "manage_grading"  # start, score and submit self-assessments; record accidents
+REVIEW_GRADING = "review_grading"  # HQ review: adjust and approve; grade events (downgrade, revoke)
+MANAGE_STANDARDS = "manage_standards"  # the group's own internal grading standards
 # Marker: the holder reads only records about themself.
 SELF_ONLY = "self_only"
 
@@ -57,6 +62,9 @@ WRITE_PERMS = frozenset(
         MANAGE_TRAINING,
         CONDUCT_INSPECTIONS,
         TAKE_EXAMS,
+        MANAGE_GRADING,
+        REVIEW_GRADING,
+        MANAGE_STANDARDS,
     }
 )
 
@@ -78,6 +86,10 @@ _PERMS = {
         VIEW_QUESTION_BANK,
         CONDUCT_INSPECTIONS,
         TAKE_EXAMS,
+        VIEW_GRADING,
+        MANAGE_GRADING,
+        REVIEW_GRADING,
+        MANAGE_STANDARDS,
     },
     HQ_AUDITOR: {
         VIEW_ORG,
@@ -89,6 +101,8 @@ _PERMS = {
         VIEW_QUESTION_BANK,
         CONDUCT_INSPECTIONS,
         TAKE_EXAMS,
+        VIEW_GRADING,
+        REVIEW_GRADING,
     },
     SAFETY_MANAGER: {
         VIEW_ORG,
@@ -104,12 +118,14 @@ _PERMS = {
         VIEW_QUESTION_BANK,
         CONDUCT_INSPECTIONS,
         TAKE_EXAMS,
+        VIEW_GRADING,
+        MANAGE_GRADING,
     },
-    TEAM_LEADER: {VIEW_ORG, VIEW_PEOPLE, VIEW_TRAINING, TAKE_EXAMS},
+    TEAM_LEADER: {VIEW_ORG, VIEW_PEOPLE, VIEW_TRAINING, TAKE_EXAMS, VIEW_GRADING},
     WORKER: {VIEW_ORG, VIEW_PEOPLE, VIEW_TRAINING, TAKE_EXAMS, SELF_ONLY},
     # Regulators read training records but never the answer keys of a group's question bank.
-    REGULATOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT, VIEW_TRAINING},
-    GUEST_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT, VIEW_TRAINING},
+    REGULATOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT, VIEW_TRAINING, VIEW_GRADING},
+    GUEST_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT, VIEW_TRAINING, VIEW_GRADING},
 }
 
 
