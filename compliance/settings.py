@@ -320,6 +320,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expire_seconds": 60},
     },
+    # Grade certificates past their re-check date lapse (grading.grades.lapse_overdue).
+    "grading-lapse-overdue-grades": {
+        "task": "grading.tasks.lapse_overdue_grades",
+        "schedule": crontab(hour=0, minute=15),
+        "options": {"expire_seconds": 6 * 3600},
+    },
 }
 
 # --- Email (certificate reminders) ---
@@ -343,5 +349,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "OperationTypeEnum": "tenants.models.Person.OperationType",
         "AttemptStatusEnum": "training.models.Attempt.Status",
         "QuestionTypeEnum": "training.models.Question.Type",
+        "GradeLevelEnum": "grading.models.Level",
     }
 )

@@ -6,8 +6,8 @@ from rest_framework.routers import SimpleRouter
 from compliance.audit.api import AuditEventViewSet
 from compliance.jobs.api import JobViewSet
 from compliance.tokens.api import ApiTokenViewSet
-from tenants import api as tenants_api
 from grading.api import urls as grading_api_urls
+from tenants import api as tenants_api
 from training.api import urls as training_api_urls
 
 router = SimpleRouter()

@@ -25,7 +25,8 @@ def _licences_valid(profile: MineProfile | None, on_date: date) -> Precondition:
     missing = [
         str(label)
         for label, number, expires in profile.licences()
-        if not number or expires is None or expires < on_date
+        # No expiry date is a licence without a term (长期, usual for business licences).
+        if not number or (expires is not None and expires < on_date)
     ]
     if missing:
         return Precondition(

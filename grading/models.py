@@ -26,6 +26,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenants import roles
 from tenants.models import OrgUnit, Tenant, TenantOwned
@@ -204,10 +205,11 @@ class Assessment(TenantOwned):
     """A self-assessment of one mine against one standard version, then the HQ review."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
-        UNDER_REVIEW = "under_review", _("Under review")
-        APPROVED = "approved", _("Approved")
+        # A context of their own: "Submitted" is also an exam attempt's status, worded differently.
+        DRAFT = "draft", pgettext_lazy("assessment status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("assessment status", "Submitted")
+        UNDER_REVIEW = "under_review", pgettext_lazy("assessment status", "Under review")
+        APPROVED = "approved", pgettext_lazy("assessment status", "Approved")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     mine = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="assessments")
@@ -375,6 +377,7 @@ class GradeEvent(TenantOwned):
         LAPSED = "lapsed", _("Lapsed")
         RECHECKED = "rechecked", _("Re-checked")
         CHECK_FAILED = "check_failed", _("Spot check failed")
+        SUPERSEDED = "superseded", _("Superseded by a newer grade")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     certificate = models.ForeignKey(GradeCertificate, on_delete=models.CASCADE, related_name="events")

@@ -355,11 +355,11 @@ def _years_before(day: date, years: int) -> date:
 def _level(spec, total, parts, failed_vetoes, failed_pre, history, on_date) -> tuple[int | None, str]:
     if failed_pre:
         return None, _("precondition not met: %(what)s → no level") % {
-            "what": "; ".join(p.message for p in failed_pre)
+            "what": _("; ").join(p.message for p in failed_pre)
         }
     if failed_vetoes:
         return None, _("veto item failed: %(items)s → no level") % {
-            "items": "; ".join(f"{i.code} {i.title}" for i in failed_vetoes)
+            "items": _("; ").join(f"{i.code} {i.title}" for i in failed_vetoes)
         }
     rules = sorted(spec.rules, key=lambda r: r.level)
     if not rules:
@@ -380,7 +380,7 @@ def _explain(rule: RuleSpec | None, failures: list[str], total, reached: int | N
         return ""
     if total is None or total < rule.min_total:
         # The total's own shortfall comes first and already names the total.
-        why = "; ".join(failures)
+        why = _("; ").join(failures)
     else:
-        why = _("total %(total)s, but %(why)s") % {"total": fmt(total), "why": "; ".join(failures)}
+        why = _("total %(total)s, but %(why)s") % {"total": fmt(total), "why": _("; ").join(failures)}
     return f"{why} → {level_name(reached)}"

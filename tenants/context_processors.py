@@ -30,6 +30,8 @@ def navigation(request):
             # Hours against the rules and sessions; a worker sees their own hours instead.
             "training": has(roles.VIEW_TRAINING) and not self_only,
             "my_training": has(roles.VIEW_TRAINING) and self_only and bool(scope.person_id),
+            # Standardization grading: one entry; its pages share a sub-navigation.
+            "grading": has(roles.VIEW_GRADING) and not self_only,
         },
         "scope": scope,
         "role_label": roles.ROLE_LABELS.get(scope.primary_role or "", ""),

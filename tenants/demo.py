@@ -572,6 +572,7 @@ class BuildReport:
     skipped: list[str] = field(default_factory=list)
     people: int = 0
     training: list[str] = field(default_factory=list)  # groups whose training demo was added
+    grading: list[str] = field(default_factory=list)  # groups whose grading demo was added
 
 
 def _licence_numbers(tenant: TenantSpec, mine: MineSpec, today: datetime.date) -> dict:
@@ -695,14 +696,17 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> BuildRep
             report.people += count
             report.created.append(spec.name)
             log(f"created: {spec.name} ({count} people)")
-        # Training and exams (training.demo): for every demo group that has none yet, also one
-        # built by an earlier version of this command.
+        # Training and exams (training.demo), then standardization grading (grading.demo): for
+        # every demo group that has none yet, also one built by an earlier version of this command.
+        from grading.demo import seed_grading
         from training.demo import seed_training
 
         with dangerously_platform_scope() as platform:
             for spec in TENANTS:
                 if seed_training(spec, scope=platform, today=today, log=log) is not None:
                     report.training.append(spec.name)
+                if seed_grading(spec, scope=platform, today=today, log=log) is not None:
+                    report.grading.append(spec.name)
     return report
 
 

@@ -7,4 +7,5 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training and exams")
 
     def ready(self):
-        from . import sessions_io  # noqa: F401  (registers the sessions import job handler)
+        # Job handlers register on import: a Celery worker never loads the URLconf.
+        from . import bank_io, sessions_io  # noqa: F401

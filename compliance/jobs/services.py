@@ -41,19 +41,23 @@ class JobHandler:
 
     ``apply`` runs in one transaction together with marking the job done, so a crash or a
     retry never half-applies it. ``input_perm`` is the permission (at the job's unit) needed to
-    download the uploaded input file; None: nobody may.
+    download the uploaded input file; None: nobody may. ``output_perm`` likewise for the file
+    the job produced (e.g. a PDF report, saved by ``job_output_save`` in ``apply``).
     """
 
     prepare: Callable[[Job, Progress], object]
     apply: Callable[[Job, object], dict]
     input_perm: str | None = None
+    output_perm: str | None = None
 
 
 HANDLERS: dict[str, JobHandler] = {}
 
 
-def job_handler(kind: str, *, prepare, apply, input_perm: str | None = None) -> None:
-    HANDLERS[kind] = JobHandler(prepare=prepare, apply=apply, input_perm=input_perm)
+def job_handler(
+    kind: str, *, prepare, apply, input_perm: str | None = None, output_perm: str | None = None
+) -> None:
+    HANDLERS[kind] = JobHandler(prepare=prepare, apply=apply, input_perm=input_perm, output_perm=output_perm)
 
 
 def private_path(name: str) -> Path:
@@ -264,3 +268,46 @@ def job_input_open(*, scope, job: Job) -> tuple[Path, str, str]:
         after={"job": str(job.pk), "file": "input", "bytes": path.stat().st_size},
     )
     return path, filename, content_type_for(job.input_file)
+
+
+# --- output files --------------------------------------------------------------------------
+
+
+def job_output_save(job: Job, content: bytes, *, suffix: str, filename: str) -> dict:
+    """Store the file a job produced (called from ``apply``); merge the returned keys into the
+    job's result. The name is the job's own, so a retried ``apply`` overwrites, never adds."""
+    name = f"jobs/{job.pk}-output{suffix}"
+    private_path(name).write_bytes(content)
+    return {"output_file": name, "output_name": filename[:200], "output_bytes": len(content)}
+
+
+def job_output_allowed(*, scope, job: Job) -> bool:
+    handler = HANDLERS.get(job.kind)
+    perm = handler.output_perm if handler is not None else None
+    return (
+        job.status == Job.Status.SUCCEEDED
+        and bool((job.result or {}).get("output_file"))
+        and perm is not None
+        and scope.has_perm(perm, job.org_unit.path, job.tenant_id)
+    )
+
+
+def job_output_open(*, scope, job: Job) -> tuple[Path, str, str]:
+    """The file ``job`` (already fetched inside ``scope``) produced, for download: (path, file
+    name, content type). Needs the kind's ``output_perm`` at the job's unit; audited as an export."""
+    if not job_output_allowed(scope=scope, job=job):
+        if job.status == Job.Status.SUCCEEDED and (job.result or {}).get("output_file"):
+            raise PermissionDenied("job output")
+        raise Http404
+    root = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
+    path = (root / job.result["output_file"]).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise Http404
+    filename = job.result.get("output_name") or path.name
+    audit_record(
+        action="export",
+        obj=job,
+        object_repr=filename,
+        after={"job": str(job.pk), "file": "output", "bytes": path.stat().st_size},
+    )
+    return path, filename, content_type_for(path.name)

@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("<uuid:pk>/", views.JobDetailView.as_view(), name="job-detail"),
     path("<uuid:pk>/input/", views.JobInputView.as_view(), name="job-input"),
+    path("<uuid:pk>/output/", views.JobOutputView.as_view(), name="job-output"),
 ]

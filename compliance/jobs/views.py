@@ -27,7 +27,12 @@ class JobDetailView(ScopedPageMixin, TemplateView):
     def get_context_data(self, pk, **kwargs):
         job = access_job(self.scope, pk)
         can_download = bool(job.input_file) and services.job_input_allowed(scope=self.scope, job=job)
-        return super().get_context_data(job=job, can_download_input=can_download, **kwargs)
+        return super().get_context_data(
+            job=job,
+            can_download_input=can_download,
+            can_download_output=services.job_output_allowed(scope=self.scope, job=job),
+            **kwargs,
+        )
 
 
 class JobInputView(ScopedPageMixin, View):
@@ -39,6 +44,18 @@ class JobInputView(ScopedPageMixin, View):
     def get(self, request, pk):
         job = access_job(self.scope, pk)
         path, filename, content_type = services.job_input_open(scope=self.scope, job=job)
+        return input_response(path, filename, content_type)
+
+
+class JobOutputView(ScopedPageMixin, View):
+    """The file a finished job produced (e.g. a PDF report), as an attachment; like the input,
+    only through this view, after the scope check (404) and the kind's ``output_perm`` (403)."""
+
+    required_perm = roles.VIEW_JOBS
+
+    def get(self, request, pk):
+        job = access_job(self.scope, pk)
+        path, filename, content_type = services.job_output_open(scope=self.scope, job=job)
         return input_response(path, filename, content_type)
 
 

@@ -31,7 +31,8 @@ IMPORT = "/people/import/"
 HOURS, BANK, PAPERS = "/training/hours/", "/training/questions/", "/training/papers/"
 CERTS, INSPECTIONS, DASHBOARD = "/training/certificates/", "/training/inspections/", "/training/dashboard/"
 MY_TRAINING, MY_EXAMS = "/training/me/", "/training/exams/"
-OVERSIGHT = {HOURS, CERTS, INSPECTIONS, DASHBOARD}
+GRADING = "/grading/dashboard/"
+OVERSIGHT = {HOURS, CERTS, INSPECTIONS, DASHBOARD, GRADING}
 EXPECTED_NAV = {
     roles.TENANT_ADMIN: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, AUDIT, BANK, PAPERS} | OVERSIGHT,
     roles.HQ_AUDITOR: {HOME, ORG, MINES, PEOPLE, ROLES, AUDIT, BANK, PAPERS} | OVERSIGHT,

@@ -224,8 +224,137 @@ def _b_answer_body(w):
     return {"selected": [str(option.pk)]}
 
 
+def _b_assessment(w):
+    """A draft self-assessment of tenant B's coal mine with one deduction and its evidence file
+    (made once per test world, as rows: the fingerprint counts tenant B's audit events)."""
+    if getattr(w, "b_assessment", None) is None:
+        import datetime
+        from pathlib import Path
+
+        from django.conf import settings
+
+        from grading.models import Assessment, Deduction, ItemScore
+        from tests.grading.factories import PNG, coal_like_version
+
+        version = coal_like_version()
+        with dangerously_platform_scope():
+            w.b_assessment = Assessment.objects.create(
+                tenant=w.b.tenant,
+                mine=w.b.mine,
+                version=version,
+                assessed_on=datetime.date(2026, 3, 1),
+                created_by=w.b.users[roles.SAFETY_MANAGER],
+            )
+            w.b_grading_item = version.items.order_by("position").first()
+            score = ItemScore.objects.create(
+                tenant=w.b.tenant, assessment=w.b_assessment, item=w.b_grading_item, row_version=1, deducted=1
+            )
+            relative = f"grading/{w.b.tenant.pk}/{w.b_assessment.pk}/b.png"
+            target = Path(settings.PRIVATE_MEDIA_ROOT) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(PNG)
+            w.b_deduction = Deduction.objects.create(
+                tenant=w.b.tenant,
+                item_score=score,
+                points=1,
+                reason="B-扣分",
+                evidence=relative,
+                evidence_name="b.png",
+                created_by=w.b.users[roles.SAFETY_MANAGER],
+            )
+    return w.b_assessment
+
+
+def _b_assessment_kwargs(w):
+    return {"pk": _b_assessment(w).pk}
+
+
+def _b_assessment_item_kwargs(w):
+    return {"pk": _b_assessment(w).pk, "item_id": w.b_grading_item.pk}
+
+
+def _b_start_body(w):
+    _b_assessment(w)
+    return {"mine": w.b.mine.pk, "standard_version": w.b_assessment.version_id}
+
+
+ITEM_SAVE_BODY = {"row_version": "1", "d-0-points": "1", "d-0-reason": "越界"}
+
+
+def _b_standard(w):
+    """Tenant B's own internal grading standard, one version (made once per test world, by the
+    loader: no audit event, the fingerprint counts them). Returns the version."""
+    if getattr(w, "b_standard_version", None) is None:
+        from grading.data import load_standard
+
+        _standard, (w.b_standard_version,) = load_standard(
+            {
+                "code": "b-internal",
+                "name": "B-内部标准",
+                "method": "percentage",
+                "mine_types": ["coal_underground"],
+                "versions": [
+                    {
+                        "label": "2026",
+                        "document_no": "B-集团安〔2026〕1号",
+                        "effective_from": "2026-01-01",
+                        "parts": [{"code": "b", "no": "1", "name": "B-部分", "items": [("B-条目", 100, "")]}],
+                        "level_rules": [{"level": 3, "min_total": 60}],
+                    }
+                ],
+            },
+            owner_tenant_id=w.b.tenant.pk,
+        )
+    return w.b_standard_version
+
+
 QUESTION_BODY = {"type": "single", "stem": "越界题", "difficulty": 2, "options-TOTAL_FORMS": 6}
 PAPER_BODY = {"title": "越界卷", "duration_minutes": 60, "pass_mark": 80, "attempts_allowed": 2}
+
+
+def _b_grade_certificate(w):
+    """A grade certificate of tenant B with an event, and a fatal accident (made once per test world)."""
+    if getattr(w, "b_grade_certificate", None) is None:
+        import datetime
+
+        from grading.models import Accident, GradeCertificate, GradeEvent
+
+        with dangerously_platform_scope():
+            w.b_grade_certificate = GradeCertificate.objects.create(
+                tenant=w.b.tenant,
+                mine=w.b.mine,
+                number="BZH-2026-0001",
+                awarded_level=1,
+                level=1,
+                awarded_on=datetime.date(2026, 1, 5),
+                recheck_due=datetime.date(2029, 1, 5),
+            )
+            GradeEvent.objects.create(
+                tenant=w.b.tenant,
+                certificate=w.b_grade_certificate,
+                kind="awarded",
+                occurred_on=datetime.date(2026, 1, 5),
+                to_level=1,
+                reason="B-授予",
+            )
+            w.b_accident = Accident.objects.create(
+                tenant=w.b.tenant,
+                mine=w.b.mine,
+                occurred_on=datetime.date(2026, 2, 1),
+                accident_class="general",
+                deaths=0,
+                injuries=1,
+                description="B-事故",
+            )
+    return w.b_grade_certificate
+
+
+def _b_accident(w):
+    _b_grade_certificate(w)
+    return w.b_accident
+
+
+ACCIDENT_BODY = {"occurred_on": "2026-01-05", "accident_class": "general", "deaths": 1, "description": "越界"}
 
 
 def _b_session(w):
@@ -324,6 +453,7 @@ ROUTES: dict[str, Route] = {
     "account-tokens": Route(list_page=True, own_credentials=True),
     "account-token-revoke": Route(kwargs=lambda w: {"pk": w.b_token.pk}, own_credentials=True),
     "job-input": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
+    "job-output": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
     "training:my-exams": Route(list_page=True),
     "training:exam-start": Route(kwargs=lambda w: (_b_attempt(w), {"paper_id": w.b_exam_paper.pk})[1]),
     "training:exam-take": Route(kwargs=_b_attempt_kwargs),
@@ -429,6 +559,35 @@ ROUTES: dict[str, Route] = {
     "api:question-detail": Route(kwargs=lambda w: {"pk": _b_question(w).pk}),
     "api:paper-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.hq.pk}),
     "api:paper-detail": Route(kwargs=lambda w: {"pk": _b_paper(w).pk}),
+    # grading: self-assessments
+    "grading:assessment-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    "grading:assessment-start": Route(body=_b_start_body),
+    "grading:assessment-detail": Route(kwargs=_b_assessment_kwargs),
+    "grading:assessment-item": Route(kwargs=_b_assessment_item_kwargs, body=lambda w: ITEM_SAVE_BODY),
+    "grading:assessment-submit": Route(kwargs=_b_assessment_kwargs),
+    "grading:assessment-evidence": Route(
+        kwargs=lambda w: {"pk": _b_assessment(w).pk, "deduction_id": w.b_deduction.pk}
+    ),
+    "grading:assessment-review": Route(kwargs=_b_assessment_kwargs),
+    "grading:assessment-review-start": Route(kwargs=_b_assessment_kwargs),
+    "grading:assessment-adjust": Route(
+        kwargs=_b_assessment_item_kwargs, body=lambda w: {"review_score": "1", "comment": "越界"}
+    ),
+    "grading:assessment-approve": Route(kwargs=_b_assessment_kwargs),
+    "grading:assessment-return": Route(kwargs=_b_assessment_kwargs, body=lambda w: {"comment": "越界"}),
+    "grading:assessment-report": Route(kwargs=_b_assessment_kwargs),
+    "api:assessment-list": Route(
+        list_page=True,
+        query=lambda w: {"mine": w.b.mine.pk},
+        body=lambda w: {k: str(v) for k, v in _b_start_body(w).items()},
+    ),
+    "api:assessment-detail": Route(kwargs=_b_assessment_kwargs),
+    "api:assessment-item": Route(
+        kwargs=_b_assessment_item_kwargs,
+        body=lambda w: {"deductions": [{"points": 1, "reason": "越界"}], "row_version": 1},
+    ),
+    "api:assessment-result": Route(kwargs=_b_assessment_kwargs),
+    "api:assessment-submit": Route(kwargs=_b_assessment_kwargs),
     # API
     "api:api-me": Route(),
     "api:org-unit-list": Route(
@@ -467,6 +626,44 @@ ROUTES: dict[str, Route] = {
         body=_b_answer_body,
     ),
     "api:attempt-submit": Route(kwargs=_b_attempt_kwargs),
+    # grading: standards library
+    "grading:standard-list": Route(list_page=True),
+    "grading:standard-detail": Route(kwargs=lambda w: {"pk": _b_standard(w).standard_id}),
+    "grading:version-detail": Route(kwargs=lambda w: {"pk": _b_standard(w).pk}),
+    "grading:version-export": Route(kwargs=lambda w: {"pk": _b_standard(w).pk}),
+    # Names no object: the group's own standard; without a file the form is refused (400).
+    "grading:standard-import": Route(),
+    "grading:standard-import-template": Route(),
+    "grading:standard-import-job": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
+    # The platform operator's page: every tenant user and regulator gets 403.
+    "grading:standard-national-import": Route(),
+    "api:grading-standard-list": Route(list_page=True),
+    "api:grading-standard-detail": Route(kwargs=lambda w: {"pk": _b_standard(w).standard_id}),
+    "api:grading-version-detail": Route(kwargs=lambda w: {"pk": _b_standard(w).pk}),
+    # grading: grade certificates, accidents, production status, dashboard
+    "grading:certificate-list": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "grading:certificate-detail": Route(kwargs=lambda w: {"pk": _b_grade_certificate(w).pk}),
+    "grading:certificate-event": Route(
+        kwargs=lambda w: {"pk": _b_grade_certificate(w).pk},
+        body=lambda w: {"kind": "revoked", "occurred_on": "2026-02-01", "reason": "越界"},
+    ),
+    "grading:accident-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    "grading:accident-create": Route(body=lambda w: {"mine": w.b.mine.pk, **ACCIDENT_BODY}),
+    "grading:accident-detail": Route(kwargs=lambda w: {"pk": _b_accident(w).pk}),
+    "grading:dashboard": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "grading:dashboard-chart": Route(query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "grading:mine-list": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "grading:mine-status": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    "api:grade-certificate-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.subsidiary.pk}),
+    "api:grade-certificate-detail": Route(kwargs=lambda w: {"pk": _b_grade_certificate(w).pk}),
+    "api:grading-mine-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.subsidiary.pk}),
+    "api:grading-mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    "api:grading-accident-list": Route(
+        list_page=True,
+        query=lambda w: {"mine": w.b.mine.pk},
+        body=lambda w: {"mine": str(w.b.mine.pk), **ACCIDENT_BODY},
+    ),
+    "api:grading-accident-detail": Route(kwargs=lambda w: {"pk": _b_accident(w).pk}),
 }
 
 

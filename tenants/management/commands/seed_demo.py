@@ -74,6 +74,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Groups and agencies built: {len(report.created)}, already there: {len(report.skipped)}; "
                 f"{report.people} people added; training demo added to {len(report.training)} groups; "
+                f"grading demo added to {len(report.grading)} groups; "
                 f"{elapsed:.1f} s."
             )
         names = dict(

@@ -1,0 +1,374 @@
+"""Each mine's grading status and what it means for production (生产资格).
+
+- A **coal** mine without a valid grade of 三级 or better — a VALID certificate whose re-check is
+  not past due — is **not permitted to produce** (DOMAIN.md). A certificate past its re-check date
+  counts as no grade from that day on, even before the daily lapse job marks it LAPSED.
+- A **producing non-coal** mine must reach 三级 within ``NON_COAL_LEVEL3_YEARS`` of the day it
+  started producing (``MineProfile.production_started_on``): a countdown, then an overdue flag.
+- A mine at **二级** may apply for 一级 a full year at 二级 without an accident:
+  ``max(date it reached 二级, date of its last accident) + LEVEL1_WAIT_YEARS``.
+
+The two policy figures are the 2023 national work conference's targets; DOMAIN.md asks that they
+stay configurable, so they are module constants here and not written into the logic.
+
+``with_grading_status`` annotates a queryset of mines (a fixed number of subqueries, whatever the
+number of mines); ``MineStatus`` reads those annotations, and ``mine_status`` gives the same for
+one mine, so the list and the mine page can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenants.models import MineProfile, OrgUnit
+from tenants.scope import Scope
+
+from .accidents import COAL_TYPES
+from .models import Accident, Assessment, GradeCertificate, GradeEvent
+from .scoring import level_name
+
+NON_COAL_LEVEL3_YEARS = 3  # a producing non-coal mine reaches 三级 within this many years
+LEVEL1_WAIT_YEARS = 1  # a full year at 二级 without an accident before applying for 一级
+RECHECK_WINDOW_DAYS = 90  # "re-check due soon" on the dashboard and the lists
+
+IN_PROGRESS = (Assessment.Status.DRAFT, Assessment.Status.SUBMITTED, Assessment.Status.UNDER_REVIEW)
+Status = GradeCertificate.Status
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+# --- the annotation ------------------------------------------------------------------------------
+
+
+def _current_certificate():
+    # The outer queryset holds mines the caller may see; a mine's certificates belong to the same
+    # tenant and are read for that mine only, so the inner queries may use the unscoped manager.
+    # "Current": the valid certificate if there is one (at most one), else the latest that ended
+    # (revoked or lapsed); a superseded one was replaced by a later award and never counts.
+    return (
+        GradeCertificate.dangerously_unscoped.filter(mine_id=OuterRef("pk"))
+        .exclude(status=Status.SUPERSEDED)
+        .annotate(
+            valid_first=Case(
+                When(status=Status.VALID, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("valid_first", "-awarded_on", "-number")
+    )
+
+
+def with_grading_status(qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
+    """Mines annotated with their current certificate, when they reached 二级 on it, their last
+    accident and whether an assessment is in progress — seven subqueries in one statement."""
+    current = _current_certificate()
+    reached_level2 = (
+        GradeEvent.dangerously_unscoped.filter(
+            certificate__mine_id=OuterRef("pk"),
+            certificate__status=Status.VALID,
+            to_level=2,
+            kind__in=[GradeEvent.Kind.AWARDED, GradeEvent.Kind.DOWNGRADED, GradeEvent.Kind.CHECK_FAILED],
+        )
+        .order_by()
+        .values("certificate__mine_id")
+        .annotate(on=Max("occurred_on"))
+        .values("on")[:1]
+    )
+    last_accident = (
+        Accident.dangerously_unscoped.filter(mine_id=OuterRef("pk"))
+        .order_by()
+        .values("mine_id")
+        .annotate(on=Max("occurred_on"))
+        .values("on")[:1]
+    )
+    return qs.annotate(
+        grade_certificate_id=Subquery(current.values("pk")[:1]),
+        grade_number=Subquery(current.values("number")[:1]),
+        grade_level=Subquery(current.values("level")[:1]),
+        grade_status=Subquery(current.values("status")[:1]),
+        grade_recheck_due=Subquery(current.values("recheck_due")[:1]),
+        grade_level2_since=Subquery(reached_level2),
+        grade_last_accident_on=Subquery(last_accident),
+        grade_assessment_in_progress=Exists(
+            Assessment.dangerously_unscoped.filter(mine_id=OuterRef("pk"), status__in=IN_PROGRESS)
+        ),
+    )
+
+
+# --- filters on the annotation (database side: lists and dashboard counts) ------------------------
+
+
+def q_graded(today: datetime.date) -> Q:
+    """A valid grade whose re-check is not past due."""
+    return Q(grade_status=Status.VALID) & (
+        Q(grade_recheck_due__isnull=True) | Q(grade_recheck_due__gte=today)
+    )
+
+
+def q_level(level: int | None, today: datetime.date) -> Q:
+    if level is None:
+        return ~q_graded(today) | Q(grade_status__isnull=True)
+    return q_graded(today) & Q(grade_level=level)
+
+
+def q_coal() -> Q:
+    return Q(mine_profile__mine_type__in=COAL_TYPES)
+
+
+def q_not_permitted(today: datetime.date) -> Q:
+    """Coal mines without a valid grade (closed mines left out: they produce nothing)."""
+    return (
+        q_coal()
+        & ~Q(mine_profile__production_status=MineProfile.ProductionStatus.CLOSED)
+        & (~q_graded(today) | Q(grade_status__isnull=True))
+    )
+
+
+def q_recheck_due(today: datetime.date, days: int = RECHECK_WINDOW_DAYS) -> Q:
+    return Q(
+        grade_status=Status.VALID, grade_recheck_due__range=(today, today + datetime.timedelta(days=days))
+    )
+
+
+def q_recheck_overdue(today: datetime.date) -> Q:
+    """The re-check date passed: still marked valid (the lapse job runs at night) or lapsed."""
+    return Q(grade_status=Status.VALID, grade_recheck_due__lt=today) | Q(grade_status=Status.LAPSED)
+
+
+def q_non_coal_overdue(today: datetime.date) -> Q:
+    """Producing non-coal mines past their deadline for 三级 without a valid grade."""
+    cutoff = add_years(today, -NON_COAL_LEVEL3_YEARS)
+    return (
+        ~q_coal()
+        & Q(mine_profile__production_status=MineProfile.ProductionStatus.PRODUCING)
+        & Q(mine_profile__production_started_on__lt=cutoff)
+        & (~q_graded(today) | Q(grade_status__isnull=True))
+    )
+
+
+def q_assessment(status: str) -> Q:
+    return Q(pk__in=Assessment.dangerously_unscoped.filter(status=status).values("mine_id"))
+
+
+# --- reading one mine's status ----------------------------------------------------------------------
+
+
+@dataclass
+class MineStatus:
+    mine: OrgUnit
+    today: datetime.date
+
+    # the annotation, read once
+    @property
+    def _profile(self) -> MineProfile | None:
+        return getattr(self.mine, "mine_profile", None)
+
+    @property
+    def is_coal(self) -> bool:
+        return self._profile is not None and self._profile.mine_type in COAL_TYPES
+
+    @property
+    def certificate_status(self) -> str | None:
+        return self.mine.grade_status
+
+    @property
+    def recheck_due(self) -> datetime.date | None:
+        return self.mine.grade_recheck_due
+
+    @property
+    def recheck_overdue(self) -> bool:
+        return self.mine.grade_status == Status.LAPSED or (
+            self.mine.grade_status == Status.VALID
+            and self.recheck_due is not None
+            and self.recheck_due < self.today
+        )
+
+    @property
+    def recheck_days_left(self) -> int | None:
+        if self.mine.grade_status != Status.VALID or self.recheck_due is None:
+            return None
+        return (self.recheck_due - self.today).days
+
+    @property
+    def level(self) -> int | None:
+        """The level of a valid grade whose re-check is not past due; None otherwise."""
+        if self.mine.grade_status != Status.VALID:
+            return None
+        if self.recheck_due is not None and self.recheck_due < self.today:
+            return None
+        return self.mine.grade_level
+
+    @property
+    def level_label(self) -> str:
+        return level_name(self.level)
+
+    # production
+    @property
+    def permitted(self) -> bool | None:
+        """Coal: whether it may produce. Non-coal: None (no such rule)."""
+        if not self.is_coal:
+            return None
+        return self.level is not None
+
+    @property
+    def production_status(self) -> str:
+        return self._profile.production_status if self._profile is not None else ""
+
+    @property
+    def producing_since(self) -> datetime.date | None:
+        return self._profile.production_started_on if self._profile is not None else None
+
+    @property
+    def level3_deadline(self) -> datetime.date | None:
+        if self.is_coal or self.production_status != MineProfile.ProductionStatus.PRODUCING:
+            return None
+        if self.producing_since is None:
+            return None
+        return add_years(self.producing_since, NON_COAL_LEVEL3_YEARS)
+
+    @property
+    def level3_days_left(self) -> int | None:
+        deadline = self.level3_deadline
+        if deadline is None or self.level is not None:
+            return None
+        return (deadline - self.today).days
+
+    @property
+    def level3_overdue(self) -> bool:
+        days = self.level3_days_left
+        return days is not None and days < 0
+
+    # level 1
+    @property
+    def level2_since(self) -> datetime.date | None:
+        return self.mine.grade_level2_since if self.level == 2 else None
+
+    @property
+    def last_accident_on(self) -> datetime.date | None:
+        return self.mine.grade_last_accident_on
+
+    @property
+    def level1_eligible_on(self) -> datetime.date | None:
+        since = self.level2_since
+        if since is None:
+            return None
+        start = max(since, self.last_accident_on) if self.last_accident_on else since
+        return add_years(start, LEVEL1_WAIT_YEARS)
+
+    @property
+    def level1_days_left(self) -> int | None:
+        eligible = self.level1_eligible_on
+        return (eligible - self.today).days if eligible is not None else None
+
+    @property
+    def assessment_in_progress(self) -> bool:
+        return bool(self.mine.grade_assessment_in_progress)
+
+    # in words
+    @property
+    def grade_words(self) -> str:
+        status = self.mine.grade_status
+        if status is None:
+            return _("Never graded.")
+        if self.level is not None:
+            if self.recheck_due is None:
+                return _("Valid %(level)s.") % {"level": level_name(self.level)}
+            return _("Valid %(level)s, re-check due on %(date)s.") % {
+                "level": level_name(self.level),
+                "date": self.recheck_due.isoformat(),
+            }
+        if status == Status.VALID:  # past due, not lapsed yet
+            return _("%(level)s, but its re-check was due on %(date)s: it counts as no grade.") % {
+                "level": level_name(self.mine.grade_level),
+                "date": self.recheck_due.isoformat(),
+            }
+        if status == Status.LAPSED:
+            return _("The grade lapsed: its re-check was due on %(date)s.") % {
+                "date": self.recheck_due.isoformat() if self.recheck_due else "—"
+            }
+        return _("The grade was revoked.")
+
+    @property
+    def production_words(self) -> str:
+        if self.is_coal:
+            if self.permitted:
+                return _("Permitted to produce: it holds a valid grade of %(level)s.") % {
+                    "level": level_name(self.level)
+                }
+            return _("Not permitted to produce: a coal mine needs a valid grade of Level 3 or better.")
+        if self.level3_deadline is None:
+            if (
+                self.production_status == MineProfile.ProductionStatus.PRODUCING
+                and self.producing_since is None
+            ):
+                return _(
+                    "Producing; the production start date is not recorded, "
+                    "so the deadline for Level 3 is unknown."
+                )
+            return ""
+        if self.level is not None:
+            return _("Reached %(level)s (deadline for Level 3: %(date)s).") % {
+                "level": level_name(self.level),
+                "date": self.level3_deadline.isoformat(),
+            }
+        days = self.level3_days_left
+        if days < 0:
+            return _(
+                "Overdue: a producing non-coal mine had to reach Level 3 by %(date)s (%(days)s days ago)."
+            ) % {
+                "date": self.level3_deadline.isoformat(),
+                "days": -days,
+            }
+        return _("Must reach Level 3 by %(date)s: %(days)s days left.") % {
+            "date": self.level3_deadline.isoformat(),
+            "days": days,
+        }
+
+    @property
+    def level1_words(self) -> str:
+        eligible = self.level1_eligible_on
+        if eligible is None:
+            return ""
+        if eligible <= self.today:
+            return _("May apply for Level 1 (a full year at Level 2 without an accident since %(date)s).") % {
+                "date": add_years(eligible, -LEVEL1_WAIT_YEARS).isoformat()
+            }
+        return _(
+            "May apply for Level 1 from %(date)s (%(days)s days), "
+            "after a full year at Level 2 without an accident."
+        ) % {
+            "date": eligible.isoformat(),
+            "days": (eligible - self.today).days,
+        }
+
+
+def statuses(mines, today: datetime.date | None = None) -> list[MineStatus]:
+    """MineStatus of each mine of an annotated queryset (no further queries)."""
+    today = today or timezone.localdate()
+    return [MineStatus(mine, today) for mine in mines]
+
+
+def graded_mines(*, scope: Scope) -> QuerySet[OrgUnit]:
+    """The mines in the caller's scope with their profile, group and grading annotation."""
+    qs = scope.filter_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE)).select_related(
+        "mine_profile", "tenant", "parent"
+    )
+    return with_grading_status(qs).order_by("tenant__name", "path")
+
+
+def mine_status(mine: OrgUnit, today: datetime.date | None = None) -> MineStatus:
+    """The status of one mine (already reached through the caller's scope), in one query."""
+    # Looked up by the id of a mine the caller already reached; RLS still applies on PostgreSQL.
+    annotated = with_grading_status(
+        OrgUnit.dangerously_unscoped.filter(pk=mine.pk).select_related("mine_profile", "tenant", "parent")
+    ).get()
+    return MineStatus(annotated, today or timezone.localdate())
