@@ -17,11 +17,12 @@ from django.http import Http404
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.authentication import get_authorization_header
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from compliance import rls
 from compliance.audit.context import current_actor, set_actor
-from tenants.scope import switch
+from tenants.scope import switch, switch_to_resolved
 from tenants.selectors import scope_for_user
 
 
@@ -56,13 +57,17 @@ class ScopedAPIMixin:
             return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
-        self.perform_authentication(request)
-        scope = scope_for_user(request.user)
-        request.scope = scope
-        self.scope = scope
         # The page middleware already opened a scope context for this request; switching its
         # value here is undone when that context exits.
-        switch(scope)
+        if get_authorization_header(request):
+            # A key to look up: the token check and the scope resolution read across tenants,
+            # in one platform block that ends by switching to the resolved scope.
+            scope = switch_to_resolved(lambda: self._resolve_scope(request))
+        else:
+            scope = self._resolve_scope(request)
+            switch(scope)
+        request.scope = scope
+        self.scope = scope
         if scope.read_only and not getattr(self, "acts_on_own_credentials", False):
             rls.set_read_only()
         actor = current_actor()
@@ -77,6 +82,17 @@ class ScopedAPIMixin:
                 )
             )
         super().initial(request, *args, **kwargs)
+
+    def _resolve_scope(self, request):
+        # Read before authenticating: DRF then replaces the request's user with its own result.
+        page_user = getattr(request._request, "user", None)
+        page_scope = getattr(request._request, "scope", None)
+        self.perform_authentication(request)
+        if page_scope is not None and request.user.is_authenticated and request.user is page_user:
+            # A session login: the page middleware resolved this same login's scope at the start
+            # of this same request; resolving it again would read the same rows.
+            return page_scope
+        return scope_for_user(request.user)
 
 
 class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):

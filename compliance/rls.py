@@ -8,9 +8,11 @@ of another tenant. The application connects as an ordinary role (``DATABASE_APP_
 superuser, not table owner, no BYPASSRLS); migrations run as the owner.
 
 The settings are session-level rather than transaction-local: Django runs in autocommit, and
-background jobs report progress outside their main transaction. Every activation overwrites them
-and every exit restores the previous scope, so a connection never carries a stale scope into the
-next request or task.
+background jobs report progress outside their main transaction. Every activation sets them and
+every exit restores the previous scope, so a connection never carries a stale scope into the
+next request or task. One statement sets both, and only when they change: ``_write`` skips it
+when the connection is known to hold those values already (see ``_KNOWN``) — the common case
+being a request that starts with the empty scope the previous request's exit left behind.
 """
 
 from __future__ import annotations
@@ -119,24 +121,42 @@ def apply_scope(scope, conn=connection) -> None:
     _write(conn, scope)
 
 
-def _write(conn, scope) -> None:
+SET_SQL = "SELECT set_config('app.tenant_ids', %s, false), set_config('app.all_tenants', %s, false)"
+
+# What the server session is known to hold, kept on the Django connection as
+# ``(driver connection, (tenant_ids, all_tenants))``. Only a value written in autocommit — outside
+# any transaction, so committed the moment it is written and never undone by a rollback — is
+# known. A write inside a transaction forgets it (a rollback to a savepoint or of the whole
+# transaction could undo that write) until the next write in autocommit, and a new connection
+# always writes. So a write is skipped only when the server holds exactly those values for certain.
+_KNOWN = "_kuangan_rls_known"
+
+
+def settings_of(scope) -> tuple[str, str]:
+    """The two settings for ``scope`` (None: no scope at all — nothing is visible)."""
     if scope is None:
-        tenant_ids, everything = "", "off"
-    else:
-        everything = "on" if scope.is_platform else "off"
-        tenant_ids = ",".join(sorted(str(t) for t in scope.tenant_ids))
+        return "", "off"
+    return ",".join(sorted(str(t) for t in scope.tenant_ids)), "on" if scope.is_platform else "off"
+
+
+def _write(conn, scope, force: bool = False) -> None:
+    values = settings_of(scope)
+    known = getattr(conn, _KNOWN, None)
+    if not force and known is not None and known[0] is conn.connection and known[1] == values:
+        return
+    in_transaction = conn.in_atomic_block or not conn.get_autocommit()
+    setattr(conn, _KNOWN, None)  # unknown while the write runs (it may fail half way)
     with conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('app.tenant_ids', %s, false), set_config('app.all_tenants', %s, false)",
-            [tenant_ids, everything],
-        )
+        cursor.execute(SET_SQL, list(values))
+    if not in_transaction:
+        setattr(conn, _KNOWN, (conn.connection, values))
 
 
 def on_connection_created(sender, connection, **kwargs) -> None:
     if is_postgres(connection):
         from tenants.scope import active_scope
 
-        _write(connection, active_scope())
+        _write(connection, active_scope(), force=True)
 
 
 def set_read_only(conn=connection) -> None:

@@ -6,7 +6,9 @@ raises instead of returning everything (the same idea as django-scopes, extended
 org-subtree grants and to regulators whose view crosses tenants).
 
 Grants are (tenant, org path prefix, role). A role is a bundle of permissions
-(tenants.roles). A model says which permission lets one read it (``scope_view_perm``), where
+(tenants.roles). A regulator's grants name a region instead of a path: every mine of the tenant
+whose region code starts with the prefix, decided by the database when a query runs (see
+``Grant.region``). A model says which permission lets one read it (``scope_view_perm``), where
 its org path is (``scope_path``) and, for records a worker may see of their own, how it
 links to a person (``scope_owner``).
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from compliance import rls
 
@@ -30,14 +32,26 @@ class ScopeError(RuntimeError):
     """A tenant-owned table was queried with no active scope."""
 
 
+REGION_PATH = "region:"  # the path of a region grant: no org path starts with it
+
+
 @dataclass(frozen=True)
 class Grant:
     tenant_id: int
     path: str
     role: str
+    # A regulator's jurisdiction in ``tenant_id``: every mine (and everything under it) whose
+    # region code starts with this prefix ("" is the whole country). Its ``path`` is
+    # REGION_PATH + prefix, which no org path starts with, so code that reads grant paths
+    # directly fails closed; Scope.filter_queryset and Scope.has_perm understand it.
+    region: str | None = None
 
     def covers(self, path: str) -> bool:
-        return path.startswith(self.path)
+        return self.region is None and path.startswith(self.path)
+
+
+def region_grant(tenant_id, prefix: str, role: str) -> Grant:
+    return Grant(tenant_id, REGION_PATH + prefix, role, region=prefix)
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,9 @@ class Scope:
     agency_id: int | None = None
     read_only: bool = False
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # Mine paths of region grants, read at most once in the life of this scope object (a
+    # request): only has_perm with a path needs them, filtering never does.
+    _region_mines: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     # --- who ---------------------------------------------------------------------------
     @property
@@ -94,7 +111,30 @@ class Scope:
                 continue
             if path is None or grant.covers(path):
                 return True
+            if grant.region is not None and self._in_region(grant, path):
+                return True
         return False
+
+    def _in_region(self, grant: Grant, path: str) -> bool:
+        """Whether ``path`` lies under a mine of ``grant``'s tenant in its region."""
+        mines = self._region_mines.get(grant.region)
+        if mines is None:
+            from .models import MineProfile
+
+            # Which mines lie in the jurisdiction is part of resolving the scope (see
+            # tenants.selectors.regulator_scope): read under the platform scope, limited to the
+            # region and to the tenants this scope was resolved with.
+            with dangerously_platform_scope():
+                mines = frozenset(
+                    MineProfile.dangerously_unscoped.filter(
+                        region_code__startswith=grant.region, tenant_id__in=self.tenant_ids
+                    ).values_list("tenant_id", "org_unit__path")
+                )
+            self._region_mines[grant.region] = mines
+        ancestors = path.split("/")[:-1]  # "a/b/c/" → the paths "a/", "a/b/", "a/b/c/"
+        return any(
+            (grant.tenant_id, "/".join(ancestors[: i + 1]) + "/") in mines for i in range(len(ancestors))
+        )
 
     def require(self, perm: str, org_unit=None) -> None:
         path = org_unit.path if org_unit is not None else None
@@ -111,9 +151,13 @@ class Scope:
         path_field = getattr(model, "scope_path", None)
         owner_field = getattr(model, "scope_owner", None)
         condition = Q(pk__in=[])
+        regions = set()
         for grant in self.grants:
             perms = roles.perms_of(grant.role)
             if view_perm is None or view_perm not in perms:
+                continue
+            if grant.region is not None:
+                regions.add(grant.region)  # one condition per region, whatever its tenants
                 continue
             cond = Q(tenant_id=grant.tenant_id)
             if roles.SELF_ONLY in perms:
@@ -128,7 +172,42 @@ class Scope:
             elif path_field:
                 cond &= Q(**{f"{path_field}__startswith": grant.path})
             condition |= cond
+        for prefix in sorted(regions):
+            condition |= _in_region_condition(prefix, path_field)
         return qs.filter(condition)
+
+
+# An org path is "<32 hex digits>/" per level (tenants.services). A mine sits at most this deep;
+# a deeper one would fall outside every regulator's view (fail closed), far beyond real trees
+# (group → subsidiaries → mine).
+PATH_SEGMENT = 33
+MAX_MINE_DEPTH = 12
+
+
+def _in_region_condition(prefix: str, path_field: str | None):
+    """Rows under a mine whose region code starts with ``prefix``, in SQL whose size does not
+    depend on the number of mines (a model without an org path: any mine of its tenant there).
+
+    A row lies under such a mine when one of the leading segments of its org path is that mine's
+    path (paths are unique ids, so this also means the same tenant). Each segment is tested with
+    IN against the region's mine paths — an uncorrelated subquery the database hashes once —
+    rather than comparing every row with every mine. Evaluated when the query runs, so a mine
+    that moves out of the region drops out at once."""
+    from django.db.models.functions import Substr
+    from django.db.models.lookups import In
+
+    from .models import OrgUnit
+
+    mines = OrgUnit.dangerously_unscoped.filter(
+        kind=OrgUnit.Kind.MINE, mine_profile__region_code__startswith=prefix
+    )
+    if not path_field:
+        return Exists(mines.filter(tenant_id=OuterRef("tenant_id")))
+    paths = mines.values("path")
+    condition = Q(pk__in=[])
+    for depth in range(1, MAX_MINE_DEPTH + 1):
+        condition |= Q(In(Substr(F(path_field), 1, (depth + 1) * PATH_SEGMENT), paths))
+    return condition
 
 
 _current: ContextVar[Scope | None] = ContextVar("kuangan_scope", default=None)
@@ -167,13 +246,39 @@ def switch(scope: Scope) -> None:
     rls.apply_scope(scope)
 
 
+def switch_to_resolved(resolve) -> Scope:
+    """Run ``resolve()`` under the platform scope, then switch (as ``switch``) to the scope it
+    returns — the API's token check and scope resolution. The connection's settings are written
+    twice (platform, then the result) instead of four times (platform, back, platform for the
+    scope, back); if ``resolve`` raises, the previous scope is back in force."""
+    previous = _current.get()
+    token = _current.set(PLATFORM)
+    try:
+        rls.apply_scope(PLATFORM)
+        scope = resolve()
+    except BaseException:
+        _current.reset(token)
+        rls.apply_scope(previous)
+        raise
+    _current.reset(token)
+    switch(scope)
+    return scope
+
+
 PLATFORM = Scope(kind="platform")
 
 
 @contextlib.contextmanager
 def dangerously_platform_scope():
     """Sees every tenant. Only for the platform operator's tools (admin, management commands,
-    migrations of data); never on a tenant user's request."""
+    migrations of data); never on a tenant user's request.
+
+    Inside an active platform scope it changes nothing (the token check and the scope
+    resolution nest in one): the connection already sees everything, so there is nothing to
+    write and nothing to restore."""
+    if _current.get() is PLATFORM:
+        yield PLATFORM
+        return
     with activate(PLATFORM) as scope:
         yield scope
 

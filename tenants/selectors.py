@@ -3,14 +3,17 @@ fail-closed manager ("belt and braces")."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from . import roles
 from .models import AgencyMembership, Membership, MineProfile, OrgUnit, OrgUnitUserObjectPermission, Person
-from .scope import Grant, Scope, dangerously_platform_scope
+from .scope import Grant, Scope, dangerously_platform_scope, region_grant
 
 EMPTY_SCOPE = Scope(kind="tenant")
 
@@ -21,42 +24,118 @@ def scope_for_user(user) -> Scope:
     if user is None or not user.is_authenticated or not user.is_active:
         return EMPTY_SCOPE
     # Resolving the scope is the one place that reads grants before a scope exists; it reads only
-    # this user's own grants (and, for a regulator, which mines lie in the jurisdiction).
+    # this user's own grants (and, for a regulator, which tenants have mines in the jurisdiction).
     with dangerously_platform_scope():
         return _resolve(user)
 
 
 def _resolve(user) -> Scope:
-    # Ad-hoc grants are django-guardian object permissions (direct foreign key), read in one
-    # query; global model permissions and superuser status never widen a scope.
-    guest_units = list(
-        OrgUnitUserObjectPermission.objects.filter(
-            user=user, permission__codename="view_orgunit", permission__content_type__app_label="tenants"
-        ).values_list("content_object__tenant_id", "content_object__path")
-    )
-    agency_link = AgencyMembership.objects.filter(user=user).select_related("agency").first()
-    if agency_link is not None:
-        return regulator_scope(user, agency_link.agency, extra_units=guest_units)
-    memberships = Membership.dangerously_unscoped.filter(user=user).values_list(
-        "tenant_id", "org_unit__path", "role"
-    )
-    grants = [Grant(t, p, r) for t, p, r in memberships]
-    grants += [Grant(t, p, roles.GUEST_AUDITOR) for t, p in guest_units]
-    person_id = Person.dangerously_unscoped.filter(user=user).values_list("id", flat=True).first()
+    # One query reads everything about this login that decides its scope (see _scope_rows);
+    # global model permissions and superuser status never widen a scope.
+    grants, guest_units, person_id, agency = [], [], None, None
+    for kind, tenant_id, path, role, ref in _scope_rows(user):
+        if kind == "membership":
+            grants.append(Grant(tenant_id, path, role))
+        elif kind == "guest":
+            guest_units.append((tenant_id, path))
+        elif kind == "person":
+            person_id = ref
+        elif kind == "agency":
+            agency = (ref, path)
+    if agency is not None:
+        return regulator_scope(user, agency_id=agency[0], region_prefix=agency[1], extra_units=guest_units)
+    grants.sort(key=lambda g: (g.path, g.role))
+    grants += [Grant(t, p, roles.GUEST_AUDITOR) for t, p in sorted(guest_units)]
     return Scope(kind="tenant", grants=tuple(grants), user_id=user.pk, person_id=person_id)
 
 
-def regulator_scope(user, agency, extra_units=()) -> Scope:
+def _scope_rows(user) -> list[tuple]:
+    """(kind, tenant, path, role, ref) rows, in one UNION ALL query: the login's memberships
+    (kind "membership": tenant, org path, role), its ad-hoc django-guardian ``view_orgunit``
+    grants ("guest": tenant, org path), its person record ("person": tenant, ref = person id) and
+    its regulator agency ("agency": path = region prefix, ref = agency id).
+
+    Written as SQL because it runs on every request: the same query through the ORM (four
+    annotated querysets in a union) cost more to compile than the database took to answer it."""
+    sql = _scope_rows_sql(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk] * 4)
+        rows = cursor.fetchall()
+    return [
+        (kind, _uuid_or_none(tenant_id), path, role, _uuid_or_none(ref))
+        for kind, tenant_id, path, role, ref in rows
+    ]
+
+
+def _uuid_or_none(value):
+    # PostgreSQL hands back UUIDs, SQLite the 32 hex digits Django stores.
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+_SCOPE_ROWS_SQL: dict[str, str] = {}
+
+
+def _scope_rows_sql(conn) -> str:
+    sql = _SCOPE_ROWS_SQL.get(conn.vendor)
+    if sql is None:
+        sql = _SCOPE_ROWS_SQL[conn.vendor] = _build_scope_rows_sql(conn.ops.quote_name)
+    return sql
+
+
+def _build_scope_rows_sql(quote) -> str:
+    def table(model) -> str:
+        return quote(model._meta.db_table)
+
+    def col(model, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    unit, person, permission = OrgUnit, Person, OrgUnitUserObjectPermission
+    perm_model = permission._meta.get_field("permission").related_model
+    content_type = perm_model._meta.get_field("content_type").related_model
+    agency = AgencyMembership._meta.get_field("agency").related_model
+    null_uuid = "CAST(NULL AS uuid)"  # typed: PostgreSQL must match the columns of a UNION
+    return f"""
+        SELECT 'membership', m.{col(Membership, "tenant")}, u.{col(unit, "path")},
+               m.{col(Membership, "role")}, {null_uuid}
+          FROM {table(Membership)} m
+          JOIN {table(unit)} u ON u.{col(unit, "id")} = m.{col(Membership, "org_unit")}
+         WHERE m.{col(Membership, "user")} = %s
+        UNION ALL
+        SELECT 'guest', u.{col(unit, "tenant")}, u.{col(unit, "path")}, '', {null_uuid}
+          FROM {table(permission)} g
+          JOIN {table(perm_model)} p ON p.{col(perm_model, "id")} = g.{col(permission, "permission")}
+          JOIN {table(content_type)} ct ON ct.{col(content_type, "id")} = p.{col(perm_model, "content_type")}
+          JOIN {table(unit)} u ON u.{col(unit, "id")} = g.{col(permission, "content_object")}
+         WHERE g.{col(permission, "user")} = %s
+           AND p.{col(perm_model, "codename")} = 'view_orgunit'
+           AND ct.{col(content_type, "app_label")} = 'tenants'
+        UNION ALL
+        SELECT 'person', pe.{col(person, "tenant")}, '', '', pe.{col(person, "id")}
+          FROM {table(person)} pe
+         WHERE pe.{col(person, "user")} = %s
+        UNION ALL
+        SELECT 'agency', {null_uuid}, a.{col(agency, "region_prefix")}, '', a.{col(agency, "id")}
+          FROM {table(AgencyMembership)} am
+          JOIN {table(agency)} a ON a.{col(agency, "id")} = am.{col(AgencyMembership, "agency")}
+         WHERE am.{col(AgencyMembership, "user")} = %s
+    """
+
+
+def regulator_scope(user, *, agency_id, region_prefix: str, extra_units=()) -> Scope:
     # A regulator's view crosses tenants by design: every mine whose region code starts with the
-    # agency's prefix, resolved afresh on each request so a mine that moves away drops out at once.
-    mines = list(
-        MineProfile.dangerously_unscoped.filter(region_code__startswith=agency.region_prefix).values_list(
-            "tenant_id", "org_unit__path"
-        )
+    # agency's prefix. The grant names the region, not the mines: one region grant per tenant
+    # that has a mine there (the tenants row-level security lets through), and the database
+    # decides which rows lie under such a mine when each query runs (Scope.filter_queryset), so
+    # the SQL does not grow with the number of mines and a mine that moves away drops out at once.
+    tenant_ids = (
+        MineProfile.dangerously_unscoped.filter(region_code__startswith=region_prefix)
+        .order_by("tenant_id")
+        .values_list("tenant_id", flat=True)
+        .distinct()
     )
-    grants = [Grant(t, p, roles.REGULATOR) for t, p in mines]
-    grants += [Grant(t, p, roles.REGULATOR) for t, p in extra_units]
-    return Scope(kind="regulator", grants=tuple(grants), user_id=user.pk, agency_id=agency.pk, read_only=True)
+    grants = [region_grant(t, region_prefix, roles.REGULATOR) for t in tenant_ids]
+    grants += [Grant(t, p, roles.REGULATOR) for t, p in sorted(extra_units)]
+    return Scope(kind="regulator", grants=tuple(grants), user_id=user.pk, agency_id=agency_id, read_only=True)
 
 
 def tenant_id_for_username(username: str):

@@ -18,6 +18,7 @@ A failure prints a ``curl`` line to reproduce it against ``./dev start`` (with a
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 import zlib
@@ -32,7 +33,7 @@ from django.db import close_old_connections
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.test import Client
-from django.urls import resolve
+from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -271,8 +272,18 @@ PAGINATION = {"page", "page_size"}
 
 
 def _view(path: str, method: str):
-    """The view instance that serves ``method path`` (path parameters filled with a UUID)."""
-    match = resolve(re.sub(r"{[^}]+}", str(uuid.uuid4()), path))
+    """The view instance that serves ``method path`` (path parameters filled with a UUID, or with
+    a number where the route takes one — reference data such as a standard's items)."""
+    parts = re.split(r"{[^}]+}", path)
+    for values in itertools.product((str(uuid.uuid4()), "1"), repeat=len(parts) - 1):
+        filled = parts[0] + "".join(v + rest for v, rest in zip(values, parts[1:], strict=True))
+        try:
+            match = resolve(filled)
+            break
+        except Resolver404:
+            continue
+    else:
+        raise Resolver404(path)
     view = match.func.cls(**getattr(match.func, "initkwargs", {}))
     actions = getattr(match.func, "actions", None)
     view.action = actions.get(method) if actions else None

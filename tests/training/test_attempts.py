@@ -653,10 +653,11 @@ MY_EXAMS_PAGE_QUERIES = 14
 
 
 # --- the query budget of a save ---------------------------------------------------------------------
-# Session login: 10 to resolve the scope (page middleware, then the API again), 1 to find the
-# attempt (the access check), then the save itself: 1 to read and lock the question row with its
-# attempt, 1 to write (savepoints may add two on PostgreSQL). Equal for 5 and 50 questions.
-SAVE_QUERIES = 14
+# Session login: the session and the login (2), the scope (1: resolved by the page middleware,
+# which the API reuses for the same login), then the save itself with its access check folded in:
+# 1 to read and lock the question row with its attempt, 1 to write (savepoints add two on
+# PostgreSQL). Equal for 5 and 50 questions.
+SAVE_QUERIES = 7
 SAVE_SERVICE_QUERIES = 2
 
 
@@ -686,6 +687,46 @@ def test_saving_an_answer_takes_a_fixed_small_number_of_queries(world):
             assert not AuditEvent.objects.filter(action="update", object_id=body["id"]).exists()
     assert len(counts[0]) == len(counts[1]), counts
     assert len(counts[0]) <= SAVE_QUERIES, "\n".join(counts[0])
+
+
+# Token (the exam app and the benchmark): 1 to find the token with its login, 1 to resolve the
+# scope, then the save's 2 — and, on PostgreSQL, the request's transaction and 3 writes of the
+# row-level security settings (the platform for the token and the scope, the resolved scope, none
+# again at the end). Run outside a test transaction, as in production.
+TOKEN_SAVE_QUERIES = 4
+TOKEN_SAVE_RLS_WRITES = 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_save_takes_a_fixed_small_number_of_queries(world):
+    from django.test import Client
+
+    from compliance.tokens.services import api_token_issue
+
+    _token, key = api_token_issue(user=world.a.users[roles.WORKER])
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    counts = []
+    for size in (5, 50):
+        make_bank(world.a, single=size)
+        paper = make_paper(
+            world.a, [("single", size, "2")], people=[world.a.worker_person], title=f"{size}题"
+        )
+        body = start(client, paper).json()
+        q = body["questions"][size // 2]
+        put_answer(client, body["id"], q["id"], [q["options"][0]["id"]])  # the token's last use noted
+        with CaptureQueriesContext(connection) as ctx:
+            assert put_answer(client, body["id"], q["id"], [q["options"][1]["id"]]).status_code == 200
+        statements = [x["sql"] for x in ctx.captured_queries]
+        writes = [sql for sql in statements if "set_config(" in sql]
+        app = [sql[:160] for sql in app_queries(ctx) if sql not in ("BEGIN", "COMMIT")]
+        counts.append((app, writes))
+        with dangerously_platform_scope():
+            row = AttemptQuestion.objects.get(attempt_id=body["id"], question_id=q["id"])
+        assert row.selected == [q["options"][1]["id"]]
+    (app_5, writes_5), (app_50, writes_50) = counts
+    assert len(app_5) == len(app_50) == TOKEN_SAVE_QUERIES, "\n".join(app_5)
+    expected_writes = TOKEN_SAVE_RLS_WRITES if connection.vendor == "postgresql" else 0
+    assert len(writes_5) == len(writes_50) == expected_writes, writes_5
 
 
 def test_a_phone_with_nobody_logged_in_takes_a_spot_exam_by_its_session(exam):

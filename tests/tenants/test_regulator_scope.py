@@ -1,0 +1,90 @@
+"""A regulator's scope names its region, not its mines: the SQL stays the same size whatever the
+number of mines, and the database decides which rows lie under a mine of the region."""
+
+import pytest
+
+from tenants import roles, services
+from tenants.models import MineProfile, OrgUnit, Person
+from tenants.scope import REGION_PATH, activate, dangerously_platform_scope
+from tenants.selectors import mine_list, people_list, scope_for_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _add_mines(tw, n: int, region: str = "520201") -> None:
+    with dangerously_platform_scope() as platform:
+        for i in range(n):
+            services.org_unit_create(
+                scope=platform,
+                parent=tw.subsidiary,
+                kind="mine",
+                name=f"{tw.tenant.name}加矿{OrgUnit.dangerously_unscoped.count()}-{i}",
+                mine_profile={"mine_type": "coal_underground", "region_code": region},
+            )
+
+
+def _sql(scope, model) -> str:
+    return str(scope.filter_queryset(model.dangerously_unscoped.all()).query)
+
+
+def test_regulator_sql_does_not_grow_with_the_number_of_mines(world):
+    _add_mines(world.a, 1)  # 3 Guizhou mines: A's two, B's one
+    few = scope_for_user(world.regulator_in)
+    with activate(few):
+        assert mine_list(scope=few).count() == 3
+    sizes = {model: len(_sql(few, model)) for model in (Person, OrgUnit, MineProfile)}
+
+    _add_mines(world.a, 14)
+    _add_mines(world.b, 13)  # 30 Guizhou mines
+    many = scope_for_user(world.regulator_in)
+    with activate(many):
+        assert mine_list(scope=many).count() == 30
+        assert people_list(scope=many).count() == len(
+            [p for w in (world.a, world.b) for p in w.people if p.org_unit.path.startswith(w.mine.path)]
+        )
+    assert {model: len(_sql(many, model)) for model in sizes} == sizes
+    # One grant per tenant with a mine in the region (row-level security lets those tenants
+    # through), however many mines each has.
+    assert len(many.grants) == 2
+    assert many.tenant_ids == {world.a.tenant.pk, world.b.tenant.pk}
+    assert all(g.path.startswith(REGION_PATH) for g in many.grants)
+
+
+def test_regulator_sees_only_under_its_mines_not_above_or_beside(world):
+    scope = scope_for_user(world.regulator_in)
+    with activate(scope):
+        units = set(OrgUnit.objects.values_list("pk", flat=True))
+        people = set(Person.objects.values_list("pk", flat=True))
+    # The Guizhou mines and their teams; not the HQ or the subsidiary above them, nor the
+    # other-province mine beside them.
+    assert units == {world.a.mine.pk, world.a.team.pk, world.b.mine.pk, world.b.team.pk}
+    expected = {p.pk for w in (world.a, world.b) for p in w.people if p.org_unit.path.startswith(w.mine.path)}
+    assert people == expected
+
+
+def test_regulator_permission_on_a_path_follows_the_region(world):
+    scope = scope_for_user(world.regulator_in)
+    a = world.a
+    assert scope.has_perm(roles.VIEW_PEOPLE, a.team.path, a.tenant.pk)
+    assert scope.has_perm(roles.VIEW_PEOPLE, a.mine.path, a.tenant.pk)
+    assert not scope.has_perm(roles.VIEW_PEOPLE, a.subsidiary.path, a.tenant.pk)  # above the mine
+    assert not scope.has_perm(roles.VIEW_PEOPLE, a.other_team.path, a.tenant.pk)  # Yunnan
+    assert not scope.has_perm(roles.VIEW_PEOPLE, a.team.path, world.b.tenant.pk)  # wrong tenant
+    assert not scope.has_perm(roles.MANAGE_PEOPLE, a.team.path, a.tenant.pk)  # read-only
+    assert scope.has_perm(roles.VIEW_PEOPLE)
+    # The region is read again with every scope: a mine that moves away is out at once.
+    with dangerously_platform_scope() as platform:
+        profile = MineProfile.objects.get(org_unit=a.mine)
+        services.mine_profile_update(scope=platform, profile=profile, region_code="530102")
+    moved = scope_for_user(world.regulator_in)
+    assert not moved.has_perm(roles.VIEW_PEOPLE, a.team.path, a.tenant.pk)
+    assert moved.tenant_ids == {world.b.tenant.pk}  # A has no Guizhou mine left
+
+
+def test_national_regulator_sees_every_mine(world):
+    agency = services.agency_create(name="国家矿山安全监察局", level="national", region_prefix="")
+    user = services.agency_user_create(agency=agency, username="reg-national", password="Kuangan-test-2026")
+    scope = scope_for_user(user)
+    assert scope.tenant_ids == {world.a.tenant.pk, world.b.tenant.pk}
+    with activate(scope):
+        assert mine_list(scope=scope).count() == 4
