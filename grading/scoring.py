@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 HUNDRED = Decimal(100)
@@ -345,6 +346,13 @@ def rule_failures(
     return failures
 
 
+def _joined(phrases) -> str:
+    # Chinese text takes the full-width semicolon; a lone punctuation mark is no message to
+    # translate.
+    language = translation.get_language() or ""
+    return ("；" if language.startswith("zh") else "; ").join(phrases)
+
+
 def _years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
@@ -355,11 +363,11 @@ def _years_before(day: date, years: int) -> date:
 def _level(spec, total, parts, failed_vetoes, failed_pre, history, on_date) -> tuple[int | None, str]:
     if failed_pre:
         return None, _("precondition not met: %(what)s → no level") % {
-            "what": _("; ").join(p.message for p in failed_pre)
+            "what": _joined(p.message for p in failed_pre)
         }
     if failed_vetoes:
         return None, _("veto item failed: %(items)s → no level") % {
-            "items": _("; ").join(f"{i.code} {i.title}" for i in failed_vetoes)
+            "items": _joined(f"{i.code} {i.title}" for i in failed_vetoes)
         }
     rules = sorted(spec.rules, key=lambda r: r.level)
     if not rules:
@@ -380,7 +388,7 @@ def _explain(rule: RuleSpec | None, failures: list[str], total, reached: int | N
         return ""
     if total is None or total < rule.min_total:
         # The total's own shortfall comes first and already names the total.
-        why = _("; ").join(failures)
+        why = _joined(failures)
     else:
-        why = _("total %(total)s, but %(why)s") % {"total": fmt(total), "why": _("; ").join(failures)}
+        why = _("total %(total)s, but %(why)s") % {"total": fmt(total), "why": _joined(failures)}
     return f"{why} → {level_name(reached)}"
