@@ -117,6 +117,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: wait for the lock instead of failing under concurrent requests.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+else:
+    # No JIT: our queries are short, and compiling a wide one (the grading dashboard's counts
+    # over 2,000 mines) took 6.4 s of its 6.5 s; with JIT off the same query takes 0.26 s.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
