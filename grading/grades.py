@@ -137,13 +137,6 @@ def _new_event(cert: GradeCertificate, kind: str, **fields) -> GradeEvent:
 # --- award ---------------------------------------------------------------------------------------
 
 
-def _superseded_kind():
-    # GradeEvent.Kind has no "superseded" choice yet (asked of the lead); until it has, the
-    # supersession of the old certificate is recorded by its status and the audit trail, and the
-    # new certificate's award event names the certificate it replaces.
-    return getattr(Kind, "SUPERSEDED", None)
-
-
 @transaction.atomic
 def award_from_assessment(
     assessment: Assessment, *, actor, awarded_on: datetime.date | None = None
@@ -181,14 +174,16 @@ def award_from_assessment(
         before = snapshot(current)
         current.status = Status.SUPERSEDED
         current.save(update_fields=["status"])
-        event = None
-        kind = _superseded_kind()
-        if kind is not None:
-            with translation.override(settings.LANGUAGE_CODE):
-                text = _("Superseded by the grade awarded on %(date)s.") % {"date": awarded_on.isoformat()}
-            event = _new_event(
-                current, kind, occurred_on=awarded_on, from_level=current.level, to_level=None, reason=text
-            )
+        with translation.override(settings.LANGUAGE_CODE):
+            text = _("Superseded by the grade awarded on %(date)s.") % {"date": awarded_on.isoformat()}
+        event = _new_event(
+            current,
+            Kind.SUPERSEDED,
+            occurred_on=awarded_on,
+            from_level=current.level,
+            to_level=None,
+            reason=text,
+        )
         _audit(current, event, before, action="supersede", actor=actor)
         replaced = current
 
