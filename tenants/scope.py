@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, Subquery
 
 from compliance import rls
 
@@ -143,6 +143,16 @@ class Scope:
             raise PermissionDenied(perm)
 
     # --- filtering ---------------------------------------------------------------------
+    def queryset(self, model: type[models.Model]) -> models.QuerySet:
+        """The rows of ``model`` this scope sees, through its fail-closed default manager.
+
+        That manager already filters by the active scope; when this scope is the active one, a
+        second ``filter_queryset`` would only repeat the same condition in the SQL — for a
+        regulator, the region test evaluated twice over every row. Any other scope is applied on
+        top, so the result is never wider than either."""
+        qs = model.objects.all()
+        return qs if _current.get() is self else self.filter_queryset(qs)
+
     def filter_queryset(self, qs: models.QuerySet) -> models.QuerySet:
         if self.is_platform:
             return qs
@@ -177,9 +187,9 @@ class Scope:
         return qs.filter(condition)
 
 
-# An org path is "<32 hex digits>/" per level (tenants.services). A mine sits at most this deep;
-# a deeper one would fall outside every regulator's view (fail closed), far beyond real trees
-# (group → subsidiaries → mine).
+# An org path is "<32 hex digits>/" per level (tenants.services). The region test looks for a mine
+# at most this deep: beyond every path the 400-character column can hold (depth 11, checked by
+# tests/tenants/test_regulator_scope.py) and far beyond real trees (group → subsidiaries → mine).
 PATH_SEGMENT = 33
 MAX_MINE_DEPTH = 12
 
@@ -189,25 +199,51 @@ def _in_region_condition(prefix: str, path_field: str | None):
     depend on the number of mines (a model without an org path: any mine of its tenant there).
 
     A row lies under such a mine when one of the leading segments of its org path is that mine's
-    path (paths are unique ids, so this also means the same tenant). Each segment is tested with
-    IN against the region's mine paths — an uncorrelated subquery the database hashes once —
-    rather than comparing every row with every mine. Evaluated when the query runs, so a mine
-    that moves out of the region drops out at once."""
-    from django.db.models.functions import Substr
-    from django.db.models.lookups import In
-
+    path (paths are unique ids, so this also means the same tenant). Evaluated when the query
+    runs, so a mine that moves out of the region drops out at once."""
     from .models import OrgUnit
 
     mines = OrgUnit.dangerously_unscoped.filter(
         kind=OrgUnit.Kind.MINE, mine_profile__region_code__startswith=prefix
-    )
+    ).order_by()  # a set to hash: the model's default ordering would only add a sort
     if not path_field:
         return Exists(mines.filter(tenant_id=OuterRef("tenant_id")))
-    paths = mines.values("path")
-    condition = Q(pk__in=[])
-    for depth in range(1, MAX_MINE_DEPTH + 1):
-        condition |= Q(In(Substr(F(path_field), 1, (depth + 1) * PATH_SEGMENT), paths))
-    return condition
+    return Q(UnderAnyOf(F(path_field), Subquery(mines.values("path"))))
+
+
+class UnderAnyOf(Expression):
+    """Whether a leading segment of an org path (one per possible mine depth) is among the paths
+    of a subquery::
+
+        EXISTS (SELECT 1 FROM (VALUES (66), (99), …) AS mine_depth
+                 WHERE SUBSTR(path, 1, mine_depth.column1) IN (<paths>))
+
+    The subquery does not depend on the row, so the database hashes it once for the whole
+    statement and each row costs a few probes. (One ``IN`` per depth, OR-ed, made the database
+    build that hash once per depth: twelve times for every row under no mine, such as a
+    subsidiary — 160 ms over 2,000 mines.) Plain SQL: PostgreSQL and SQLite alike."""
+
+    output_field = BooleanField()
+
+    def __init__(self, path, paths):
+        super().__init__()
+        self.path, self.paths = path, paths
+
+    def get_source_expressions(self):
+        return [self.path, self.paths]
+
+    def set_source_expressions(self, exprs):
+        self.path, self.paths = exprs
+
+    def as_sql(self, compiler, connection):
+        path_sql, path_params = compiler.compile(self.path)
+        paths_sql, paths_params = compiler.compile(self.paths)
+        lengths = ", ".join(f"({(depth + 1) * PATH_SEGMENT})" for depth in range(1, MAX_MINE_DEPTH + 1))
+        sql = (
+            f"EXISTS (SELECT 1 FROM (VALUES {lengths}) AS mine_depth "
+            f"WHERE SUBSTR({path_sql}, 1, mine_depth.column1) IN {paths_sql})"
+        )
+        return sql, (*path_params, *paths_params)
 
 
 _current: ContextVar[Scope | None] = ContextVar("kuangan_scope", default=None)

@@ -179,7 +179,7 @@ def access_membership(scope: Scope, pk) -> Membership:
 
 # --- lists ---------------------------------------------------------------------------------------
 def org_unit_list(*, scope: Scope, kind: str | None = None) -> QuerySet[OrgUnit]:
-    qs = scope.filter_queryset(OrgUnit.objects.select_related("parent", "mine_profile"))
+    qs = scope.queryset(OrgUnit).select_related("parent", "mine_profile")
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("path")

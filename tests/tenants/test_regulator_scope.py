@@ -88,3 +88,45 @@ def test_national_regulator_sees_every_mine(world):
     assert scope.tenant_ids == {world.a.tenant.pk, world.b.tenant.pk}
     with activate(scope):
         assert mine_list(scope=scope).count() == 4
+
+
+def test_the_region_test_appears_once_in_a_statement_and_is_never_widened(world):
+    """``scope.queryset`` does not repeat the active scope's condition (the default manager has
+    already applied it); a scope other than the active one is applied on top, never instead."""
+    regulator = scope_for_user(world.regulator_in)
+    admin_a = scope_for_user(world.a.users[roles.TENANT_ADMIN])
+    with activate(regulator):
+        sql = str(regulator.queryset(OrgUnit).query)
+        assert sql.count("mine_depth") == 2  # one EXISTS: its alias and its use
+        assert set(regulator.queryset(OrgUnit).values_list("pk", flat=True)) == set(
+            OrgUnit.objects.values_list("pk", flat=True)
+        )
+        # Under the regulator's active scope, A's admin scope only narrows to A's rows in the region.
+        both = set(admin_a.queryset(OrgUnit).values_list("pk", flat=True))
+    assert both == {world.a.mine.pk, world.a.team.pk}
+
+
+def test_a_mine_at_the_deepest_depth_the_path_column_holds_is_in_view(world):
+    """The region test looks at most MAX_MINE_DEPTH levels down: that must reach every mine an
+    org path can hold, or a deep mine would silently drop out of its regulator's view."""
+    from tenants.scope import MAX_MINE_DEPTH, PATH_SEGMENT
+
+    deepest = OrgUnit._meta.get_field("path").max_length // PATH_SEGMENT - 1  # HQ is depth 0
+    assert deepest <= MAX_MINE_DEPTH
+    with dangerously_platform_scope() as platform:
+        parent = world.a.subsidiary
+        while parent.depth + 1 < deepest:
+            parent = services.org_unit_create(
+                scope=platform, parent=parent, kind="subsidiary", name=f"分公司{parent.depth + 1}"
+            )
+        mine = services.org_unit_create(
+            scope=platform,
+            parent=parent,
+            kind="mine",
+            name="最深矿",
+            mine_profile={"mine_type": "coal_underground", "region_code": "520201"},
+        )
+    assert mine.depth == deepest
+    with activate(scope_for_user(world.regulator_in)):
+        seen = set(OrgUnit.objects.values_list("pk", flat=True))
+    assert mine.pk in seen and parent.pk not in seen
