@@ -126,13 +126,18 @@ def board(*, scope: Scope, unit: OrgUnit | None = None, today: datetime.date | N
     """Every figure of the dashboard in one query."""
     today = today or timezone.localdate()
     levels, figures, assessments = _figures(today)
-    qs = production.graded_mines(scope=scope).order_by()
+    # Only what the counts read (``production.with_grade``): the list's other annotations would be
+    # computed for every mine and never used.
+    qs = production.with_grade(production.scoped_mines(scope=scope)).order_by()
     if unit is not None:
         qs = qs.filter(tenant_id=unit.tenant_id, path__startswith=unit.path)
     aggregates = {"total": Count("pk")}
     for figure in (*levels, *figures, *assessments):
         aggregates[figure.key] = Count("pk", filter=mine_filter(today=today, **figure.params))
-    counts = qs.aggregate(**aggregates)
+    # DISTINCT (a no-op on unique mines) makes Django count over an inner query that computes the
+    # status subqueries once per mine; without it, every filtered count repeats the subqueries it
+    # refers to (regulator, 2,000 mines: ≈ 240 → 140 ms, measured with bench/grading.py).
+    counts = qs.distinct().aggregate(**aggregates)
     for figure in (*levels, *figures, *assessments):
         figure.value = counts[figure.key] or 0
     return Board(counts["total"] or 0, levels, figures, assessments, today)

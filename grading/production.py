@@ -67,9 +67,21 @@ def _current_certificate():
     )
 
 
+def with_grade(qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
+    """Mines annotated with what the list filters and the dashboard counts read: their current
+    certificate's level, status and re-check date (three subqueries per mine)."""
+    current = _current_certificate()
+    return qs.annotate(
+        grade_level=Subquery(current.values("level")[:1]),
+        grade_status=Subquery(current.values("status")[:1]),
+        grade_recheck_due=Subquery(current.values("recheck_due")[:1]),
+    )
+
+
 def with_grading_status(qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
-    """Mines annotated with their current certificate, when they reached 二级 on it, their last
-    accident and whether an assessment is in progress — seven subqueries in one statement."""
+    """Mines annotated (``with_grade``) and with their certificate, when they reached 二级 on it,
+    their last accident and whether an assessment is in progress — seven subqueries in one
+    statement."""
     current = _current_certificate()
     reached_level2 = (
         GradeEvent.dangerously_unscoped.filter(
@@ -90,12 +102,9 @@ def with_grading_status(qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
         .annotate(on=Max("occurred_on"))
         .values("on")[:1]
     )
-    return qs.annotate(
+    return with_grade(qs).annotate(
         grade_certificate_id=Subquery(current.values("pk")[:1]),
         grade_number=Subquery(current.values("number")[:1]),
-        grade_level=Subquery(current.values("level")[:1]),
-        grade_status=Subquery(current.values("status")[:1]),
-        grade_recheck_due=Subquery(current.values("recheck_due")[:1]),
         grade_level2_since=Subquery(reached_level2),
         grade_last_accident_on=Subquery(last_accident),
         grade_assessment_in_progress=Exists(
@@ -357,11 +366,13 @@ def statuses(mines, today: datetime.date | None = None) -> list[MineStatus]:
     return [MineStatus(mine, today) for mine in mines]
 
 
+def scoped_mines(*, scope: Scope) -> QuerySet[OrgUnit]:
+    return scope.queryset(OrgUnit).filter(kind=OrgUnit.Kind.MINE)
+
+
 def graded_mines(*, scope: Scope) -> QuerySet[OrgUnit]:
     """The mines in the caller's scope with their profile, group and grading annotation."""
-    qs = scope.filter_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE)).select_related(
-        "mine_profile", "tenant", "parent"
-    )
+    qs = scoped_mines(scope=scope).select_related("mine_profile", "tenant", "parent")
     return with_grading_status(qs).order_by("tenant__name", "path")
 
 
