@@ -14,8 +14,8 @@ What it does:
    grade certificates with their award events, some lapsed, assessments in every state, a few
    accidents), a group admin per group and a provincial regulator whose region covers them all;
 4. scores one assessment of that standard at a coal mine: every item touched, about a quarter
-   with deductions (40 with a 2000×1500 photo as evidence, a few with a PDF), some not applicable,
-   some adjusted by the reviewer;
+   with deductions (40 with a 2000×1500 photo as evidence, its thumbnail made as an upload makes
+   it, a few with a PDF), some not applicable, some adjusted by the reviewer;
 5. measures, in this process, as the app's ordinary role (RLS) under each user's own scope:
    a. recomputing the 400-item assessment (``grading.assessment_selectors.result``: the standard
       in three queries, the marks, the mine's history, ``grading.scoring.evaluate``), many times;
@@ -378,6 +378,7 @@ def build_assessment(version, group: dict):
     """The 400-item assessment: every item scored, a quarter with deductions, photos and scans."""
     from django.conf import settings
 
+    from grading import evidence
     from grading.models import Assessment, Deduction, Item, ItemScore
 
     tenant, admin = group["tenant"], group["admin"]
@@ -396,6 +397,7 @@ def build_assessment(version, group: dict):
     photos = []
     for n in range(40):
         (root / f"photo-{n}.jpg").write_bytes(photo(n))
+        evidence.store_thumbnail(root / f"photo-{n}.jpg")  # as an upload does (grading.evidence.store)
         photos.append(f"grading/bench/photo-{n}.jpg")
     (root / "scan.pdf").write_bytes(b"%PDF-1.4\n% bench scan\n")
     rng = random.Random(11)

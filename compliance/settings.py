@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Imports larger than this are refused before any row is read.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+# A deduction's evidence (photo or PDF) larger than this is refused, field by field.
+GRADING_EVIDENCE_MAX_BYTES = int(os.environ.get("GRADING_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

@@ -15,7 +15,6 @@ transaction; an item save is audited compactly (deductions as points and reasons
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -34,17 +33,16 @@ from tenants import roles
 from tenants.models import OrgUnit
 from tenants.scope import Scope
 
+from . import evidence as evidence_files
 from .models import Assessment, Deduction, Item, ItemScore, Standard, StandardVersion
 
 EVIDENCE_KINDS = ("png", "jpeg", "pdf")
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
-EVIDENCE_DIR = "grading"
 MAX_DEDUCTIONS = 50
 OPEN = (Assessment.Status.DRAFT, Assessment.Status.SUBMITTED, Assessment.Status.UNDER_REVIEW)
 
 
 def evidence_max_bytes() -> int:
-    return int(getattr(settings, "GRADING_EVIDENCE_MAX_BYTES", EVIDENCE_MAX_BYTES))
+    return settings.GRADING_EVIDENCE_MAX_BYTES
 
 
 class StaleItemSave(Exception):
@@ -344,33 +342,8 @@ def validate_item(
     return rows, errors
 
 
-def _store_evidence(assessment: Assessment, upload) -> tuple[str, str]:
-    suffix = Path(upload.name or "").suffix.lower()
-    relative = (
-        Path(EVIDENCE_DIR) / str(assessment.tenant_id) / str(assessment.pk) / f"{uuid.uuid4().hex}{suffix}"
-    )
-    target = Path(settings.PRIVATE_MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    upload.seek(0)
-    with open(target, "wb") as out:
-        for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
-            out.write(chunk)
-    return str(relative), Path(upload.name or "evidence").name[:200]
-
-
 def evidence_path(deduction: Deduction) -> Path | None:
-    if not deduction.evidence:
-        return None
-    root = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
-    path = (root / deduction.evidence).resolve()
-    return path if path.is_relative_to(root) and path.is_file() else None
-
-
-def _remove_files(deductions) -> None:
-    for deduction in deductions:
-        path = evidence_path(deduction)
-        if path is not None:
-            path.unlink(missing_ok=True)
+    return evidence_files.path_of(deduction.evidence)
 
 
 def _summary(score: ItemScore, deductions) -> dict:
@@ -423,7 +396,7 @@ def save_item(
     for position, row in enumerate(rows if not not_applicable else []):
         evidence, name = "", ""
         if row.evidence:
-            evidence, name = _store_evidence(assessment, row.evidence)
+            evidence, name = evidence_files.store(assessment.tenant_id, assessment.pk, row.evidence)
         elif row.keep and str(row.keep) in kept_evidence:
             evidence, name = kept_evidence[str(row.keep)]
         new.append(
@@ -443,7 +416,7 @@ def save_item(
     reused = {d.evidence for d in new if d.evidence}
     dropped = [d for d in old if d.evidence and d.evidence not in reused]
     if dropped:
-        transaction.on_commit(lambda: _remove_files(dropped))
+        transaction.on_commit(lambda: evidence_files.remove(d.evidence for d in dropped))
     score.not_applicable = bool(not_applicable)
     score.reason = (reason or "").strip() if not_applicable else ""
     score.deducted = sum((d.points for d in new), Decimal(0))

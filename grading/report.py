@@ -17,8 +17,6 @@ and rule, as approved.
 
 from __future__ import annotations
 
-import io
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,14 +35,12 @@ from tenants import roles
 from tenants.scope import Scope, current_scope
 
 from . import assessment_selectors as selectors
+from . import evidence as evidence_files
 from .models import Assessment, Deduction, ItemScore
 from .scoring import ItemMark, Result, StandardSpec, fmt, item_score, level_name
 
-log = logging.getLogger(__name__)
-
 REPORT_KIND = "grading_report"
-THUMB_PIXELS = 320  # longest side of an embedded evidence photo: sharp at 35 mm, small in the file
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+FIGURE_CELLS = 7  # width of each figure column, in monospace cells (the template matches it)
 
 
 # --- starting -----------------------------------------------------------------------------------
@@ -132,6 +128,14 @@ class ItemRow:
     def has_detail(self) -> bool:
         return bool(self.deductions or self.not_applicable or self.review_comment)
 
+    @property
+    def figures(self) -> str:
+        """Maximum, the mine's score and the reviewer's as one fixed-width line (printed in the
+        monospace face, right-aligned in FIGURE_CELLS cells each): one text box per item where
+        three aligned boxes made WeasyPrint's layout of a 400-item report about 1.5 times slower."""
+        mine = "—" if self.not_applicable else self.score
+        return "".join(f"{value:>{FIGURE_CELLS}}" for value in (self.max_points, mine, self.review_score))
+
 
 @dataclass
 class PartBlock:
@@ -193,52 +197,18 @@ def _width(score: Decimal | None) -> str:
     return f"{max(Decimal(0), min(score, Decimal(100))):.1f}"
 
 
-def _private_file(name: str) -> Path | None:
-    """The stored evidence file, only if it lies under PRIVATE_MEDIA_ROOT."""
-    if not name:
-        return None
-    root = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
-    path = (root / name).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
-
-
-def thumbnail(path: Path) -> bytes:
-    """A small JPEG of a photo (EXIF rotation applied); b"" when it is no readable image."""
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(path) as image:
-            # JPEG decodes straight to about the size needed: far faster than a full decode.
-            image.draft("RGB", (THUMB_PIXELS, THUMB_PIXELS))
-            image = ImageOps.exif_transpose(image)
-            if image.mode not in ("RGB", "L"):
-                background = Image.new("RGB", image.size, "white")
-                rgba = image.convert("RGBA")
-                background.paste(rgba, mask=rgba.getchannel("A"))
-                image = background
-            image.thumbnail((THUMB_PIXELS, THUMB_PIXELS))
-            out = io.BytesIO()
-            image.convert("RGB").save(out, "JPEG", quality=70)
-    except Exception:  # a damaged or hostile file is listed by name instead of breaking the report
-        log.warning("evidence %s could not be made into a thumbnail", path.name, exc_info=True)
-        return b""
-    return out.getvalue()
-
-
 def _evidence(deduction: Deduction, images: dict[str, bytes]) -> Evidence | None:
     """The evidence of a deduction; a photo's thumbnail goes into ``images`` under the address
     the template shows it by (``evidence:<n>``, served by ``ReportFetcher``)."""
     if not deduction.evidence:
         return None
     name = deduction.evidence_name or Path(deduction.evidence).name
-    path = _private_file(deduction.evidence)
+    path = evidence_files.path_of(deduction.evidence)
     if path is None:
         return Evidence(name, "missing")
     suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        data = thumbnail(path)
+    if suffix in evidence_files.IMAGE_SUFFIXES:
+        data = evidence_files.thumbnail(path)
         if not data:
             return Evidence(name, "file")
         src = f"evidence:{len(images)}"

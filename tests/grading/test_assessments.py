@@ -11,12 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.http import Http404
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from compliance.audit.models import AuditEvent
-from grading import assessment_selectors, assessments
+from grading import assessment_selectors, assessments, evidence, report
 from grading.models import Accident, Assessment, Deduction, ItemScore
 from grading.scoring import fmt
 from tenants import roles
@@ -25,6 +27,7 @@ from tenants.selectors import scope_for_user
 
 from ..conftest import login
 from .factories import PDF, PNG, coal_like_version, items, percentage_version
+from .pdf_factories import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -310,6 +313,30 @@ def test_evidence_is_stored_privately_kept_across_saves_and_served_only_in_scope
     assert login(world.b.users[roles.TENANT_ADMIN]).get(url).status_code == 404
     assert login(world.regulator_out).get(url).status_code == 403  # no mine in its jurisdiction at all
     assert login(world.a.users[roles.WORKER]).get(url).status_code == 403
+
+
+def test_a_photo_gets_its_thumbnail_when_stored_and_the_report_uses_it(world):
+    version = coal_like_version()
+    assessment = start(world, version)
+    item = items(version)["disaster-1"]
+    photo = SimpleUploadedFile("巷道.jpg", image_bytes(size=(2000, 1500)), content_type="image/jpeg")
+    save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": photo}])
+    with dangerously_platform_scope():
+        deduction = Deduction.objects.get(item_score__assessment=assessment)
+    stored = assessments.evidence_path(deduction)
+    thumb = stored.with_name(stored.name + evidence.THUMB_SUFFIX)
+    with Image.open(thumb) as image:
+        assert max(image.size) == evidence.THUMB_PIXELS and image.format == "JPEG"
+    # The report embeds the stored thumbnail as it is, rather than making one again.
+    marker = image_bytes(size=(40, 30), color=(1, 2, 3))
+    thumb.write_bytes(marker)
+    with dangerously_platform_scope():
+        context = report.report_context(assessment)
+    assert list(context["images"].values()) == [marker]
+    # Dropped from the item: the photo and its thumbnail go once the save commits.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        save(world, assessment, item, [{"points": 1, "reason": "巷道积水"}])
+    assert not stored.exists() and not thumb.exists()
 
 
 # --- workflow ----------------------------------------------------------------------------------------------

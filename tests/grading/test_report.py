@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from compliance.audit.models import AuditEvent
 from compliance.jobs.models import Job
 from compliance.jobs.services import job_start
-from grading import report
+from grading import evidence, report
 from grading.models import Assessment
 from grading.scoring import level_name
 from tenants import roles
@@ -144,7 +144,7 @@ def test_the_report_is_made_in_the_background_and_its_chinese_comes_back(world, 
     # Two photos, embedded as thumbnails no larger than THUMB_PIXELS.
     images = _tool("pdfimages", "-list", str(path)).splitlines()[2:]
     assert len(images) == 2, images
-    assert all(max(int(line.split()[3]), int(line.split()[4])) <= report.THUMB_PIXELS for line in images)
+    assert all(max(int(line.split()[3]), int(line.split()[4])) <= evidence.THUMB_PIXELS for line in images)
 
 
 @needs_poppler
