@@ -332,6 +332,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=15),
         "options": {"expire_seconds": 6 * 3600},
     },
+    # Evidence files a rolled-back save left behind (grading.evidence.sweep_orphans).
+    "grading-sweep-orphan-evidence": {
+        "task": "grading.tasks.sweep_orphan_evidence",
+        "schedule": crontab(hour=3, minute=40),
+        "options": {"expire_seconds": 6 * 3600},
+    },
 }
 
 # --- Email (certificate reminders) ---

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import time
 import uuid
 from pathlib import Path
 
@@ -22,6 +24,8 @@ EVIDENCE_DIR = "grading"
 THUMB_PIXELS = 320  # longest side of an embedded evidence photo: sharp at 35 mm, small in the file
 THUMB_SUFFIX = ".thumb.jpg"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+ORPHAN_GRACE_SECONDS = 24 * 3600
+STORED_NAME = re.compile(r"[0-9a-f]{32}(\.[a-z0-9]+)?")  # what ``store`` names a file
 
 
 def store(tenant_id, assessment_id, upload) -> tuple[str, str]:
@@ -96,3 +100,38 @@ def remove(names) -> None:
         if path is not None:
             _thumbnail_path(path).unlink(missing_ok=True)
             path.unlink(missing_ok=True)
+
+
+def sweep_orphans(now: float | None = None) -> int:
+    """Delete evidence files that no deduction refers to and that are older than a day; returns
+    how many. They are left by a save whose transaction rolled back after its file was written
+    (or by a process that died in between): the database never names them, so nothing else would
+    ever remove them. The day's grace leaves alone the files of saves still in progress.
+
+    Only files named as ``store`` names them, in its directory layout, are considered. A daily
+    job for every tenant: the references are read in the platform scope."""
+    from tenants.scope import dangerously_platform_scope
+
+    from .models import Deduction
+
+    root = Path(settings.PRIVATE_MEDIA_ROOT)
+    base = root / EVIDENCE_DIR
+    if not base.is_dir():
+        return 0
+    cutoff = (now if now is not None else time.time()) - ORPHAN_GRACE_SECONDS
+    with dangerously_platform_scope():
+        referenced = set(
+            Deduction.dangerously_unscoped.exclude(evidence="").values_list("evidence", flat=True).iterator()
+        )
+    removed = 0
+    for path in base.glob("*/*/*"):
+        if path.name.endswith(THUMB_SUFFIX) or not STORED_NAME.fullmatch(path.name) or not path.is_file():
+            continue
+        name = str(path.relative_to(root))
+        if name in referenced or path.stat().st_mtime > cutoff:
+            continue
+        remove([name])
+        removed += 1
+    if removed:
+        log.info("removed %d evidence files no deduction refers to", removed)
+    return removed

@@ -14,3 +14,12 @@ def lapse_overdue_grades() -> int:
     from .grades import lapse_overdue
 
     return lapse_overdue()
+
+
+@shared_task
+def sweep_orphan_evidence() -> int:
+    """Daily: evidence files no deduction refers to (a save rolled back after writing its file)
+    are deleted after a day's grace (grading.evidence.sweep_orphans)."""
+    from .evidence import sweep_orphans
+
+    return sweep_orphans()

@@ -4,12 +4,14 @@ validation that changes nothing, evidence, the review workflow, and the pages.""
 from __future__ import annotations
 
 import datetime
+import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -337,6 +339,43 @@ def test_a_photo_gets_its_thumbnail_when_stored_and_the_report_uses_it(world):
     with TestCase.captureOnCommitCallbacks(execute=True):
         save(world, assessment, item, [{"points": 1, "reason": "巷道积水"}])
     assert not stored.exists() and not thumb.exists()
+
+
+def test_evidence_of_a_rolled_back_save_is_swept_after_a_day_and_nothing_else(world, settings):
+    version = coal_like_version()
+    assessment = start(world, version)
+    item = items(version)["disaster-1"]
+    kept = SimpleUploadedFile("留存.jpg", image_bytes(size=(200, 150)), content_type="image/jpeg")
+    save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": kept}])
+    lost = SimpleUploadedFile("回滚.jpg", image_bytes(size=(200, 150)), content_type="image/jpeg")
+    stored_before = set(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*"))
+    with pytest.raises(RuntimeError), transaction.atomic():  # e.g. a later step of the request failed
+        save(world, assessment, item, [{"points": 2, "reason": "回滚", "evidence": lost}])
+        raise RuntimeError
+    orphans = set(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*")) - stored_before
+    assert len(orphans) == 2  # the photo and its thumbnail, named by no deduction
+    other = Path(settings.PRIVATE_MEDIA_ROOT) / "grading" / "notes" / "x" / "readme.txt"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text("not evidence")
+    with dangerously_platform_scope():
+        deduction = Deduction.objects.get(item_score__assessment=assessment)
+    referenced = assessments.evidence_path(deduction)
+
+    assert evidence.sweep_orphans() == 0  # within the day's grace: a save may still be in progress
+    assert all(p.exists() for p in orphans)
+    assert evidence.sweep_orphans(now=time.time() + 2 * 86400) == 1
+    assert not any(p.exists() for p in orphans)
+    assert referenced.exists() and referenced.with_name(referenced.name + evidence.THUMB_SUFFIX).exists()
+    assert other.exists()
+
+
+def test_orphan_evidence_sweep_is_scheduled_daily():
+    from django.conf import settings as conf
+
+    from grading.tasks import sweep_orphan_evidence
+
+    entry = conf.CELERY_BEAT_SCHEDULE["grading-sweep-orphan-evidence"]
+    assert entry["task"] == sweep_orphan_evidence.name == "grading.tasks.sweep_orphan_evidence"
 
 
 # --- workflow ----------------------------------------------------------------------------------------------
