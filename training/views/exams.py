@@ -21,7 +21,7 @@ from django.views import View
 from compliance.pages import ScopedPageMixin
 from tenants import roles
 from tenants.models import Person
-from tenants.scope import dangerously_platform_scope, switch
+from tenants.scope import switch_to_resolved
 from training import attempts, selectors
 from training.api.exams import _my_person, assigned_paper_or_404
 from training.inspections import person_scope
@@ -39,12 +39,13 @@ class AttemptPageMixin(ScopedPageMixin):
             held = [str(pk) for pk in request.session.get(attempts.SESSION_KEY, [])]
             if attempt_id not in held:
                 return self.handle_no_permission()
+
             # The session proved the code for this attempt only: its person's own scope, for
             # this request (undone when the middleware's scope context exits).
             # Nobody is logged in, so the request's scope holds no tenant and row-level security
             # would hide the attempt: the one lookup by the id the session proved runs under the
             # platform scope, and everything after it under the person's own scope.
-            with dangerously_platform_scope():
+            def resolve():
                 person_id = (
                     Attempt.dangerously_unscoped.filter(pk=attempt_id, spot_check__isnull=False)
                     .values_list("person_id", flat=True)
@@ -52,9 +53,9 @@ class AttemptPageMixin(ScopedPageMixin):
                 )
                 if person_id is None:
                     raise Http404
-                person = Person.dangerously_unscoped.select_related("org_unit").get(pk=person_id)
-            request.scope = self.scope = person_scope(person)
-            switch(self.scope)
+                return person_scope(Person.dangerously_unscoped.select_related("org_unit").get(pk=person_id))
+
+            request.scope = self.scope = switch_to_resolved(resolve)
             return View.dispatch(self, request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
