@@ -149,9 +149,11 @@ class Scope:
         That manager already filters by the active scope; when this scope is the active one, a
         second ``filter_queryset`` would only repeat the same condition in the SQL — for a
         regulator, the region test evaluated twice over every row. Any other scope is applied on
-        top, so the result is never wider than either."""
+        top, so the result is never wider than either; and a model whose ``objects`` is not the
+        scoped manager is always filtered here."""
         qs = model.objects.all()
-        return qs if _current.get() is self else self.filter_queryset(qs)
+        already = isinstance(model.objects, ScopedManager) and _current.get() is self
+        return qs if already else self.filter_queryset(qs)
 
     def filter_queryset(self, qs: models.QuerySet) -> models.QuerySet:
         if self.is_platform:

@@ -130,3 +130,12 @@ def test_a_mine_at_the_deepest_depth_the_path_column_holds_is_in_view(world):
     with activate(scope_for_user(world.regulator_in)):
         seen = set(OrgUnit.objects.values_list("pk", flat=True))
     assert mine.pk in seen and parent.pk not in seen
+
+
+def test_scope_queryset_filters_itself_when_objects_is_not_the_scoped_manager(world, monkeypatch):
+    regulator = scope_for_user(world.regulator_in)
+    with activate(regulator):
+        seen = set(regulator.queryset(OrgUnit).values_list("pk", flat=True))
+        monkeypatch.setattr(OrgUnit, "objects", OrgUnit.dangerously_unscoped)
+        assert OrgUnit.objects.count() > len(seen)  # an unscoped manager sees every unit ...
+        assert set(regulator.queryset(OrgUnit).values_list("pk", flat=True)) == seen  # ... queryset does not
