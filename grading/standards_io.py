@@ -21,22 +21,18 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import zipfile
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.utils.translation import override as translation_override
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
-from compliance.files import validate_upload
+from compliance.jobs.excel import UNREADABLE, Column, start_import
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler, job_start, private_path
+from compliance.jobs.services import JobRejected, job_handler, private_path
 from tenants import roles
 from tenants.models import MineProfile
 from tenants.scope import Scope, current_scope
@@ -47,14 +43,6 @@ from .models import AccidentClass, Level, Standard, StandardVersion
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_KIND = "standard_import"
 MAX_ROWS = 5000
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: object
-    required: bool = False
-    width: int = 14
 
 
 SHEETS = {
@@ -461,7 +449,7 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     problems = Problems()
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError):
+    except UNREADABLE:
         problems.add("", None, "", _("The file is not a readable Excel workbook."))
         return None, problems.errors
     sheets = {key: _sheet(wb, key, position) for position, key in enumerate(SHEETS)}
@@ -785,16 +773,7 @@ def standard_import_start(*, scope: Scope, user, upload) -> Job:
     """Start importing the group's own standard from an uploaded workbook (MANAGE_STANDARDS at the
     group's root unit)."""
     _owner, root = standards.owner_for(scope, national=False)
-    validate_upload(upload, kinds=["xlsx"], max_bytes=settings.IMPORT_MAX_BYTES, field="file")
-    return job_start(
-        scope=scope,
-        user=user,
-        kind=IMPORT_KIND,
-        org_unit=root,
-        params={"filename": upload.name[:200]},
-        input_bytes=upload.read(),
-        input_suffix=".xlsx",
-    )
+    return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=root, upload=upload)
 
 
 def _rejected(errors: list[dict]) -> JobRejected:

@@ -7,21 +7,17 @@ row number, column and reason, importing nothing. It runs as a background job.
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.utils.translation import override as translation_override
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl import Workbook
 
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
-from compliance.files import validate_upload
+from compliance.jobs.excel import Column, choice_lookup, read_rows, start_import
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler, job_start, private_path
+from compliance.jobs.services import JobRejected, job_handler
 
 from . import roles, services
 from .models import OrgUnit, Person
@@ -29,14 +25,6 @@ from .scope import Scope, current_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_KIND = "people_import"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: object  # lazy translation: the header shown in the template
-    required: bool = False
-    width: int = 16
 
 
 COLUMNS = [
@@ -57,25 +45,6 @@ CHOICE_FIELDS = {
     "operation_type": Person.OperationType,
     "status": Person.Status,
 }
-
-
-def _labels(column: Column) -> set[str]:
-    """A header is accepted in either language, and by its field name."""
-    names = {column.key}
-    for lang in ("zh-hans", "en"):
-        with translation_override(lang):
-            names.add(str(column.label))
-    return {n.strip().lower() for n in names}
-
-
-def _choice_lookup(choices) -> dict[str, str]:
-    lookup = {}
-    for value, label in choices.choices:
-        lookup[value.lower()] = value
-        for lang in ("zh-hans", "en"):
-            with translation_override(lang):
-                lookup[str(label).strip().lower()] = value
-    return lookup
 
 
 def import_template() -> bytes:
@@ -101,54 +70,13 @@ def import_template() -> bytes:
 # --- import ------------------------------------------------------------------------------------------
 def people_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
     scope.require(roles.MANAGE_PEOPLE, org_unit)
-    validate_upload(upload, kinds=["xlsx"], max_bytes=settings.IMPORT_MAX_BYTES, field="file")
-    return job_start(
-        scope=scope,
-        user=user,
-        kind=IMPORT_KIND,
-        org_unit=org_unit,
-        params={"filename": upload.name[:200]},
-        input_bytes=upload.read(),
-        input_suffix=".xlsx",
-    )
+    return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=org_unit, upload=upload)
 
 
 @dataclass
 class ImportPlan:
     people: list[Person]
     errors: list[dict]
-
-
-def _read_rows(job: Job):
-    try:
-        # Read from memory: openpyxl judges a path by its extension, the bytes are what matter.
-        wb = load_workbook(
-            io.BytesIO(private_path(job.input_file).read_bytes()), read_only=True, data_only=True
-        )
-    # SyntaxError: a malformed XML part (xml.etree's and lxml's parse errors both derive from it).
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
-        raise JobRejected(
-            _("The file is not a readable Excel workbook."),
-            {
-                "errors": [
-                    {"row": None, "column": "", "message": _("The file is not a readable Excel workbook.")}
-                ]
-            },
-        ) from exc
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    index: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        text = str(cell or "").strip().lower()
-        for column in COLUMNS:
-            if text and text in _labels(column):
-                index[column.key] = position
-    missing = [str(c.label) for c in COLUMNS if c.required and c.key not in index]
-    if missing:
-        message = _("Missing columns: %(cols)s. Start from the template.") % {"cols": "、".join(missing)}
-        raise JobRejected(message, {"errors": [{"row": 1, "column": "", "message": message}]})
-    return rows, index
 
 
 def _cell(row, index, key) -> str:
@@ -173,13 +101,13 @@ def people_import_prepare(job: Job, progress) -> ImportPlan:
     for unit in units:
         by_name.setdefault(unit.name.strip().lower(), []).append(unit)
     label_of = {c.key: str(c.label) for c in COLUMNS}
-    lookups = {field: _choice_lookup(choices) for field, choices in CHOICE_FIELDS.items()}
+    lookups = {field: choice_lookup(choices) for field, choices in CHOICE_FIELDS.items()}
     # Everything already registered in the tenant, in two queries, to find duplicates up front.
     existing = Person.dangerously_unscoped.filter(tenant_id=root.tenant_id)
     taken_numbers = set(existing.values_list("employee_no", flat=True))
     taken_ids = set(existing.values_list("resident_id_digest", flat=True))
 
-    rows, index = _read_rows(job)
+    rows, index = read_rows(job, COLUMNS)
     people, errors = [], []
     seen_numbers: dict[str, int] = {}
     seen_ids: dict[str, int] = {}

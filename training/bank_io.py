@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.utils.translation import override as translation_override
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
-from compliance.files import validate_upload
+from compliance.jobs.excel import Column, choice_lookup, read_rows, start_import
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler, job_start, private_path
+from compliance.jobs.services import JobRejected, job_handler
 from tenants import roles
 from tenants.models import OrgUnit
 from tenants.scope import Scope, current_scope
@@ -39,14 +36,6 @@ from .models import MineType, PostCategory, Question, QuestionOption
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_KIND = "question_import"
 MAX_ROWS = 5000
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: object  # lazy translation: the header shown in the template
-    required: bool = False
-    width: int = 14
 
 
 OPTION_KEYS = [f"option_{letter.lower()}" for letter in bank.OPTION_LETTERS]
@@ -145,34 +134,6 @@ EXAMPLES = [
 EXAMPLE_STEMS = {row[1] for row in EXAMPLES}
 
 
-def _both_languages(label) -> set[str]:
-    names = set()
-    for lang in ("zh-hans", "en"):
-        with translation_override(lang):
-            names.add(str(label).strip().lower())
-    return names
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
-
-
-def _labels(column: Column) -> set[str]:
-    """A header is accepted in either language, and by its field name ("选项 A" as "选项A")."""
-    return {_squash(name) for name in {column.key} | _both_languages(column.label)}
-
-
-def _choice_lookup(choices) -> dict[str, str]:
-    lookup = {}
-    for value, label in choices.choices:
-        if not value:
-            continue
-        lookup[value.lower()] = value
-        for name in _both_languages(label):
-            lookup[name] = value
-    return lookup
-
-
 def _zh(label) -> str:
     with translation_override("zh-hans"):
         return str(label)
@@ -263,52 +224,13 @@ def import_template() -> bytes:
 # --- import ------------------------------------------------------------------------------------------
 def question_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
     scope.require(roles.MANAGE_TRAINING, org_unit)
-    validate_upload(upload, kinds=["xlsx"], max_bytes=settings.IMPORT_MAX_BYTES, field="file")
-    return job_start(
-        scope=scope,
-        user=user,
-        kind=IMPORT_KIND,
-        org_unit=org_unit,
-        params={"filename": upload.name[:200]},
-        input_bytes=upload.read(),
-        input_suffix=".xlsx",
-    )
+    return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=org_unit, upload=upload)
 
 
 @dataclass
 class ImportPlan:
     questions: list[Question]
     options: list[QuestionOption]
-
-
-def _unreadable() -> JobRejected:
-    message = _("The file is not a readable Excel workbook.")
-    return JobRejected(message, {"errors": [{"row": None, "column": "", "message": message}]})
-
-
-def _read_rows(job: Job):
-    try:
-        # Read from memory: openpyxl judges a path by its extension, the bytes are what matter.
-        wb = load_workbook(
-            io.BytesIO(private_path(job.input_file).read_bytes()), read_only=True, data_only=True
-        )
-    # SyntaxError: a malformed XML part (xml.etree's and lxml's parse errors both derive from it).
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
-        raise _unreadable() from exc
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    index: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        text = _squash(str(cell or ""))
-        for column in COLUMNS:
-            if text and text in _labels(column) and column.key not in index:
-                index[column.key] = position
-    missing = [str(c.label) for c in COLUMNS if c.required and c.key not in index]
-    if missing:
-        message = _("Missing columns: %(cols)s. Start from the template.") % {"cols": "、".join(missing)}
-        raise JobRejected(message, {"errors": [{"row": 1, "column": "", "message": message}]})
-    return rows, index
 
 
 def _cell(row, index, key) -> str:
@@ -406,14 +328,14 @@ def question_import_prepare(job: Job, progress) -> ImportPlan:
         raise JobRejected(_("You may no longer import into this unit."), {"errors": []})
     label_of = {c.key: str(c.label) for c in COLUMNS}
     lookups = {
-        "type": _choice_lookup(Question.Type) | TYPE_ALIASES,
-        "post_categories": _choice_lookup(PostCategory),
-        "mine_types": _choice_lookup(MineType),
+        "type": choice_lookup(Question.Type) | TYPE_ALIASES,
+        "post_categories": choice_lookup(PostCategory),
+        "mine_types": choice_lookup(MineType),
     }
     # A stem already current in this unit's bank is refused: a blueprint would draw it twice.
     existing = set(Question.objects.filter(org_unit=unit, is_current=True).values_list("stem", flat=True))
 
-    rows, index = _read_rows(job)
+    rows, index = read_rows(job, COLUMNS)
     rows = list(rows)
     if len(rows) > MAX_ROWS:
         message = _("The file has more than %(n)d rows; split it into smaller files.") % {"n": MAX_ROWS}

@@ -16,22 +16,18 @@ from __future__ import annotations
 import datetime
 import io
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
-from django.utils.translation import override as translation_override
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl import Workbook
 
 from compliance.audit.services import PendingEvent, audit_record_many
-from compliance.files import validate_upload
+from compliance.jobs.excel import Column, choice_lookup, read_rows, start_import
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler, job_start, private_path
+from compliance.jobs.services import JobRejected, job_handler
 from tenants import roles
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, current_scope
@@ -43,14 +39,6 @@ from .models import Attendance, Course, TrainingSession
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_KIND = "training_sessions_import"
 MAX_ROWS = 20000
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: object
-    required: bool = False
-    width: int = 14
 
 
 COLUMNS = [
@@ -67,24 +55,6 @@ COLUMNS = [
     Column("attended", gettext_lazy("Hours attended"), False, 10),
 ]
 CHOICES = {"kind": Course.Kind, "operation_type": Person.OperationType}
-
-
-def _labels(column: Column) -> set[str]:
-    names = {column.key}
-    for lang in ("zh-hans", "en"):
-        with translation_override(lang):
-            names.add(str(column.label))
-    return {n.strip().lower() for n in names}
-
-
-def _choice_lookup(choices) -> dict[str, str]:
-    lookup = {}
-    for value, label in choices.choices:
-        lookup[value.lower()] = value
-        for lang in ("zh-hans", "en"):
-            with translation_override(lang):
-                lookup[str(label).strip().lower()] = value
-    return lookup
 
 
 def import_template() -> bytes:
@@ -125,44 +95,7 @@ def import_template() -> bytes:
 
 def sessions_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
     scope.require(roles.MANAGE_TRAINING, org_unit)
-    validate_upload(upload, kinds=["xlsx"], max_bytes=settings.IMPORT_MAX_BYTES, field="file")
-    return job_start(
-        scope=scope,
-        user=user,
-        kind=IMPORT_KIND,
-        org_unit=org_unit,
-        params={"filename": upload.name[:200]},
-        input_bytes=upload.read(),
-        input_suffix=".xlsx",
-    )
-
-
-# --- reading ------------------------------------------------------------------------------------------
-def _unreadable(exc=None):
-    message = _("The file is not a readable Excel workbook.")
-    return JobRejected(message, {"errors": [{"row": None, "column": "", "message": message}]})
-
-
-def _read_rows(job: Job):
-    try:
-        wb = load_workbook(
-            io.BytesIO(private_path(job.input_file).read_bytes()), read_only=True, data_only=True
-        )
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
-        raise _unreadable() from exc
-    rows = wb.worksheets[0].iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    index: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        text = str(cell or "").strip().lower()
-        for column in COLUMNS:
-            if text and text in _labels(column):
-                index[column.key] = position
-    missing = [str(c.label) for c in COLUMNS if c.required and c.key not in index]
-    if missing:
-        message = _("Missing columns: %(cols)s. Start from the template.") % {"cols": "、".join(missing)}
-        raise JobRejected(message, {"errors": [{"row": 1, "column": "", "message": message}]})
-    return rows, index
+    return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=org_unit, upload=upload)
 
 
 def _raw(row, index, key):
@@ -214,9 +147,9 @@ def sessions_import_prepare(job: Job, progress) -> ImportPlan:
     if root is None or not scope.has_perm(roles.MANAGE_TRAINING, root.path, root.tenant_id):
         raise JobRejected(_("You may no longer import into this unit."), {"errors": []})
     label_of = {c.key: str(c.label) for c in COLUMNS}
-    lookups = {key: _choice_lookup(choices) for key, choices in CHOICES.items()}
+    lookups = {key: choice_lookup(choices) for key, choices in CHOICES.items()}
 
-    rows, index = _read_rows(job)
+    rows, index = read_rows(job, COLUMNS)
     rows = list(rows)
     if len(rows) > MAX_ROWS:
         message = _("At most %(n)d rows per file.") % {"n": MAX_ROWS}
