@@ -22,16 +22,16 @@ from __future__ import annotations
 import calendar
 import datetime
 import logging
-import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from compliance.audit.services import PendingEvent, audit_record_many
+from compliance.numbering import save_numbered
 from tenants import roles
 from tenants.scope import Scope, dangerously_platform_scope
 from tenants.services import snapshot
@@ -67,40 +67,21 @@ def recheck_due_for(version, from_day: datetime.date) -> datetime.date | None:
 
 # --- numbering -----------------------------------------------------------------------------------
 
-_NUMBER = re.compile(rf"^{NUMBER_PREFIX}-(\d{{4}})-(\d+)$")
-
-
-def _next_number(tenant_id, year: int) -> str:
-    # Numbers are unique per tenant, so the whole tenant's numbers are read (not only what the
-    # caller may see); only the next free number leaves this function.
-    prefix = f"{NUMBER_PREFIX}-{year}-"
-    highest = 0
-    for number in GradeCertificate.dangerously_unscoped.filter(
-        tenant_id=tenant_id, number__startswith=prefix
-    ).values_list("number", flat=True):
-        match = _NUMBER.match(number)
-        if match:
-            highest = max(highest, int(match.group(2)))
-    return f"{prefix}{highest + 1:04d}"
-
 
 def _save_numbered(cert: GradeCertificate) -> None:
-    """Insert with the next free number; a concurrent award that took it makes us try the next."""
-    for _attempt in range(5):
-        cert.number = _next_number(cert.tenant_id, cert.awarded_on.year)
-        try:
-            with transaction.atomic():
-                cert.save(force_insert=True)
-            return
-        except IntegrityError:
-            # Either the number was taken meanwhile, or another valid certificate of the mine was
-            # created meanwhile (one valid per mine): the second is not retried forever.
-            if GradeCertificate.dangerously_unscoped.filter(
-                mine_id=cert.mine_id, status=Status.VALID
-            ).exists():
-                raise
-            continue
-    raise IntegrityError("could not allocate a grade certificate number")
+    # Numbers are unique per tenant, so the whole tenant's numbers count (not only what the caller
+    # may see); only the next free number leaves the database.
+    save_numbered(
+        cert,
+        numbers=GradeCertificate.dangerously_unscoped.filter(tenant_id=cert.tenant_id),
+        prefix=f"{NUMBER_PREFIX}-{cert.awarded_on.year}-",
+        width=4,
+        # Another valid certificate of the mine created meanwhile (one valid per mine) is not
+        # retried forever.
+        conflict_is_final=lambda: GradeCertificate.dangerously_unscoped.filter(
+            mine_id=cert.mine_id, status=Status.VALID
+        ).exists(),
+    )
 
 
 # --- audit ---------------------------------------------------------------------------------------

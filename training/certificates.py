@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from compliance.audit.services import audit_record
 from compliance.notifications import services as notifications
+from compliance.numbering import save_numbered
 from tenants import roles
 from tenants.models import Membership, OrgUnit, Person
 from tenants.scope import Scope, dangerously_platform_scope
@@ -109,40 +109,22 @@ def mask_name(name: str) -> str:
 
 # --- numbering -----------------------------------------------------------------------------------
 
-_NUMBER = re.compile(rf"^{NUMBER_PREFIX}-(\d{{4}})-(\d+)$")
-
-
-def _next_number(tenant_id, year: int) -> str:
-    # The tenant's numbers, across the whole tenant (not only what the caller may see): numbers
-    # are unique per tenant. Only the highest number leaves this function.
-    prefix = f"{NUMBER_PREFIX}-{year}-"
-    numbers = Certificate.dangerously_unscoped.filter(
-        tenant_id=tenant_id, number__startswith=prefix
-    ).values_list("number", flat=True)
-    highest = 0
-    for number in numbers:
-        match = _NUMBER.match(number)
-        if match:
-            highest = max(highest, int(match.group(2)))
-    return f"{prefix}{highest + 1:06d}"
-
 
 def _create_numbered(cert: Certificate) -> Certificate:
-    """Save with the next free number; a concurrent issue that took it makes us try the next."""
-    for _attempt in range(5):
-        cert.number = _next_number(cert.tenant_id, cert.issued_on.year)
-        try:
-            with transaction.atomic():
-                cert.save(force_insert=True)
-            return cert
-        except IntegrityError:
-            if (
-                cert.attempt_id
-                and Certificate.dangerously_unscoped.filter(attempt_id=cert.attempt_id).exists()
-            ):
-                raise
-            continue
-    raise IntegrityError("could not allocate a certificate number")
+    # Numbers are unique per tenant, so the whole tenant's numbers count (not only what the caller
+    # may see); only the next free number leaves the database.
+    save_numbered(
+        cert,
+        numbers=Certificate.dangerously_unscoped.filter(tenant_id=cert.tenant_id),
+        prefix=f"{NUMBER_PREFIX}-{cert.issued_on.year}-",
+        width=6,
+        # The attempt's certificate issued meanwhile (one per attempt) is not retried forever.
+        conflict_is_final=lambda: (
+            bool(cert.attempt_id)
+            and Certificate.dangerously_unscoped.filter(attempt_id=cert.attempt_id).exists()
+        ),
+    )
+    return cert
 
 
 # --- issuing --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from compliance import numbering
 from compliance.audit.models import AuditEvent
 from tenants import roles
 from tenants.models import Person
@@ -464,3 +465,35 @@ def test_end_to_end_passing_the_real_exam_issues_the_certificate(world, in_scope
     assert cert.attempt_id == attempt.pk and cert.operation_type == "electrician"
     assert cert.review_due_on == certs.add_years(cert.issued_on, 3)
     assert cert.expires_on == certs.add_years(cert.issued_on, 6)
+
+
+def test_numbers_follow_the_highest_of_the_tenants_year_even_past_their_width(world):
+    person = world.a.people[1]
+    year = timezone.localdate().year
+    for number in (f"KA-{year}-999998", f"KA-{year}-1000000", f"KA-{year}-999999", f"KA-{year}-07A"):
+        make_cert(person, number=number)
+    make_cert(world.b.people[1], number=f"KA-{year}-5000000")  # another tenant's sequence
+    make_cert(person, number=f"KA-{year - 1}-2000000")  # another year
+    with dangerously_platform_scope():
+        numbers = Certificate.objects.filter(tenant_id=person.tenant_id)
+        # The longest, then greatest, all-digit sequence of this tenant and year.
+        assert numbering.next_number(numbers, f"KA-{year}-", 6) == f"KA-{year}-1000001"
+        assert numbering.next_number(numbers, "KA-1999-", 6) == "KA-1999-000001"
+
+
+def test_a_number_taken_by_a_concurrent_issue_is_skipped_not_lost(world, monkeypatch):
+    year = timezone.localdate().year
+    make_cert(world.a.people[1], number=f"KA-{year}-000001")
+    real = numbering.next_number
+    offered = []
+
+    def stale_first(numbers, prefix, width):  # as if read before the other insert committed
+        offered.append(f"{prefix}000001" if not offered else real(numbers, prefix, width))
+        return offered[-1]
+
+    monkeypatch.setattr(numbering, "next_number", stale_first)
+    attempt = make_attempt(world.a.people[2], passed=True, issues="principal")
+    with dangerously_platform_scope():
+        cert = certs.issue_for_passed_attempt(attempt)
+    assert offered == [f"KA-{year}-000001", f"KA-{year}-000002"]
+    assert cert.number == f"KA-{year}-000002"
