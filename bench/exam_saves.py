@@ -34,54 +34,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "kuangan_bench"
-APP_ROLE = "kuangan_bench_app"
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+from pgdb import BenchDatabase  # noqa: E402 — beside this script
 
-
-def _admin_connect():
-    import psycopg
-
-    url = urlparse(PG)
-    return psycopg.connect(
-        host=url.hostname,
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def create_database() -> None:
-    with _admin_connect() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
-
-
-def drop_database() -> None:
-    with _admin_connect() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"DROP ROLE IF EXISTS {APP_ROLE}")
-
-
-def _url(user: str | None = None) -> str:
-    url = urlparse(PG)
-    user = user or url.username or "postgres"
-    auth = f"{user}:{url.password}@" if url.password and user == url.username else f"{user}@"
-    return f"postgres://{auth}{url.hostname}:{url.port or 5432}/{BENCH_DB}"
+DB = BenchDatabase("kuangan_bench", "kuangan_bench_app")
+APP_ROLE = DB.app_role
 
 
 def setup_django() -> None:
-    os.environ["DATABASE_URL"] = _url()  # the owner: migrations and the data set
+    os.environ["DATABASE_URL"] = DB.url()  # the owner: migrations and the data set
     os.environ["DATABASE_APP_ROLE"] = APP_ROLE
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance.settings")
     import django
@@ -227,7 +191,7 @@ def free_port() -> int:
 def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DATABASE_URL": _url(APP_ROLE),  # the app's ordinary role: row-level security applies
+        "DATABASE_URL": DB.url(APP_ROLE),  # the app's ordinary role: row-level security applies
         "DB_CONN_MAX_AGE": "600",
         "DEBUG": "false",
         "LOG_LEVEL": "ERROR",
@@ -422,8 +386,8 @@ def main() -> int:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    print(f"creating database {BENCH_DB} …", flush=True)
-    create_database()
+    print(f"creating database {DB.name} …", flush=True)
+    DB.create()
     proc = None
     try:
         setup_django()
@@ -459,7 +423,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            drop_database()
+            DB.drop()
 
     trivial, trivial_time = results["trivial"]
     saves, save_time = results["saves"]

@@ -39,14 +39,14 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "kuangan_bench_grading"
-APP_ROLE = "kuangan_bench_grading_app"
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+from pgdb import BenchDatabase  # noqa: E402 — beside this script
+
+DB = BenchDatabase("kuangan_bench_grading", "kuangan_bench_grading_app")
+APP_ROLE = DB.app_role
 
 BENCH_PASSWORD = "Kuangan-bench-2026"  # never used to log in: the bench forces logins
 GOALS = {"recompute": 50.0, "dashboard": 200.0, "pdf": 5000.0}  # milliseconds
@@ -55,48 +55,12 @@ GOALS = {"recompute": 50.0, "dashboard": 200.0, "pdf": 5000.0}  # milliseconds
 # --- database -----------------------------------------------------------------------------------
 
 
-def _admin_connect():
-    import psycopg
-
-    url = urlparse(PG)
-    return psycopg.connect(
-        host=url.hostname,
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def create_database() -> None:
-    with _admin_connect() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
-
-
-def drop_database() -> None:
-    with _admin_connect() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"DROP ROLE IF EXISTS {APP_ROLE}")
-
-
-def _url(user: str | None = None) -> str:
-    url = urlparse(PG)
-    user = user or url.username or "postgres"
-    auth = f"{user}:{url.password}@" if url.password and user == url.username else f"{user}@"
-    return f"postgres://{auth}{url.hostname}:{url.port or 5432}/{BENCH_DB}"
-
-
 def setup_django(sqlite: bool, var_dir: Path) -> None:
     os.environ["KUANGAN_VAR_DIR"] = str(var_dir)  # evidence files and the SQLite file live here
     if sqlite:
         os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'bench.sqlite3'}"
     else:
-        os.environ["DATABASE_URL"] = _url()  # the owner: migrations and the data set
+        os.environ["DATABASE_URL"] = DB.url()  # the owner: migrations and the data set
         os.environ["DATABASE_APP_ROLE"] = APP_ROLE
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance.settings")
     import django
@@ -491,8 +455,8 @@ def main() -> int:
     t0 = time.perf_counter()
     var_dir = Path(tempfile.mkdtemp(prefix="kuangan-bench-grading-"))
     if not args.sqlite:
-        print(f"creating database {BENCH_DB} …", flush=True)
-        create_database()
+        print(f"creating database {DB.name} …", flush=True)
+        DB.create()
     try:
         setup_django(args.sqlite, var_dir)
         from django.core.management import call_command
@@ -614,7 +578,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            drop_database()
+            DB.drop()
         if not args.keep:
             import shutil
 
