@@ -60,6 +60,27 @@ class RenameForm(forms.Form):
     name = forms.CharField(label=_("Unit name"), max_length=200)
 
 
+class MoveForm(forms.Form):
+    """Where to move a unit: the units the user manages that may hold its kind, not its own
+    branch and not where it already is."""
+
+    parent = ScopedChoiceField(label=_("New parent unit"), access=selectors.access_org_unit)
+
+    def __init__(self, *args, unit: OrgUnit, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = list(OrgUnit.ALLOWED_PARENTS.get(unit.kind, ()))
+
+        def choices(scope):
+            units = selectors.writable_units(scope=scope, perm=roles.MANAGE_ORG, kinds=kinds)
+            return [
+                (u, _unit_label(u))
+                for u in units.exclude(path__startswith=unit.path).exclude(pk=unit.parent_id)
+            ]
+
+        self.fields["parent"].choices_func = choices
+        self.fields["parent"].set_choices(scope)
+
+
 class MineProfileForm(forms.ModelForm):
     class Meta:
         model = MineProfile

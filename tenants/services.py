@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Value
+from django.db.models.functions import Concat, Length, Substr
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
@@ -129,6 +132,9 @@ def org_unit_create(
                 }
             }
         )
+    # The parent's row locked and read again: a move of its branch (org_unit_move) in progress
+    # finishes first, and the new unit's path is built on the parent's path as it is now.
+    parent = OrgUnit.dangerously_unscoped.select_for_update().get(pk=parent.pk)
     unit = OrgUnit(
         id=uuid.uuid4(), tenant_id=parent.tenant_id, parent=parent, kind=kind, name=(name or "").strip()
     )
@@ -152,6 +158,67 @@ def org_unit_rename(*, scope: Scope, unit: OrgUnit, name: str) -> OrgUnit:
     unit.name = (name or "").strip()
     _save_validated(unit)
     audit_record(action="update", obj=unit, before=before, after=snapshot(unit))
+    return unit
+
+
+@transaction.atomic
+def org_unit_move(*, scope: Scope, unit: OrgUnit, parent: OrgUnit) -> OrgUnit:
+    """Move a unit, with everything under it, under another unit of the same group — a mine
+    handed to another subsidiary, a team to another mine.
+
+    Everything that hangs off the moved units (people, memberships, records) goes with them, as
+    it is reached through their paths: managers of the new branch see it from now on, those of
+    the old one no longer do. Needs MANAGE_ORG on the unit and on its new parent. Past audit
+    events stay where they happened; the move itself is recorded once, where both branches meet,
+    so the HQ and everyone above both places see it."""
+    scope.require(roles.MANAGE_ORG, unit)
+    scope.require(roles.MANAGE_ORG, parent)
+    if parent.tenant_id != unit.tenant_id:  # the forms look parents up in the scope: never reached
+        raise PermissionDenied("move across groups")
+    if unit.parent_id is None:
+        raise ValidationError({"parent": _("The group headquarters cannot be moved.")})
+    # One move at a time in a group (its headquarters row is the lock), and every row of the branch
+    # locked before its paths change: a unit being created under the branch waits (its parent's
+    # row is locked) and then builds its path on the new one. Read again under the locks.
+    list(
+        OrgUnit.dangerously_unscoped.select_for_update()
+        .filter(tenant_id=unit.tenant_id, parent__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    unit = OrgUnit.dangerously_unscoped.select_related("parent").get(pk=unit.pk)
+    branch = OrgUnit.dangerously_unscoped.filter(tenant_id=unit.tenant_id, path__startswith=unit.path)
+    list(branch.select_for_update().values_list("pk", flat=True))
+    parent = OrgUnit.dangerously_unscoped.get(pk=parent.pk)
+    if parent.pk == unit.parent_id:
+        return unit
+    if parent.path.startswith(unit.path):
+        raise ValidationError({"parent": _("A unit cannot be moved under itself or a unit under it.")})
+    if parent.kind not in OrgUnit.ALLOWED_PARENTS.get(unit.kind, set()):
+        raise ValidationError(
+            {
+                "parent": _("A unit of kind %(kind)s cannot be placed under one of kind %(parent)s.")
+                % {"kind": unit.get_kind_display(), "parent": parent.get_kind_display()}
+            }
+        )
+    old_path, old_parent = unit.path, unit.parent
+    new_path = f"{parent.path}{unit.id.hex}/"
+    longest = branch.aggregate(n=Max(Length("path")))["n"]
+    if longest - len(old_path) + len(new_path) > OrgUnit._meta.get_field("path").max_length:
+        raise ValidationError({"parent": _("The tree would be too deep there.")})
+    branch.update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+        depth=F("depth") + (parent.depth + 1 - unit.depth),
+    )
+    OrgUnit.dangerously_unscoped.filter(pk=unit.pk).update(parent=parent)
+    unit.refresh_from_db()
+    meeting = os.path.commonprefix([old_parent.path, parent.path])
+    audit_record(
+        action="update",
+        obj=unit,
+        org_path=meeting[: meeting.rfind("/") + 1],
+        before={"parent": str(old_parent.pk), "parent_name": old_parent.name, "path": old_path},
+        after={"parent": str(parent.pk), "parent_name": parent.name, "path": unit.path},
+    )
     return unit
 
 

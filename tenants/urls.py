@@ -10,6 +10,7 @@ urlpatterns = [
     path("org/", views.OrgTreeView.as_view(), name="org-tree"),
     path("org/new/", views.OrgUnitCreateView.as_view(), name="org-unit-create"),
     path("org/<uuid:pk>/", views.OrgUnitDetailView.as_view(), name="org-unit-detail"),
+    path("org/<uuid:pk>/move/", views.OrgUnitMoveView.as_view(), name="org-unit-move"),
     path("org/<uuid:pk>/delete/", views.OrgUnitDeleteView.as_view(), name="org-unit-delete"),
     path("mines/", views.MineListView.as_view(), name="mine-list"),
     path("mines/<uuid:pk>/", views.MineDetailView.as_view(), name="mine-detail"),

@@ -22,6 +22,7 @@ from .forms import (
     LoginCreateForm,
     MembershipForm,
     MineProfileForm,
+    MoveForm,
     OrgUnitForm,
     PersonFilterForm,
     PersonForm,
@@ -116,13 +117,15 @@ class OrgUnitDetailView(ScopedPageMixin, View):
     required_perm = roles.VIEW_ORG
     template_name = "tenants/org_unit_detail.html"
 
-    def get(self, request, pk, form=None, status=200):
+    def get(self, request, pk, form=None, move_form=None, status=200):
         unit = selectors.access_org_unit(self.scope, pk)
         can_manage = self.scope.has_perm(roles.MANAGE_ORG, unit.path, unit.tenant_id)
         context = {
             "unit": unit,
             "children": selectors.org_unit_list(scope=self.scope).filter(parent=unit),
             "form": form or RenameForm(initial={"name": unit.name}),
+            "move_form": move_form
+            or (MoveForm(unit=unit, scope=self.scope) if can_manage and unit.parent_id else None),
             "can_manage": can_manage,
         }
         return render(request, self.template_name, context, status=status)
@@ -139,6 +142,27 @@ class OrgUnitDetailView(ScopedPageMixin, View):
                 messages.success(request, _("Saved."))
                 return redirect("org-unit-detail", pk=unit.pk)
         return self.get(request, pk, form=form, status=400)
+
+
+class OrgUnitMoveView(OrgUnitDetailView):
+    """POST only; a refused move shows the unit's page again with the move form's errors."""
+
+    required_perm = roles.MANAGE_ORG
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        unit = selectors.access_org_unit(self.scope, pk)
+        form = MoveForm(request.POST, unit=unit, scope=self.scope)
+        if form.is_valid():
+            try:
+                unit = services.org_unit_move(scope=self.scope, unit=unit, parent=form.cleaned_data["parent"])
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                moved = {"name": unit.name, "parent": unit.parent.name}
+                messages.success(request, _("Moved %(name)s under %(parent)s.") % moved)
+                return redirect("org-unit-detail", pk=unit.pk)
+        return self.get(request, pk, move_form=form, status=400)
 
 
 class OrgUnitDeleteView(ScopedPageMixin, View):

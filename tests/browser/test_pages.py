@@ -12,8 +12,8 @@ from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 
 from compliance.jobs.models import Job
-from tenants import roles
-from tenants.models import Person
+from tenants import roles, services
+from tenants.models import OrgUnit, Person
 from tenants.people_io import COLUMNS
 from tenants.scope import dangerously_platform_scope
 from tests.factories import resident_id
@@ -395,3 +395,24 @@ def test_reveal_resident_id(page, live_server, browser_world, log_in, shot):
     # Reloading shows the masked number again: revealing is one audited look, not a setting.
     page.reload()
     expect(page.locator("#rid .mono")).to_have_text(masked)
+
+
+def test_a_group_admin_moves_a_mine_to_another_subsidiary(page, live_server, browser_world, log_in, shot):
+    w = browser_world
+    with dangerously_platform_scope() as platform:
+        second = services.org_unit_create(
+            scope=platform, parent=w.a.hq, kind="subsidiary", name="A第二子公司"
+        )
+    log_in(page, w.a.users[roles.TENANT_ADMIN])
+    page.goto(f"{live_server.url}/org/{w.a.mine.pk}/")
+    form = page.get_by_test_id("move-form")
+    expect(form).to_be_visible()
+    form.locator("select").select_option(str(second.pk))
+    shot(page, "choosing")
+    form.get_by_role("button").click()
+    page.wait_for_url(f"{live_server.url}/org/{w.a.mine.pk}/")
+    expect(page.locator("body")).to_contain_text(f"已将{w.a.mine.name}移动到A第二子公司之下")
+    expect(page.get_by_role("link", name="A第二子公司")).to_be_visible()  # "part of" the new parent
+    shot(page, "moved")
+    with dangerously_platform_scope():
+        assert OrgUnit.objects.get(pk=w.a.team.pk).path.startswith(second.path)

@@ -429,6 +429,7 @@ ROUTES: dict[str, Route] = {
     "org-tree": Route(list_page=True),
     "org-unit-create": Route(body=lambda w: {"parent": w.b.subsidiary.pk, "kind": "team", "name": "越界"}),
     "org-unit-detail": Route(kwargs=lambda w: {"pk": w.b.subsidiary.pk}),
+    "org-unit-move": Route(kwargs=lambda w: {"pk": w.b.other_team.pk}, body=lambda w: {"parent": w.b.mine.pk}),
     "org-unit-delete": Route(kwargs=lambda w: {"pk": w.b.other_team.pk}),
     "mine-list": Route(list_page=True),
     "mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
