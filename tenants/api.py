@@ -165,6 +165,10 @@ class OrgUnitRenameSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
 
 
+class OrgUnitMoveSerializer(serializers.Serializer):
+    parent = ScopedRelatedField(access=selectors.access_org_unit, help_text="The new parent unit")
+
+
 class OrgUnitFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=OrgUnit.Kind.choices)
 
@@ -204,6 +208,16 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         data = OrgUnitRenameSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         unit = services.org_unit_rename(scope=self.scope, unit=unit, name=data.validated_data["name"])
+        return Response(OrgUnitSerializer(unit, context={"request": request}).data)
+
+    @extend_schema(request=OrgUnitMoveSerializer, responses={200: OrgUnitSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the unit, with everything under it, under another unit of the same group."""
+        unit = self.get_object()
+        data = OrgUnitMoveSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        unit = services.org_unit_move(scope=self.scope, unit=unit, parent=data.validated_data["parent"])
         return Response(OrgUnitSerializer(unit, context={"request": request}).data)
 
     @extend_schema(responses={204: None, **ERRORS})

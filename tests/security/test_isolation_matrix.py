@@ -429,7 +429,9 @@ ROUTES: dict[str, Route] = {
     "org-tree": Route(list_page=True),
     "org-unit-create": Route(body=lambda w: {"parent": w.b.subsidiary.pk, "kind": "team", "name": "越界"}),
     "org-unit-detail": Route(kwargs=lambda w: {"pk": w.b.subsidiary.pk}),
-    "org-unit-move": Route(kwargs=lambda w: {"pk": w.b.other_team.pk}, body=lambda w: {"parent": w.b.mine.pk}),
+    "org-unit-move": Route(
+        kwargs=lambda w: {"pk": w.b.other_team.pk}, body=lambda w: {"parent": w.b.mine.pk}
+    ),
     "org-unit-delete": Route(kwargs=lambda w: {"pk": w.b.other_team.pk}),
     "mine-list": Route(list_page=True),
     "mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
@@ -595,6 +597,9 @@ ROUTES: dict[str, Route] = {
         list_page=True, body=lambda w: {"parent": str(w.b.subsidiary.pk), "kind": "team", "name": "越界"}
     ),
     "api:org-unit-detail": Route(kwargs=lambda w: {"pk": w.b.subsidiary.pk}, body=lambda w: {"name": "改名"}),
+    "api:org-unit-move": Route(
+        kwargs=lambda w: {"pk": w.b.other_team.pk}, body=lambda w: {"parent": w.b.mine.pk}
+    ),
     "api:mine-list": Route(list_page=True),
     "api:mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}, body=lambda w: {"region_code": "110101"}),
     "api:person-list": Route(

@@ -12,6 +12,7 @@ from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
 
 from ..conftest import login
+from .test_api import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,18 @@ def test_a_unit_created_under_a_moved_branch_takes_the_new_path(world):
         team = services.org_unit_create(scope=platform, parent=stale_mine, kind="team", name="新班组")
         fresh = OrgUnit.objects.get(pk=a.mine.pk)
     assert team.path == f"{fresh.path}{team.id.hex}/" and team.depth == fresh.depth + 1
+
+
+def test_the_api_moves_a_unit_and_refuses_another_groups_parent(world):
+    a, b = world.a, world.b
+    second = _second_subsidiary(a)
+    client = token_client(a.users[roles.TENANT_ADMIN].username)
+    url = f"/api/v1/org-units/{a.mine.pk}/move/"
+    assert client.post(url, {"parent": str(b.subsidiary.pk)}, format="json").status_code == 404
+    refused = client.post(url, {"parent": str(a.team.pk)}, format="json")
+    assert refused.status_code == 400 and "parent" in refused.json()
+    moved = client.post(url, {"parent": str(second.pk)}, format="json")
+    assert moved.status_code == 200 and moved.json()["parent"] == str(second.pk)
+    assert moved.json()["depth"] == second.depth + 1
+    reader = token_client(world.regulator_in.username)
+    assert reader.post(url, {"parent": str(a.subsidiary.pk)}, format="json").status_code in (403, 404)
