@@ -228,11 +228,14 @@ LOGGING = {
 VERBOSE_NAME = _("KuangAn")
 
 # --- Logins and tokens (issue: defense in depth) ---
-# Lockout (django-axes): 5 failed logins lock the login name, and 5 from one address lock that
-# address for every login name, each for 30 minutes. Failures age out 30 minutes after the last
-# one; a successful login does not clear them (else a login of one's own would reset the
-# per-address count between guesses at other accounts).
+# Lockout (django-axes): 5 failed logins lock the login name, and LOGIN_ADDRESS_FAILURE_LIMIT (30)
+# from one address lock that address for every login name, each for 30 minutes
+# (compliance.lockout.LoginFailureHandler: a mine site's phones share one NAT address). Failures
+# age out 30 minutes after the last one; a successful login does not clear them (else a login of
+# one's own would reset the per-address count between guesses at other accounts).
+AXES_HANDLER = "compliance.lockout.LoginFailureHandler"
 AXES_FAILURE_LIMIT = 5
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username"]]
 AXES_RESET_ON_SUCCESS = False

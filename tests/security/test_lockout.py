@@ -1,6 +1,6 @@
-"""Login lockout (django-axes): 5 failures lock the login name, and 5 from one address lock that
-address for every name — on the login page and on the API's token endpoint — for 30 minutes.
-Every failure, refused ones included, stays in the audit trail."""
+"""Login lockout (django-axes): 5 failures lock the login name, and LOGIN_ADDRESS_FAILURE_LIMIT (30)
+from one address lock that address for every name — on the login page and on the API's token
+endpoint — for 30 minutes. Every failure, refused ones included, stays in the audit trail."""
 
 from __future__ import annotations
 
@@ -77,15 +77,20 @@ def test_token_endpoint_locks_the_account_after_5_failures(world):
         assert api_login(name, PASSWORD, ip="10.0.1.6").status_code == 200
 
 
-def test_one_address_is_locked_across_login_names(world):
+def test_one_address_is_locked_across_login_names(world, settings):
     ip = "192.0.2.10"
-    names = ["nobody-1", "nobody-2", world.a.users[roles.WORKER].username, "nobody-3", "nobody-4"]
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    assert limit == 30  # the default
+    names = [f"nobody-{n}" for n in range(limit - 1)] + [world.a.users[roles.WORKER].username]
     with time_machine.travel(T0, tick=False):
-        for name in names[:4]:
+        for name in names[:-1]:  # no name fails 5 times; the address fails limit − 1 times
             assert not logged_in(page_login(name, "guess", ip=ip))
-        assert api_login(names[4], "guess", ip=ip).status_code == 429
-        # Now every login from that address is refused, correct passwords included.
+        # A site behind one address: one more person's typo does not lock everyone out yet ...
         hq = world.a.users[roles.HQ_AUDITOR].username
+        assert logged_in(page_login(hq, PASSWORD, ip=ip))
+        # ... the address's limit-th failure does.
+        assert api_login(names[-1], "guess", ip=ip).status_code == 429
+        # Now every login from that address is refused, correct passwords included.
         assert page_login(hq, PASSWORD, ip=ip).status_code == 429
         assert api_login(world.b.users[roles.WORKER].username, PASSWORD, ip=ip).status_code == 429
         # The same logins from another address work: none of them failed 5 times itself.
@@ -93,6 +98,28 @@ def test_one_address_is_locked_across_login_names(world):
         assert api_login(world.b.users[roles.WORKER].username, PASSWORD, ip="192.0.2.11").status_code == 200
     with time_machine.travel(T0 + dt.timedelta(minutes=31), tick=False):
         assert logged_in(page_login(hq, PASSWORD, ip=ip))
+
+
+def test_a_site_behind_one_address_keeps_logging_in_through_a_few_typos(world):
+    """Five people at one mine mistype their passwords once each: nobody is locked out."""
+    ip = "198.51.100.7"
+    with time_machine.travel(T0, tick=False):
+        for role in (
+            roles.WORKER,
+            roles.TEAM_LEADER,
+            roles.SAFETY_MANAGER,
+            roles.HQ_AUDITOR,
+            roles.TENANT_ADMIN,
+        ):
+            assert not logged_in(page_login(world.a.users[role].username, "typo", ip=ip))
+        for role in (
+            roles.WORKER,
+            roles.TEAM_LEADER,
+            roles.SAFETY_MANAGER,
+            roles.HQ_AUDITOR,
+            roles.TENANT_ADMIN,
+        ):
+            assert logged_in(page_login(world.a.users[role].username, PASSWORD, ip=ip))
 
 
 def test_failures_age_out_after_the_cool_off(world):
