@@ -189,6 +189,10 @@ def org_unit_move(*, scope: Scope, unit: OrgUnit, parent: OrgUnit) -> OrgUnit:
     branch = OrgUnit.dangerously_unscoped.filter(tenant_id=unit.tenant_id, path__startswith=unit.path)
     list(branch.select_for_update().values_list("pk", flat=True))
     parent = OrgUnit.dangerously_unscoped.get(pk=parent.pk)
+    # Checked again on the rows as they are now: a move that finished meanwhile may have taken
+    # either out of the caller's branch.
+    scope.require(roles.MANAGE_ORG, unit)
+    scope.require(roles.MANAGE_ORG, parent)
     if parent.pk == unit.parent_id:
         return unit
     if parent.path.startswith(unit.path):
