@@ -1,0 +1,549 @@
+"""Every edit page gives back what it shows: opened for an existing object (every date and number
+filled) and saved untouched, as a browser would submit it, the object is unchanged — in every
+language.
+
+A browser submits a date, time or number input only if the rendered value is one the input type
+can read (HTML's value sanitization): ``2029/06/30`` in an ``<input type="date">`` shows blank
+and submits nothing. So the walk below parses each form as a browser does and sends exactly
+that.
+
+Which pages count: a page edits stored values only for an object it names in its URL, so every
+page URL (not the API) that takes a path argument is either in COVERED (by the URL its form posts
+to) or in EXEMPT with the reason; a new one in neither fails this test.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from html.parser import HTMLParser
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages import get_messages
+from django.db import models
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from tenants import roles
+from tenants.models import MineProfile, Person
+from tenants.scope import activate, dangerously_platform_scope
+from training import bank, courses
+from training.models import PaperSection, QuestionOption
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+# --- what a browser submits -------------------------------------------------------------------------
+_DATE = r"\d{4,}-(\d{2})-(\d{2})"
+_TIME = r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?"
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _valid_date(month: str, day: str) -> bool:
+    return 1 <= int(month) <= 12 and 1 <= int(day) <= 31
+
+
+def _valid_time(hour: str, minute: str, second: str | None) -> bool:
+    return int(hour) < 24 and int(minute) < 60 and (second is None or int(second) < 60)
+
+
+def sanitize(input_type: str, value: str) -> str:
+    """The value a browser keeps for an input of this type (HTML's value sanitization algorithm,
+    for the types our pages use); "" for anything the input cannot read."""
+    if input_type == "date":
+        found = re.fullmatch(_DATE, value)
+        return value if found and _valid_date(*found.groups()) else ""
+    if input_type == "time":
+        found = re.fullmatch(_TIME, value)
+        return value if found and _valid_time(*found.groups()) else ""
+    if input_type == "datetime-local":
+        found = re.fullmatch(rf"({_DATE})[T ]({_TIME})", value)
+        if not found or not _valid_date(*found.group(2, 3)) or not _valid_time(*found.group(5, 6, 7)):
+            return ""
+        time = found.group(4)
+        if time.endswith(":00") and len(time) == 8:  # the normalized form drops zero seconds
+            time = time[:5]
+        return f"{found.group(1)}T{time}"
+    if input_type == "number":
+        return value if _NUMBER.fullmatch(value) else ""
+    if input_type in ("email", "url"):
+        return value.replace("\r", "").replace("\n", "").strip()
+    if input_type in ("text", "search", "tel", "password"):
+        return value.replace("\r", "").replace("\n", "")
+    return value
+
+
+TYPED = ("date", "time", "datetime-local", "number")
+
+
+@dataclass
+class Control:
+    name: str
+    value: str
+    kind: str  # input type, "select" or "textarea"
+    rendered: str = ""  # the value attribute as the server wrote it
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    enctype: str
+    controls: list[Control] = field(default_factory=list)
+
+
+class _FormParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[Form] = []
+        self._form: Form | None = None
+        self._select: dict | None = None
+        self._option: dict | None = None
+        self._textarea: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._form = Form(
+                a.get("action") or "", (a.get("method") or "get").lower(), a.get("enctype") or ""
+            )
+            self.forms.append(self._form)
+        if self._form is None or "disabled" in a and tag in ("input", "select", "textarea", "option"):
+            return
+        if tag == "input" and a.get("name"):
+            kind = (a.get("type") or "text").lower()
+            if kind in ("submit", "button", "image", "reset", "file"):
+                return  # no button is clicked: the form is saved as is; files are never re-sent
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self._form.controls.append(Control(a["name"], a.get("value", "on"), kind))
+                return
+            rendered = a.get("value") or ""
+            self._form.controls.append(Control(a["name"], sanitize(kind, rendered), kind, rendered))
+        elif tag == "select" and a.get("name"):
+            self._select = {"name": a["name"], "multiple": "multiple" in a, "options": []}
+        elif tag == "option" and self._select is not None:
+            self._option = {"value": a.get("value"), "selected": "selected" in a, "text": ""}
+            self._select["options"].append(self._option)
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = {"name": a["name"], "text": ""}
+
+    def handle_data(self, data):
+        if self._option is not None:
+            self._option["text"] += data
+        if self._textarea is not None:
+            self._textarea["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "option":
+            self._option = None
+        elif tag == "select" and self._select is not None:
+            self._close_select()
+        elif tag == "textarea" and self._textarea is not None:
+            text = self._textarea["text"]
+            text = text[1:] if text.startswith("\n") else text  # the parser drops one leading newline
+            # Submitted with CRLF line breaks, as every browser does.
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+            self._form.controls.append(Control(self._textarea["name"], text, "textarea"))
+            self._textarea = None
+
+    def _close_select(self):
+        s, self._select, self._option = self._select, None, None
+        options = s["options"]
+        chosen = [o for o in options if o["selected"]]
+        if not chosen and not s["multiple"] and options:
+            chosen = options[:1]  # a drop-down shows (and submits) its first option; a list box none
+        for o in chosen:
+            value = o["value"] if o["value"] is not None else " ".join(o["text"].split())
+            self._form.controls.append(Control(s["name"], value, "select"))
+
+
+def parse_forms(html: str) -> list[Form]:
+    parser = _FormParser()
+    parser.feed(html)
+    parser.close()
+    return parser.forms
+
+
+# --- the objects before and after -----------------------------------------------------------------
+@dataclass
+class Rows:
+    """Child rows compared by content, not by id: a save may replace them with equal ones (a
+    paper's blueprint lines)."""
+
+    model: type[models.Model]
+    filters: dict
+
+    def values(self) -> list:
+        fields = [
+            f.attname
+            for f in self.model._meta.concrete_fields
+            if not f.primary_key
+            and not getattr(f, "auto_now", False)
+            and not getattr(f, "auto_now_add", False)
+        ]
+        rows = self.model.objects.filter(**self.filters).values_list(*fields)
+        return sorted(tuple(str(v) for v in row) for row in rows)
+
+
+def _stored(objects) -> list:
+    return [type(obj).objects.get(pk=obj.pk) for obj in objects if not isinstance(obj, Rows)]
+
+
+def snapshot(objects) -> dict:
+    """Every stored field of each object (re-read), and how many rows each of their models has
+    (an edit that adds a version or a row is a change too). Timestamps set on every save are left
+    out: only what the form edits must not change."""
+    out: dict = {}
+    with dangerously_platform_scope():
+        for obj in objects:
+            if isinstance(obj, Rows):
+                out[(obj.model.__name__, "rows of", str(obj.filters))] = obj.values()
+                continue
+            model = type(obj)
+            fresh = model.objects.get(pk=obj.pk)
+            row = {
+                f.attname: getattr(fresh, f.attname)
+                for f in model._meta.concrete_fields
+                if not getattr(f, "auto_now", False)
+            }
+            for m2m in model._meta.many_to_many:
+                row[m2m.name] = sorted(
+                    str(pk) for pk in getattr(fresh, m2m.name).values_list("pk", flat=True)
+                )
+            out[(model.__name__, str(obj.pk))] = row
+            out[(model.__name__, "count")] = model.objects.count()
+    return out
+
+
+TYPED_FIELDS = (
+    models.DateField,
+    models.TimeField,
+    models.DecimalField,
+    models.IntegerField,
+    models.FloatField,
+)
+
+
+def unfilled(objects) -> list[str]:
+    """Nullable date, time and number fields left empty: the test would not see them lost."""
+    with dangerously_platform_scope():
+        stored = _stored(objects) + [
+            r for spec in objects if isinstance(spec, Rows) for r in spec.model.objects.filter(**spec.filters)
+        ]
+    return [
+        f"{type(obj).__name__}.{f.name}"
+        for obj in stored
+        for f in type(obj)._meta.concrete_fields
+        if isinstance(f, TYPED_FIELDS) and f.null and f.editable and getattr(obj, f.attname) is None
+    ]
+
+
+# --- the edit pages ----------------------------------------------------------------------------------
+@dataclass
+class Edit:
+    """``setup(world)`` fills an object and answers (page URL, URL the form posts to, objects the
+    save must leave unchanged)."""
+
+    setup: Callable
+    role: str = roles.TENANT_ADMIN
+    # Inputs that may render empty (the spare rows of a formset), as regular expressions.
+    blank_ok: tuple[str, ...] = ()
+
+
+D1, D2, D3, D4 = (
+    datetime.date(2029, 6, 30),
+    datetime.date(2031, 12, 1),
+    datetime.date(2030, 1, 15),
+    datetime.date(2024, 3, 8),
+)
+
+
+def _mine_edit(w):
+    with dangerously_platform_scope():
+        profile = MineProfile.objects.get(org_unit=w.a.mine)
+        profile.production_started_on = datetime.date(2008, 9, 1)
+        profile.mining_licence_no = "C5200002011111120112345"
+        profile.mining_licence_expires = D1
+        profile.safety_licence_no = "（黔）MK安许证字〔2026〕001"
+        profile.safety_licence_expires = D2
+        profile.business_licence_no = "91520201MA6DL1234X"
+        profile.business_licence_expires = D3
+        profile.rated_capacity = Decimal("1234.50")
+        profile.save()
+    url = reverse("mine-edit", kwargs={"pk": w.a.mine.pk})
+    return url, url, [profile]
+
+
+def _person_edit(w):
+    person = w.a.people[1]
+    with dangerously_platform_scope():
+        Person.objects.filter(pk=person.pk).update(
+            phone="13800000000",
+            job_title="电工",
+            employer="黔安劳务公司",
+            post_started_on=D4,
+            absent_since=datetime.date(2024, 1, 2),
+            returned_on=datetime.date(2025, 2, 3),
+        )
+    url = reverse("person-edit", kwargs={"pk": person.pk})
+    return url, url, [person]
+
+
+def _org_unit_rename(w):
+    url = reverse("org-unit-detail", kwargs={"pk": w.a.team.pk})
+    return url, url, [w.a.team]
+
+
+def _course_edit(w):
+    with activate(w.a.scope(roles.TENANT_ADMIN)):
+        course = courses.course_create(
+            scope=w.a.scope(roles.TENANT_ADMIN),
+            org_unit=w.a.mine,
+            kind="annual",
+            title="年度再培训",
+            hours=Decimal("12.5"),
+            description="井下作业安全",
+        )
+    url = reverse("training:course-edit", kwargs={"pk": course.pk})
+    return url, url, [course]
+
+
+def _attendance_edit(w):
+    scope = w.a.scope(roles.TENANT_ADMIN)
+    with activate(scope):
+        course = courses.course_create(
+            scope=scope, org_unit=w.a.mine, kind="annual", title="年度再培训", hours=Decimal("8")
+        )
+        session = courses.session_create(
+            scope=scope, course=course, starts_on=D4, ends_on=D4, hours=Decimal("7.5"), location="会议室"
+        )
+        (attendance,) = courses.attendance_add(
+            scope=scope, session=session, people=[w.a.people[0]], hours=Decimal("3.5")
+        )
+    page = reverse("training:session-detail", kwargs={"pk": session.pk})
+    return page, reverse("training:attendance-edit", kwargs={"pk": attendance.pk}), [attendance, session]
+
+
+OPTIONS = [{"text": "断电、验电、挂牌", "is_correct": True}, {"text": "直接作业", "is_correct": False}]
+
+
+def _question_edit(w):
+    with activate(w.a.scope(roles.TENANT_ADMIN)):
+        question = bank.create_question(
+            w.a.hq,
+            {
+                "type": "single",
+                "stem": "检修前要做什么？",
+                "topic": "电气",
+                "difficulty": 3,
+                "explanation": "规程",
+            },
+            OPTIONS,
+        )
+    with dangerously_platform_scope():
+        options = list(QuestionOption.objects.filter(question=question))
+    url = reverse("training:question-edit", kwargs={"pk": question.pk})
+    return url, url, [question, *options]
+
+
+def _paper_edit(w):
+    scope = w.a.scope(roles.TENANT_ADMIN)
+    with activate(scope):
+        for i in range(10):
+            bank.create_question(
+                w.a.hq, {"type": "single", "stem": f"题{i}", "topic": "通用", "difficulty": 2}, OPTIONS
+            )
+        opens = timezone.make_aware(datetime.datetime(2029, 6, 30, 8, 30))
+        paper = bank.paper_create(
+            scope=scope,
+            org_unit=w.a.hq,
+            data={
+                "title": "年度安全考试",
+                "duration_minutes": 90,
+                "pass_mark": 85,
+                "attempts_allowed": 3,
+                "opens_at": opens,
+                "closes_at": opens + datetime.timedelta(days=14, hours=9, minutes=15),
+            },
+            sections=[{"question_type": "single", "difficulty": 2, "count": 10, "points": Decimal("10")}],
+            audience_units=[w.a.team],
+        )
+    url = reverse("training:paper-edit", kwargs={"pk": paper.pk})
+    return url, url, [paper, Rows(PaperSection, {"paper": paper.pk})]
+
+
+COVERED: dict[str, Edit] = {
+    "mine-edit": Edit(_mine_edit),
+    "person-edit": Edit(_person_edit),
+    "org-unit-detail": Edit(_org_unit_rename),  # the unit's page renames it
+    "training:course-edit": Edit(_course_edit),
+    "training:attendance-edit": Edit(_attendance_edit),  # the hours fields on the session's page
+    "training:question-edit": Edit(_question_edit),
+    "training:paper-edit": Edit(_paper_edit, blank_ok=(r"sections-[1-9]\d*-(count|points|difficulty)",)),
+}
+
+_SHOWS = "shows the object; its forms (if any) take no stored value back"
+_ACTION = "a POST-only action whose form carries no stored value"
+_FILE = "a file download"
+EXEMPT: dict[str, str] = {
+    "mine-detail": _SHOWS,
+    "person-detail": _SHOWS + " (the login form starts empty)",
+    "org-unit-move": "the unit's page offers the move with no parent chosen: nothing stored is sent back",
+    "org-unit-delete": _ACTION,
+    "person-delete": _ACTION,
+    "person-reveal": _ACTION,
+    "person-login-create": "creates a login from an empty form",
+    "membership-revoke": _ACTION,
+    "account-token-revoke": _ACTION,
+    "notifications:read": _ACTION,
+    "job-detail": _SHOWS,
+    "job-input": _FILE,
+    "job-output": _FILE,
+    "training:exam-start": _ACTION,
+    "training:exam-take": "an exam sheet: the answers are the examinee's own input, saved per question",
+    "training:exam-answer": "saves one answer the examinee picks (tests/training/test_attempts.py)",
+    "training:exam-submit": _ACTION,
+    "training:exam-result": _SHOWS,
+    "training:session-detail": _SHOWS + " (adding attendance starts empty; its hours forms are "
+    "covered as training:attendance-edit)",
+    "training:attendance-remove": _ACTION,
+    "training:certificate-detail": _SHOWS,
+    "training:certificate-pdf": _FILE,
+    "training:certificate-revoke": "revokes with a reason typed into an empty form",
+    "training:certificate-verify": _SHOWS + " (public)",
+    "training:inspection-detail": _SHOWS,
+    "training:inspection-draw": "draws people into an inspection from an empty form",
+    "training:inspection-pick": "picks a person into an inspection from an empty form",
+    "training:spot-code": _ACTION,
+    "training:spot-start": _ACTION,
+    "training:question-detail": _SHOWS,
+    "training:question-retire": _ACTION,
+    "training:paper-detail": _SHOWS,
+    "grading:assessment-detail": _SHOWS + " (its items' forms are grading:assessment-item)",
+    "grading:assessment-item": "NOT YET COVERED: saves an item's deductions (points are text inputs)",
+    "grading:assessment-submit": _ACTION,
+    "grading:assessment-evidence": _FILE,
+    "grading:assessment-review": _SHOWS + " (its score forms are grading:assessment-adjust)",
+    "grading:assessment-review-start": _ACTION,
+    "grading:assessment-adjust": "NOT YET COVERED: a reviewer's score per item",
+    "grading:assessment-approve": _ACTION,
+    "grading:assessment-return": "returns with a comment typed into an empty form",
+    "grading:assessment-report": _FILE,
+    "grading:standard-detail": _SHOWS,
+    "grading:version-detail": _SHOWS,
+    "grading:version-export": _FILE,
+    "grading:standard-import-job": _SHOWS,
+    "grading:certificate-detail": _SHOWS,
+    "grading:certificate-event": "records a new event from an empty form",
+    "grading:accident-detail": _SHOWS,
+    "grading:mine-status": _SHOWS,
+}
+
+
+def _walk(resolver, prefix=""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue  # Django admin: the platform operator's, in the platform scope
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _walk(entry, namespace)
+        elif isinstance(entry, URLPattern) and entry.name and entry.pattern.converters:
+            yield f"{prefix}{entry.name}"
+
+
+def pages_naming_an_object() -> set[str]:
+    return {name for name in _walk(get_resolver()) if not name.startswith("api:")}
+
+
+def test_every_page_that_names_an_object_is_covered_or_exempt():
+    pages = pages_naming_an_object()
+    uncovered = pages - set(COVERED) - set(EXEMPT)
+    assert not uncovered, f"pages naming an object in neither COVERED nor EXEMPT: {sorted(uncovered)}"
+    stale = (set(COVERED) | set(EXEMPT)) - pages
+    assert not stale, f"COVERED/EXEMPT name pages that do not exist: {sorted(stale)}"
+    assert not set(COVERED) & set(EXEMPT)
+
+
+def _client(user, language: str) -> Client:
+    client = Client(enforce_csrf_checks=True)  # the token must come from the page, as in a browser
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def _the_form(forms: list[Form], page: str, action: str) -> Form:
+    found = [
+        f for f in forms if f.method == "post" and urlsplit(f.action or page).path == urlsplit(action).path
+    ]
+    assert len(found) == 1, f"{page}: {len(found)} forms post to {action}"
+    return found[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", sorted(COVERED))
+def test_saving_an_edit_page_untouched_changes_nothing(world, name, language):
+    edit = COVERED[name]
+    page, action, objects = edit.setup(world)
+    assert not unfilled(objects), f"{name}: fill these so their loss would show: {unfilled(objects)}"
+    client = _client(world.a.users[edit.role], language)
+    response = client.get(page)
+    assert response.status_code == 200, f"{name}: GET {page} answered {response.status_code}"
+    html = response.content.decode()
+    assert f'<html lang="{language}"' in html
+    form = _the_form(parse_forms(html), page, action)
+
+    lost = [
+        f"{c.name}={c.rendered!r}"
+        for c in form.controls
+        if c.kind in TYPED and c.value == "" and not any(re.fullmatch(p, c.name) for p in edit.blank_ok)
+    ]
+    assert not lost, f"{name} ({language}): a browser shows these blank and submits nothing: {lost}"
+    assert any(c.name == "csrfmiddlewaretoken" for c in form.controls), f"{name}: no CSRF token in the form"
+
+    before = snapshot(objects)
+    pairs = [(c.name, c.value) for c in form.controls]
+    if form.enctype == "multipart/form-data":
+        data: dict[str, list[str]] = {}
+        for key, value in pairs:
+            data.setdefault(key, []).append(value)
+        response = client.post(action, data)
+    else:
+        response = client.post(action, urlencode(pairs), content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (302, 303), (
+        f"{name} ({language}): saving the untouched form answered {response.status_code}"
+    )
+    errors = [str(m) for m in get_messages(response.wsgi_request) if m.level >= messages.WARNING]
+    assert not errors, f"{name} ({language}): {errors}"
+    assert snapshot(objects) == before, f"{name} ({language}): saving the untouched form changed the object"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_html_input_widget_renders_a_value_its_input_reads(language):
+    """The root of the round trip, for widgets no edit page uses yet (time inputs, filters)."""
+    from django import forms
+    from django.utils import translation
+
+    widgets = {
+        "date": (forms.DateInput(attrs={"type": "date"}), datetime.date(2029, 6, 30)),
+        "time": (forms.TimeInput(attrs={"type": "time"}), datetime.time(8, 5)),
+        "datetime-local": (
+            forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            datetime.datetime(2029, 6, 30, 8, 5),
+        ),
+        "number": (forms.NumberInput(), Decimal("1234.50")),
+    }
+    with translation.override(language):
+        for kind, (widget, value) in widgets.items():
+            (control,) = parse_forms(f"<form>{widget.render('x', value)}</form>")[0].controls
+            assert control.value != "", f"{kind} ({language}): {control.rendered!r} shows blank in a browser"
