@@ -484,11 +484,9 @@ EXPORT_MAX_ROWS = 20000
 
 
 def certificates_xlsx(rows) -> bytes:
-    import io
+    from compliance.jobs.excel import new_workbook, workbook_bytes
 
-    from openpyxl import Workbook
-
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = _("Grade certificates")[:31]
     ws.append(
@@ -518,6 +516,4 @@ def certificates_xlsx(rows) -> bytes:
                 str(cert.get_status_display()),
             ]
         )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)

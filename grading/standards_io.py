@@ -27,10 +27,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.utils.translation import override as translation_override
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.styles import Font
 
-from compliance.jobs.excel import UNREADABLE, Column, start_import
+from compliance.jobs.excel import UNREADABLE, Column, from_text, new_workbook, start_import, workbook_bytes
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, private_path
 from tenants import roles
@@ -159,7 +159,7 @@ def _text_of_pairs(mapping: dict, labels: dict | None = None) -> str:
 def workbook_of(structure: dict, *, examples: bool = False) -> bytes:
     """The workbook of a structure holding one version (export, and the template's example)."""
     version = structure["versions"][0]
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = _zh(SHEETS["version"])
     method_labels = dict(Standard.Method.choices)
@@ -241,9 +241,7 @@ def workbook_of(structure: dict, *, examples: bool = False) -> bytes:
         for index, column in enumerate(columns, start=1):
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = column.width
         sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 def _item_position(part: dict, index: int) -> int:
@@ -331,6 +329,7 @@ class Problems:
 
 
 def _cell(value) -> str:
+    value = from_text(value)
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):

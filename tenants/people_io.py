@@ -6,16 +6,22 @@ row number, column and reason, importing nothing. It runs as a background job.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from openpyxl import Workbook
 
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
-from compliance.jobs.excel import Column, choice_lookup, read_rows, start_import
+from compliance.jobs.excel import (
+    Column,
+    choice_lookup,
+    from_text,
+    new_workbook,
+    read_rows,
+    start_import,
+    workbook_bytes,
+)
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler
 
@@ -48,7 +54,7 @@ CHOICE_FIELDS = {
 
 
 def import_template() -> bytes:
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = _("People")
     ws.append([str(c.label) for c in COLUMNS])
@@ -62,9 +68,7 @@ def import_template() -> bytes:
             [str(next(c.label for c in COLUMNS if c.key == field))]
             + [str(label) for _v, label in choices.choices]
         )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 # --- import ------------------------------------------------------------------------------------------
@@ -83,7 +87,7 @@ def _cell(row, index, key) -> str:
     position = index.get(key)
     if position is None or position >= len(row) or row[position] is None:
         return ""
-    value = row[position]
+    value = from_text(row[position])
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
@@ -236,7 +240,7 @@ job_handler(
 def people_export(*, scope: Scope, people) -> bytes:
     """The rows the caller sees, with resident IDs masked; audited as an export of personal data."""
     scope.require(roles.EXPORT_PEOPLE)
-    wb = Workbook(write_only=True)
+    wb = new_workbook(write_only=True)
     ws = wb.create_sheet(_("People"))
     ws.append([str(c.label) for c in COLUMNS])
     count = 0
@@ -257,8 +261,7 @@ def people_export(*, scope: Scope, people) -> bytes:
             ]
         )
         count += 1
-    out = io.BytesIO()
-    wb.save(out)
+    content = workbook_bytes(wb)
     audit_record(
         action="export",
         tenant_id=scope.tenant_id,
@@ -267,7 +270,7 @@ def people_export(*, scope: Scope, people) -> bytes:
         after={"rows": count},
         org_path=_export_path(scope),
     )
-    return out.getvalue()
+    return content
 
 
 def _export_path(scope: Scope) -> str:

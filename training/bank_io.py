@@ -11,7 +11,6 @@ Several post categories or mine types go in one cell separated by 、 or commas;
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
@@ -19,11 +18,18 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.utils.translation import override as translation_override
-from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
-from compliance.jobs.excel import Column, choice_lookup, read_rows, start_import
+from compliance.jobs.excel import (
+    Column,
+    choice_lookup,
+    from_text,
+    new_workbook,
+    read_rows,
+    start_import,
+    workbook_bytes,
+)
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler
 from tenants import roles
@@ -150,7 +156,7 @@ def _example_cells(row: list) -> list:
 
 def import_template() -> bytes:
     """The sheet to fill in: headers, example rows (skipped on import), and a guide to every column."""
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = _("Question bank")
     ws.append([str(c.label) for c in COLUMNS])
@@ -216,9 +222,7 @@ def import_template() -> bytes:
     guide.column_dimensions["A"].width = 22
     guide.column_dimensions["B"].width = 8
     guide.column_dimensions["C"].width = 100
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 # --- import ------------------------------------------------------------------------------------------
@@ -237,7 +241,7 @@ def _cell(row, index, key) -> str:
     position = index.get(key)
     if position is None or position >= len(row) or row[position] is None:
         return ""
-    value = row[position]
+    value = from_text(row[position])
     if isinstance(value, bool):
         return bank.TRUE_TEXT if value else bank.FALSE_TEXT  # Excel's TRUE/FALSE cells
     if isinstance(value, float) and value.is_integer():
@@ -439,7 +443,7 @@ def question_export(*, scope: Scope, questions) -> bytes:
     scope.require(roles.VIEW_QUESTION_BANK)
     post_labels = dict(PostCategory.choices)
     mine_labels = dict(MineType.choices)
-    wb = Workbook(write_only=True)
+    wb = new_workbook(write_only=True)
     ws = wb.create_sheet(_("Question bank"))
     ws.append([str(c.label) for c in COLUMNS])
     count = 0
@@ -461,8 +465,7 @@ def question_export(*, scope: Scope, questions) -> bytes:
             ]
         )
         count += 1
-    out = io.BytesIO()
-    wb.save(out)
+    content = workbook_bytes(wb)
     paths = [g.path for g in scope.grants if roles.VIEW_QUESTION_BANK in roles.perms_of(g.role)]
     audit_record(
         action="export",
@@ -472,4 +475,4 @@ def question_export(*, scope: Scope, questions) -> bytes:
         after={"rows": count},
         org_path=min(paths, key=len) if paths else "",
     )
-    return out.getvalue()
+    return content

@@ -414,11 +414,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def expiring_xlsx(rows: list[DueRow]) -> bytes:
-    import io
+    from compliance.jobs.excel import new_workbook, workbook_bytes
 
-    from openpyxl import Workbook
-
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = _("Expiring")[:31]
     ws.append(
@@ -447,9 +445,7 @@ def expiring_xlsx(rows: list[DueRow]) -> bytes:
                 row.days_left,
             ]
         )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 # --- public verification -------------------------------------------------------------------------

@@ -14,7 +14,6 @@ recorded"), never doubled.
 from __future__ import annotations
 
 import datetime
-import io
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,10 +21,17 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
-from openpyxl import Workbook
 
 from compliance.audit.services import PendingEvent, audit_record_many
-from compliance.jobs.excel import Column, choice_lookup, read_rows, start_import
+from compliance.jobs.excel import (
+    Column,
+    choice_lookup,
+    from_text,
+    new_workbook,
+    read_rows,
+    start_import,
+    workbook_bytes,
+)
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler
 from tenants import roles
@@ -58,7 +64,7 @@ CHOICES = {"kind": Course.Kind, "operation_type": Person.OperationType}
 
 
 def import_template() -> bytes:
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = _("Sessions")
     ws.append([str(c.label) for c in COLUMNS])
@@ -88,9 +94,7 @@ def import_template() -> bytes:
             + [str(label) for _v, label in choices.choices]
         )
     guide.append([_("Dates"), "2026-03-02", "2026/3/2"])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 def sessions_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
@@ -106,6 +110,7 @@ def _raw(row, index, key):
 
 
 def _text(value) -> str:
+    value = from_text(value)
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

