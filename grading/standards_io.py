@@ -30,7 +30,7 @@ from django.utils.translation import override as translation_override
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from compliance.jobs.excel import UNREADABLE, Column, start_import
+from compliance.jobs.excel import UNREADABLE, Column, SheetTooLarge, sheet_rows, start_import
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, private_path
 from tenants import roles
@@ -351,7 +351,11 @@ def _sheet(wb, key: str, position: int):
 
 
 def _table(ws, columns, sheet_key, problems: Problems) -> list[tuple[int, dict]]:
-    rows = ws.iter_rows(values_only=True)
+    try:
+        rows = iter(list(sheet_rows(ws)))
+    except SheetTooLarge as exc:
+        problems.add(SHEETS[sheet_key], None, "", str(exc))
+        return []
     header = next(rows, None) or ()
     index = {}
     for position, cell in enumerate(header):
@@ -467,7 +471,12 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     # 1. the standard and its version
     fields: dict[str, tuple[int, str]] = {}
     labels = {c.key: _both_languages(c.label) | {c.key} for c in FIELDS}
-    for row_no, row in enumerate(sheets["version"].iter_rows(values_only=True), start=1):
+    try:
+        version_rows = list(sheet_rows(sheets["version"]))
+    except SheetTooLarge as exc:
+        problems.add(SHEETS["version"], None, "", str(exc))
+        return None, problems.errors
+    for row_no, row in enumerate(version_rows, start=1):
         if not row:
             continue
         name = _squash(_cell(row[0]))
