@@ -3,12 +3,16 @@
 Every capability that accepts a file (Excel imports now; evidence photos and scans later) uses the
 one validator here, through ``ValidatedFileField`` on forms and ``ValidatedFileSerializerField`` in
 the API. The extension and the bytes must agree on the kind — a renamed file is refused — and the
-size is bounded. Accepted files are stored under ``PRIVATE_MEDIA_ROOT``, outside the web root,
-and served only by views that check the scope (e.g. ``compliance.jobs.views.JobInputView``).
+size is bounded. So is the work a file can cause: an image is refused above ``IMAGE_MAX_PIXELS``
+from its header, before a pixel is decoded (``image_open``), since a 17 KB PNG can declare
+12000×12000 pixels and unpack to 1.6 GB. Accepted files are stored under ``PRIVATE_MEDIA_ROOT``,
+outside the web root, and served only by views that check the scope (e.g.
+``compliance.jobs.views.JobInputView``).
 """
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -84,6 +88,48 @@ KINDS: dict[str, FileKind] = {
 }
 
 
+IMAGE_KINDS = ("png", "jpeg")
+
+
+def _too_many_pixels() -> ValidationError:
+    return ValidationError(
+        _(
+            "The image has more than %(limit)s megapixels (width × height), too many to process. "
+            "Make it smaller and upload it again."
+        ),
+        code="too_many_pixels",
+        params={"limit": f"{settings.IMAGE_MAX_PIXELS / 1_000_000:g}"},
+    )
+
+
+def image_open(file):
+    """Open an image (a path or a file) for decoding; ``ValidationError`` (code
+    ``too_many_pixels``) if it has more than ``IMAGE_MAX_PIXELS`` pixels. ``Image.open`` reads
+    only the header, so the refusal costs nothing; Pillow's own guard (``guard_image_decoding``)
+    refuses at the same size inside ``Image.open``. Pillow's ``UnidentifiedImageError`` (an
+    ``OSError``) for no image."""
+    from PIL import Image
+
+    try:
+        image = Image.open(file)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels() from exc
+    width, height = image.size
+    if width * height > settings.IMAGE_MAX_PIXELS:
+        with image:  # closes a file it opened itself, never the caller's (``close()`` would)
+            raise _too_many_pixels()
+    return image
+
+
+def guard_image_decoding() -> None:
+    """Pillow's decompression-bomb guard for every image any code opens (WeasyPrint's too): at
+    ``IMAGE_MAX_PIXELS``, and an error where Pillow would only warn (up to twice its limit)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
 def content_type_for(name: str) -> str:
     """The content type to serve a stored file with, from the extension it was accepted with."""
     suffix = Path(name).suffix.lower()
@@ -129,6 +175,16 @@ def _validate(upload, allowed: list[FileKind], max_bytes: int) -> FileKind:
         matches = kind.matches(upload)
     finally:
         upload.seek(0)
+    if matches and kind.key in IMAGE_KINDS:
+        # Only the size is judged here: an image Pillow cannot read at all costs nothing to decode
+        # and is accepted by its signature, as before (its thumbnail is then left out).
+        try:
+            with image_open(upload):
+                pass
+        except (OSError, ValueError):
+            pass
+        finally:
+            upload.seek(0)
     if not matches:
         raise ValidationError(
             _("The file's content is not a valid %(type)s. Was another file renamed?"),

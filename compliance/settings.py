@@ -219,6 +219,14 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 # A deduction's evidence (photo or PDF) larger than this is refused, field by field.
 GRADING_EVIDENCE_MAX_BYTES = int(os.environ.get("GRADING_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+# The work an upload may cause, whatever its bytes (docs/jobs.md, "Uploads"). An import reads at
+# most this many rows below the header and columns, whatever the sheet declares (the largest
+# per-kind limit, the sessions import's, is 20,000 rows; the widest template has 15 columns).
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "50"))
+# An image with more pixels is refused from its header, before any pixel is decoded: 40
+# megapixels (a 12000×12000 PNG of 17 KB would unpack to 1.6 GB) and well above a phone photo.
+IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", str(40_000_000)))
 
 LOGGING = {
     "version": 1,
@@ -311,6 +319,11 @@ JOB_PENDING_GRACE = 30  # a job never handed to the broker is handed over after 
 JOB_REDISPATCH_AFTER = int(os.environ.get("JOB_REDISPATCH_AFTER", "900"))  # handed over, never started
 JOB_RUNNING_TIMEOUT = int(os.environ.get("JOB_RUNNING_TIMEOUT", "1800"))  # running: its worker died
 JOB_MAX_ATTEMPTS = 3  # a job that kills its worker every time is stopped, not retried forever
+# A job running longer is stopped and failed, nothing applied (docs/jobs.md); the hard limit ends
+# a worker process stuck where the soft one cannot interrupt it. Both stay below
+# JOB_RUNNING_TIMEOUT and CELERY_VISIBILITY_TIMEOUT, or a slow job would be started again.
+JOB_SOFT_TIME_LIMIT = int(os.environ.get("JOB_SOFT_TIME_LIMIT", "600"))
+JOB_TIME_LIMIT = JOB_SOFT_TIME_LIMIT + 60
 CELERY_BEAT_SCHEDULE = {
     # Certificate reminders (training.certificates.send_due_reminders): once a day, early morning.
     "certificate-reminders": {

@@ -1,7 +1,11 @@
 """Evidence files of deductions (扣分证据): stored under PRIVATE_MEDIA_ROOT, never served from a
 static URL (the assessment pages check the scope, then stream the file).
 
-A photo gets its thumbnail when it is stored, beside it (``<file>.thumb.jpg``). The PDF report
+A photo gets its thumbnail beside it (``<file>.thumb.jpg``) from a task started when the save
+commits (``grading.tasks.make_evidence_thumbnail``, with the jobs' time limits), not in the
+request: at the ``IMAGE_MAX_PIXELS`` limit a PNG takes about two seconds to decode, and one save
+may carry fifty photos. A photo above the limit is refused at upload from its header and checked
+again here before decoding (a file stored before the limit is listed by name instead). The PDF report
 embeds thumbnails only: making them while the report runs cost about a second per report of
 forty 2000×1500 photos; once at upload it is a few tens of milliseconds per photo. Evidence
 stored without one (before thumbnails were made at upload) gets it made when a report needs it.
@@ -17,6 +21,9 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
+
+from compliance.files import image_open
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +46,20 @@ def store(tenant_id, assessment_id, upload) -> tuple[str, str]:
         for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
             out.write(chunk)
     if suffix in IMAGE_SUFFIXES:
-        store_thumbnail(target)
+        transaction.on_commit(lambda: _thumbnail_later(str(relative)))
     return str(relative), Path(upload.name or "evidence").name[:200]
+
+
+def _thumbnail_later(name: str) -> None:
+    from .tasks import make_evidence_thumbnail
+
+    try:
+        make_evidence_thumbnail.delay(name)
+    except Exception as exc:
+        if make_evidence_thumbnail.app.conf.task_always_eager:
+            raise  # no broker involved: a bug to see
+        # The save stands; a report makes the missing thumbnail when it needs it.
+        log.warning("thumbnail of evidence %s not queued: broker unreachable (%r)", name, exc)
 
 
 def path_of(name: str) -> Path | None:
@@ -56,7 +75,9 @@ def _thumbnail_path(path: Path) -> Path:
     return path.with_name(path.name + THUMB_SUFFIX)
 
 
-def store_thumbnail(path: Path) -> None:
+def store_thumbnail(path: Path | None) -> None:
+    if path is None:  # removed meanwhile (the deduction was dropped)
+        return
     data = make_thumbnail(path)
     if data:
         _thumbnail_path(path).write_bytes(data)
@@ -75,10 +96,11 @@ def make_thumbnail(path: Path) -> bytes:
     from PIL import Image, ImageOps
 
     try:
-        with Image.open(path) as image:
+        with image_open(path) as image:
             # JPEG decodes straight to about the size needed: far faster than a full decode.
             image.draft("RGB", (THUMB_PIXELS, THUMB_PIXELS))
-            image = ImageOps.exif_transpose(image)
+            # In place: otherwise a full-size copy is made even of a photo that needs no turning.
+            ImageOps.exif_transpose(image, in_place=True)
             if image.mode not in ("RGB", "L"):
                 background = Image.new("RGB", image.size, "white")
                 rgba = image.convert("RGBA")

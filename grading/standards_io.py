@@ -30,7 +30,16 @@ from django.utils.translation import override as translation_override
 from openpyxl import load_workbook
 from openpyxl.styles import Font
 
-from compliance.jobs.excel import UNREADABLE, Column, from_text, new_workbook, start_import, workbook_bytes
+from compliance.jobs.excel import (
+    UNREADABLE,
+    Column,
+    SheetTooLarge,
+    from_text,
+    new_workbook,
+    sheet_rows,
+    start_import,
+    workbook_bytes,
+)
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, private_path
 from tenants import roles
@@ -350,7 +359,11 @@ def _sheet(wb, key: str, position: int):
 
 
 def _table(ws, columns, sheet_key, problems: Problems) -> list[tuple[int, dict]]:
-    rows = ws.iter_rows(values_only=True)
+    try:
+        rows = iter(list(sheet_rows(ws)))
+    except SheetTooLarge as exc:
+        problems.add(SHEETS[sheet_key], None, "", str(exc))
+        return []
     header = next(rows, None) or ()
     index = {}
     for position, cell in enumerate(header):
@@ -466,7 +479,12 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     # 1. the standard and its version
     fields: dict[str, tuple[int, str]] = {}
     labels = {c.key: _both_languages(c.label) | {c.key} for c in FIELDS}
-    for row_no, row in enumerate(sheets["version"].iter_rows(values_only=True), start=1):
+    try:
+        version_rows = list(sheet_rows(sheets["version"]))
+    except SheetTooLarge as exc:
+        problems.add(SHEETS["version"], None, "", str(exc))
+        return None, problems.errors
+    for row_no, row in enumerate(version_rows, start=1):
         if not row:
             continue
         name = _squash(_cell(row[0]))
@@ -517,9 +535,9 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     doc_row, document_no = field("document_no")
     if len(document_no) > 200:
         problems.add(sheet, doc_row, label_of["document_no"], _("At most %(n)d characters.") % {"n": 200})
-    from_row, from_text = field("effective_from")
-    effective_from = _date(from_text) if from_text else None
-    if from_text and effective_from is None:
+    from_row, from_value = field("effective_from")
+    effective_from = _date(from_value) if from_value else None
+    if from_value and effective_from is None:
         problems.add(sheet, from_row, label_of["effective_from"], _("Enter a date as YYYY-MM-DD."))
     to_row, to_text = field("effective_to")
     effective_to = _date(to_text) if to_text else None

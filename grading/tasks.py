@@ -1,6 +1,7 @@
 """Scheduled jobs of the grading app (CELERY_BEAT_SCHEDULE in compliance/settings.py)."""
 
 from celery import shared_task
+from django.conf import settings
 
 
 @shared_task
@@ -23,3 +24,13 @@ def sweep_orphan_evidence() -> int:
     from .evidence import sweep_orphans
 
     return sweep_orphans()
+
+
+@shared_task(soft_time_limit=settings.JOB_SOFT_TIME_LIMIT, time_limit=settings.JOB_TIME_LIMIT)
+def make_evidence_thumbnail(name: str) -> None:
+    """The thumbnail of a stored evidence photo (grading.evidence), started when its save commits.
+    Reads and writes only the files under the name ``store`` gave (no tenant rows); safe to run
+    twice (it overwrites)."""
+    from .evidence import path_of, store_thumbnail
+
+    store_thumbnail(path_of(name))

@@ -196,3 +196,73 @@ def test_the_service_checks_too(world, settings):
         )
     assert NOT_XLSX in refused.value.message_dict["file"][0]
     assert _stored(settings) == [] and _jobs() == 0
+
+
+# --- images: refused above IMAGE_MAX_PIXELS from the header, before any pixel is decoded -------
+
+
+def png_of(width: int, height: int) -> bytes:
+    """A real, valid black-and-white PNG: 12000×12000 is 17.5 KB and would decode to 1.6 GB."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    pixels = zlib.compress((b"\x00" * (1 + (width + 7) // 8)) * height, 6)
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit grey, no interlace
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+HUGE_PNG = png_of(12000, 12000)
+TOO_MANY_PIXELS = "图片超过 40 百万像素（宽 × 高），无法处理。请缩小后重新上传。"
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fails the test if any pixel is decoded (every Pillow decode goes through ``load``)."""
+    from unittest import mock
+
+    from PIL import Image, ImageFile
+
+    loads = []
+    for cls in (Image.Image, ImageFile.ImageFile):
+        monkeypatch.setattr(cls, "load", mock.Mock(side_effect=lambda *a: loads.append(a)))
+    return loads
+
+
+def test_an_image_above_the_pixel_limit_is_refused_from_its_header(no_decoding):
+    assert len(HUGE_PNG) < 20_000
+    with pytest.raises(ValidationError) as refused:
+        files.validate_upload(
+            uploaded("巷道.png", HUGE_PNG), kinds=["png", "jpeg"], max_bytes=2**20, field="photo"
+        )
+    assert refused.value.message_dict == {"photo": [TOO_MANY_PIXELS]}
+    assert no_decoding == []
+
+
+def test_the_pixel_limit_is_a_setting_and_inclusive(settings):
+    settings.IMAGE_MAX_PIXELS = 100 * 100
+    assert (
+        files.validate_upload(uploaded("a.png", png_of(100, 100)), kinds=["png"], max_bytes=2**20).key
+        == "png"
+    )
+    with pytest.raises(ValidationError, match="0.01 百万像素"):
+        files.validate_upload(uploaded("a.png", png_of(101, 100)), kinds=["png"], max_bytes=2**20)
+
+
+def test_pillows_own_guard_is_an_error_at_the_limit_not_a_warning(settings):
+    import warnings
+
+    from PIL import Image
+
+    # Set when the app loads, for every image any code opens (WeasyPrint's too).
+    assert Image.MAX_IMAGE_PIXELS == settings.IMAGE_MAX_PIXELS
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(io.BytesIO(HUGE_PNG))
+    # 48 megapixels: over the 40 MP limit, under twice it, where Pillow by itself only warns. (The
+    # test runner resets warning filters around each test; the app sets this one when it loads.)
+    with warnings.catch_warnings():
+        files.guard_image_decoding()
+        with pytest.raises(Image.DecompressionBombWarning):
+            Image.open(io.BytesIO(png_of(8000, 6000)))

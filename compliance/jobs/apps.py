@@ -8,4 +8,6 @@ class JobsConfig(AppConfig):
     verbose_name = _("Background jobs")
 
     def ready(self) -> None:
-        from compliance import files  # noqa: F401  (registers the check that uploads stay private)
+        from compliance import files  # also registers the check that uploads stay private
+
+        files.guard_image_decoding()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -177,6 +178,16 @@ def _run(job: Job) -> None:
     except JobRejected as exc:
         # Every row was checked: the bar is full even though nothing was applied.
         _finish_unless_done(job.pk, progress=100, result=exc.result, message=str(exc)[:500])
+    except SoftTimeLimitExceeded:
+        # Raised in prepare (no writes) or in apply, whose transaction it has rolled back.
+        log.warning("job %s stopped at its time limit", job.pk)
+        _finish_unless_done(
+            job.pk,
+            message=_(
+                "The job ran longer than the limit of %(n)d seconds and was stopped; nothing was changed."
+            )
+            % {"n": settings.JOB_SOFT_TIME_LIMIT},
+        )
     except Exception as exc:  # recorded on the job; the worker moves on
         log.exception("job %s failed", job.pk)
         _finish_unless_done(job.pk, message=str(exc)[:500])

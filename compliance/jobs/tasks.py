@@ -1,7 +1,10 @@
 from celery import shared_task
+from django.conf import settings
 
 
-@shared_task(acks_late=True)
+# The soft limit raises SoftTimeLimitExceeded inside the job, which job_run records as a failure
+# with nothing applied; the hard limit ends a worker process the soft one could not interrupt.
+@shared_task(acks_late=True, soft_time_limit=settings.JOB_SOFT_TIME_LIMIT, time_limit=settings.JOB_TIME_LIMIT)
 def run_job(job_id: str, tenant_id: str, actor_id: int | None) -> None:
     from .services import job_run
 

@@ -28,6 +28,7 @@ from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
 
 from ..conftest import login
+from ..test_files import HUGE_PNG, TOO_MANY_PIXELS, no_decoding  # noqa: F401
 from .factories import PDF, PNG, coal_like_version, items, percentage_version
 from .pdf_factories import image_bytes
 
@@ -322,11 +323,16 @@ def test_a_photo_gets_its_thumbnail_when_stored_and_the_report_uses_it(world):
     assessment = start(world, version)
     item = items(version)["disaster-1"]
     photo = SimpleUploadedFile("巷道.jpg", image_bytes(size=(2000, 1500)), content_type="image/jpeg")
-    save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": photo}])
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": photo}])
     with dangerously_platform_scope():
         deduction = Deduction.objects.get(item_score__assessment=assessment)
     stored = assessments.evidence_path(deduction)
     thumb = stored.with_name(stored.name + evidence.THUMB_SUFFIX)
+    # Made by a task once the save commits, not in the request.
+    assert not thumb.exists()
+    for callback in queued:
+        callback()
     with Image.open(thumb) as image:
         assert max(image.size) == evidence.THUMB_PIXELS and image.format == "JPEG"
     # The report embeds the stored thumbnail as it is, rather than making one again.
@@ -346,14 +352,15 @@ def test_evidence_of_a_rolled_back_save_is_swept_after_a_day_and_nothing_else(wo
     assessment = start(world, version)
     item = items(version)["disaster-1"]
     kept = SimpleUploadedFile("留存.jpg", image_bytes(size=(200, 150)), content_type="image/jpeg")
-    save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": kept}])
+    with TestCase.captureOnCommitCallbacks(execute=True):  # committed: its thumbnail is made
+        save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": kept}])
     lost = SimpleUploadedFile("回滚.jpg", image_bytes(size=(200, 150)), content_type="image/jpeg")
     stored_before = set(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*"))
     with pytest.raises(RuntimeError), transaction.atomic():  # e.g. a later step of the request failed
         save(world, assessment, item, [{"points": 2, "reason": "回滚", "evidence": lost}])
         raise RuntimeError
     orphans = set(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*")) - stored_before
-    assert len(orphans) == 2  # the photo and its thumbnail, named by no deduction
+    assert len(orphans) == 1  # the photo, named by no deduction (its thumbnail waits for the commit)
     other = Path(settings.PRIVATE_MEDIA_ROOT) / "grading" / "notes" / "x" / "readme.txt"
     other.parent.mkdir(parents=True, exist_ok=True)
     other.write_text("not evidence")
@@ -630,3 +637,32 @@ def test_items_are_listed_in_the_order_of_the_standards_tree(world):
     expected = [part for part in tree for _ in range(listed.count(part))]
     assert listed == expected
     assert len(set(listed)) > 10
+
+
+def test_a_photo_above_the_pixel_limit_is_refused_on_its_field_before_decoding(world, no_decoding):  # noqa: F811
+    version = coal_like_version()
+    assessment = start(world, version)
+    item = items(version)["disaster-1"]
+    photo = SimpleUploadedFile("巷道.png", HUGE_PNG, content_type="image/png")  # 17.5 KB, 12000×12000
+    with pytest.raises(ValidationError) as refused:
+        save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": photo}])
+    assert refused.value.message_dict == {"deductions.0.evidence": [TOO_MANY_PIXELS]}
+    assert no_decoding == []
+    with dangerously_platform_scope():
+        assert not Deduction.objects.filter(item_score__assessment=assessment).exists()
+
+
+def test_the_thumbnailer_checks_the_pixel_limit_again_before_decoding(tmp_path, no_decoding):  # noqa: F811
+    stored = tmp_path / "0123456789abcdef0123456789abcdef.png"  # e.g. stored before the limit
+    stored.write_bytes(HUGE_PNG)
+    assert evidence.make_thumbnail(stored) == b""  # listed by name in the report instead
+    assert no_decoding == []
+
+
+def test_thumbnails_are_made_by_a_task_with_the_jobs_time_limits():
+    from django.conf import settings as conf
+
+    from grading.tasks import make_evidence_thumbnail
+
+    assert make_evidence_thumbnail.soft_time_limit == conf.JOB_SOFT_TIME_LIMIT
+    assert make_evidence_thumbnail.time_limit == conf.JOB_TIME_LIMIT

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import override
 from openpyxl import load_workbook
 
 from compliance.audit.models import AuditEvent
@@ -559,3 +560,16 @@ def test_python_structures_are_checked(world):
     assert len(problems) >= 3
     assert not standards.structure_problems(coal.COAL_UNDERGROUND)
     assert not standards.structure_problems(noncoal.TAILINGS_POND)
+
+
+def test_a_sheet_beyond_the_import_row_limit_is_refused_with_the_limit_named(settings):
+    content = standards_io.version_export(national("coal", "2020"))
+    structure, errors = standards_io.parse_workbook(content)
+    assert structure is not None and not errors
+    settings.IMPORT_MAX_ROWS = 20  # the export has more items than this, and fewer parts
+    with override("zh-hans"):
+        structure, errors = standards_io.parse_workbook(content)
+    assert structure is None
+    assert [e["message"] for e in errors] == [
+        "第 22 行有数据，但每个工作表最多读取表头以下 20 行。请把文件拆分成几个较小的文件。"
+    ]
