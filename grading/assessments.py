@@ -391,14 +391,18 @@ def save_item(
     old = list(score.deductions.all())
     before = _summary(score, old)
     kept_evidence = {str(d.pk): (d.evidence, d.evidence_name) for d in old if d.evidence}
+    # A row the page showed (its ``keep`` names it) is the same finding saved again: it stays the
+    # one who recorded it, and when, however many people save the item after.
+    recorded = {str(d.pk): d for d in old}
     score.deductions.all().delete()
-    new = []
+    new, kept = [], []
     for position, row in enumerate(rows if not not_applicable else []):
         evidence, name = "", ""
         if row.evidence:
             evidence, name = evidence_files.store(assessment.tenant_id, assessment.pk, row.evidence)
         elif row.keep and str(row.keep) in kept_evidence:
             evidence, name = kept_evidence[str(row.keep)]
+        first = recorded.get(str(row.keep)) if row.keep else None
         new.append(
             Deduction(
                 tenant_id=assessment.tenant_id,
@@ -408,11 +412,18 @@ def save_item(
                 location=row.location,
                 evidence=evidence,
                 evidence_name=name,
-                created_by=actor,
+                created_by_id=first.created_by_id if first else actor.pk,
                 position=position,
             )
         )
+        if first:
+            kept.append((new[-1], first.created_at))
     Deduction.objects.bulk_create(new)
+    if kept:
+        # ``created_at`` is set on every insert (auto_now_add); put the first recording back.
+        for deduction, created_at in kept:
+            deduction.created_at = created_at
+        Deduction.objects.bulk_update([d for d, _at in kept], ["created_at"])
     reused = {d.evidence for d in new if d.evidence}
     dropped = [d for d in old if d.evidence and d.evidence not in reused]
     if dropped:

@@ -318,6 +318,27 @@ def test_evidence_is_stored_privately_kept_across_saves_and_served_only_in_scope
     assert login(world.a.users[roles.WORKER]).get(url).status_code == 403
 
 
+def test_a_kept_deduction_stays_recorded_by_its_author_when_someone_else_saves_the_item(world):
+    version = coal_like_version()
+    assessment = start(world, version)
+    item = items(version)["disaster-1"]
+    save(world, assessment, item, [("1.5", "风门未关")])
+    with dangerously_platform_scope():
+        first = Deduction.objects.get(item_score__assessment=assessment)
+    admin = world.a.users[roles.TENANT_ADMIN]
+    save(
+        world,
+        assessment,
+        item,
+        [{"points": "1.5", "reason": "风门未关", "keep": first.pk}, ("0.25", "记录缺失")],
+        role=roles.TENANT_ADMIN,
+    )
+    with dangerously_platform_scope():
+        kept, added = Deduction.objects.filter(item_score__assessment=assessment).order_by("position")
+    assert (kept.created_by, kept.created_at) == (world.a.users[roles.SAFETY_MANAGER], first.created_at)
+    assert added.created_by == admin and added.created_at > first.created_at
+
+
 def test_a_photo_gets_its_thumbnail_when_stored_and_the_report_uses_it(world):
     version = coal_like_version()
     assessment = start(world, version)
