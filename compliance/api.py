@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, serializers, viewsets
@@ -21,9 +22,15 @@ from rest_framework.authentication import get_authorization_header
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from compliance import rls
+from compliance.accounts.sessions import password_change_pending
 from compliance.audit.context import current_actor, set_actor
 from tenants.scope import switch, switch_to_resolved
 from tenants.selectors import scope_for_user
+
+PASSWORD_CHANGE_FIRST = _(
+    "Your password was reset by a group admin: change it first (POST /api/v1/me/password/ "
+    "or the page /account/password/)."
+)
 
 
 def _validation_detail(exc: DjangoValidationError):
@@ -68,6 +75,8 @@ class ScopedAPIMixin:
             switch(scope)
         request.scope = scope
         self.scope = scope
+        if not getattr(self, "allowed_before_password_change", False) and password_change_pending(request):
+            raise exceptions.PermissionDenied(PASSWORD_CHANGE_FIRST)
         if scope.read_only and not getattr(self, "acts_on_own_credentials", False):
             rls.set_read_only()
         actor = current_actor()

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "compliance.jobs",
     "compliance.tokens",
     "compliance.notifications",
+    "compliance.accounts",
     "training",
     "grading",
 ]
@@ -78,6 +79,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Both before the scope is resolved: an expired session is a logged-out one, and a login
+    # that must change its password reaches nothing else.
+    "compliance.accounts.middleware.SessionExpiryMiddleware",
+    "compliance.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -256,6 +261,20 @@ AXES_HTTP_RESPONSE_CODE = 429
 
 # API tokens: last-used time is written at most this often (seconds), not on every request.
 API_TOKEN_LAST_USED_RESOLUTION = 60
+# A token asked for without a lifetime gets the default; a longer one than the maximum is refused
+# (ASVS 3.5). Tokens made before lifetimes were bounded expire the maximum after they were made.
+API_TOKEN_DEFAULT_DAYS = int(os.environ.get("API_TOKEN_DEFAULT_DAYS", "90"))
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
+
+# Sessions (ASVS 3.3): logged out after SESSION_IDLE_MINUTES without a request (tablets shared at
+# a mine site's gate) and SESSION_ABSOLUTE_HOURS after the login, whatever the activity
+# (compliance.accounts.middleware). Activity is written to the session at most once per
+# SESSION_ACTIVITY_RESOLUTION seconds, not on every request, so idle expiry is that much late.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+SESSION_ACTIVITY_RESOLUTION = 60
+# The cookie and the stored session outlive no login: the middleware decides earlier.
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
 # Cookies and headers. HSTS, secure cookies and the https redirect are set above when HTTPS=true.
 SESSION_COOKIE_SAMESITE = "Lax"  # Lax, not Strict: a link into KuangAn from mail or chat stays logged in

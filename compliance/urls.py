@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from compliance.accounts import api as accounts_api
 from compliance.audit.api import AuditEventViewSet
 from compliance.jobs.api import JobViewSet
 from compliance.tokens.api import ApiTokenViewSet
@@ -22,6 +23,12 @@ router.register("tokens", ApiTokenViewSet, basename="api-token")
 api_v1 = [
     path("auth/token/", tenants_api.TokenView.as_view(), name="api-token"),
     path("me/", tenants_api.MeView.as_view(), name="api-me"),
+    path("me/password/", accounts_api.PasswordChangeView.as_view(), name="api-password-change"),
+    path(
+        "memberships/<uuid:pk>/reset-password/",
+        accounts_api.PasswordResetView.as_view(),
+        name="membership-password-reset",
+    ),
     *router.urls,
     *training_api_urls.urlpatterns,
     *grading_api_urls.urlpatterns,
@@ -39,6 +46,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tenants.urls")),
+    path("", include("compliance.accounts.urls")),
     path("audit/", include("compliance.audit.urls")),
     path("jobs/", include("compliance.jobs.urls")),
     path("account/", include("compliance.tokens.urls")),

@@ -44,10 +44,9 @@ class TokenRequestSerializer(serializers.Serializer):
     )
     expires_in_days = serializers.IntegerField(
         min_value=1,
-        max_value=token_services.MAX_DAYS,
         required=False,
         allow_null=True,
-        help_text="Empty: the token never expires",
+        help_text="Empty: API_TOKEN_DEFAULT_DAYS (90 unless configured); at most API_TOKEN_MAX_DAYS (365)",
     )
 
 

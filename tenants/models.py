@@ -373,3 +373,26 @@ class OrgUnitUserObjectPermission(UserObjectPermissionBase):
     """Ad-hoc grant on one org unit (django-guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(OrgUnit, on_delete=models.CASCADE)
+
+
+class PasswordChangeRequired(models.Model):
+    """A login whose password a group admin has reset: it must choose its own before anything
+    else (compliance.accounts). The row goes when the login changes its password.
+
+    Not tenant-owned (like the login itself): it is read at login and on token use, before any
+    scope exists, and says nothing about a group's records."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="password_change_required",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("password change required")
+        verbose_name_plural = _("password changes required")
+
+    def __str__(self) -> str:
+        return str(self.user)

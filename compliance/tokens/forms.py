@@ -1,8 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .services import MAX_DAYS
-
 
 class TokenCreateForm(forms.Form):
     name = forms.CharField(
@@ -14,6 +12,5 @@ class TokenCreateForm(forms.Form):
         label=_("Expires after (days)"),
         required=False,
         min_value=1,
-        max_value=MAX_DAYS,
-        help_text=_("Empty: the token never expires."),
+        help_text=_("Empty: the default lifetime. Every token expires."),
     )

@@ -8,6 +8,7 @@ admin can see and revoke the tokens of the group's logins.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -85,6 +86,9 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return self.State.REVOKED
         if self.expires_at is not None and self.expires_at <= when:
+            return self.State.EXPIRED
+        if self.expires_at is None and self.created_at + timedelta(days=settings.API_TOKEN_MAX_DAYS) <= when:
+            # Made before every token had a lifetime: it ends when the longest allowed would.
             return self.State.EXPIRED
         return self.State.ACTIVE
 

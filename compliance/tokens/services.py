@@ -26,7 +26,6 @@ from .models import ApiToken, token_admin_tenant_ids
 # A recognisable start lets secret scanners and people spot a leaked key.
 KEY_START = "ka_"
 PREFIX_LENGTH = 8
-MAX_DAYS = 3650
 DEFAULT_NAME = "API"
 
 
@@ -36,7 +35,7 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _home(user) -> tuple[object | None, str]:
+def login_home(user) -> tuple[object | None, str]:
     """The login's tenant and its HQ path (for the audit trail), or (None, "") outside any group."""
     # A login belongs to one group (membership_grant refuses a second), read here across tenants
     # because it runs for logins that have no scope yet; only this login's own row is read.
@@ -85,13 +84,21 @@ def api_token_create(
     *, user, name: str = DEFAULT_NAME, expires_in_days: int | None = None
 ) -> tuple[ApiToken, str]:
     """A new token of ``user`` (the caller: nobody makes tokens for someone else). Returns the
-    token and its key; the key is not kept anywhere and cannot be shown again."""
-    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
+    token and its key; the key is not kept anywhere and cannot be shown again. Every token
+    expires: without ``expires_in_days`` after API_TOKEN_DEFAULT_DAYS, and never later than
+    API_TOKEN_MAX_DAYS (a stolen key is good for a bounded time)."""
+    max_days = settings.API_TOKEN_MAX_DAYS
+    if expires_in_days is None:
+        expires_in_days = min(settings.API_TOKEN_DEFAULT_DAYS, max_days)
+    if not 1 <= expires_in_days <= max_days:
         raise ValidationError(
-            {"expires_in_days": _("Between 1 and %(max)d days, or empty for no expiry.") % {"max": MAX_DAYS}}
+            {
+                "expires_in_days": _("Between 1 and %(max)d days; empty for the default of %(default)d days.")
+                % {"max": max_days, "default": min(settings.API_TOKEN_DEFAULT_DAYS, max_days)}
+            }
         )
     key = KEY_START + secrets.token_urlsafe(32)
-    tenant_id, org_path = _home(user)
+    tenant_id, org_path = login_home(user)
     now = timezone.now()
     token = ApiToken(
         user=user,
@@ -100,7 +107,7 @@ def api_token_create(
         key_prefix=key[:PREFIX_LENGTH],
         key_hash=key_hash(key),
         created_at=now,
-        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=now + timedelta(days=expires_in_days),
     )
     token.full_clean(exclude=["user", "tenant"])
     token.save()
@@ -137,8 +144,37 @@ def api_token_revoke(*, scope: Scope, token: ApiToken) -> ApiToken:
     before = _snapshot(token)
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    _audit(action="revoke", token=token, org_path=_home(token.user)[1], before=before, after=_snapshot(token))
+    _audit(
+        action="revoke",
+        token=token,
+        org_path=login_home(token.user)[1],
+        before=before,
+        after=_snapshot(token),
+    )
     return token
+
+
+@transaction.atomic
+def api_token_revoke_all(*, user, keep: ApiToken | None = None) -> int:
+    """Revoke every usable token of ``user`` but ``keep`` (the one the caller is using, if any),
+    each revoke audited: after a password change or reset, keys minted with the old password stop
+    working. Returns how many were revoked. The caller has checked the right to do so."""
+    now = timezone.now()
+    with dangerously_platform_scope():
+        tokens = list(
+            ApiToken.dangerously_unscoped.select_for_update()
+            .select_related("user")
+            .filter(user=user, revoked_at__isnull=True)
+            .exclude(pk=keep.pk if keep is not None else None)
+        )
+    tokens = [t for t in tokens if t.state_at(now) == ApiToken.State.ACTIVE]
+    org_path = login_home(user)[1] if tokens else ""
+    for token in tokens:
+        before = _snapshot(token)
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        _audit(action="revoke", token=token, org_path=org_path, before=before, after=_snapshot(token))
+    return len(tokens)
 
 
 def api_token_authenticate(*, key: str) -> ApiToken | None:
@@ -150,7 +186,12 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
     # platform scope); the lookup is by the hash of the secret the caller presented, so it can
     # only ever find the caller's own token.
     with dangerously_platform_scope():
-        token = ApiToken.dangerously_unscoped.select_related("user").filter(key_hash=key_hash(key)).first()
+        # The login's pending password change comes with it (compliance.accounts refuses the API).
+        token = (
+            ApiToken.dangerously_unscoped.select_related("user", "user__password_change_required")
+            .filter(key_hash=key_hash(key))
+            .first()
+        )
         now = timezone.now()
         if token is None or token.state_at(now) != ApiToken.State.ACTIVE or not token.user.is_active:
             return None

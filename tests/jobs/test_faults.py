@@ -106,11 +106,15 @@ def start(world, prefix: str, *, kind: str = "people_import", params: dict | Non
 def test_with_nothing_listening_an_import_answers_at_once_and_waits_as_pending(world):
     manager = login(world.a.users[roles.SAFETY_MANAGER])
     with broker(f"redis://127.0.0.1:{unused_port()}/0"):
-        began = time.monotonic()
-        with TestCase.captureOnCommitCallbacks(execute=True):  # the dispatch, as after a commit
+        with TestCase.captureOnCommitCallbacks() as after_commit:
             response = manager.post(
                 "/people/import/", {"org_unit": str(world.a.team.pk), "file": upload("d.xlsx", sheet("D"))}
             )
+        # Only the dispatch is timed (it runs after the commit): reading the upload and rendering
+        # are the same with or without a broker, and slow on a loaded test machine.
+        began = time.monotonic()
+        for callback in after_commit:
+            callback()
         seconds = time.monotonic() - began
     assert response.status_code == 302 and seconds < 1.0, seconds
     pending = job(job_id(response))

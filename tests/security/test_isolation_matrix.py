@@ -451,6 +451,9 @@ ROUTES: dict[str, Route] = {
         body=lambda w: {"person": w.b.worker_person.pk, "org_unit": w.a.hq.pk, "role": roles.SAFETY_MANAGER}
     ),
     "membership-revoke": Route(kwargs=lambda w: {"pk": w.b_membership.pk}),
+    "membership-password-reset": Route(kwargs=lambda w: {"pk": w.b_membership.pk}),
+    # One's own password (a regulator's too): names no object; an empty form is 400.
+    "account-password": Route(own_credentials=True),
     "audit-list": Route(list_page=True),
     "job-detail": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
     "account-tokens": Route(list_page=True, own_credentials=True),
@@ -619,6 +622,8 @@ ROUTES: dict[str, Route] = {
         body=lambda w: {"person": str(w.b.worker_person.pk), "org_unit": str(w.a.hq.pk), "role": "worker"},
     ),
     "api:membership-detail": Route(kwargs=lambda w: {"pk": w.b_membership.pk}),
+    "api:membership-password-reset": Route(kwargs=lambda w: {"pk": w.b_membership.pk}),
+    "api:api-password-change": Route(own_credentials=True),
     "api:audit-event-list": Route(list_page=True),
     "api:job-detail": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
     "api:api-token-list": Route(list_page=True, own_credentials=True),
