@@ -147,6 +147,23 @@ def tenant_id_for_username(username: str):
     )
 
 
+def login_failure_place(username: str) -> tuple[object, str]:
+    """(tenant, org path) where a failed login to ``username`` is recorded: the group the login
+    belongs to, at its headquarters — the group admin and HQ auditor read it there, while no
+    mine's path holds it, so a regulator or a guest auditor of one unit does not. (None, "") for
+    a name no group knows: only the platform sees those. Before anyone is logged in; reveals
+    nothing to the caller."""
+    tenant_id = tenant_id_for_username(username)
+    if tenant_id is None:
+        return None, ""
+    root = (
+        OrgUnit.dangerously_unscoped.filter(tenant_id=tenant_id, parent__isnull=True)
+        .values_list("path", flat=True)
+        .first()
+    )
+    return tenant_id, root or ""
+
+
 # --- access helpers: missing and foreign objects are the same 404 --------------------------------
 def _access(scope: Scope, qs: QuerySet, pk):
     try:
