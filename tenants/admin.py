@@ -55,6 +55,9 @@ class OrgUnitAdmin(GuardedModelAdmin):
 class MineProfileAdmin(admin.ModelAdmin):
     list_display = ["org_unit", "mine_type", "region_code", "production_status"]
     list_filter = ["mine_type", "production_status"]
+    # Who oversees the mine: changed in the app by the group admin, with a reason that the
+    # regulators of both regions see (tenants.services.mine_profile_update), never silently here.
+    readonly_fields = ["region_code", "mine_type"]
 
 
 @admin.register(Person)

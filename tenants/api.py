@@ -144,6 +144,21 @@ class MineProfileSerializer(serializers.ModelSerializer):
         ]
 
 
+class MineProfileUpdateSerializer(MineProfileSerializer):
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Why the region code or mine type changes: required then, and only the group "
+        "admin may change them (anyone else: 400 naming the field). The regulators of the old "
+        "and the new region see the change and are notified.",
+    )
+
+    class Meta(MineProfileSerializer.Meta):
+        fields = [*MineProfileSerializer.Meta.fields, "reason"]
+
+
 class OrgUnitSerializer(serializers.ModelSerializer):
     parent = ScopedRelatedField(access=selectors.access_org_unit)
     mine_profile = MineProfileSerializer(required=False)
@@ -265,10 +280,10 @@ class MineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     def scoped_queryset(self, scope):
         return selectors.mine_list(scope=scope)
 
-    @extend_schema(request=MineProfileSerializer, responses={200: MineSerializer, **ERRORS})
+    @extend_schema(request=MineProfileUpdateSerializer, responses={200: MineSerializer, **ERRORS})
     def partial_update(self, request, pk=None):
         mine = self.get_object()
-        data = MineProfileSerializer(mine.mine_profile, data=request.data, partial=True)
+        data = MineProfileUpdateSerializer(mine.mine_profile, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.mine_profile_update(scope=self.scope, profile=mine.mine_profile, **data.validated_data)
         return Response(MineSerializer(self.get_object()).data)

@@ -7,6 +7,7 @@ from compliance.pages import ScopedChoiceField
 
 from . import roles, selectors
 from .models import MineProfile, OrgUnit, Person
+from .services import JURISDICTION_FIELDS
 
 
 def _unit_label(unit: OrgUnit) -> str:
@@ -82,6 +83,45 @@ class MoveForm(forms.Form):
 
 
 class MineProfileForm(forms.ModelForm):
+    """The profile of a mine. Its region code and type are open only to who may change them
+    (tenants.services.JURISDICTION_FIELDS), with a reason."""
+
+    JURISDICTION_FIELDS = JURISDICTION_FIELDS
+
+    reason = forms.CharField(
+        label=_("Reason for changing the region code or mine type"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Required when the region code or mine type changes; the regulators of the old and the "
+            "new region are told."
+        ),
+    )
+
+    def __init__(self, *args, can_change_jurisdiction: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_change_jurisdiction:
+            for name in self.JURISDICTION_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Only the group admin can change this, giving a reason.")
+            del self.fields["reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # A disabled field keeps the stored value whatever is posted. A different value posted
+        # anyway goes on to the service, which refuses it with its message, field by field,
+        # instead of it vanishing without a word.
+        for name in self.JURISDICTION_FIELDS:
+            posted = self.data.get(name)
+            if (
+                self.fields[name].disabled
+                and posted is not None
+                and posted != str(self.initial.get(name, ""))
+            ):
+                cleaned[name] = posted
+        return cleaned
+
     class Meta:
         model = MineProfile
         fields = [

@@ -29,6 +29,9 @@ ROLE_ORDER = [TENANT_ADMIN, HQ_AUDITOR, SAFETY_MANAGER, TEAM_LEADER, WORKER, REG
 VIEW_ORG = "view_org"
 MANAGE_ORG = "manage_org"  # create, rename, move and delete org units
 EDIT_MINE_PROFILE = "edit_mine_profile"
+# A mine's region code and type decide which regulator oversees it: changed only with a reason,
+# and both regions' regulators are told (tenants.services.mine_profile_update).
+CHANGE_JURISDICTION = "change_jurisdiction"
 VIEW_PEOPLE = "view_people"
 MANAGE_PEOPLE = "manage_people"
 EXPORT_PEOPLE = "export_people"
@@ -55,6 +58,7 @@ WRITE_PERMS = frozenset(
     {
         MANAGE_ORG,
         EDIT_MINE_PROFILE,
+        CHANGE_JURISDICTION,
         MANAGE_PEOPLE,
         REVEAL_RESIDENT_ID,
         MANAGE_MEMBERSHIPS,
@@ -73,6 +77,7 @@ _PERMS = {
         VIEW_ORG,
         MANAGE_ORG,
         EDIT_MINE_PROFILE,
+        CHANGE_JURISDICTION,
         VIEW_PEOPLE,
         MANAGE_PEOPLE,
         EXPORT_PEOPLE,

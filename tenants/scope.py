@@ -9,8 +9,9 @@ Grants are (tenant, org path prefix, role). A role is a bundle of permissions
 (tenants.roles). A regulator's grants name a region instead of a path: every mine of the tenant
 whose region code starts with the prefix, decided by the database when a query runs (see
 ``Grant.region``). A model says which permission lets one read it (``scope_view_perm``), where
-its org path is (``scope_path``) and, for records a worker may see of their own, how it
-links to a person (``scope_owner``).
+its org path is (``scope_path``), for records a worker may see of their own, how it links to
+a person (``scope_owner``) and, for records a regulator reads by the regions they name rather
+than by where they sit, the field listing those regions (``scope_regions``).
 """
 
 from __future__ import annotations
@@ -162,14 +163,16 @@ class Scope:
         view_perm = getattr(model, "scope_view_perm", None)
         path_field = getattr(model, "scope_path", None)
         owner_field = getattr(model, "scope_owner", None)
+        regions_field = getattr(model, "scope_regions", None)
         condition = Q(pk__in=[])
-        regions = set()
+        regions: dict[str, set] = {}
         for grant in self.grants:
             perms = roles.perms_of(grant.role)
             if view_perm is None or view_perm not in perms:
                 continue
             if grant.region is not None:
-                regions.add(grant.region)  # one condition per region, whatever its tenants
+                # One condition per region, whatever its tenants.
+                regions.setdefault(grant.region, set()).add(grant.tenant_id)
                 continue
             cond = Q(tenant_id=grant.tenant_id)
             if roles.SELF_ONLY in perms:
@@ -186,6 +189,12 @@ class Scope:
             condition |= cond
         for prefix in sorted(regions):
             condition |= _in_region_condition(prefix, path_field)
+            if regions_field:
+                # Rows that name a region themselves (a mine's change of region: the region it
+                # left too), for the tenants this region's grants were resolved with.
+                condition |= Q(
+                    **{f"{regions_field}__contains": f" {prefix}"}, tenant_id__in=sorted(regions[prefix])
+                )
         return qs.filter(condition)
 
 

@@ -127,11 +127,21 @@ def regulator_scope(user, *, agency_id, region_prefix: str, extra_units=()) -> S
     # that has a mine there (the tenants row-level security lets through), and the database
     # decides which rows lie under such a mine when each query runs (Scope.filter_queryset), so
     # the SQL does not grow with the number of mines and a mine that moves away drops out at once.
-    tenant_ids = (
-        MineProfile.dangerously_unscoped.filter(region_code__startswith=region_prefix)
-        .order_by("tenant_id")
-        .values_list("tenant_id", flat=True)
-        .distinct()
+    # A tenant whose mine left the region stays among them for the record of that change only (an
+    # audit event naming the region, see AuditEvent.regions): a region grant shows nothing else of
+    # a tenant with no mine there.
+    from compliance.audit.models import AuditEvent
+
+    mines_here = MineProfile.dangerously_unscoped.filter(region_code__startswith=region_prefix)
+    changes_here = AuditEvent.dangerously_unscoped.exclude(regions="").filter(
+        regions__contains=f" {region_prefix}", tenant__isnull=False
+    )
+    tenant_ids = sorted(
+        set(
+            mines_here.order_by()
+            .values_list("tenant_id", flat=True)
+            .union(changes_here.order_by().values_list("tenant_id", flat=True))
+        )
     )
     grants = [region_grant(t, region_prefix, roles.REGULATOR) for t in tenant_ids]
     grants += [Grant(t, p, roles.REGULATOR) for t, p in sorted(extra_units)]
@@ -145,6 +155,23 @@ def tenant_id_for_username(username: str):
         .values_list("tenant_id", flat=True)
         .first()
     )
+
+
+def login_failure_place(username: str) -> tuple[object, str]:
+    """(tenant, org path) where a failed login to ``username`` is recorded: the group the login
+    belongs to, at its headquarters — the group admin and HQ auditor read it there, while no
+    mine's path holds it, so a regulator or a guest auditor of one unit does not. (None, "") for
+    a name no group knows: only the platform sees those. Before anyone is logged in; reveals
+    nothing to the caller."""
+    tenant_id = tenant_id_for_username(username)
+    if tenant_id is None:
+        return None, ""
+    root = (
+        OrgUnit.dangerously_unscoped.filter(tenant_id=tenant_id, parent__isnull=True)
+        .values_list("path", flat=True)
+        .first()
+    )
+    return tenant_id, root or ""
 
 
 # --- access helpers: missing and foreign objects are the same 404 --------------------------------

@@ -12,9 +12,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.forms.models import model_to_dict
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from compliance.audit.services import audit_record
+from compliance.notifications.services import notify
 
 from . import personal_data, roles
 from .models import AgencyMembership, Membership, MineProfile, OrgUnit, Person, RegulatorAgency, Tenant
@@ -241,14 +244,95 @@ def org_unit_delete(*, scope: Scope, unit: OrgUnit) -> None:
     unit.delete()
 
 
+# The fields that decide which regulator oversees a mine (its region, and by its type which
+# supervision applies): changed only by the group admin, with a reason, in view of both regions.
+JURISDICTION_FIELDS = ("region_code", "mine_type")
+
+
 @transaction.atomic
-def mine_profile_update(*, scope: Scope, profile: MineProfile, **fields) -> MineProfile:
+def mine_profile_update(*, scope: Scope, profile: MineProfile, reason: str = "", **fields) -> MineProfile:
+    """Update a mine's profile. A change of its region code or mine type needs CHANGE_JURISDICTION
+    (the group admin) and a reason; its audit event names the old and the new region, so the
+    regulators of both read it, and both are notified — all in this transaction."""
     scope.require(roles.EDIT_MINE_PROFILE, profile.org_unit)
+    changed = [
+        name for name in JURISDICTION_FIELDS if name in fields and fields[name] != getattr(profile, name)
+    ]
+    if changed and not scope.has_perm(roles.CHANGE_JURISDICTION, profile.org_unit.path, profile.tenant_id):
+        message = _(
+            "Only the group admin can change the region code or the mine type: they decide which "
+            "regulator oversees the mine."
+        )
+        raise ValidationError({name: message for name in changed})
+    reason = (reason or "").strip()
     before = snapshot(profile)
     _diff_fields(profile, fields)
-    _save_validated(profile)
-    audit_record(action="update", obj=profile, before=before, after=snapshot(profile))
+    errors = {}
+    if changed and not reason:
+        errors["reason"] = [_("Give the reason for changing the region code or the mine type.")]
+    try:
+        profile.full_clean()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    profile.save()
+    after = snapshot(profile)
+    if not changed:
+        audit_record(action="update", obj=profile, before=before, after=after)
+        return profile
+    event = audit_record(
+        action="update",
+        obj=profile,
+        before=before,
+        after=after | {"reason": reason},
+        regions=(before["region_code"], profile.region_code),
+    )
+    _notify_regulators_of_jurisdiction_change(profile=profile, before=before, reason=reason, event=event)
     return profile
+
+
+def _regulator_users(region_codes) -> list:
+    """Active logins of the agencies whose jurisdiction covers any of the region codes (an
+    agency's prefix is a leading part of the code: "" national, 2 digits province, 4, 6)."""
+    prefixes = {code[:n] for code in region_codes for n in (0, 2, 4, 6)}
+    return list(
+        User.objects.filter(
+            agency_membership__agency__region_prefix__in=sorted(prefixes), is_active=True
+        ).order_by("pk")
+    )
+
+
+def _notify_regulators_of_jurisdiction_change(
+    *, profile: MineProfile, before: dict, reason: str, event
+) -> None:
+    mine = profile.org_unit
+    types = dict(MineProfile.MineType.choices)
+    title = _("%(group)s %(mine)s: region code or mine type changed") % {
+        "group": profile.tenant.name,
+        "mine": mine.name,
+    }
+    body = _(
+        "Region code: %(old_region)s → %(new_region)s. Mine type: %(old_type)s → %(new_type)s. "
+        "Reason: %(reason)s. Changed by: %(actor)s."
+    ) % {
+        "old_region": before["region_code"],
+        "new_region": profile.region_code,
+        "old_type": types.get(before["mine_type"], before["mine_type"]),
+        "new_type": types.get(profile.mine_type, profile.mine_type),
+        "reason": reason,
+        "actor": event.actor_label or "—",
+    }
+    link = f"{reverse('audit-list')}?{urlencode({'q': mine.name})}"
+    for user in _regulator_users([before["region_code"], profile.region_code]):
+        notify(
+            user=user,
+            tenant_id=profile.tenant_id,
+            title=title,
+            body=body,
+            link=link,
+            dedupe_key=f"jurisdiction:{event.chain_key}:{event.seq}",
+        )
 
 
 # --- people ---------------------------------------------------------------------------------------

@@ -224,22 +224,33 @@ class MineEditView(ScopedPageMixin, View):
     required_perm = roles.EDIT_MINE_PROFILE
     template_name = "tenants/mine_form.html"
 
+    def _can_change_jurisdiction(self, mine) -> bool:
+        return self.scope.has_perm(roles.CHANGE_JURISDICTION, mine.path, mine.tenant_id)
+
     def get(self, request, pk):
         mine = selectors.access_mine(self.scope, pk)
         self.scope.require(roles.EDIT_MINE_PROFILE, mine)
-        return render(
-            request, self.template_name, {"mine": mine, "form": MineProfileForm(instance=mine.mine_profile)}
+        form = MineProfileForm(
+            instance=mine.mine_profile, can_change_jurisdiction=self._can_change_jurisdiction(mine)
         )
+        return render(request, self.template_name, {"mine": mine, "form": form})
 
     def post(self, request, pk):
         mine = selectors.access_mine(self.scope, pk)
         profile = mine.mine_profile
         # The form fills a copy, so the service still sees the stored values for the audit's before.
-        form = MineProfileForm(request.POST, instance=copy.copy(profile))
+        form = MineProfileForm(
+            request.POST,
+            instance=copy.copy(profile),
+            can_change_jurisdiction=self._can_change_jurisdiction(mine),
+        )
         if form.is_valid():
             try:
                 services.mine_profile_update(
-                    scope=self.scope, profile=profile, **{f: form.cleaned_data[f] for f in form.Meta.fields}
+                    scope=self.scope,
+                    profile=profile,
+                    reason=form.cleaned_data.get("reason", ""),
+                    **{f: form.cleaned_data[f] for f in form.Meta.fields},
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc)

@@ -46,6 +46,10 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     # Where the object sits in the org tree: auditors and regulators read events of their subtrees.
     org_path = models.CharField(max_length=400, blank=True, db_index=True)
+    # Region codes the event also concerns, each after a space (" 520201 530102"): a mine's change
+    # of region or type is read by the regulators of the region it left as well as the one it
+    # joined, though its org path now lies only in the new one (tenants.scope: ``scope_regions``).
+    regions = models.CharField(max_length=64, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
@@ -59,6 +63,7 @@ class AuditEvent(models.Model):
 
     scope_view_perm = roles.VIEW_AUDIT
     scope_path = "org_path"
+    scope_regions = "regions"
 
     class Meta:
         verbose_name = _("audit event")
@@ -67,6 +72,12 @@ class AuditEvent(models.Model):
         base_manager_name = "dangerously_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["chain_key", "seq"], name="audit_unique_seq_per_chain")
+        ]
+        # Few events carry regions; a regulator's scope looks them up on every request.
+        indexes = [
+            models.Index(
+                fields=["regions", "tenant"], condition=~models.Q(regions=""), name="audit_event_regions"
+            )
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,7 @@ HASHED_FIELDS = (
     "object_id",
     "object_repr",
     "org_path",
+    "regions",
     "before",
     "after",
     "request_id",
@@ -52,6 +53,11 @@ class PendingEvent:
     org_path: str = ""
     before: dict | None = None
     after: dict | None = None
+    regions: tuple[str, ...] = ()  # region codes whose regulators read this event (see the model)
+
+
+def _regions_field(regions) -> str:
+    return "".join(f" {code}" for code in dict.fromkeys(regions) if code)
 
 
 def _canonical(value) -> object:
@@ -66,6 +72,8 @@ def event_hash(event: AuditEvent) -> str:
             value = value.isoformat()
         elif name == "actor_id" and value is not None:
             value = int(value)
+        if name == "regions" and not value:
+            continue  # hashed only when set: the hashes of events from before the field stay valid
         payload[name] = value
     blob = json.dumps(_canonical(payload), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -121,6 +129,7 @@ def audit_record_many(pending: Iterable[PendingEvent]) -> list[AuditEvent]:
                     object_id=item.object_id or (str(obj.pk) if obj is not None else ""),
                     object_repr=(item.object_repr or (str(obj) if obj is not None else ""))[:200],
                     org_path=item.org_path or (_org_path_of(obj) if obj is not None else ""),
+                    regions=_regions_field(item.regions),
                     before=_canonical(item.before) if item.before is not None else None,
                     after=_canonical(item.after) if item.after is not None else None,
                     request_id=actor.request_id,

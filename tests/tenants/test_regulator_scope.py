@@ -75,10 +75,15 @@ def test_regulator_permission_on_a_path_follows_the_region(world):
     # The region is read again with every scope: a mine that moves away is out at once.
     with dangerously_platform_scope() as platform:
         profile = MineProfile.objects.get(org_unit=a.mine)
-        services.mine_profile_update(scope=platform, profile=profile, region_code="530102")
+        services.mine_profile_update(scope=platform, profile=profile, region_code="530102", reason="划归云南")
     moved = scope_for_user(world.regulator_in)
     assert not moved.has_perm(roles.VIEW_PEOPLE, a.team.path, a.tenant.pk)
-    assert moved.tenant_ids == {world.b.tenant.pk}  # A has no Guizhou mine left
+    # A has no Guizhou mine left: its grant stays only for the record of the move (an audit event
+    # naming both regions), which shows nothing else of A.
+    assert moved.tenant_ids == {world.a.tenant.pk, world.b.tenant.pk}
+    assert not moved.has_perm(roles.VIEW_PEOPLE, a.mine.path, a.tenant.pk)
+    with activate(moved):
+        assert not mine_list(scope=moved).filter(tenant=a.tenant).exists()
 
 
 def test_national_regulator_sees_every_mine(world):

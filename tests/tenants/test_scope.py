@@ -60,7 +60,7 @@ def test_mine_moving_out_of_jurisdiction_drops_at_once(world):
         assert mine_list(scope=scope).filter(pk=world.b.mine.pk).exists()
     with dangerously_platform_scope() as platform:
         profile = MineProfile.objects.get(org_unit=world.b.mine)
-        services.mine_profile_update(scope=platform, profile=profile, region_code="530102")
+        services.mine_profile_update(scope=platform, profile=profile, region_code="530102", reason="划归云南")
     scope = scope_for_user(world.regulator_in)
     with activate(scope):
         assert not mine_list(scope=scope).filter(pk=world.b.mine.pk).exists()
