@@ -178,6 +178,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["compliance.drf.ScopePermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "compliance.drf.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "compliance.drf.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -215,6 +220,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Imports larger than this are refused before any row is read.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+# A JSON body nested deeper than this is refused (400) before it is parsed (compliance.jsoninput).
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "32"))
 # A deduction's evidence (photo or PDF) larger than this is refused, field by field.
 GRADING_EVIDENCE_MAX_BYTES = int(os.environ.get("GRADING_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 
