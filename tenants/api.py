@@ -220,8 +220,19 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         unit = services.org_unit_move(scope=self.scope, unit=unit, parent=data.validated_data["parent"])
         return Response(OrgUnitSerializer(unit, context={"request": request}).data)
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(
+        responses={
+            204: None,
+            **ERRORS,
+            409: OpenApiResponse(
+                description="Other records (courses, inspections, papers…) still refer to the unit: "
+                "the message names them"
+            ),
+        }
+    )
     def destroy(self, request, pk=None):
+        """Delete an empty unit. Units and people under it are moved or removed first (400); a unit
+        that other records still refer to is not deleted (409)."""
         services.org_unit_delete(scope=self.scope, unit=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 

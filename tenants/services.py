@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Value
+from django.db.models import F, Max, ProtectedError, RestrictedError, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from compliance.audit.services import audit_record
+from compliance.errors import Conflict
 
 from . import personal_data, roles
 from .models import AgencyMembership, Membership, MineProfile, OrgUnit, Person, RegulatorAgency, Tenant
@@ -238,7 +241,26 @@ def org_unit_delete(*, scope: Scope, unit: OrgUnit) -> None:
         raise ValidationError(_("Move or remove its units and people first."))
     before = snapshot(unit)
     audit_record(action="delete", obj=unit, before=before)
-    unit.delete()
+    try:
+        unit.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        # Courses, inspections, papers, assessments… of the capabilities protect the unit they
+        # belong to; they are named by their models' own names, so the base never imports them.
+        referrers = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        raise Conflict(_referred_by(referrers)) from exc
+
+
+def _referred_by(objects) -> str:
+    counts = Counter(type(obj) for obj in objects)
+    parts = [
+        _("%(count)d %(things)s")
+        % {"count": n, "things": model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}
+        for model, n in sorted(counts.items(), key=lambda item: (-item[1], str(item[0]._meta.verbose_name)))
+    ]
+    referrers = pgettext("list separator", ", ").join(parts)
+    return _("This unit is still referred to by %(referrers)s; it cannot be deleted.") % {
+        "referrers": referrers
+    }
 
 
 @transaction.atomic

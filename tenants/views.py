@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from compliance.errors import Conflict
 from compliance.pages import ScopedPageMixin, apply_service_errors
 
 from . import people_io, roles, selectors, services
@@ -172,6 +173,9 @@ class OrgUnitDeleteView(ScopedPageMixin, View):
         unit = selectors.access_org_unit(self.scope, pk)
         try:
             services.org_unit_delete(scope=self.scope, unit=unit)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect("org-unit-detail", pk=unit.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("org-unit-detail", pk=unit.pk)
