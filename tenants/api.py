@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from compliance.api import ScopedAPIMixin, ScopedRelatedField, ScopedViewSet
 from compliance.files import ValidatedFileSerializerField
+from compliance.http import no_store
 from compliance.jobs.models import Job
 from compliance.lockout import lockout_message
 from compliance.tokens import services as token_services
@@ -402,7 +403,7 @@ class PersonViewSet(
     def reveal_resident_id(self, request, pk=None):
         """The full resident ID number, for a permitted role; the reveal is audited."""
         number = services.person_reveal_resident_id(scope=self.scope, person=self.get_object())
-        return Response({"resident_id": number})
+        return no_store(Response({"resident_id": number}))
 
     @extend_schema(
         request={"multipart/form-data": ImportSerializer}, responses={202: JobSerializer, **ERRORS}
@@ -437,7 +438,7 @@ class PersonViewSet(
 def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=people_io.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return no_store(response)
 
 
 # --- roles --------------------------------------------------------------------------------------------

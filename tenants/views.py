@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.errors import Conflict
+from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors
 
 from . import people_io, roles, selectors, services
@@ -298,7 +299,7 @@ class PersonExportView(ScopedPageMixin, View):
             people_io.people_export(scope=self.scope, people=people), content_type=people_io.XLSX
         )
         response["Content-Disposition"] = 'attachment; filename="people.xlsx"'
-        return response
+        return no_store(response)
 
 
 class PersonImportTemplateView(ScopedPageMixin, View):
@@ -419,7 +420,7 @@ class PersonRevealView(ScopedPageMixin, View):
     def post(self, request, pk):
         person = selectors.access_person(self.scope, pk)
         number = services.person_reveal_resident_id(scope=self.scope, person=person)
-        return render(request, "tenants/_resident_id.html", {"number": number})
+        return no_store(render(request, "tenants/_resident_id.html", {"number": number}))
 
 
 class PersonDeleteView(ScopedPageMixin, View):

@@ -20,6 +20,7 @@ from django.views.generic import TemplateView
 from openpyxl import Workbook
 
 from compliance.files import ValidatedFileField
+from compliance.http import no_store
 from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from tenants import roles, selectors
 from tenants.models import OrgUnit, Person
@@ -295,7 +296,7 @@ class HoursExportView(ScopedPageMixin, View):
         wb.save(out)
         response = HttpResponse(out.getvalue(), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="training-hours-{f["year"]}.xlsx"'
-        return response
+        return no_store(response)
 
 
 class MyTrainingView(ScopedPageMixin, TemplateView):
