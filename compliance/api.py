@@ -6,6 +6,7 @@ Subclasses say which rows they work on with ``scoped_queryset(scope)``; they may
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import django_filters
@@ -81,12 +82,11 @@ class ScopedAPIMixin:
         actor = current_actor()
         if request.user.is_authenticated:
             set_actor(
-                type(actor)(
+                dataclasses.replace(
+                    actor,
                     user_id=request.user.pk,
                     username=request.user.get_username(),
                     role=scope.primary_role or "",
-                    request_id=actor.request_id,
-                    ip=actor.ip,
                 )
             )
         super().initial(request, *args, **kwargs)
