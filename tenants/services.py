@@ -14,7 +14,6 @@ from django.db.models import F, Max, ProtectedError, RestrictedError, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from compliance.audit.services import audit_record
 from compliance.errors import Conflict
@@ -252,12 +251,13 @@ def org_unit_delete(*, scope: Scope, unit: OrgUnit) -> None:
 
 def _referred_by(objects) -> str:
     counts = Counter(type(obj) for obj in objects)
-    parts = [
-        _("%(count)d %(things)s")
-        % {"count": n, "things": model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}
-        for model, n in sorted(counts.items(), key=lambda item: (-item[1], str(item[0]._meta.verbose_name)))
-    ]
-    referrers = pgettext("list separator", ", ").join(parts)
+    referrers = ""
+    for model, n in sorted(counts.items(), key=lambda item: (-item[1], str(item[0]._meta.verbose_name))):
+        part = {"count": n, "things": model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}
+        if referrers:
+            referrers = _("%(earlier)s, %(count)d %(things)s") % {"earlier": referrers, **part}
+        else:
+            referrers = _("%(count)d %(things)s") % part
     return _("This unit is still referred to by %(referrers)s; it cannot be deleted.") % {
         "referrers": referrers
     }
