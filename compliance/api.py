@@ -6,6 +6,7 @@ Subclasses say which rows they work on with ``scoped_queryset(scope)``; they may
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import django_filters
@@ -24,6 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from compliance import rls
 from compliance.accounts.sessions import password_change_pending
 from compliance.audit.context import current_actor, set_actor
+from compliance.errors import Conflict
 from tenants.scope import switch, switch_to_resolved
 from tenants.selectors import scope_for_user
 
@@ -39,8 +41,15 @@ def _validation_detail(exc: DjangoValidationError):
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+class ConflictError(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, Conflict):
+        exc = ConflictError(exc.message)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_validation_detail(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
@@ -82,12 +91,11 @@ class ScopedAPIMixin:
         actor = current_actor()
         if request.user.is_authenticated:
             set_actor(
-                type(actor)(
+                dataclasses.replace(
+                    actor,
                     user_id=request.user.pk,
                     username=request.user.get_username(),
                     role=scope.primary_role or "",
-                    request_id=actor.request_id,
-                    ip=actor.ip,
                 )
             )
         super().initial(request, *args, **kwargs)

@@ -1,14 +1,31 @@
 """Settings-level DRF classes, kept apart from compliance.api so DRF can import them while it
 is itself still loading."""
 
-from rest_framework import permissions
+from rest_framework import parsers, permissions
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
+
+from compliance import jsoninput
 
 
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing a body nested deeper than JSON_MAX_DEPTH with 400 before it is
+    parsed (compliance.jsoninput)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = parsers.get_encoding(parser_context or {})
+        try:
+            return jsoninput.loads(stream.read() if stream else b"", encoding=encoding, strict=self.strict)
+        except jsoninput.TooDeep as exc:
+            raise ParseError(str(exc)) from exc
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
 
 
 class ScopePermission(permissions.BasePermission):

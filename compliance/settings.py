@@ -185,6 +185,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["compliance.drf.ScopePermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "compliance.drf.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "compliance.drf.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -219,9 +224,29 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# The cache holds counters that must hold across processes and servers (the spot-exam code
+# throttle): Redis when CACHE_URL is set (e.g. redis://127.0.0.1:6379/1), else each process's own
+# memory — right for the embedded default's single process only.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Deployments sharing one Redis (or a test run beside another) keep their keys apart.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
+            # A Redis that is down fails a request in seconds, not after the OS's TCP timeout.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 3},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Imports larger than this are refused before any row is read.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+# A JSON body nested deeper than this is refused (400) before it is parsed (compliance.jsoninput).
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "32"))
 # A deduction's evidence (photo or PDF) larger than this is refused, field by field.
 GRADING_EVIDENCE_MAX_BYTES = int(os.environ.get("GRADING_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 # The work an upload may cause, whatever its bytes (docs/jobs.md, "Uploads"). An import reads at

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from compliance.api import ScopedAPIMixin, ScopedRelatedField, ScopedViewSet
 from compliance.files import ValidatedFileSerializerField
+from compliance.http import no_store
 from compliance.jobs.models import Job
 from compliance.lockout import lockout_message
 from compliance.tokens import services as token_services
@@ -234,8 +235,19 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         unit = services.org_unit_move(scope=self.scope, unit=unit, parent=data.validated_data["parent"])
         return Response(OrgUnitSerializer(unit, context={"request": request}).data)
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(
+        responses={
+            204: None,
+            **ERRORS,
+            409: OpenApiResponse(
+                description="Other records (courses, inspections, papers…) still refer to the unit: "
+                "the message names them"
+            ),
+        }
+    )
     def destroy(self, request, pk=None):
+        """Delete an empty unit. Units and people under it are moved or removed first (400); a unit
+        that other records still refer to is not deleted (409)."""
         services.org_unit_delete(scope=self.scope, unit=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -405,7 +417,7 @@ class PersonViewSet(
     def reveal_resident_id(self, request, pk=None):
         """The full resident ID number, for a permitted role; the reveal is audited."""
         number = services.person_reveal_resident_id(scope=self.scope, person=self.get_object())
-        return Response({"resident_id": number})
+        return no_store(Response({"resident_id": number}))
 
     @extend_schema(
         request={"multipart/form-data": ImportSerializer}, responses={202: JobSerializer, **ERRORS}
@@ -440,7 +452,7 @@ class PersonViewSet(
 def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=people_io.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return no_store(response)
 
 
 # --- roles --------------------------------------------------------------------------------------------

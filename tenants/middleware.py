@@ -1,7 +1,9 @@
+import dataclasses
+
 from django.db import transaction
 
 from compliance import rls
-from compliance.audit.context import ActorContext, current_actor, reset_actor, set_actor
+from compliance.audit.context import current_actor, reset_actor, set_actor
 from compliance.pages import view_acts_on_own_credentials
 
 from .scope import PLATFORM, activate
@@ -30,12 +32,11 @@ class ScopeMiddleware:
         request.scope = scope
         actor = current_actor()
         token = set_actor(
-            ActorContext(
+            dataclasses.replace(
+                actor,
                 user_id=user.pk if user is not None and user.is_authenticated else None,
                 username=user.get_username() if user is not None and user.is_authenticated else "",
                 role="platform" if scope.is_platform else (scope.primary_role or ""),
-                request_id=actor.request_id,
-                ip=actor.ip,
             )
         )
         try:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Value
+from django.db.models import F, Max, ProtectedError, RestrictedError, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.forms.models import model_to_dict
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from compliance.audit.services import audit_record
+from compliance.errors import Conflict
 from compliance.notifications.services import notify
 
 from . import personal_data, roles
@@ -241,7 +243,27 @@ def org_unit_delete(*, scope: Scope, unit: OrgUnit) -> None:
         raise ValidationError(_("Move or remove its units and people first."))
     before = snapshot(unit)
     audit_record(action="delete", obj=unit, before=before)
-    unit.delete()
+    try:
+        unit.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        # Courses, inspections, papers, assessments… of the capabilities protect the unit they
+        # belong to; they are named by their models' own names, so the base never imports them.
+        referrers = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        raise Conflict(_referred_by(referrers)) from exc
+
+
+def _referred_by(objects) -> str:
+    counts = Counter(type(obj) for obj in objects)
+    referrers = ""
+    for model, n in sorted(counts.items(), key=lambda item: (-item[1], str(item[0]._meta.verbose_name))):
+        part = {"count": n, "things": model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}
+        if referrers:
+            referrers = _("%(earlier)s, %(count)d %(things)s") % {"earlier": referrers, **part}
+        else:
+            referrers = _("%(count)d %(things)s") % part
+    return _("This unit is still referred to by %(referrers)s; it cannot be deleted.") % {
+        "referrers": referrers
+    }
 
 
 # The fields that decide which regulator oversees a mine (its region, and by its type which

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from compliance.errors import Conflict
+from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors
 
 from . import people_io, roles, selectors, services
@@ -172,6 +174,9 @@ class OrgUnitDeleteView(ScopedPageMixin, View):
         unit = selectors.access_org_unit(self.scope, pk)
         try:
             services.org_unit_delete(scope=self.scope, unit=unit)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect("org-unit-detail", pk=unit.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("org-unit-detail", pk=unit.pk)
@@ -305,7 +310,7 @@ class PersonExportView(ScopedPageMixin, View):
             people_io.people_export(scope=self.scope, people=people), content_type=people_io.XLSX
         )
         response["Content-Disposition"] = 'attachment; filename="people.xlsx"'
-        return response
+        return no_store(response)
 
 
 class PersonImportTemplateView(ScopedPageMixin, View):
@@ -426,7 +431,7 @@ class PersonRevealView(ScopedPageMixin, View):
     def post(self, request, pk):
         person = selectors.access_person(self.scope, pk)
         number = services.person_reveal_resident_id(scope=self.scope, person=person)
-        return render(request, "tenants/_resident_id.html", {"number": number})
+        return no_store(render(request, "tenants/_resident_id.html", {"number": number}))
 
 
 class PersonDeleteView(ScopedPageMixin, View):

@@ -53,6 +53,9 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # The X-Request-ID the client sent, if any: for matching a client's own logs; left out of the
+    # hash (compliance.audit.services.HASHED_FIELDS), as nothing vouches for it.
+    client_request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)

@@ -133,6 +133,7 @@ def audit_record_many(pending: Iterable[PendingEvent]) -> list[AuditEvent]:
                     before=_canonical(item.before) if item.before is not None else None,
                     after=_canonical(item.after) if item.after is not None else None,
                     request_id=actor.request_id,
+                    client_request_id=actor.client_request_id,
                     ip=actor.ip,
                     prev_hash=head.last_hash,
                 )

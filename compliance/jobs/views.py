@@ -2,6 +2,7 @@ from django.http import FileResponse, Http404
 from django.views import View
 from django.views.generic import TemplateView
 
+from compliance.http import no_store
 from compliance.pages import ScopedPageMixin
 from tenants import roles
 
@@ -61,5 +62,4 @@ class JobOutputView(ScopedPageMixin, View):
 
 def input_response(path, filename: str, content_type: str) -> FileResponse:
     response = FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return no_store(response)

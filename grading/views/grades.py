@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from compliance.http import no_store
 from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from grading import grades, production
 from grading.models import GradeCertificate, GradeEvent, Level
@@ -104,7 +105,7 @@ class CertificateListView(ScopedPageMixin, View):
                 grades.certificates_xlsx(qs[: grades.EXPORT_MAX_ROWS]), content_type=grades.XLSX
             )
             response["Content-Disposition"] = 'attachment; filename="grade-certificates.xlsx"'
-            return response
+            return no_store(response)
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         return render(
             request,

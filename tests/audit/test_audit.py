@@ -70,3 +70,40 @@ def test_regulator_reads_the_trail_of_its_mines_only(world):
 def test_workers_and_safety_managers_do_not_read_the_trail(world):
     for role in (roles.WORKER, roles.SAFETY_MANAGER, roles.TEAM_LEADER):
         assert login(world.a.users[role]).get("/audit/").status_code == 403
+
+
+def _latest(action: str) -> AuditEvent:
+    with dangerously_platform_scope():
+        return AuditEvent.objects.filter(action=action).latest("created_at", "seq")
+
+
+@pytest.mark.parametrize("way", ["page", "api"])
+def test_the_request_id_is_the_servers_and_the_clients_is_kept_apart(world, way):
+    """A client chooses no id in the chained trail: X-Request-ID is echoed back as the server's own,
+    and what the client sent is kept in client_request_id, outside the hash."""
+    from compliance.audit.services import event_hash
+
+    from ..tenants.test_api import token_client
+
+    admin = world.a.users[roles.TENANT_ADMIN]
+    client = login(admin) if way == "page" else token_client(admin.username)
+    sent = "client-7f3a\x00\n forged"
+    url = f"/people/{world.a.worker_person.pk}/reveal/"
+    if way == "api":
+        url = f"/api/v1/people/{world.a.worker_person.pk}/reveal-resident-id/"
+    response = client.post(url, headers={"X-Request-ID": sent})
+    assert response.status_code == 200
+    event = _latest("reveal")
+    assert event.request_id == response["X-Request-ID"]
+    assert len(event.request_id) == 32 and "client" not in event.request_id
+    assert event.client_request_id == "client-7f3aforged"
+    # Outside the chain: the hash does not depend on it.
+    event.client_request_id = "something else"
+    assert event_hash(event) == event.hash
+    assert audit_verify().intact
+
+
+def test_without_a_client_id_the_field_stays_empty(world):
+    response = login(world.a.users[roles.TENANT_ADMIN]).post(f"/people/{world.a.worker_person.pk}/reveal/")
+    event = _latest("reveal")
+    assert event.request_id == response["X-Request-ID"] and event.client_request_id == ""

@@ -356,3 +356,66 @@ def test_every_operation_documents_the_errors_its_view_can_return():
             if expected - documented:
                 missing.append(f"{method.upper()} {path}: {sorted(expected - documented)} not documented")
     assert not missing, "\n".join(missing)
+
+
+# --- deeply nested JSON -------------------------------------------------------------------------
+DEEP = 1000  # where Python's own parser runs out of stack
+
+
+def _deep_bodies() -> list[str]:
+    """A bare nest, and one inside a field of an otherwise well-formed object."""
+    nest = "[" * DEEP + "]" * DEEP
+    return [nest, '{"name": ' + "{" * DEEP + '"a": 1' + "}" * DEEP + "}"]
+
+
+def _json_operations() -> list[tuple[str, str]]:
+    """(method, path) of every operation that reads a JSON request body."""
+    return [
+        (method, path)
+        for path, methods in schema.raw_schema["paths"].items()
+        for method, operation in methods.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+
+
+def _fill(path: str, own_ids: list[str]) -> str:
+    """Path parameters filled with an id the caller can see, where it has one (else a new UUID),
+    so that the body is read rather than the object refused first."""
+    return re.sub(r"{[^}]+}", lambda _m: own_ids[0] if own_ids else str(uuid.uuid4()), path)
+
+
+@pytest.mark.django_db
+def test_deeply_nested_json_answers_400_on_every_json_operation(world):
+    """JSON nested a thousand levels deep is refused with 400 and a message (JSON_MAX_DEPTH), before
+    it is parsed — never a server error, on every operation that takes a JSON body, logged in or not
+    (the token endpoint reads it without a login)."""
+    operations = _json_operations()
+    assert ("post", "/api/v1/auth/token/") in operations
+    admin = Caller(world, "a-tenant-admin")
+    client = Client(headers=admin.headers)
+    anonymous = Client()
+    refused = []
+    for method, path in operations:
+        url = _fill(path, admin.ids(path.split("{", 1)[0])[0])
+        for body in _deep_bodies():
+            for who, c in (("tenant admin", client), ("anonymous", anonymous)):
+                response = getattr(c, method)(url, body, content_type="application/json")
+                assert response.status_code < 500, f"{method.upper()} {path} as {who}: {response.status_code}"
+                if response.status_code == 400:
+                    assert "32" in response.json()["detail"], response.content
+                    refused.append((method, path, who))
+    # The body is read, and refused, on every operation the tenant admin may call, and on the token
+    # endpoint without a login.
+    admin_refused = {(m, p) for m, p, who in refused if who == "tenant admin"}
+    assert ("post", "/api/v1/auth/token/", "anonymous") in refused
+    assert len(admin_refused) >= len(operations) * 3 // 4, sorted(set(operations) - admin_refused)
+
+
+def test_json_nesting_depth_counts_brackets_outside_strings():
+    from compliance import jsoninput
+
+    assert jsoninput.nesting_depth('{"a": [1, {"b": "[[[[{{{"}], "c": "\\"]]"}') == 3
+    assert jsoninput.nesting_depth("[]" * 50) == 1
+    assert jsoninput.loads("[" * 32 + "]" * 32) is not None
+    with pytest.raises(jsoninput.TooDeep):
+        jsoninput.loads("[" * 33 + "]" * 33)

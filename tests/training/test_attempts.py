@@ -774,6 +774,10 @@ def test_a_phone_with_nobody_logged_in_takes_a_spot_exam_by_its_session(exam):
         phone.post(answer, data=json.dumps({"selected": "x"}), content_type="application/json").status_code
         == 400
     )
+    deep = phone.post(
+        answer, data='{"selected": ' + "[" * 1000 + "]" * 1000 + "}", content_type="application/json"
+    )
+    assert deep.status_code == 400 and "32" in deep.json()["detail"]  # JSON_MAX_DEPTH, not a 500
     # Without JavaScript: the submit form carries the other answer.
     done = phone.post(
         reverse("training:exam-submit", kwargs={"attempt_id": attempt.pk}),

@@ -185,3 +185,48 @@ def test_regulators_cannot_use_codes_and_inspectors_start_on_their_tablet(drawn)
         assert client.post(reverse("training:spot-code", kwargs={"pk": other.pk})).status_code == 403
     b_admin = login(world.b.users[roles.TENANT_ADMIN])
     assert b_admin.post(reverse("training:spot-code", kwargs={"pk": other.pk})).status_code == 404
+
+
+@pytest.mark.redis
+def test_wrong_codes_from_one_address_count_across_processes_in_the_shared_cache(world, settings):
+    """With CACHE_URL set, the per-address count of wrong codes is kept in Redis: failures recorded
+    by another process (another web server, its own connection) lock this one's code page too."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from django.core.cache import cache
+
+    from training.views import inspections as views
+
+    url, prefix, address = "redis://127.0.0.1:6379/0", f"test-{uuid.uuid4().hex}", "203.0.113.7"
+    other_server = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from training.views import inspections as v\n"
+        "print(settings.CACHES['default']['BACKEND'])\n"
+        f"for _ in range(v.ADDRESS_FAILURES_MAX): v.address_failed({address!r})\n"
+    )
+    env = os.environ | {"CACHE_URL": url, "CACHE_KEY_PREFIX": prefix}
+    env.pop("DATABASE_URL", None)  # the other process touches no database
+    done = subprocess.run(
+        [sys.executable, "-c", other_server], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    try:
+        # A fresh phone (no failures in its session) at the same address is refused here.
+        response = Client(REMOTE_ADDR=address).post(ENTER, {"code": "000000"})
+        assert response.status_code == 429
+        assert Client(REMOTE_ADDR="203.0.113.8").post(ENTER, {"code": "000000"}).status_code == 400
+    finally:
+        cache.delete(views._address_key(address))
+        cache.delete(views._address_key("203.0.113.8"))

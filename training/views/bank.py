@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors
 from tenants import roles
 from training import bank, bank_io
@@ -103,7 +104,7 @@ class QuestionExportView(ScopedPageMixin, View):
             bank_io.question_export(scope=self.scope, questions=questions), content_type=bank_io.XLSX
         )
         response["Content-Disposition"] = 'attachment; filename="questions.xlsx"'
-        return response
+        return no_store(response)
 
 
 class QuestionImportTemplateView(ScopedPageMixin, View):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from compliance.http import no_store
 from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from tenants import roles, selectors
 from tenants.models import OrgUnit, Person
@@ -269,7 +270,7 @@ class CertificateExpiringView(ScopedPageMixin, View):
         if request.GET.get("export") == "xlsx":
             response = HttpResponse(certs.expiring_xlsx(rows), content_type=certs.XLSX)
             response["Content-Disposition"] = 'attachment; filename="certificates-expiring.xlsx"'
-            return response
+            return no_store(response)
         return render(
             request,
             self.template_name,

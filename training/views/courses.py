@@ -17,6 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.files import ValidatedFileField
+from compliance.http import no_store
 from compliance.jobs.excel import new_workbook, workbook_bytes
 from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from tenants import roles, selectors
@@ -291,7 +292,7 @@ class HoursExportView(ScopedPageMixin, View):
             )
         response = HttpResponse(workbook_bytes(wb), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="training-hours-{f["year"]}.xlsx"'
-        return response
+        return no_store(response)
 
 
 class MyTrainingView(ScopedPageMixin, TemplateView):

@@ -7,8 +7,6 @@ page is also a plain form, so without JavaScript the submit button saves the for
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
@@ -18,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views import View
 
+from compliance import jsoninput
 from compliance.pages import ScopedPageMixin
 from tenants import roles
 from tenants.models import Person
@@ -186,7 +185,9 @@ class AttemptAnswerView(AttemptPageMixin, View):
     def post(self, request, attempt_id, question_id):
         if request.content_type == "application/json":
             try:
-                selected = json.loads(request.body or b"{}").get("selected")
+                selected = jsoninput.loads(request.body or b"{}").get("selected")
+            except jsoninput.TooDeep as exc:
+                return JsonResponse({"detail": str(exc)}, status=400)
             except (ValueError, AttributeError):
                 selected = None
         else:

@@ -317,6 +317,25 @@ def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+# Per address, in the shared cache (CACHES: Redis when configured), so that the count holds across
+# the processes and servers a guesser's requests are spread over.
+def _address_key(address: str) -> str:
+    return f"spot-code-fail:{address}"
+
+
+def address_blocked(address: str) -> bool:
+    return cache.get(_address_key(address), 0) >= ADDRESS_FAILURES_MAX
+
+
+def address_failed(address: str) -> None:
+    key = _address_key(address)
+    cache.add(key, 0, ADDRESS_FAILURE_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, ADDRESS_FAILURE_WINDOW)
+
+
 class SpotEnterView(View):
     """Public: the drawn person types the one-time code on their own phone (no login)."""
 
@@ -341,9 +360,9 @@ class SpotEnterView(View):
     def post(self, request):
         form = CodeForm(request.POST)
         retry = CodeForm(initial={"s": request.POST.get("s")})
-        address_key = f"spot-code-fail:{_client_address(request)}"
+        address = _client_address(request)
         failures = self._recent_failures(request)
-        if len(failures) >= SESSION_FAILURES_MAX or cache.get(address_key, 0) >= ADDRESS_FAILURES_MAX:
+        if len(failures) >= SESSION_FAILURES_MAX or address_blocked(address):
             error = _("Too many wrong codes. Wait a while, or ask the inspector for help.")
             return self._render(request, retry, error, status=429)
         check = None
@@ -355,11 +374,7 @@ class SpotEnterView(View):
             # One message for every failure: it never says whether the code was mistyped, used,
             # expired or voided.
             request.session["spot_code_failures"] = [*failures, time.time()]
-            cache.add(address_key, 0, ADDRESS_FAILURE_WINDOW)
-            try:
-                cache.incr(address_key)
-            except ValueError:
-                cache.set(address_key, 1, ADDRESS_FAILURE_WINDOW)
+            address_failed(address)
             error = _("This code is not valid. It may be mistyped, used or expired.")
             return self._render(request, retry, error, status=400)
         try:

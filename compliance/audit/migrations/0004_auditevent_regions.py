@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0002_row_level_security'),
+        ('audit', '0003_auditevent_client_request_id'),
         ('tenants', '0003_more_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
