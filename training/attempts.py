@@ -39,7 +39,7 @@ from tenants import roles
 from tenants.models import Person
 from tenants.scope import dangerously_platform_scope
 
-from . import blueprint, outcomes
+from . import blueprint, inspections, outcomes
 from .models import Attempt, AttemptQuestion, ExamPaper, QuestionOption, SpotCheck
 
 log = logging.getLogger(__name__)
@@ -447,11 +447,11 @@ SESSION_KEY = "spot_attempts"
 def attempt_for_request(request, attempt_id, now=None) -> Attempt:
     """The attempt named in the URL, if this request may work on it; else 404.
 
-    Who may: the person it belongs to (their own login), an inspector holding
-    CONDUCT_INSPECTIONS over the unit of the attempt's spot-check inspection (the tablet), or a
-    browser session that entered the spot check's one-time code (``request.session
-    ["spot_attempts"]``). Nobody else — not a manager, not a regulator — sees a worker's attempt
-    here; an expired attempt is graded before it is returned.
+    Who may: the person it belongs to (their own login), for a spot exam whoever runs its
+    inspection (``inspections.runs_inspection``: the tablet), or a browser session that entered
+    the spot check's one-time code (``request.session["spot_attempts"]``). Nobody else — not a
+    manager, not the inspected mine's own safety staff, not a regulator — sees a worker's attempt
+    here (404, as for a missing one); an expired attempt is graded before it is returned.
     """
     condition = _access_condition(request)
     try:
@@ -477,16 +477,9 @@ def _access_condition(request, prefix: str = "") -> Q:
     condition = Q(pk__in=[])
     if scope.person_id and scope.has_perm(roles.TAKE_EXAMS):
         condition |= Q(**{f"{prefix}person_id": scope.person_id, f"{prefix}tenant_id__in": scope.tenant_ids})
-    if not scope.read_only:
-        for grant in scope.grants:
-            if roles.CONDUCT_INSPECTIONS in roles.perms_of(grant.role):
-                condition |= Q(
-                    **{
-                        f"{prefix}tenant_id": grant.tenant_id,
-                        f"{prefix}spot_check__isnull": False,
-                        f"{prefix}spot_check__inspection__org_unit__path__startswith": grant.path,
-                    }
-                )
+    # The team running the spot check's inspection — not everyone with CONDUCT_INSPECTIONS over
+    # the unit: the inspected mine's own staff must not work on a head-office spot exam.
+    condition |= inspections.runs_condition(scope, f"{prefix}spot_check__inspection__")
     session = getattr(request, "session", None)
     held = []
     for value in session.get(SESSION_KEY, []) if session is not None else []:
@@ -497,12 +490,6 @@ def _access_condition(request, prefix: str = "") -> Q:
     if held:
         condition |= Q(**{f"{prefix}pk__in": held, f"{prefix}spot_check__isnull": False})
     return condition
-
-
-def attempt_review_allowed(attempt: Attempt) -> bool:
-    return attempt.status != Attempt.Status.IN_PROGRESS and (
-        attempt.paper.show_answers == ExamPaper.ShowAnswers.AFTER_SUBMIT
-    )
 
 
 def grade_expired_of(person: Person, now=None) -> int:

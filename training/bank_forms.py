@@ -208,9 +208,13 @@ class PaperForm(forms.Form):
     shuffle_questions = forms.BooleanField(label=_("Shuffle questions"), required=False, initial=True)
     shuffle_options = forms.BooleanField(label=_("Shuffle options"), required=False, initial=True)
     show_answers = forms.ChoiceField(
-        label=_("After submission show"),
+        label=_("Answers and explanations"),
         choices=ExamPaper.ShowAnswers.choices,
-        initial=ExamPaper.ShowAnswers.AFTER_SUBMIT,
+        initial=ExamPaper.ShowAnswers.AFTER_LAST_ATTEMPT,
+        help_text=_(
+            "Shown to a taker only once they can no longer sit the paper. Spot-exam and re-test "
+            "papers never show them."
+        ),
     )
     audience_post_categories = forms.MultipleChoiceField(
         label=_("Audience: post categories"),

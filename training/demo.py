@@ -451,7 +451,7 @@ def _paper(demo: Demo, *, sections, units=(), people=(), **data) -> ExamPaper:
         "attempts_allowed": 2,
         "shuffle_questions": True,
         "shuffle_options": True,
-        "show_answers": ExamPaper.ShowAnswers.AFTER_SUBMIT,
+        "show_answers": ExamPaper.ShowAnswers.AFTER_LAST_ATTEMPT,
         "audience_post_categories": [],
         "opens_at": None,
         "closes_at": None,
@@ -508,7 +508,7 @@ def _seed_papers(demo: Demo) -> None:
         sections=_sections(*SPOT, mine_type=MT.COAL_UNDERGROUND),
         duration_minutes=10,
         attempts_allowed=1,
-        show_answers=ExamPaper.ShowAnswers.AFTER_SUBMIT,
+        show_answers=ExamPaper.ShowAnswers.AFTER_LAST_ATTEMPT,
         is_spot_exam=True,
     )
     demo.papers["retest"] = _paper(

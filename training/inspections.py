@@ -5,8 +5,9 @@ first — or picks them, and each takes a short spot-exam paper on the inspector
 their own phone with a one-time code. A failed spot exam suspends the person from post (下岗)
 until they pass the designated clearing paper; nothing else lifts it.
 
-Writes take the scope first, check ``CONDUCT_INSPECTIONS`` on the inspected unit and are
-audited in the same transaction. ``apply_attempt_result`` runs inside the grading transaction
+Writes take the scope first, check that the scope runs the inspection (``RUN_FROM``:
+``CONDUCT_INSPECTIONS`` at the level the inspection's kind names, over the inspected unit) and
+are audited in the same transaction. ``apply_attempt_result`` runs inside the grading transaction
 of ``training.attempts`` (via ``training.outcomes``), whoever's scope is active.
 """
 
@@ -18,7 +19,7 @@ import hmac
 import random
 import secrets
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -29,7 +30,7 @@ from compliance.audit.models import AuditEvent
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
 from tenants import roles
 from tenants.models import OrgUnit, Person
-from tenants.scope import Scope, dangerously_platform_scope
+from tenants.scope import Grant, Scope, dangerously_platform_scope
 from tenants.services import snapshot
 
 from .models import Attempt, ExamPaper, Inspection, SpotCheck, Suspension
@@ -47,10 +48,77 @@ KEY_POSTS = (
 
 INSPECTION_FIELDS = ("kind", "date", "inspectors", "notes")
 
+# Who runs an inspection: the level its kind names. A group HQ inspection is run from the group
+# HQ, a subsidiary's from the subsidiary (or above), a mine's own from the mine (or above). The
+# inspected mine's own safety staff hold CONDUCT_INSPECTIONS over their mine too, but an HQ
+# inspection of that mine — its draws, codes and spot-exam attempts — is not theirs to touch.
+RUN_FROM = {
+    Inspection.Kind.GROUP_HQ: frozenset({OrgUnit.Kind.HQ}),
+    Inspection.Kind.SUBSIDIARY: frozenset({OrgUnit.Kind.HQ, OrgUnit.Kind.SUBSIDIARY}),
+    Inspection.Kind.MINE_INTERNAL: frozenset({OrgUnit.Kind.HQ, OrgUnit.Kind.SUBSIDIARY, OrgUnit.Kind.MINE}),
+}
+
 
 def worker_only(scope: Scope) -> bool:
     """Whether the scope reads only its own records: inspections name colleagues, so no."""
     return bool(scope.grants) and all(roles.SELF_ONLY in roles.perms_of(g.role) for g in scope.grants)
+
+
+# --- who runs an inspection ----------------------------------------------------------------------
+def _conduct_grants(scope: Scope) -> list[tuple[Grant, str]]:
+    """The scope's grants that carry CONDUCT_INSPECTIONS, each with the kind of its unit (one
+    query, none for a scope without such a grant)."""
+    if scope.read_only:
+        return []
+    grants = [
+        g for g in scope.grants if g.region is None and roles.CONDUCT_INSPECTIONS in roles.perms_of(g.role)
+    ]
+    if not grants:
+        return []
+    # The units the scope's own memberships were granted at, looked up by their paths.
+    kinds = {
+        (tenant_id, path): kind
+        for tenant_id, path, kind in OrgUnit.dangerously_unscoped.filter(
+            tenant_id__in={g.tenant_id for g in grants}, path__in={g.path for g in grants}
+        ).values_list("tenant_id", "path", "kind")
+    }
+    return [(g, kinds[(g.tenant_id, g.path)]) for g in grants if (g.tenant_id, g.path) in kinds]
+
+
+def runs_inspection(scope: Scope, inspection: Inspection) -> bool:
+    """Whether ``scope`` runs ``inspection`` (see RUN_FROM): draws, picks, issues codes, starts
+    spot exams on a tablet and works on their attempts."""
+    if scope.is_platform:
+        return True
+    run_from = RUN_FROM.get(inspection.kind, frozenset())
+    path = inspection.org_unit.path
+    return any(
+        grant.tenant_id == inspection.tenant_id and grant.covers(path) and kind in run_from
+        for grant, kind in _conduct_grants(scope)
+    )
+
+
+def require_runs(scope: Scope, inspection: Inspection) -> None:
+    if not runs_inspection(scope, inspection):
+        raise PermissionDenied(roles.CONDUCT_INSPECTIONS)
+
+
+def runs_condition(scope: Scope, prefix: str = "") -> Q:
+    """The inspections ``scope`` runs, as a condition on Inspection — or, with ``prefix`` (e.g.
+    ``"spot_check__inspection__"``), on a row that leads to one. Matches nothing for a scope
+    that runs none."""
+    condition = Q(pk__in=[])
+    for grant, unit_kind in _conduct_grants(scope):
+        kinds = [kind for kind, run_from in RUN_FROM.items() if unit_kind in run_from]
+        if kinds:
+            condition |= Q(
+                **{
+                    f"{prefix}tenant_id": grant.tenant_id,
+                    f"{prefix}org_unit__path__startswith": grant.path,
+                    f"{prefix}kind__in": kinds,
+                }
+            )
+    return condition
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -173,6 +241,15 @@ def create_inspection(*, scope: Scope, org_unit: OrgUnit, user=None, **fields) -
         **{k: v for k, v in fields.items() if k in INSPECTION_FIELDS},
     )
     _clean_inspection(inspection)
+    if not runs_inspection(scope, inspection):
+        raise ValidationError(
+            {
+                "kind": _(
+                    "This kind of inspection is not run from your unit: a group HQ inspection is run "
+                    "from the group HQ, a subsidiary inspection from a subsidiary or above."
+                )
+            }
+        )
     inspection.save()
     audit_record(action="create", obj=inspection, after=snapshot(inspection), org_path=org_unit.path)
     return inspection
@@ -241,7 +318,7 @@ def draw_people(
     *, scope: Scope, inspection: Inspection, paper: ExamPaper, count: int, rng: random.Random | None = None
 ) -> list[SpotCheck]:
     """Draw ``count`` people on post under the inspected unit, key posts first, nobody twice."""
-    scope.require(roles.CONDUCT_INSPECTIONS, inspection.org_unit)
+    require_runs(scope, inspection)
     _check_paper(inspection, paper)
     if not 1 <= int(count) <= MAX_DRAW:
         raise ValidationError({"count": _("Draw between 1 and %(max)s people.") % {"max": MAX_DRAW}})
@@ -256,7 +333,7 @@ def draw_people(
 @transaction.atomic
 def pick_people(*, scope: Scope, inspection: Inspection, paper: ExamPaper, people) -> list[SpotCheck]:
     """The inspector names the people: each must be on post under the unit and not yet drawn."""
-    scope.require(roles.CONDUCT_INSPECTIONS, inspection.org_unit)
+    require_runs(scope, inspection)
     _check_paper(inspection, paper)
     people = list(people)
     if not people:
@@ -301,7 +378,7 @@ def _has_attempt(check: SpotCheck) -> bool:
 def issue_code(*, scope: Scope, spot_check: SpotCheck, now=None) -> str:
     """A new one-time code for the person to type on their phone; any earlier one stops working.
     Returned once, never stored in the clear."""
-    scope.require(roles.CONDUCT_INSPECTIONS, spot_check.inspection.org_unit)
+    require_runs(scope, spot_check.inspection)
     if _has_attempt(spot_check):
         raise ValidationError(_("This spot exam has already been started."))
     now = now or timezone.now()
@@ -414,7 +491,7 @@ def start_spot_attempt(*, spot_check: SpotCheck, by_user=None) -> Attempt:
 @transaction.atomic
 def start_on_device(*, scope: Scope, spot_check: SpotCheck, user) -> Attempt:
     """The inspector starts the person's spot exam on the inspector's own tablet."""
-    scope.require(roles.CONDUCT_INSPECTIONS, spot_check.inspection.org_unit)
+    require_runs(scope, spot_check.inspection)
     existing = Attempt.dangerously_unscoped.filter(spot_check_id=spot_check.pk).first()
     if existing is not None:
         if existing.status == Attempt.Status.IN_PROGRESS:

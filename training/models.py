@@ -6,8 +6,9 @@ Invariants kept here and in ``training.services``:
   attempt points at the version it showed.
 - An attempt's deadline is fixed by the server when it starts; answers saved after it are refused
   and grading uses only what was saved in time.
-- Correct answers live on ``QuestionOption.is_correct`` and never leave the server before the
-  attempt is graded (serializers for workers never name that field).
+- Correct answers live on ``QuestionOption.is_correct`` and never leave the server while the
+  taker may still sit the paper (serializers for workers never name that field; the one rule
+  that lets keys out is ``training.selectors.answers_revealed``).
 """
 
 from __future__ import annotations
@@ -268,8 +269,11 @@ class QuestionOption(TenantOwned):
 
 class ExamPaper(TenantOwned):
     class ShowAnswers(models.TextChoices):
-        NEVER = "never", _("Score only")
-        AFTER_SUBMIT = "after_submit", _("Answers and explanations after submission")
+        """When a taker sees the correct options and explanations of their attempts: never
+        while they may still sit the paper (training.selectors.answers_revealed)."""
+
+        AFTER_LAST_ATTEMPT = "after_last_attempt", _("After the last attempt")
+        NEVER = "never", _("Never (score only)")
 
     class CertificateKind(models.TextChoices):
         NONE = "", _("No certificate")
@@ -292,10 +296,10 @@ class ExamPaper(TenantOwned):
     shuffle_questions = models.BooleanField(_("shuffle questions"), default=True)
     shuffle_options = models.BooleanField(_("shuffle options"), default=True)
     show_answers = models.CharField(
-        _("after submission show"),
-        max_length=16,
+        _("answer reveal"),
+        max_length=24,
         choices=ShowAnswers.choices,
-        default=ShowAnswers.AFTER_SUBMIT,
+        default=ShowAnswers.AFTER_LAST_ATTEMPT,
     )
     # Audience: anyone matching a post category, anyone under an org unit, or a named person.
     audience_post_categories = models.JSONField(_("audience post categories"), default=list, blank=True)

@@ -138,10 +138,77 @@ class SheetQuestion:
     explanation: str | None = None
 
 
-def attempt_sheet(attempt: Attempt, *, reveal: bool = False) -> list[SheetQuestion]:
+def answers_revealed(attempt: Attempt, now=None) -> bool:
+    """Whether the taker of ``attempt`` may see its answer key: the correct options, whether
+    each answer was right, and the explanations. The one rule every page, API and file that
+    shows keys goes through (``attempt_review``).
+
+    Never while the person may still sit the paper — the earlier attempt's questions reappear
+    on the re-sit — so only once they cannot: passed, no attempts left, or the paper's window
+    closed, and then only where the paper says so (``show_answers``). A spot exam (逢查必考) and
+    a re-test that lifts a suspension (复考) never show them: both papers are sat again by others
+    and by the same person. A paper switched off may be switched on again, so it still counts as
+    one the person may sit. One query besides the paper.
+    """
+    if attempt.status == Attempt.Status.IN_PROGRESS or answers_never_shown(attempt):
+        return False
+    paper = attempt.paper
+    now = now or timezone.now()
+    # The person's own attempts at this paper (same tenant as the attempt the caller may see).
+    regular = list(
+        Attempt.dangerously_unscoped.filter(
+            tenant_id=attempt.tenant_id,
+            paper_id=paper.pk,
+            person_id=attempt.person_id,
+            spot_check__isnull=True,
+        ).values_list("status", "deadline", "passed")
+    )
+    if any(status == Attempt.Status.IN_PROGRESS and deadline > now for status, deadline, _p in regular):
+        return False  # a re-sit is being taken right now
+    if any(passed for _s, _d, passed in regular):
+        return True  # no re-sit after a pass
+    if len(regular) >= paper.attempts_allowed:
+        return True
+    return bool(paper.closes_at and now >= paper.closes_at)
+
+
+def answers_never_shown(attempt: Attempt) -> bool:
+    """The paper keeps its key to itself whatever happens (score only, spot exam, re-test)."""
+    paper = attempt.paper
+    return (
+        paper.show_answers != ExamPaper.ShowAnswers.AFTER_LAST_ATTEMPT
+        or attempt.spot_check_id is not None
+        or paper.is_spot_exam
+        or paper.clears_suspension
+    )
+
+
+@dataclass
+class Review:
+    """A graded attempt as its taker reviews it: the sheet, with the keys only if ``revealed``."""
+
+    revealed: bool
+    sheet: list[SheetQuestion]
+    never: bool  # the paper never shows its key (else: shown once the person cannot sit it again)
+
+
+def attempt_review(attempt: Attempt, now=None) -> Review:
+    """The sheet of ``attempt`` with its answer key where ``answers_revealed`` allows it."""
+    revealed = answers_revealed(attempt, now=now)
+    return Review(
+        revealed=revealed, sheet=_sheet(attempt, reveal=revealed), never=answers_never_shown(attempt)
+    )
+
+
+def attempt_sheet(attempt: Attempt) -> list[SheetQuestion]:
     """The questions of ``attempt`` in the order drawn, options in the order shown, with the
-    saved answers. ``reveal`` (a graded attempt whose paper shows answers) adds the correct
-    options, whether each answer was right, and the explanations. Two queries."""
+    saved answers — never the key (``attempt_review`` adds it where allowed). Two queries."""
+    return _sheet(attempt, reveal=False)
+
+
+def _sheet(attempt: Attempt, *, reveal: bool) -> list[SheetQuestion]:
+    """``reveal`` comes from ``answers_revealed`` only: it adds the correct options, whether each
+    answer was right, and the explanations. Two queries."""
     from .models import AttemptQuestion, QuestionOption
 
     # The bank is read for questions already drawn onto this attempt, which the caller may see.

@@ -164,7 +164,7 @@ def paper_body(org_unit=None, sections=(("single", "10", "10"),), **overrides):
         "attempts_allowed": "2",
         "shuffle_questions": "on",
         "shuffle_options": "on",
-        "show_answers": "after_submit",
+        "show_answers": "after_last_attempt",
         "is_active": "on",
         "sections-TOTAL_FORMS": str(len(sections) + 1),
         "sections-INITIAL_FORMS": "0",

@@ -1,8 +1,9 @@
 """Exam-taking API for the mobile flow (issue #4; the paths and shapes are fixed).
 
-Nothing here names ``is_correct`` or an answer before an attempt is graded: the sheet of an
-attempt in progress carries only ids, stems and option texts, and the review fields are added
-only after grading and only where the paper shows answers.
+Nothing here names ``is_correct`` or an answer while the taker may still sit the paper: the
+sheet carries only ids, stems and option texts, and the review fields are added only where
+``training.selectors.answers_revealed`` allows (never while a re-sit is possible, never for a
+spot exam or a re-test).
 """
 
 from __future__ import annotations
@@ -51,15 +52,15 @@ class AttemptStartSerializer(serializers.Serializer):
 class SheetQuestionSerializer(ExamQuestionSerializer):
     selected = serializers.ListField(child=serializers.UUIDField(), help_text="Saved answer (option ids)")
     correct = serializers.BooleanField(
-        required=False, help_text="After grading, where the paper shows answers"
+        required=False, help_text="Once you can no longer sit the paper, where it shows answers"
     )
     correct_options = serializers.ListField(
         child=serializers.UUIDField(),
         required=False,
-        help_text="After grading, where the paper shows answers",
+        help_text="Once you can no longer sit the paper, where it shows answers",
     )
     explanation = serializers.CharField(
-        required=False, help_text="After grading, where the paper shows answers"
+        required=False, help_text="Once you can no longer sit the paper, where it shows answers"
     )
 
 
@@ -158,11 +159,11 @@ def start_body(attempt: Attempt) -> dict:
 
 def attempt_body(attempt: Attempt, now=None) -> dict:
     now = now or timezone.now()
-    reveal = attempts.attempt_review_allowed(attempt)
+    review = selectors.attempt_review(attempt, now=now)
     questions = []
-    for item in selectors.attempt_sheet(attempt, reveal=reveal):
+    for item in review.sheet:
         body = _question_body(item) | {"selected": item.selected}
-        if reveal:
+        if review.revealed:
             body |= {
                 "correct": item.correct,
                 "correct_options": item.correct_options,
@@ -302,8 +303,9 @@ class AttemptView(ScopedAPIMixin, APIView):
     )
     def get(self, request, attempt_id):
         """Resume or review: questions, saved answers, seconds left and status. After grading:
-        score and pass, and — where the paper shows answers — the correct options and the
-        explanations. An attempt past its deadline is graded first."""
+        score and pass; once the taker can no longer sit the paper (passed, no attempts left or
+        its window closed), and where the paper shows answers, the correct options and the
+        explanations — never for a spot exam or a re-test. An attempt past its deadline is graded first."""
         attempt = attempts.attempt_for_request(request, attempt_id)
         return Response(AttemptSerializer(attempt_body(attempt)).data)
 

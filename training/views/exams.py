@@ -166,14 +166,15 @@ class AttemptResultView(AttemptPageMixin, View):
         attempt = attempts.attempt_for_request(request, attempt_id)
         if attempt.status == Attempt.Status.IN_PROGRESS:
             return redirect("training:exam-take", attempt_id=attempt.pk)
-        review = attempts.attempt_review_allowed(attempt)
+        review = selectors.attempt_review(attempt)
         return render(
             request,
             "training/exam_result.html",
             {
                 "attempt": attempt,
-                "review": review,
-                "sheet": selectors.attempt_sheet(attempt, reveal=True) if review else None,
+                "review": review.revealed,
+                "sheet": review.sheet if review.revealed else None,
+                "never": review.never,
             },
         )
 

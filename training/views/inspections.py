@@ -218,9 +218,7 @@ class InspectionDetailView(_NotWorkerMixin, View):
 
     def get(self, request, pk, draw_form=None, pick_form=None, status=200):
         inspection = inspections.access_inspection(self.scope, pk)
-        can_conduct = self.scope.has_perm(
-            roles.CONDUCT_INSPECTIONS, inspection.org_unit.path, inspection.tenant_id
-        )
+        can_conduct = inspections.runs_inspection(self.scope, inspection)
         context = {
             "inspection": inspection,
             "checks": list(inspections.spot_checks_of(inspection)),
@@ -240,7 +238,7 @@ class _ConductMixin(_NotWorkerMixin):
 class InspectionDrawView(_ConductMixin, View):
     def post(self, request, pk):
         inspection = inspections.access_inspection(self.scope, pk)
-        self.scope.require(roles.CONDUCT_INSPECTIONS, inspection.org_unit)
+        inspections.require_runs(self.scope, inspection)
         form = DrawForm(request.POST, inspection=inspection)
         if form.is_valid():
             try:
@@ -261,7 +259,7 @@ class InspectionDrawView(_ConductMixin, View):
 class InspectionPickView(_ConductMixin, View):
     def post(self, request, pk):
         inspection = inspections.access_inspection(self.scope, pk)
-        self.scope.require(roles.CONDUCT_INSPECTIONS, inspection.org_unit)
+        inspections.require_runs(self.scope, inspection)
         form = PickForm(request.POST, inspection=inspection)
         if form.is_valid():
             try:
