@@ -70,6 +70,34 @@ def enable_rls(*tables: str) -> migrations.RunPython:
     )
 
 
+def _policies_sql(table: str, write: str, read: str | None) -> str:
+    # Policies are permissive and OR together per command: SELECT sees ``read`` or ``write`` rows,
+    # while INSERT, UPDATE and DELETE have only ``write`` — so a row readable by everyone (a
+    # national standard) is still not one a group can change or delete.
+    sql = f"""
+        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+        DROP POLICY IF EXISTS tenant_isolation ON {table};
+        DROP POLICY IF EXISTS tenant_read ON {table};
+        CREATE POLICY tenant_isolation ON {table} USING ({write}) WITH CHECK ({write});
+    """
+    if read is not None:
+        sql += f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({read});\n"
+    return sql
+
+
+def enable_rls_policy(table: str, *, write: str, read: str | None = None) -> migrations.RunPython:
+    """Migration operation: RLS on a table whose tenant is not (only) its own ``tenant_id`` column —
+    reference data with a nullable owner, or rows that belong to the tenant of a parent row they
+    point at. ``write`` decides which rows may be read and written; ``read``, when given, adds rows
+    that may only be read. Both are SQL conditions on the row (qualify its columns with the table
+    name inside a subquery). No-op on SQLite."""
+    return migrations.RunPython(
+        _run(VISIBLE_FUNCTION + _policies_sql(table, write, read)),
+        _run(f"DROP POLICY IF EXISTS tenant_read ON {table};" + _disable_sql(table)),
+    )
+
+
 def app_role() -> str:
     return settings.DATABASE_APP_ROLE
 

@@ -16,6 +16,7 @@ import itertools
 from decimal import Decimal
 
 from grading.models import Item, LevelRule, Part, Standard, StandardVersion
+from tenants.scope import dangerously_platform_scope
 
 _codes = itertools.count(1)
 LOOKBACK = {"general": 1, "large": 2, "major": 2, "grave": 3}
@@ -31,6 +32,9 @@ def _standard(method: str, mine_types: list[str], name: str, owner_tenant=None) 
     )
 
 
+# National standards are reference data only the platform operator writes (row-level security
+# refuses them to any group's scope), so these are made in the platform scope.
+@dangerously_platform_scope()
 def coal_like_version(
     *,
     items_per_part: int = 2,
@@ -86,6 +90,7 @@ def coal_like_version(
 PERCENTAGE_ITEMS = [("E1-1", 1000), ("E1-2", 1000), ("E2-1", 1000), ("E2-2", 657), ("E3-1", 343)]
 
 
+@dangerously_platform_scope()
 def percentage_version(*, mine_types=("metal_underground",)) -> StandardVersion:
     standard = _standard("percentage", list(mine_types), "测试金属非金属矿山标准化")
     version = StandardVersion.objects.create(

@@ -287,24 +287,27 @@ def _b_standard(w):
     if getattr(w, "b_standard_version", None) is None:
         from grading.data import load_standard
 
-        _standard, (w.b_standard_version,) = load_standard(
-            {
-                "code": "b-internal",
-                "name": "B-内部标准",
-                "method": "percentage",
-                "mine_types": ["coal_underground"],
-                "versions": [
-                    {
-                        "label": "2026",
-                        "document_no": "B-集团安〔2026〕1号",
-                        "effective_from": "2026-01-01",
-                        "parts": [{"code": "b", "no": "1", "name": "B-部分", "items": [("B-条目", 100, "")]}],
-                        "level_rules": [{"level": 3, "min_total": 60}],
-                    }
-                ],
-            },
-            owner_tenant_id=w.b.tenant.pk,
-        )
+        with dangerously_platform_scope():  # a group's own standard: tenant rows
+            _standard, (w.b_standard_version,) = load_standard(
+                {
+                    "code": "b-internal",
+                    "name": "B-内部标准",
+                    "method": "percentage",
+                    "mine_types": ["coal_underground"],
+                    "versions": [
+                        {
+                            "label": "2026",
+                            "document_no": "B-集团安〔2026〕1号",
+                            "effective_from": "2026-01-01",
+                            "parts": [
+                                {"code": "b", "no": "1", "name": "B-部分", "items": [("B-条目", 100, "")]}
+                            ],
+                            "level_rules": [{"level": 3, "min_total": 60}],
+                        }
+                    ],
+                },
+                owner_tenant_id=w.b.tenant.pk,
+            )
     return w.b_standard_version
 
 

@@ -77,7 +77,8 @@ def test_guardian_grant_gives_outside_auditor_one_subsidiary_read_only(world):
     )
     with dangerously_platform_scope():
         Membership.dangerously_unscoped.filter(user=outsider).delete()  # no role at all in B now
-    assign_perm("tenants.view_orgunit", outsider, world.a.subsidiary)
+    with dangerously_platform_scope():  # the operator grants it (admin)
+        assign_perm("tenants.view_orgunit", outsider, world.a.subsidiary)
     scope = scope_for_user(outsider)
     assert scope.roles == {roles.GUEST_AUDITOR}
     assert not scope.has_perm(roles.MANAGE_PEOPLE)
@@ -85,7 +86,8 @@ def test_guardian_grant_gives_outside_auditor_one_subsidiary_read_only(world):
 
 
 def test_guardian_grant_adds_one_mine_outside_the_regulators_region(world):
-    assign_perm("tenants.view_orgunit", world.regulator_in, world.a.other_mine)  # Yunnan
+    with dangerously_platform_scope():  # the operator grants it (admin)
+        assign_perm("tenants.view_orgunit", world.regulator_in, world.a.other_mine)  # Yunnan
     scope = scope_for_user(world.regulator_in)
     with activate(scope):
         names = set(mine_list(scope=scope).values_list("name", flat=True))

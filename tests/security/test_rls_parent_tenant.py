@@ -1,0 +1,219 @@
+"""Row-level security on the tables whose tenant is not a ``tenant_id`` column of their own: a
+group's grading standards and everything under them (national ones are everyone's to read and the
+platform's to write), the link tables of exam-paper audiences, and the ad-hoc object permissions
+on org units. With the application's filters bypassed (``dangerously_unscoped`` / plain managers),
+a scope of group A reads none of group B's rows, even when asking for them by id, and cannot
+insert one."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import DatabaseError, connection, transaction
+
+from grading.models import Item, LevelRule, Part, Standard, StandardVersion
+from tenants import roles
+from tenants.models import OrgUnitUserObjectPermission
+from tenants.scope import activate, dangerously_platform_scope
+from tenants.selectors import scope_for_user
+from training.models import ExamPaper
+
+from ..conftest import APP_ROLE
+from .test_rls import EXEMPT, TENANT_TABLES_SQL
+
+pytestmark = [pytest.mark.postgres]
+
+Units = ExamPaper.audience_units.through
+People = ExamPaper.audience_people.through
+
+
+def _item(version, part, code="x") -> Item:
+    return Item.objects.create(version=version, part=part, code=code, title="评分项", max_points=Decimal(10))
+
+
+def _standard(code: str, owner=None) -> dict:
+    standard = Standard.objects.create(code=code, name=code, method="percentage", owner_tenant=owner)
+    version = StandardVersion.objects.create(
+        standard=standard, label="1", document_no=code, effective_from=datetime.date(2020, 1, 1)
+    )
+    part = Part.objects.create(version=version, code="P1", name="要素1")
+    item = _item(version, part, "P1-1")
+    rule = LevelRule.objects.create(version=version, level=1, min_total=90)
+    return {"standard": standard, "version": version, "part": part, "item": item, "rule": rule}
+
+
+def _paper(tw) -> ExamPaper:
+    paper = ExamPaper.objects.create(tenant=tw.tenant, org_unit=tw.mine, title=f"{tw.tenant.name} 考试")
+    paper.audience_units.set([tw.team])
+    paper.audience_people.set([tw.worker_person])
+    return paper
+
+
+@pytest.fixture
+def rows(world):
+    view = Permission.objects.get(codename="view_orgunit", content_type__app_label="tenants")
+    outsider = get_user_model().objects.create_user("outside-auditor", password="x")
+    with dangerously_platform_scope():
+        built = {
+            "national": _standard("national-test"),
+            "a": _standard("a-own", world.a.tenant),
+            "b": _standard("b-own", world.b.tenant),
+            "a_paper": _paper(world.a),
+            "b_paper": _paper(world.b),
+            "a_grant": OrgUnitUserObjectPermission.objects.create(
+                user=outsider, permission=view, content_object=world.a.subsidiary
+            ),
+            "b_grant": OrgUnitUserObjectPermission.objects.create(
+                user=outsider, permission=view, content_object=world.b.subsidiary
+            ),
+            "view": view,
+            "outsider": outsider,
+        }
+    return built
+
+
+def _refused(create) -> None:
+    with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+        create()
+
+
+# table → (B's rows asked for by id, A's own rows by id, cross-tenant inserts)
+def _cases(world, r):
+    a, b, national = r["a"], r["b"], r["national"]
+    foreign_versions = (b["version"], national["version"])
+    return {
+        "grading_standard": (
+            Standard.objects.filter(pk=b["standard"].pk),
+            Standard.objects.filter(pk__in=[a["standard"].pk, national["standard"].pk]),
+            [
+                lambda owner=owner: Standard.objects.create(
+                    code="x", name="x", method="percentage", owner_tenant=owner
+                )
+                # B's, or a national one: a group never adds either.
+                for owner in (world.b.tenant, None)
+            ],
+        ),
+        "grading_standardversion": (
+            StandardVersion.objects.filter(standard=b["standard"]),
+            StandardVersion.objects.filter(pk__in=[a["version"].pk, national["version"].pk]),
+            [
+                lambda s=s: StandardVersion.objects.create(
+                    standard=s, label="2", document_no="x", effective_from=datetime.date(2021, 1, 1)
+                )
+                for s in (b["standard"], national["standard"])
+            ],
+        ),
+        "grading_part": (
+            Part.objects.filter(version=b["version"]),
+            Part.objects.filter(pk__in=[a["part"].pk, national["part"].pk]),
+            [lambda v=v: Part.objects.create(version=v, code="P2", name="x") for v in foreign_versions],
+        ),
+        "grading_item": (
+            Item.objects.filter(version_id=b["version"].pk),
+            Item.objects.filter(pk__in=[a["item"].pk, national["item"].pk]),
+            [
+                lambda: _item(b["version"], b["part"]),
+                lambda: _item(a["version"], b["part"]),  # A's own version, hung on B's part
+                lambda: _item(national["version"], national["part"]),
+            ],
+        ),
+        "grading_levelrule": (
+            LevelRule.objects.filter(version=b["version"]),
+            LevelRule.objects.filter(pk__in=[a["rule"].pk, national["rule"].pk]),
+            [lambda v=v: LevelRule.objects.create(version=v, level=2, min_total=8) for v in foreign_versions],
+        ),
+        "training_exampaper_audience_units": (
+            Units.objects.filter(exampaper_id=r["b_paper"].pk),
+            Units.objects.filter(exampaper_id=r["a_paper"].pk),
+            [
+                lambda: Units.objects.create(exampaper=r["b_paper"], orgunit=world.b.other_team),
+                # A's own paper, with B's unit as its audience.
+                lambda: Units.objects.create(exampaper=r["a_paper"], orgunit=world.b.other_team),
+            ],
+        ),
+        "training_exampaper_audience_people": (
+            People.objects.filter(exampaper_id=r["b_paper"].pk),
+            People.objects.filter(exampaper_id=r["a_paper"].pk),
+            [
+                lambda: People.objects.create(exampaper=r["b_paper"], person=world.b.people[0]),
+                lambda: People.objects.create(exampaper=r["a_paper"], person=world.b.people[0]),
+            ],
+        ),
+        "tenants_orgunituserobjectpermission": (
+            OrgUnitUserObjectPermission.objects.filter(content_object=world.b.subsidiary),
+            OrgUnitUserObjectPermission.objects.filter(pk=r["a_grant"].pk),
+            [
+                lambda: OrgUnitUserObjectPermission.objects.create(
+                    user=world.a.users[roles.TENANT_ADMIN], permission=r["view"], content_object=world.b.mine
+                ),
+            ],
+        ),
+    }
+
+
+TABLES = [
+    "grading_standard",
+    "grading_standardversion",
+    "grading_part",
+    "grading_item",
+    "grading_levelrule",
+    "training_exampaper_audience_units",
+    "training_exampaper_audience_people",
+    "tenants_orgunituserobjectpermission",
+]
+
+
+@pytest.mark.django_db
+def test_every_tenant_table_without_a_tenant_column_has_a_case_here():
+    with connection.cursor() as cursor:
+        cursor.execute(TENANT_TABLES_SQL)
+        found = {row[0] for row in cursor.fetchall()} - set(EXEMPT)
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND column_name = 'tenant_id'"
+        )
+        with_column = {row[0] for row in cursor.fetchall()}
+    assert found - with_column == set(TABLES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("table", TABLES)
+def test_a_scope_sees_no_row_of_another_tenant_and_cannot_insert_one(world, rows, table):
+    assert APP_ROLE, "needs TEST_DATABASE_APP_ROLE: a superuser or owner connection would bypass RLS"
+    b_rows, a_rows, inserts = _cases(world, rows)[table]
+    with dangerously_platform_scope():
+        assert b_rows.count() >= 1  # the rows exist: the platform operator sees them
+        own = a_rows.count()
+        total = b_rows.model.objects.count()
+    assert own >= 1
+    with activate(scope_for_user(world.a.users[roles.TENANT_ADMIN])):
+        assert b_rows.count() == 0  # asked for by id or by B's parent: still nothing
+        assert a_rows.count() == own  # while its own (and national) rows stay in view
+        for insert in inserts:
+            _refused(insert)
+    with dangerously_platform_scope():
+        assert b_rows.model.objects.count() == total  # nothing was written
+
+
+@pytest.mark.django_db
+def test_national_standards_are_read_by_every_scope_and_changed_by_none(world, rows):
+    assert APP_ROLE
+    national = rows["national"]
+    for scope in (scope_for_user(world.a.users[roles.TENANT_ADMIN]), scope_for_user(world.regulator_out)):
+        with activate(scope):
+            assert StandardVersion.objects.filter(pk=national["version"].pk).count() == 1
+            assert Item.objects.filter(version_id=national["version"].pk).count() == 1
+    with activate(scope_for_user(world.a.users[roles.TENANT_ADMIN])):
+        # Readable is not writable: an update or a delete of a national row touches nothing.
+        assert Standard.objects.filter(pk=national["standard"].pk).update(name="改") == 0
+        assert Item.objects.filter(pk=national["item"].pk).update(title="改") == 0
+        assert LevelRule.objects.filter(pk=national["rule"].pk)._raw_delete(connection.alias) == 0
+        # The group's own standard is its to change.
+        assert Item.objects.filter(pk=rows["a"]["item"].pk).update(title="改") == 1
+    with dangerously_platform_scope():
+        assert Standard.objects.get(pk=national["standard"].pk).name == "national-test"
+        assert LevelRule.objects.filter(pk=national["rule"].pk).exists()
