@@ -487,6 +487,8 @@ EXEMPT: dict[str, str] = {
     "person-reveal": _ACTION,
     "person-login-create": "creates a login from an empty form",
     "membership-revoke": _ACTION,
+    "membership-password-reset": "confirms a reset of the member's password: the form holds no stored value, "
+    "and a new password is generated",
     "account-token-revoke": _ACTION,
     "notifications:read": _ACTION,
     "job-detail": _SHOWS,

@@ -114,6 +114,18 @@
     form.submit();
   }
 
+  // A session logged out after SESSION_IDLE_MINUTES without a request would end a long think
+  // mid-exam: while time is left, the page reads its attempt every five minutes.
+  if (form.dataset.keepaliveUrl) {
+    setInterval(function () {
+      if (closed) return;
+      fetch(form.dataset.keepaliveUrl, {
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" },
+      }).catch(function () {});
+    }, 5 * 60 * 1000);
+  }
+
   form.addEventListener("submit", function () {
     submitting = true;
   });

@@ -336,6 +336,9 @@ def test_save_after_the_deadline_is_refused_and_grading_uses_what_was_saved(exam
         q1, q2 = body["questions"][:2]
         assert put_answer(exam.client, body["id"], q1["id"], correct_ids(q1["id"])).status_code == 200
         clock.shift(timedelta(minutes=119, seconds=59))
+        # The exam page keeps its session alive meanwhile (exam.js reads the attempt every five
+        # minutes, under SESSION_IDLE_MINUTES); this client jumped the clock instead.
+        exam.client = login(exam.a.users[roles.WORKER])
         assert put_answer(exam.client, body["id"], q2["id"], [wrong_id(q2["id"])]).status_code == 200
         clock.shift(timedelta(seconds=1))  # exactly at the deadline
         with translation.override("zh-hans"):
@@ -356,6 +359,7 @@ def test_save_after_the_deadline_is_refused_and_grading_uses_what_was_saved(exam
 def test_reading_an_expired_attempt_grades_it(exam):
     body = start(exam.client, exam.paper).json()
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        exam.client = login(exam.a.users[roles.WORKER])  # three hours on: the worker logs in again
         resumed = detail(exam.client, body["id"]).json()
     assert resumed["status"] == "expired" and resumed["time_left"] == 0
     assert resumed["score"] == "0.00"

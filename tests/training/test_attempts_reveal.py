@@ -93,6 +93,7 @@ def test_the_key_shows_once_the_papers_window_has_closed(exam):
     assert not _keys_in_api(exam.client, first)
     assert not _keys_on_page(exam.client, first)
     with time_machine.travel(closes + timedelta(minutes=1)):
+        exam.client = login(exam.a.users[roles.WORKER])  # a day on: the worker logs in again
         assert _keys_in_api(exam.client, first)
         assert _keys_on_page(exam.client, first)
 

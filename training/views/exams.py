@@ -134,6 +134,14 @@ class AttemptTakeView(AttemptPageMixin, View):
                     if request.user.is_authenticated
                     else reverse("training:exam-take", kwargs={"attempt_id": attempt.pk}) + "answers/"
                 ),
+                # A logged-in session reads its attempt now and then while the person thinks, so
+                # the idle limit (SESSION_IDLE_MINUTES) never ends it mid-exam; a code session has
+                # no login to expire.
+                "keepalive_url": (
+                    reverse("api:attempt-detail", kwargs={"attempt_id": attempt.pk})
+                    if request.user.is_authenticated
+                    else ""
+                ),
                 "time_left": (left := max(int((attempt.deadline - now).total_seconds()), 0)),
                 "clock": _clock(left),
             },

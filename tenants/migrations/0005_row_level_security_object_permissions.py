@@ -13,7 +13,7 @@ TABLE = "tenants_orgunituserobjectpermission"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tenants", "0003_more_fields")]
+    dependencies = [("tenants", "0004_password_change_required")]
 
     operations = [
         enable_rls_policy(

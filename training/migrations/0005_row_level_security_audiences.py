@@ -18,7 +18,7 @@ def _same_tenant(table: str, target_table: str, target_column: str) -> str:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("training", "0003_national_rule_pack"), ("tenants", "0002_row_level_security")]
+    dependencies = [("training", "0004_paper_answer_reveal"), ("tenants", "0002_row_level_security")]
 
     operations = [
         enable_rls_policy(
