@@ -148,30 +148,27 @@ def regulator_scope(user, *, agency_id, region_prefix: str, extra_units=()) -> S
     return Scope(kind="regulator", grants=tuple(grants), user_id=user.pk, agency_id=agency_id, read_only=True)
 
 
-def tenant_id_for_username(username: str):
-    # Used by the login-failure audit before anyone is logged in: it reveals nothing to the caller.
-    return (
-        Membership.dangerously_unscoped.filter(user__username=username)
-        .values_list("tenant_id", flat=True)
-        .first()
-    )
+def login_home(*, user=None, username: str = "") -> tuple[object | None, str]:
+    """The group a login belongs to and its headquarters path, where the login's own events are
+    recorded (its tokens, passwords and failed logins): the group admin and HQ auditor read them
+    there, while no mine's path holds them, so a regulator or a guest auditor of one unit does not.
+    (None, "") for a login of no group — a regulator, the operator, a name nobody has.
 
-
-def login_failure_place(username: str) -> tuple[object, str]:
-    """(tenant, org path) where a failed login to ``username`` is recorded: the group the login
-    belongs to, at its headquarters — the group admin and HQ auditor read it there, while no
-    mine's path holds it, so a regulator or a guest auditor of one unit does not. (None, "") for
-    a name no group knows: only the platform sees those. Before anyone is logged in; reveals
-    nothing to the caller."""
-    tenant_id = tenant_id_for_username(username)
-    if tenant_id is None:
-        return None, ""
-    root = (
-        OrgUnit.dangerously_unscoped.filter(tenant_id=tenant_id, parent__isnull=True)
-        .values_list("path", flat=True)
-        .first()
-    )
-    return tenant_id, root or ""
+    Read across tenants, because it runs for logins with no scope yet (a failed login before
+    anyone is logged in); it reads only this login's own rows and reveals nothing to the caller.
+    A login belongs to one group: membership_grant refuses a second."""
+    logins = {"user": user} if user is not None else {"user__username": username}
+    with dangerously_platform_scope():
+        memberships = Membership.dangerously_unscoped.filter(**logins)
+        tenant_id = memberships.values_list("tenant_id", flat=True).first()
+        if tenant_id is None:
+            return None, ""
+        path = (
+            OrgUnit.dangerously_unscoped.filter(tenant_id=tenant_id, parent__isnull=True)
+            .values_list("path", flat=True)
+            .first()
+        )
+    return tenant_id, path or ""
 
 
 # --- access helpers: missing and foreign objects are the same 404 --------------------------------

@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 
 from compliance.audit.services import audit_record
 from compliance.tokens.models import ApiToken
-from compliance.tokens.services import api_token_revoke_all, login_home
+from compliance.tokens.services import api_token_revoke_all
 from tenants import roles
 from tenants.models import Membership, PasswordChangeRequired, Person
 from tenants.scope import Scope, dangerously_platform_scope
+from tenants.selectors import login_home
 
 # Read aloud or copied from a screen to a worker: no characters that look alike (0/O, 1/l/I).
 TEMPORARY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
@@ -64,7 +65,7 @@ def password_change(
     user.save(update_fields=["password"])
     PasswordChangeRequired.objects.filter(user=user).delete()
     revoked = api_token_revoke_all(user=user, keep=keep_token)
-    tenant_id, org_path = login_home(user)
+    tenant_id, org_path = login_home(user=user)
     _audit_password(
         action="password_change",
         user=user,

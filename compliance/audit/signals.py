@@ -9,7 +9,7 @@ from .context import current_actor
 @receiver(user_login_failed)
 def audit_login_failure(sender, credentials, request=None, **kwargs):
     from tenants.scope import dangerously_platform_scope
-    from tenants.selectors import login_failure_place
+    from tenants.selectors import login_home
 
     from .services import audit_record
 
@@ -18,7 +18,7 @@ def audit_login_failure(sender, credentials, request=None, **kwargs):
     # Nobody is logged in: the event goes into the chain of the tenant the login name belongs to
     # (or the platform's), which only the platform scope may write. Nothing is shown to the caller.
     with dangerously_platform_scope():
-        tenant_id, org_path = login_failure_place(username)
+        tenant_id, org_path = login_home(username=username)
         audit_record(
             action="login_failed",
             tenant_id=tenant_id,

@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 
 from compliance.audit.context import acting_as, current_actor
 from compliance.audit.services import audit_record
-from tenants.models import Membership, OrgUnit
 from tenants.scope import Scope, activate, dangerously_platform_scope
-from tenants.selectors import scope_for_user
+from tenants.selectors import login_home, scope_for_user
 
 from .models import ApiToken, token_admin_tenant_ids
 
@@ -33,24 +32,6 @@ def key_hash(key: str) -> str:
     # The key is 256 random bits: a plain SHA-256 cannot be reversed or guessed, and it lets
     # authentication find the token with one indexed lookup.
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def login_home(user) -> tuple[object | None, str]:
-    """The login's tenant and its HQ path (for the audit trail), or (None, "") outside any group."""
-    # A login belongs to one group (membership_grant refuses a second), read here across tenants
-    # because it runs for logins that have no scope yet; only this login's own row is read.
-    with dangerously_platform_scope():
-        tenant_id = (
-            Membership.dangerously_unscoped.filter(user=user).values_list("tenant_id", flat=True).first()
-        )
-        if tenant_id is None:
-            return None, ""
-        path = (
-            OrgUnit.dangerously_unscoped.filter(tenant_id=tenant_id, parent__isnull=True)
-            .values_list("path", flat=True)
-            .first()
-        )
-    return tenant_id, path or ""
 
 
 def _snapshot(token: ApiToken) -> dict:
@@ -98,7 +79,7 @@ def api_token_create(
             }
         )
     key = KEY_START + secrets.token_urlsafe(32)
-    tenant_id, org_path = login_home(user)
+    tenant_id, org_path = login_home(user=user)
     now = timezone.now()
     token = ApiToken(
         user=user,
@@ -147,7 +128,7 @@ def api_token_revoke(*, scope: Scope, token: ApiToken) -> ApiToken:
     _audit(
         action="revoke",
         token=token,
-        org_path=login_home(token.user)[1],
+        org_path=login_home(user=token.user)[1],
         before=before,
         after=_snapshot(token),
     )
@@ -168,7 +149,7 @@ def api_token_revoke_all(*, user, keep: ApiToken | None = None) -> int:
             .exclude(pk=keep.pk if keep is not None else None)
         )
     tokens = [t for t in tokens if t.state_at(now) == ApiToken.State.ACTIVE]
-    org_path = login_home(user)[1] if tokens else ""
+    org_path = login_home(user=user)[1] if tokens else ""
     for token in tokens:
         before = _snapshot(token)
         token.revoked_at = now
