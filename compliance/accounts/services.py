@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from compliance.audit.models import AuditEvent
 from compliance.audit.services import audit_record
 from compliance.tokens.models import ApiToken
 from compliance.tokens.services import api_token_revoke_all
@@ -67,7 +68,7 @@ def password_change(
     revoked = api_token_revoke_all(user=user, keep=keep_token)
     tenant_id, org_path = login_home(user=user)
     _audit_password(
-        action="password_change",
+        action=AuditEvent.Action.PASSWORD_CHANGE,
         user=user,
         tenant_id=tenant_id,
         org_path=org_path,
@@ -111,7 +112,7 @@ def password_reset(*, scope: Scope, membership: Membership) -> tuple[object, str
     PasswordChangeRequired.objects.get_or_create(user=user)
     revoked = api_token_revoke_all(user=user)
     _audit_password(
-        action="password_reset",
+        action=AuditEvent.Action.PASSWORD_RESET,
         user=user,
         tenant_id=membership.tenant_id,
         org_path=membership.org_unit.path,

@@ -32,6 +32,8 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", _("Login failure")
         GRANT = "grant", _("Grant")
         REVOKE = "revoke", _("Revoke")
+        PASSWORD_CHANGE = "password_change", _("Password change")
+        PASSWORD_RESET = "password_reset", _("Password reset by a group admin")
 
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.PROTECT, db_index=True)
     seq = models.BigIntegerField()

@@ -241,3 +241,16 @@ def test_tokens_of_a_login_are_listed_as_revoked_after_a_reset(world):
     login(world.a.users[roles.TENANT_ADMIN]).post(f"/roles/{_membership(worker).pk}/password-reset/")
     with dangerously_platform_scope():
         assert ApiToken.objects.filter(user=worker, revoked_at__isnull=True).count() == 0
+
+
+def test_password_actions_are_named_and_found_in_the_audit_trail(world):
+    admin = world.a.users[roles.TENANT_ADMIN]
+    worker = world.a.users[roles.WORKER]
+    assert login(admin).post(f"/roles/{_membership(worker).pk}/password-reset/").status_code == 200
+    found = login(admin).get("/api/v1/audit-events/", {"action": "password_reset"})
+    assert found.status_code == 200
+    assert [e["object_repr"] for e in found.json()["results"]] == [worker.username]
+    page = login(admin).get("/audit/", {"action": "password_reset"}).content.decode()
+    assert '<option value="password_reset" selected>集团管理员重置密码</option>' in page
+    assert "<td>集团管理员重置密码</td>" in page
+    assert '<option value="password_change">修改密码</option>' in page
