@@ -75,7 +75,9 @@ def _conduct_grants(scope: Scope) -> list[tuple[Grant, str]]:
     ]
     if not grants:
         return []
-    # The units the scope's own memberships were granted at, looked up by their paths.
+    # The units the scope's own memberships were granted at, looked up by their paths. Safe
+    # unscoped: the filter names only the tenants and paths of this scope's own grants, and only
+    # those units' kinds are read.
     kinds = {
         (tenant_id, path): kind
         for tenant_id, path, kind in OrgUnit.dangerously_unscoped.filter(

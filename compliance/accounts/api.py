@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api import ScopedAPIMixin
+from compliance.http import no_store
 from compliance.tokens.models import ApiToken
 from tenants import selectors
 
@@ -82,5 +83,4 @@ class PasswordResetView(ScopedAPIMixin, APIView):
         response = Response(
             {"username": user.get_username(), "temporary_password": password, "must_change": True}
         )
-        response["Cache-Control"] = "no-store"
-        return response
+        return no_store(response)  # the temporary password is shown once, kept nowhere

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors
 from tenants import roles, selectors
 
@@ -70,5 +71,4 @@ class PasswordResetView(ScopedPageMixin, View):
         response = render(
             request, self.template_name, {"membership": membership, "reset_user": user, "password": password}
         )
-        response["Cache-Control"] = "no-store"  # shown once, kept nowhere
-        return response
+        return no_store(response)  # shown once, kept nowhere
