@@ -67,10 +67,10 @@ def build_data(workers: int, questions: int) -> dict:
     from django.core.management import call_command
 
     from compliance.tokens.services import api_token_issue
+    from compliance.training.models import ExamPaper, PaperSection, Question, QuestionOption
     from tenants import roles, services
     from tenants.models import Membership, OrgUnit, Person
     from tenants.scope import dangerously_platform_scope
-    from training.models import ExamPaper, PaperSection, Question, QuestionOption
 
     call_command("migrate", verbosity=0)
     user_model = get_user_model()
@@ -143,9 +143,9 @@ def queries_per_save(data: dict) -> tuple[int, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from compliance.training import attempts
+    from compliance.training.models import Attempt
     from tenants.scope import dangerously_platform_scope
-    from training import attempts
-    from training.models import Attempt
 
     client = Client(HTTP_AUTHORIZATION=f"Token {data['spare_token']}", HTTP_HOST="127.0.0.1")
     body = client.post(f"/api/v1/exams/{data['paper']}/attempts/").json()

@@ -122,7 +122,7 @@ REASONS = [
 
 
 def build_standard(items: int):
-    from grading.models import Item, LevelRule, Part, Standard, StandardVersion
+    from compliance.grading.models import Item, LevelRule, Part, Standard, StandardVersion
 
     standard = Standard.objects.create(
         code="bench-coal",
@@ -192,7 +192,7 @@ def build_mines(mines: int, version) -> dict:
     """Two groups of ``mines / 2`` mines each (10 subsidiaries each), in bulk."""
     from stdnum.cn import uscc
 
-    from grading.models import Accident, Assessment, GradeCertificate, GradeEvent
+    from compliance.grading.models import Accident, Assessment, GradeCertificate, GradeEvent
     from tenants import roles, services
     from tenants.models import MineProfile, OrgUnit
 
@@ -342,8 +342,8 @@ def build_assessment(version, group: dict):
     """The 400-item assessment: every item scored, a quarter with deductions, photos and scans."""
     from django.conf import settings
 
-    from grading import evidence
-    from grading.models import Assessment, Deduction, Item, ItemScore
+    from compliance.grading import evidence
+    from compliance.grading.models import Assessment, Deduction, Item, ItemScore
 
     tenant, admin = group["tenant"], group["admin"]
     mine = group["mines"][0]  # an underground coal mine (build_mines: types cycle from coal)
@@ -463,7 +463,7 @@ def main() -> int:
         from django.db import connection
         from django.test import Client
 
-        from grading import assessment_selectors, dashboard, report
+        from compliance.grading import assessment_selectors, dashboard, report
         from tenants.scope import activate, dangerously_platform_scope
         from tenants.selectors import scope_for_user
 
@@ -487,7 +487,7 @@ def main() -> int:
         # a. recompute
         print(f"measuring: recompute ×{args.repeat} …", flush=True)
         with activate(scope_for_user(admin)):
-            from grading.models import Assessment
+            from compliance.grading.models import Assessment
 
             fetched = Assessment.objects.select_related(
                 "mine", "mine__mine_profile", "version__standard"
@@ -497,8 +497,8 @@ def main() -> int:
         rows.append(("recompute", f"recompute {args.items}-item assessment", times, queries, args.repeat))
         # Where the recompute's time goes: the reads (standard, marks, history) and the pure scoring.
         with activate(scope_for_user(admin)):
-            from grading.history import mine_history
-            from grading.scoring import StandardSpec, evaluate
+            from compliance.grading.history import mine_history
+            from compliance.grading.scoring import StandardSpec, evaluate
 
             spec = StandardSpec.load(fetched.version)
             marks = assessment_selectors.marks_of(fetched)

@@ -65,8 +65,8 @@ INSTALLED_APPS = [
     "compliance.tokens",
     "compliance.notifications",
     "compliance.accounts",
-    "training",
-    "grading",
+    "compliance.training",
+    "compliance.grading",
 ]
 
 MIDDLEWARE = [
@@ -417,12 +417,12 @@ SITE_URL = os.environ.get("SITE_URL", "")
 # "kind"/"status" fields.
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "CertificateKindEnum": "training.models.Certificate.Kind",
-        "CertificateStatusEnum": "training.models.Certificate.Status",
-        "CertificateSourceEnum": "training.models.Certificate.Source",
+        "CertificateKindEnum": "compliance.training.models.Certificate.Kind",
+        "CertificateStatusEnum": "compliance.training.models.Certificate.Status",
+        "CertificateSourceEnum": "compliance.training.models.Certificate.Source",
         "OperationTypeEnum": "tenants.models.Person.OperationType",
-        "AttemptStatusEnum": "training.models.Attempt.Status",
-        "QuestionTypeEnum": "training.models.Question.Type",
-        "GradeLevelEnum": "grading.models.Level",
+        "AttemptStatusEnum": "compliance.training.models.Attempt.Status",
+        "QuestionTypeEnum": "compliance.training.models.Question.Type",
+        "GradeLevelEnum": "compliance.grading.models.Level",
     }
 )

@@ -5,11 +5,11 @@ from rest_framework.routers import SimpleRouter
 
 from compliance.accounts import api as accounts_api
 from compliance.audit.api import AuditEventViewSet
+from compliance.grading.api import urls as grading_api_urls
 from compliance.jobs.api import JobViewSet
 from compliance.tokens.api import ApiTokenViewSet
-from grading.api import urls as grading_api_urls
+from compliance.training.api import urls as training_api_urls
 from tenants import api as tenants_api
-from training.api import urls as training_api_urls
 
 router = SimpleRouter()
 router.register("org-units", tenants_api.OrgUnitViewSet, basename="org-unit")
@@ -50,7 +50,7 @@ urlpatterns = [
     path("audit/", include("compliance.audit.urls")),
     path("jobs/", include("compliance.jobs.urls")),
     path("account/", include("compliance.tokens.urls")),
-    path("training/", include("training.urls")),
-    path("grading/", include("grading.urls")),
+    path("training/", include("compliance.training.urls")),
+    path("grading/", include("compliance.grading.urls")),
     path("notifications/", include("compliance.notifications.urls")),
 ]

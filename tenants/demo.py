@@ -698,8 +698,8 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> BuildRep
             log(f"created: {spec.name} ({count} people)")
         # Training and exams (training.demo), then standardization grading (grading.demo): for
         # every demo group that has none yet, also one built by an earlier version of this command.
-        from grading.demo import seed_grading
-        from training.demo import seed_training
+        from compliance.grading.demo import seed_grading
+        from compliance.training.demo import seed_training
 
         with dangerously_platform_scope() as platform:
             for spec in TENANTS:

@@ -467,7 +467,7 @@ def person_update(
     errors = _unique_errors(person) | errors
     if person.status == Person.Status.ON_POST:
         # A suspension after a failed spot exam is lifted only by passing its paper (training).
-        from training.inspections import check_manual_status_change
+        from compliance.training.inspections import check_manual_status_change
 
         try:
             check_manual_status_change(person, person.status)

@@ -408,7 +408,7 @@ def _retraining(scope, person) -> list:
     """The person's retraining flags (training app), for a role that may see training records."""
     if not scope.has_perm(roles.VIEW_TRAINING, person.org_unit.path, person.tenant_id):
         return []
-    from training import hours
+    from compliance.training import hours
 
     row = hours.person_hours(scope=scope, person=person, year=hours.today().year)
     return hours.retraining_labels(row) if row is not None else []
@@ -418,7 +418,7 @@ def _person_certificates(scope, person):
     """The person's certificates (one query), for a role that may see training records."""
     if not scope.has_perm(roles.VIEW_TRAINING, person.org_unit.path, person.tenant_id):
         return None
-    from training.certificates import person_certificates
+    from compliance.training.certificates import person_certificates
 
     return person_certificates(scope=scope, person=person)
 

@@ -32,14 +32,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from grading import assessments
-from grading.models import Deduction, ItemScore
+from compliance.grading import assessments
+from compliance.grading.models import Deduction, ItemScore
+from compliance.training import bank, courses
+from compliance.training.models import PaperSection, QuestionOption
 from tenants import roles
 from tenants.models import MineProfile, Person
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
-from training import bank, courses
-from training.models import PaperSection, QuestionOption
 
 from .grading.factories import coal_like_version, items
 from .grading.pdf_factories import image_bytes

@@ -11,11 +11,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from compliance.training import attempts
+from compliance.training.models import Attempt
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 from tests.training.test_attempts import correct_ids, make_bank, make_paper, wrong_id
-from training import attempts
-from training.models import Attempt
 
 from .conftest import PHONE
 

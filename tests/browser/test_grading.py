@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from grading.models import Assessment
+from compliance.grading.models import Assessment
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 from tests.grading.factories import PNG, coal_like_version, items

@@ -15,7 +15,7 @@ import datetime
 import itertools
 from decimal import Decimal
 
-from grading.models import Item, LevelRule, Part, Standard, StandardVersion
+from compliance.grading.models import Item, LevelRule, Part, Standard, StandardVersion
 from tenants.scope import dangerously_platform_scope
 
 _codes = itertools.count(1)

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 
 from django.utils import timezone
 
-from grading import grades
-from grading.models import Assessment, GradeCertificate, LevelRule, Standard, StandardVersion
+from compliance.grading import grades
+from compliance.grading.models import Assessment, GradeCertificate, LevelRule, Standard, StandardVersion
 from tenants.scope import dangerously_platform_scope
 
 

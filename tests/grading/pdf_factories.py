@@ -12,7 +12,16 @@ from pathlib import Path
 
 from django.conf import settings
 
-from grading.models import Assessment, Deduction, Item, ItemScore, LevelRule, Part, Standard, StandardVersion
+from compliance.grading.models import (
+    Assessment,
+    Deduction,
+    Item,
+    ItemScore,
+    LevelRule,
+    Part,
+    Standard,
+    StandardVersion,
+)
 from tenants.scope import dangerously_platform_scope
 
 _codes = itertools.count(1)

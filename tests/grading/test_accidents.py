@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
-from grading import accidents
-from grading.models import Accident, GradeCertificate, GradeEvent
+from compliance.grading import accidents
+from compliance.grading.models import Accident, GradeCertificate, GradeEvent
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 

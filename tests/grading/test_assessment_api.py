@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from grading.models import Assessment, ItemScore
+from compliance.grading.models import Assessment, ItemScore
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 

@@ -20,9 +20,9 @@ from django.utils import timezone
 from PIL import Image
 
 from compliance.audit.models import AuditEvent
-from grading import assessment_selectors, assessments, evidence, report
-from grading.models import Accident, Assessment, Deduction, ItemScore
-from grading.scoring import fmt
+from compliance.grading import assessment_selectors, assessments, evidence, report
+from compliance.grading.models import Accident, Assessment, Deduction, ItemScore
+from compliance.grading.scoring import fmt
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
@@ -400,7 +400,7 @@ def test_evidence_of_a_rolled_back_save_is_swept_after_a_day_and_nothing_else(wo
 def test_orphan_evidence_sweep_is_scheduled_daily():
     from django.conf import settings as conf
 
-    from grading.tasks import sweep_orphan_evidence
+    from compliance.grading.tasks import sweep_orphan_evidence
 
     entry = conf.CELERY_BEAT_SCHEDULE["grading-sweep-orphan-evidence"]
     assert entry["task"] == sweep_orphan_evidence.name == "grading.tasks.sweep_orphan_evidence"
@@ -647,8 +647,8 @@ def test_the_scoring_and_review_pages_take_the_same_queries_for_10_and_60_items(
 def test_items_are_listed_in_the_order_of_the_standards_tree(world):
     # The shipped coal standard: sections → specialities → items; item positions restart in each
     # speciality, so ordering by them alone would interleave the specialities.
-    from grading.models import StandardVersion
-    from grading.scoring import StandardSpec, _tree_order
+    from compliance.grading.models import StandardVersion
+    from compliance.grading.scoring import StandardSpec, _tree_order
 
     version = StandardVersion.objects.get(standard__code="coal", standard__owner_tenant=None, label="2024")
     assessment = start(world, version)
@@ -684,7 +684,7 @@ def test_the_thumbnailer_checks_the_pixel_limit_again_before_decoding(tmp_path, 
 def test_thumbnails_are_made_by_a_task_with_the_jobs_time_limits():
     from django.conf import settings as conf
 
-    from grading.tasks import make_evidence_thumbnail
+    from compliance.grading.tasks import make_evidence_thumbnail
 
     assert make_evidence_thumbnail.soft_time_limit == conf.JOB_SOFT_TIME_LIMIT
     assert make_evidence_thumbnail.time_limit == conf.JOB_TIME_LIMIT

@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from grading import dashboard, grades
-from grading.models import Assessment, GradeEvent
+from compliance.grading import dashboard, grades
+from compliance.grading.models import Assessment, GradeEvent
 from tenants import roles, services
 from tenants.models import MineProfile
 from tenants.scope import activate, dangerously_platform_scope
@@ -223,7 +223,7 @@ def _populate(tw, start, n):
                 )
         _draft(mine, auditor)
         scope = tw.scope(roles.TENANT_ADMIN)
-        from grading import accidents
+        from compliance.grading import accidents
 
         with activate(scope):
             accidents.record_accident(

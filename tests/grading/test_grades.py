@@ -15,9 +15,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from compliance.audit.models import AuditEvent
-from grading import grades
-from grading.models import GradeCertificate, GradeEvent
-from grading.tasks import lapse_overdue_grades
+from compliance.grading import grades
+from compliance.grading.models import GradeCertificate, GradeEvent
+from compliance.grading.tasks import lapse_overdue_grades
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 

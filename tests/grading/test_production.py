@@ -9,8 +9,8 @@ import datetime
 import pytest
 import time_machine
 
-from grading import grades, production
-from grading.models import GradeEvent
+from compliance.grading import grades, production
+from compliance.grading.models import GradeEvent
 from tenants.models import MineProfile, OrgUnit
 from tenants.scope import activate, dangerously_platform_scope
 
@@ -111,7 +111,7 @@ def test_level_2_mine_may_apply_for_level_1_a_clean_year_later(world, monkeypatc
 
     # An accident (any, fatal or not) after reaching 二级 restarts the year.
     scope = world.a.scope("safety_manager")
-    from grading import accidents
+    from compliance.grading import accidents
 
     with activate(scope):
         accidents.record_accident(

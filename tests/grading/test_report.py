@@ -19,11 +19,11 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from compliance.audit.models import AuditEvent
+from compliance.grading import evidence, report
+from compliance.grading.models import Assessment
+from compliance.grading.scoring import level_name
 from compliance.jobs.models import Job
 from compliance.jobs.services import job_start
-from grading import evidence, report
-from grading.models import Assessment
-from grading.scoring import level_name
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user

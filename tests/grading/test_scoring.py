@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 from django.utils import translation
 
-from grading.scoring import (
+from compliance.grading.scoring import (
     ItemMark,
     ItemSpec,
     MineHistory,

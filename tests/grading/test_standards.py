@@ -19,12 +19,12 @@ from django.utils.translation import override
 from openpyxl import load_workbook
 
 from compliance.audit.models import AuditEvent
+from compliance.grading import standards, standards_io
+from compliance.grading.data import SHIPPED, coal, noncoal
+from compliance.grading.models import Assessment, Item, Part, Standard, StandardVersion
+from compliance.grading.scoring import ItemMark, MineHistory, StandardSpec, evaluate
+from compliance.grading.selectors import version_for, visible_standards
 from compliance.jobs.models import Job
-from grading import standards, standards_io
-from grading.data import SHIPPED, coal, noncoal
-from grading.models import Assessment, Item, Part, Standard, StandardVersion
-from grading.scoring import ItemMark, MineHistory, StandardSpec, evaluate
-from grading.selectors import version_for, visible_standards
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user

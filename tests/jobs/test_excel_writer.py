@@ -111,7 +111,7 @@ def test_no_workbook_is_made_outside_the_writer():
     would write user text as formulas again."""
     sources = [
         p
-        for app in ("compliance", "tenants", "training", "grading")
+        for app in ("compliance", "tenants")
         for p in (ROOT / app).rglob("*.py")
         if p != WRITER and "migrations" not in p.parts
     ]

@@ -26,10 +26,10 @@ from compliance.jobs.models import Job
 from compliance.jobs.services import job_start
 from compliance.tokens.models import ApiToken
 from compliance.tokens.services import api_token_issue
+from compliance.training.models import Attempt, AttemptQuestion
 from tenants import roles
 from tenants.models import Membership, OrgUnit, Person
 from tenants.scope import dangerously_platform_scope
-from training.models import Attempt, AttemptQuestion
 
 from ..conftest import login
 from ..factories import resident_id
@@ -75,7 +75,7 @@ def _b_certificate(w):
     if getattr(w, "b_certificate", None) is None:
         import datetime
 
-        from training.models import Certificate
+        from compliance.training.models import Certificate
 
         with dangerously_platform_scope():
             w.b_certificate = Certificate.objects.create(
@@ -112,7 +112,7 @@ def _b_inspection(w):
     if getattr(w, "b_inspection", None) is None:
         import datetime
 
-        from training.models import ExamPaper, Inspection, SpotCheck
+        from compliance.training.models import ExamPaper, Inspection, SpotCheck
 
         with dangerously_platform_scope():
             w.b_spot_paper = ExamPaper.objects.create(
@@ -146,7 +146,7 @@ INSPECTION_BODY = {"kind": "mine_internal", "date": "2026-03-02", "inspectors": 
 def _b_question(w):
     """A single-choice question in tenant B's bank (made once per test world)."""
     if getattr(w, "b_question", None) is None:
-        from training.models import Question, QuestionOption
+        from compliance.training.models import Question, QuestionOption
 
         with dangerously_platform_scope():
             w.b_question = Question.objects.create(
@@ -162,7 +162,7 @@ def _b_question(w):
 def _b_paper(w):
     """An assigned paper of tenant B with one blueprint line (made once per test world)."""
     if getattr(w, "b_paper", None) is None:
-        from training.models import ExamPaper, PaperSection
+        from compliance.training.models import ExamPaper, PaperSection
 
         with dangerously_platform_scope():
             w.b_paper = ExamPaper.objects.create(tenant=w.b.tenant, org_unit=w.b.hq, title="B-试卷")
@@ -179,7 +179,7 @@ def _b_attempt(w):
 
         from django.utils import timezone
 
-        from training.models import Attempt, AttemptQuestion, ExamPaper, PaperSection
+        from compliance.training.models import Attempt, AttemptQuestion, ExamPaper, PaperSection
 
         question = _b_question(w)
         now = timezone.now()
@@ -216,7 +216,7 @@ def _b_attempt_kwargs(w):
 
 
 def _b_answer_body(w):
-    from training.models import QuestionOption
+    from compliance.training.models import QuestionOption
 
     _b_attempt(w)
     with dangerously_platform_scope():
@@ -233,7 +233,7 @@ def _b_assessment(w):
 
         from django.conf import settings
 
-        from grading.models import Assessment, Deduction, ItemScore
+        from compliance.grading.models import Assessment, Deduction, ItemScore
         from tests.grading.factories import PNG, coal_like_version
 
         version = coal_like_version()
@@ -285,7 +285,7 @@ def _b_standard(w):
     """Tenant B's own internal grading standard, one version (made once per test world, by the
     loader: no audit event, the fingerprint counts them). Returns the version."""
     if getattr(w, "b_standard_version", None) is None:
-        from grading.data import load_standard
+        from compliance.grading.data import load_standard
 
         with dangerously_platform_scope():  # a group's own standard: tenant rows
             _standard, (w.b_standard_version,) = load_standard(
@@ -320,7 +320,7 @@ def _b_grade_certificate(w):
     if getattr(w, "b_grade_certificate", None) is None:
         import datetime
 
-        from grading.models import Accident, GradeCertificate, GradeEvent
+        from compliance.grading.models import Accident, GradeCertificate, GradeEvent
 
         with dangerously_platform_scope():
             w.b_grade_certificate = GradeCertificate.objects.create(
@@ -365,7 +365,7 @@ def _b_session(w):
     if getattr(w, "b_session", None) is None:
         import datetime
 
-        from training.models import Attendance, Course, TrainingSession
+        from compliance.training.models import Attendance, Course, TrainingSession
 
         with dangerously_platform_scope():  # no audit events: the fingerprint counts them
             w.b_course = Course.objects.create(

@@ -15,12 +15,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
-from grading.models import Item, LevelRule, Part, Standard, StandardVersion
+from compliance.grading.models import Item, LevelRule, Part, Standard, StandardVersion
+from compliance.training.models import ExamPaper
 from tenants import roles
 from tenants.models import OrgUnitUserObjectPermission
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
-from training.models import ExamPaper
 
 from ..conftest import APP_ROLE
 from .test_rls import EXEMPT, TENANT_TABLES_SQL

@@ -17,12 +17,12 @@ from django.test import TestCase
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from compliance.grading import standards
 from compliance.jobs.models import Job
-from grading import standards
+from compliance.training import bank
+from compliance.training.models import Question
 from tenants import roles, services
 from tenants.scope import activate, dangerously_platform_scope
-from training import bank
-from training.models import Question
 
 from ..conftest import login
 from ..factories import resident_id

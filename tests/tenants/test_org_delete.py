@@ -8,10 +8,10 @@ from django.utils import translation
 
 from compliance.audit.models import AuditEvent
 from compliance.errors import Conflict
+from compliance.training.models import Course, Inspection
 from tenants import roles, services
 from tenants.models import OrgUnit
 from tenants.scope import activate, dangerously_platform_scope
-from training.models import Course, Inspection
 
 from ..conftest import login
 from .test_api import token_client

@@ -17,10 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from compliance.audit.models import AuditEvent
-from tenants import roles, services
-from tenants.scope import dangerously_platform_scope
-from training import attempts, blueprint
-from training.models import (
+from compliance.training import attempts, blueprint
+from compliance.training.models import (
     Attempt,
     AttemptQuestion,
     ExamPaper,
@@ -30,6 +28,8 @@ from training.models import (
     QuestionOption,
     SpotCheck,
 )
+from tenants import roles, services
+from tenants.scope import dangerously_platform_scope
 
 from ..conftest import PASSWORD, login
 
@@ -450,7 +450,8 @@ def test_one_resit_then_no_more_and_none_after_a_pass(exam):
 def test_outcomes_run_inside_the_grading(exam, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        "training.outcomes.on_attempt_graded", lambda attempt: seen.append((attempt.pk, attempt.status))
+        "compliance.training.outcomes.on_attempt_graded",
+        lambda attempt: seen.append((attempt.pk, attempt.status)),
     )
     body = start(exam.client, exam.paper).json()
     submit(exam.client, body["id"])
@@ -462,7 +463,7 @@ def test_a_failing_outcome_rolls_the_grading_back(exam, monkeypatch):
     def boom(attempt):
         raise RuntimeError("certificate service down")
 
-    monkeypatch.setattr("training.outcomes.on_attempt_graded", boom)
+    monkeypatch.setattr("compliance.training.outcomes.on_attempt_graded", boom)
     body = start(exam.client, exam.paper).json()
     with dangerously_platform_scope():
         attempt = Attempt.objects.get(pk=body["id"])
@@ -476,7 +477,7 @@ def test_a_failing_outcome_rolls_the_grading_back(exam, monkeypatch):
 
 # --- the scheduled job -------------------------------------------------------------------------------
 def test_expired_attempts_are_closed_by_the_job(exam):
-    from training.tasks import close_expired_exam_attempts
+    from compliance.training.tasks import close_expired_exam_attempts
 
     body = start(exam.client, exam.paper).json()
     q = body["questions"][0]
@@ -509,7 +510,7 @@ def test_one_broken_attempt_does_not_stop_the_job(exam, monkeypatch):
             raise RuntimeError("boom")
         real(attempt)
 
-    monkeypatch.setattr("training.outcomes.on_attempt_graded", flaky)
+    monkeypatch.setattr("compliance.training.outcomes.on_attempt_graded", flaky)
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
         assert attempts.close_expired_attempts() == 1
     with dangerously_platform_scope():

@@ -11,10 +11,10 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance.training import attempts
+from compliance.training.models import Inspection, SpotCheck
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
-from training import attempts
-from training.models import Inspection, SpotCheck
 
 from ..conftest import login
 from . import test_attempts
@@ -137,7 +137,7 @@ def test_a_spot_exam_never_shows_the_key_to_anyone(exam):
 
 
 def test_the_paper_form_offers_the_setting_with_the_new_default(exam):
-    from training.bank_forms import PaperForm
+    from compliance.training.bank_forms import PaperForm
 
     field = PaperForm.base_fields["show_answers"]
     assert [value for value, _label in field.choices] == ["after_last_attempt", "never"]

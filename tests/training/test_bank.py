@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
 from compliance.audit.models import AuditEvent
+from compliance.training import bank
+from compliance.training.models import Question, QuestionOption
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
-from training import bank
-from training.models import Question, QuestionOption
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from compliance.training import bank
 from tenants import roles
 from tenants.scope import activate
-from training import bank
 
 from ..conftest import login
 

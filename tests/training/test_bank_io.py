@@ -11,10 +11,10 @@ from openpyxl import Workbook, load_workbook
 
 from compliance.audit.models import AuditEvent
 from compliance.jobs.models import Job
+from compliance.training import bank, bank_io
+from compliance.training.models import Question
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
-from training import bank, bank_io
-from training.models import Question
 
 from ..conftest import login
 

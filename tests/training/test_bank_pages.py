@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from compliance.training import bank
+from compliance.training.models import Question
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
-from training import bank
-from training.models import Question
 
 from ..conftest import login
 

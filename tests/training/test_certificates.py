@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 
 from compliance import numbering
 from compliance.audit.models import AuditEvent
+from compliance.training import certificates as certs
+from compliance.training.models import Attempt, Certificate, ExamPaper, RulePack
 from tenants import roles
 from tenants.models import Person
 from tenants.scope import dangerously_platform_scope
-from training import certificates as certs
-from training.models import Attempt, Certificate, ExamPaper, RulePack
 
 from ..conftest import login
 
@@ -429,8 +429,8 @@ def test_end_to_end_passing_the_real_exam_issues_the_certificate(world, in_scope
     """Through the exam services: start, answer right, submit (twice) → one certificate."""
     from decimal import Decimal
 
-    from training import attempts
-    from training.models import PaperSection, Question, QuestionOption
+    from compliance.training import attempts
+    from compliance.training.models import PaperSection, Question, QuestionOption
 
     tw = world.a
     person = tw.people[1]

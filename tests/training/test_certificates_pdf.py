@@ -11,9 +11,9 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
+from compliance.training.models import Certificate
 from tenants import roles
 from tenants.models import Person
-from training.models import Certificate
 
 from ..conftest import login
 from .test_certificates import make_cert
@@ -56,7 +56,7 @@ def test_pdf_embeds_a_cjk_font_and_chinese_text_comes_back(world, tmp_path):
 
 
 def test_qr_code_encodes_the_verification_url(world):
-    from training import certificates as certs
+    from compliance.training import certificates as certs
 
     cert = make_cert(world.a.people[2], number="QR-1", kind="principal")
     url = f"http://testserver/training/verify/{cert.verify_token}/"

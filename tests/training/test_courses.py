@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from compliance.audit.models import AuditEvent
+from compliance.training import courses
+from compliance.training.models import Attendance, Course, TrainingSession
 from tenants import roles, services
 from tenants.scope import dangerously_platform_scope
-from training import courses
-from training.models import Attendance, Course, TrainingSession
 
 from ..conftest import login
 from ..factories import resident_id

@@ -13,10 +13,10 @@ from openpyxl import Workbook, load_workbook
 
 from compliance.audit.models import AuditEvent
 from compliance.jobs.models import Job
+from compliance.training import sessions_io
+from compliance.training.models import Attendance, Course, TrainingSession
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
-from training import sessions_io
-from training.models import Attendance, Course, TrainingSession
 
 from ..conftest import login
 from .test_hours import YEAR, course

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance.training import dashboard
+from compliance.training.models import Attempt, Certificate, Inspection, SpotCheck, Suspension
 from tenants import roles, services
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
-from training import dashboard
-from training.models import Attempt, Certificate, Inspection, SpotCheck, Suspension
 
 from ..conftest import login
 from .test_inspections import add_person, make_paper

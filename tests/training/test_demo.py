@@ -14,13 +14,10 @@ from django.test import Client
 from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
-from tenants import demo
-from tenants.models import MineProfile, Person, Tenant
-from tenants.scope import dangerously_platform_scope
-from training import bank, hours
-from training import demo as training_demo
-from training.demo_questions import QUESTIONS
-from training.models import (
+from compliance.training import bank, hours
+from compliance.training import demo as training_demo
+from compliance.training.demo_questions import QUESTIONS
+from compliance.training.models import (
     Attempt,
     Certificate,
     Course,
@@ -30,7 +27,10 @@ from training.models import (
     Suspension,
     TrainingSession,
 )
-from training.selectors import assigned_papers
+from compliance.training.selectors import assigned_papers
+from tenants import demo
+from tenants.models import MineProfile, Person, Tenant
+from tenants.scope import dangerously_platform_scope
 
 POSTS = set(Person.PostCategory.values)
 MINE_TYPES = set(MineProfile.MineType.values)

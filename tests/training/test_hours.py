@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from compliance.training import courses, hours
+from compliance.training.models import HoursRule, RulePack
 from tenants import roles
 from tenants.models import Person
 from tenants.scope import dangerously_platform_scope
-from training import courses, hours
-from training.models import HoursRule, RulePack
 
 pytestmark = pytest.mark.django_db
 

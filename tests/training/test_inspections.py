@@ -11,12 +11,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
+from compliance.training import inspections
+from compliance.training.models import (
+    ExamPaper,
+    Inspection,
+    PaperSection,
+    Question,
+    QuestionOption,
+    SpotCheck,
+)
 from tenants import roles, services
 from tenants.models import Person
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
-from training import inspections
-from training.models import ExamPaper, Inspection, PaperSection, Question, QuestionOption, SpotCheck
 
 from ..conftest import login
 from ..factories import resident_id

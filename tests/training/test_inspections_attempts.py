@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from compliance.training import inspections
+from compliance.training.models import Attempt, AttemptQuestion, Inspection, QuestionOption
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
-from training import inspections
-from training.models import Attempt, AttemptQuestion, Inspection, QuestionOption
 
 from ..conftest import login
 from .test_inspections import as_role, make_bank, make_paper

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
+from compliance.training import attempts, inspections
+from compliance.training.models import Attempt, SpotCheck
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
-from training import attempts, inspections
-from training.models import Attempt, SpotCheck
 
 from ..conftest import login
 from .test_inspections import as_role, make_bank, make_inspection, make_paper
@@ -198,13 +198,13 @@ def test_wrong_codes_from_one_address_count_across_processes_in_the_shared_cache
 
     from django.core.cache import cache
 
-    from training.views import inspections as views
+    from compliance.training.views import inspections as views
 
     url, prefix, address = "redis://127.0.0.1:6379/0", f"test-{uuid.uuid4().hex}", "203.0.113.7"
     other_server = (
         "import django; django.setup()\n"
         "from django.conf import settings\n"
-        "from training.views import inspections as v\n"
+        "from compliance.training.views import inspections as v\n"
         "print(settings.CACHES['default']['BACKEND'])\n"
         f"for _ in range(v.ADDRESS_FAILURES_MAX): v.address_failed({address!r})\n"
     )

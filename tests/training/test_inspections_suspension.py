@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
+from compliance.training import attempts, inspections
+from compliance.training.models import AttemptQuestion, QuestionOption, Suspension
 from tenants import roles, services
 from tenants.models import Person
 from tenants.scope import dangerously_platform_scope
-from training import attempts, inspections
-from training.models import AttemptQuestion, QuestionOption, Suspension
 
 from ..conftest import login
 from .test_inspections import as_role, make_bank, make_inspection, make_paper
@@ -103,7 +103,7 @@ def test_only_passing_the_clearing_paper_lifts_it(spot):
         assert Suspension.objects.get(person=person).cleared_at is None
 
     # the suspension assigned the clearing paper to the person: it is among their exams
-    from training.selectors import assigned_papers
+    from compliance.training.selectors import assigned_papers
 
     with dangerously_platform_scope():
         assert clearing.pk in {p.pk for p in assigned_papers(person)}

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from compliance.audit.models import AuditEvent
+from compliance.training import bank
+from compliance.training.models import Attempt, ExamPaper, PaperSection
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
-from training import bank
-from training.models import Attempt, ExamPaper, PaperSection
 
 from ..conftest import login
 

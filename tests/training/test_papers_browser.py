@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from compliance.training import bank
 from tenants import roles
 from tenants.scope import activate
 from tests.browser import conftest as browser
-from training import bank
 
 # The browser fixtures live in tests/browser/conftest.py; this module uses them from here.
 browser_type_launch_args = browser.browser_type_launch_args

@@ -11,11 +11,11 @@ from django.conf import settings
 from django.core import mail
 
 from compliance.notifications.models import Notification
+from compliance.training import certificates as certs
+from compliance.training.models import Reminder
+from compliance.training.tasks import send_certificate_reminders
 from tenants import roles, services
 from tenants.scope import dangerously_platform_scope
-from training import certificates as certs
-from training.models import Reminder
-from training.tasks import send_certificate_reminders
 
 from .test_certificates import make_cert
 

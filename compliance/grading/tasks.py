@@ -1,0 +1,43 @@
+"""Scheduled jobs of the grading app (CELERY_BEAT_SCHEDULE in compliance/settings.py)."""
+
+from celery import shared_task
+
+# Task names are pinned: beat schedules and queued messages name them, and the
+# package moved under compliance/ without renaming them.
+from django.conf import settings
+
+
+@shared_task(name="grading.tasks.lapse_overdue_grades")
+def lapse_overdue_grades() -> int:
+    """Daily: grade certificates whose re-check fell due and was not recorded become LAPSED, each
+    with an event and an audit record (grading.grades.lapse_overdue).
+
+    Runs across all tenants in the platform scope; idempotent — a repeated or concurrent run
+    lapses nothing twice.
+    """
+    from .grades import lapse_overdue
+
+    return lapse_overdue()
+
+
+@shared_task(name="grading.tasks.sweep_orphan_evidence")
+def sweep_orphan_evidence() -> int:
+    """Daily: evidence files no deduction refers to (a save rolled back after writing its file)
+    are deleted after a day's grace (grading.evidence.sweep_orphans)."""
+    from .evidence import sweep_orphans
+
+    return sweep_orphans()
+
+
+@shared_task(
+    name="grading.tasks.make_evidence_thumbnail",
+    soft_time_limit=settings.JOB_SOFT_TIME_LIMIT,
+    time_limit=settings.JOB_TIME_LIMIT,
+)
+def make_evidence_thumbnail(name: str) -> None:
+    """The thumbnail of a stored evidence photo (grading.evidence), started when its save commits.
+    Reads and writes only the files under the name ``store`` gave (no tenant rows); safe to run
+    twice (it overwrites)."""
+    from .evidence import path_of, store_thumbnail
+
+    store_thumbnail(path_of(name))

@@ -1,0 +1,31 @@
+"""Scheduled jobs of the training app (CELERY_BEAT_SCHEDULE in compliance/settings.py)."""
+
+from celery import shared_task
+
+# Task names are pinned: beat schedules and queued messages name them, and the
+# package moved under compliance/ without renaming them.
+
+
+@shared_task(name="training.tasks.close_expired_exam_attempts")
+def close_expired_exam_attempts() -> int:
+    """Every minute: grade attempts whose deadline passed while nobody was there to submit.
+
+    Idempotent: an attempt already graded (by its worker, lazily, or by an earlier run) is
+    skipped under its row lock.
+    """
+    from .attempts import close_expired_attempts
+
+    return close_expired_attempts()
+
+
+@shared_task(name="training.tasks.send_certificate_reminders")
+def send_certificate_reminders() -> int:
+    """Daily: in-app notifications (and email when configured) 90, 30 and 7 days before a
+    certificate expires or falls due for review, to the person and their safety managers.
+
+    Runs across all tenants in the platform scope (training.certificates.send_due_reminders says
+    why); idempotent — a repeated or crashed run never notifies twice.
+    """
+    from .certificates import send_due_reminders
+
+    return send_due_reminders()
