@@ -4,6 +4,8 @@ Permission follows the subtree of the unit the role was granted at. Permissions 
 strings so that a later capability adds its own without touching this file's callers.
 """
 
+from collections.abc import Iterable
+
 from django.utils.translation import gettext_lazy as _
 
 TENANT_ADMIN = "tenant_admin"
@@ -54,7 +56,8 @@ MANAGE_STANDARDS = "manage_standards"  # the group's own internal grading standa
 # Marker: the holder reads only records about themself.
 SELF_ONLY = "self_only"
 
-WRITE_PERMS = frozenset(
+# Grows as capabilities register their write permissions (register_permissions).
+WRITE_PERMS = set(
     {
         MANAGE_ORG,
         EDIT_MINE_PROFILE,
@@ -134,5 +137,21 @@ _PERMS = {
 }
 
 
+_REGISTERED: dict[str, set[str]] = {}
+
+
+def register_permissions(bundles: dict[str, Iterable[str]], *, write: Iterable[str] = ()) -> None:
+    """A capability adds its permissions to the role bundles (from its ``AppConfig.ready()``).
+
+    ``write`` names those that change data: a read-only scope (a regulator) never holds them.
+    Idempotent: registering the same permissions again changes nothing.
+    """
+    for role, perms in bundles.items():
+        if role not in ROLE_LABELS:
+            raise ValueError(f"unknown role {role!r}")
+        _REGISTERED.setdefault(role, set()).update(perms)
+    WRITE_PERMS.update(write)
+
+
 def perms_of(role: str) -> frozenset[str]:
-    return frozenset(_PERMS.get(role, ()))
+    return frozenset(_PERMS.get(role, ())) | frozenset(_REGISTERED.get(role, ()))

@@ -1,0 +1,186 @@
+"""The extension points: how a capability plugs into the product without the base knowing it.
+
+Each capability (``compliance/<capability>/``) fills these in its ``AppConfig.ready()``; the
+base (``tenants/`` and the platform pieces) only reads them. Registration is idempotent by key,
+so a second ``ready()`` (the test runner, autoreload) replaces rather than duplicates.
+
+The registries that ``tenants`` itself must consult live in ``tenants`` and are re-exported here
+so a capability has one place to look:
+
+- permissions and role bundles: ``tenants.roles.register_permissions``;
+- holds on a person: ``tenants.holds`` (``place_hold`` / ``lift_hold``); a capability never
+  writes ``Person.status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from tenants.roles import register_permissions  # noqa: F401  (re-exported: one place to look)
+
+# --- navigation -----------------------------------------------------------------------------------
+# Groups of the top bar, in order. A capability names one of these; an entry in a group with a
+# single visible entry shows as a plain link, a group with several as a drop-down menu.
+NAV_GROUPS: dict[str, Promise] = {
+    "people": _("People"),
+    "training": _("Training and exams"),
+    "inspections": _("Inspections and hazards"),
+    "grading": _("Standardization"),
+    "oversight": _("Oversight"),
+    "system": _("System"),
+}
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str  # unique; also the data-testid "nav-<key>"
+    group: str  # a key of NAV_GROUPS
+    label: Promise
+    url_name: str  # reversed without arguments
+    visible: Callable[[Any], bool]  # (scope) -> bool: only what the role may use
+    order: int = 100
+    # URL namespace whose pages mark this entry (and its group) as the current one.
+    namespace: str | None = None
+
+
+_nav: dict[str, NavEntry] = {}
+
+
+def register_nav(*entries: NavEntry) -> None:
+    for entry in entries:
+        if entry.group not in NAV_GROUPS:
+            raise ValueError(f"unknown navigation group {entry.group!r} for {entry.key!r}")
+        _nav[entry.key] = entry
+
+
+def nav_entries() -> list[NavEntry]:
+    return sorted(_nav.values(), key=lambda e: (list(NAV_GROUPS).index(e.group), e.order, e.key))
+
+
+# --- person-page panels (一人一档) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class PersonPanel:
+    key: str
+    title: Promise
+    template: str  # rendered with the context the provider returns, plus ``person`` and ``scope``
+    # (scope, person) -> dict | None. None: this viewer may not see the panel (no permission).
+    # Must run a constant number of queries.
+    context: Callable[[Any, Any], dict | None]
+    order: int = 100
+
+
+_person_panels: dict[str, PersonPanel] = {}
+
+
+def register_person_panel(panel: PersonPanel) -> None:
+    _person_panels[panel.key] = panel
+
+
+def person_panels() -> list[PersonPanel]:
+    return sorted(_person_panels.values(), key=lambda p: (p.order, p.key))
+
+
+# --- demo builders ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DemoBuilder:
+    key: str  # also the key of the report's per-capability list in ``seed_demo --json``
+    # (spec, *, scope, today, log) -> object | None: None when the group already had this part.
+    build: Callable[..., Any]
+    order: int = 100
+
+
+_demo_builders: dict[str, DemoBuilder] = {}
+
+
+def register_demo_builder(builder: DemoBuilder) -> None:
+    _demo_builders[builder.key] = builder
+
+
+def demo_builders() -> list[DemoBuilder]:
+    return sorted(_demo_builders.values(), key=lambda b: (b.order, b.key))
+
+
+# --- attempt-outcome listeners ------------------------------------------------------------------------
+# Called once per graded attempt, inside the grading transaction, in registration order. Each
+# listener must be idempotent (a retry of the grading calls it again).
+_attempt_listeners: dict[str, Callable[[Any], None]] = {}
+
+
+def register_attempt_listener(key: str, listener: Callable[[Any], None]) -> None:
+    _attempt_listeners[key] = listener
+
+
+def attempt_listeners() -> list[Callable[[Any], None]]:
+    return list(_attempt_listeners.values())
+
+
+# --- per-mine figures -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MineFigure:
+    key: str
+    label: Promise
+    value: Any
+    # 正常 / 关注 / 警告 / 违规, as "ok" / "watch" / "warning" / "violation".
+    status: str = "ok"
+    rule: str = ""  # the rule behind the status, in the user's language
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class MineFigureProvider:
+    key: str
+    label: Promise
+    # (scope, mine_ids) -> {mine org unit id: [MineFigure, ...]}; a constant number of queries.
+    figures: Callable[[Any, Iterable], dict[Any, list[MineFigure]]]
+    order: int = 100
+
+
+_mine_figures: dict[str, MineFigureProvider] = {}
+
+
+def register_mine_figures(provider: MineFigureProvider) -> None:
+    _mine_figures[provider.key] = provider
+
+
+def mine_figure_providers() -> list[MineFigureProvider]:
+    return sorted(_mine_figures.values(), key=lambda p: (p.order, p.key))
+
+
+def mine_figures(scope, mine_ids: Iterable) -> dict[Any, list[MineFigure]]:
+    """Every provider's figures for these mines, in provider order."""
+    mine_ids = list(mine_ids)
+    out: dict[Any, list[MineFigure]] = {mine_id: [] for mine_id in mine_ids}
+    for provider in mine_figure_providers():
+        for mine_id, figures in provider.figures(scope, mine_ids).items():
+            out.setdefault(mine_id, []).extend(figures)
+    return out
+
+
+def snapshot() -> dict:
+    return {
+        name: dict(reg)
+        for name, reg in (
+            ("nav", _nav),
+            ("person_panels", _person_panels),
+            ("demo_builders", _demo_builders),
+            ("attempt_listeners", _attempt_listeners),
+            ("mine_figures", _mine_figures),
+        )
+    }
+
+
+def restore(saved: dict) -> None:
+    for name, reg in (
+        ("nav", _nav),
+        ("person_panels", _person_panels),
+        ("demo_builders", _demo_builders),
+        ("attempt_listeners", _attempt_listeners),
+        ("mine_figures", _mine_figures),
+    ):
+        reg.clear()
+        reg.update(saved[name])
