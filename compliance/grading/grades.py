@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.audit.services import PendingEvent, audit_record_many
 from compliance.numbering import save_numbered
 from tenants import roles
@@ -427,23 +428,13 @@ def lapse_overdue(today: datetime.date | None = None) -> int:
 
 
 def access_certificate(scope: Scope, pk) -> GradeCertificate:
-    from django.http import Http404
-
-    try:
-        cert = (
-            scope.filter_queryset(
-                GradeCertificate.objects.select_related(
-                    "mine", "mine__parent", "mine__mine_profile", "tenant", "assessment__version__standard"
-                )
-            )
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        cert = None
-    if cert is None:
-        raise Http404
-    return cert
+    return access_or_404(
+        scope,
+        GradeCertificate.objects.select_related(
+            "mine", "mine__parent", "mine__mine_profile", "tenant", "assessment__version__standard"
+        ),
+        pk,
+    )
 
 
 def certificate_events(cert: GradeCertificate) -> list[GradeEvent]:

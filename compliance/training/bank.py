@@ -26,9 +26,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.audit.services import audit_record
 from tenants import roles
 from tenants.models import OrgUnit
@@ -533,25 +533,15 @@ def paper_update(
 
 
 # --- reads ---------------------------------------------------------------------------------------------
-def _access(scope: Scope, qs, pk):
-    try:
-        obj = scope.filter_queryset(qs).filter(pk=pk).first()
-    except (ValueError, TypeError, ValidationError):  # a malformed id looks exactly like a missing one
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
-
-
 def access_question(scope: Scope, pk) -> Question:
     """Any version of a question the scope may read (its bank), with its options."""
-    return _access(
+    return access_or_404(
         scope, Question.objects.select_related("org_unit", "created_by").prefetch_related("options"), pk
     )
 
 
 def access_paper(scope: Scope, pk) -> ExamPaper:
-    return _access(scope, ExamPaper.objects.select_related("org_unit"), pk)
+    return access_or_404(scope, ExamPaper.objects.select_related("org_unit"), pk)
 
 
 def question_list(

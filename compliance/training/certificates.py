@@ -20,12 +20,12 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.audit.services import audit_record
 from compliance.notifications import services as notifications
 from compliance.numbering import save_numbered
@@ -314,19 +314,11 @@ def revocation_reason(cert: Certificate) -> str:
 
 
 def access_certificate(scope: Scope, pk) -> Certificate:
-    try:
-        cert = (
-            scope.filter_queryset(
-                Certificate.objects.select_related("person", "person__org_unit", "tenant", "attempt__paper")
-            )
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        cert = None
-    if cert is None:
-        raise Http404
-    return cert
+    return access_or_404(
+        scope,
+        Certificate.objects.select_related("person", "person__org_unit", "tenant", "attempt__paper"),
+        pk,
+    )
 
 
 def certificate_list(
@@ -481,12 +473,12 @@ def find_by_token(token: str) -> Certificate | None:
         )
 
 
-def verify_url(request, cert: Certificate) -> str:
+def verify_url(cert: Certificate, *, request_origin: str) -> str:
     """The absolute address the QR code carries: SITE_URL when configured (the public name of the
-    site), else the host this request came in on."""
+    site), else ``request_origin``, the scheme and host the request came in on."""
     path = reverse("training:certificate-verify", args=[cert.verify_token])
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
-    return f"{base}{path}" if base else request.build_absolute_uri(path)
+    base = getattr(settings, "SITE_URL", "").rstrip("/") or request_origin.rstrip("/")
+    return f"{base}{path}"
 
 
 # --- PDF -----------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.views.generic import TemplateView
 from compliance.files import content_type_for
 from compliance.grading import assessment_selectors, assessments, report
 from compliance.grading.models import Assessment
-from compliance.grading.scoring import ZERO, StandardSpec, fmt, level_name
+from compliance.grading.scoring import StandardSpec, fmt, level_name, mine_item_score
 from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from tenants import roles, selectors
 
@@ -178,7 +178,9 @@ def _item_context(row, *, can_edit: bool, assessment, posted=None, errors=None, 
     for n, r in enumerate(rows):
         r["n"] = n
     item = row.item
-    mine_score = None if score.not_applicable else max(item.max_points - score.deducted, ZERO)
+    mine_score = mine_item_score(
+        item.max_points, deducted=score.deducted, not_applicable=score.not_applicable
+    )
     return {
         "row": row,
         "item": item,
@@ -447,7 +449,9 @@ class ReviewView(_GradingPage, View):
 
 def _review_row(row, errors=None, posted=None) -> dict:
     item, score = row.item, row.score
-    mine_score = None if score.not_applicable else max(item.max_points - score.deducted, ZERO)
+    mine_score = mine_item_score(
+        item.max_points, deducted=score.deducted, not_applicable=score.not_applicable
+    )
     return {
         "item": item,
         "score": score,

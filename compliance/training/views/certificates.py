@@ -213,7 +213,7 @@ class CertificateDetailView(ScopedPageMixin, View):
                 cert.review_due_on and cert.review_due_on < today and display == certs.Display.VALID
             ),
             "revoked_reason": certs.revocation_reason(cert),
-            "verify_link": certs.verify_url(request, cert),
+            "verify_link": certs.verify_url(cert, request_origin=request.build_absolute_uri("/")),
             "can_manage": can_manage and cert.status == Certificate.Status.VALID,
             "can_view_person": self.scope.has_perm(roles.VIEW_PEOPLE, person.org_unit.path, cert.tenant_id),
             "revoke_form": form or RevokeForm(),
@@ -249,7 +249,9 @@ class CertificatePdfView(ScopedPageMixin, View):
 
     def get(self, request, pk):
         cert = certs.access_certificate(self.scope, pk)
-        pdf = certs.certificate_pdf(cert, verify_link=certs.verify_url(request, cert))
+        pdf = certs.certificate_pdf(
+            cert, verify_link=certs.verify_url(cert, request_origin=request.build_absolute_uri("/"))
+        )
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="certificate-{cert.number}.pdf"'
         response["Cache-Control"] = "private, no-store"
