@@ -10,7 +10,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -24,10 +23,16 @@ from compliance.files import content_type_for
 from compliance.grading import assessment_selectors, assessments, report
 from compliance.grading.models import Assessment
 from compliance.grading.scoring import StandardSpec, fmt, level_name, mine_item_score
-from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
+from compliance.pages import (
+    ScopedChoiceField,
+    ScopedPageMixin,
+    apply_service_errors,
+    filter_query,
+    paginate,
+    valid_filters,
+)
 from tenants import roles, selectors
 
-PAGE_SIZE = 50
 Status = Assessment.Status
 
 
@@ -213,17 +218,15 @@ class AssessmentListView(_GradingPage, TemplateView):
 
     def get_context_data(self, **kwargs):
         form = FilterForm(self.request.GET or None)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         mine = selectors.access_org_unit(self.scope, filters["mine"]) if filters.get("mine") else None
         qs = assessments.assessment_list(scope=self.scope, status=filters.get("status", ""), mine=mine)
-        params = self.request.GET.copy()
-        params.pop("page", None)
         return super().get_context_data(
             filter_form=form,
             mine=mine,
             mines=assessments.startable_mines(self.scope) if not self.scope.read_only else [],
-            page=Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page")),
-            query=params.urlencode(),
+            page=paginate(self.request, qs),
+            query=filter_query(self.request),
             can_start=self.scope.has_perm(roles.MANAGE_GRADING),
             **kwargs,
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -20,7 +19,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.http import no_store
-from compliance.pages import ScopedPageMixin, apply_service_errors
+from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 from compliance.training import bank, bank_io
 from compliance.training.bank_forms import (
     ImportForm,
@@ -34,19 +33,8 @@ from compliance.training.bank_forms import (
 from compliance.training.models import ExamPaper, MineType, PaperSection, PostCategory, Question
 from tenants import roles
 
-PAGE_SIZE = 50
 POST_LABELS = dict(PostCategory.choices)
 MINE_LABELS = dict(MineType.choices)
-
-
-def _page(request, qs, param="page"):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get(param))
-
-
-def _query(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _tag_labels(values, labels) -> list[str]:
@@ -63,7 +51,7 @@ def _not_self_only(scope) -> None:
 # --- questions -----------------------------------------------------------------------------------------
 def _filters(scope, params):
     form = QuestionFilterForm(params or None, topics=bank.question_topics(scope=scope))
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = valid_filters(form)
     return form, {
         "type": filters.get("type", ""),
         "topic": filters.get("topic", ""),
@@ -81,14 +69,14 @@ class QuestionListView(ScopedPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         form, filters = _filters(self.scope, self.request.GET)
-        page = _page(self.request, bank.question_list(scope=self.scope, **filters))
+        page = paginate(self.request, bank.question_list(scope=self.scope, **filters))
         for question in page:
             question.post_labels = _tag_labels(question.post_categories, POST_LABELS)
             question.mine_labels = _tag_labels(question.mine_types, MINE_LABELS)
         return super().get_context_data(
             filter_form=form,
             page=page,
-            query=_query(self.request),
+            query=filter_query(self.request),
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
             **kwargs,
         )
@@ -288,8 +276,8 @@ class PaperListView(ScopedPageMixin, TemplateView):
         spot = self.request.GET.get("kind", "")
         papers = bank.paper_list(scope=self.scope, search=search, spot=spot)
         return super().get_context_data(
-            page=_page(self.request, papers),
-            query=_query(self.request),
+            page=paginate(self.request, papers),
+            query=filter_query(self.request),
             filters={"q": search, "kind": spot},
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
             **kwargs,
@@ -411,8 +399,8 @@ class PaperDetailView(ScopedPageMixin, TemplateView):
             audience_units=list(paper.audience_units.all()),
             audience_people=list(paper.audience_people.select_related("org_unit")),
             results=bank.paper_results(scope=self.scope, paper=paper),
-            page=_page(self.request, bank.paper_attempts(scope=self.scope, paper=paper)),
-            query=_query(self.request),
+            page=paginate(self.request, bank.paper_attempts(scope=self.scope, paper=paper)),
+            query=filter_query(self.request),
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING, paper.org_unit.path, paper.tenant_id),
             ShowAnswers=ExamPaper.ShowAnswers,
             **kwargs,
