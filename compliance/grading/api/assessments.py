@@ -26,11 +26,11 @@ from rest_framework.routers import SimpleRouter
 
 from compliance.access import first_or_404
 from compliance.api import ScopedRelatedField, ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.grading import assessment_selectors, assessments
 from compliance.grading.models import Assessment, ItemScore, StandardVersion
 from compliance.grading.scoring import level_name, mine_item_score
 from tenants import roles, selectors
-from tenants.api import ERRORS
 
 CONFLICT = OpenApiResponse(
     description="Not stored: the item was saved by someone else after the given row_version (the body "

@@ -19,6 +19,7 @@ from rest_framework import mixins, serializers
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.training import bank
 from compliance.training.models import (
     ExamPaper,
@@ -29,7 +30,6 @@ from compliance.training.models import (
     QuestionOption,
 )
 from tenants import roles, selectors
-from tenants.api import ERRORS
 
 
 class QuestionOptionSerializer(serializers.ModelSerializer):
