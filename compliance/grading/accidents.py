@@ -86,6 +86,7 @@ def access_accident(scope: Scope, pk) -> Accident:
 def accident_events(accident: Accident) -> list[GradeEvent]:
     """The grade events this accident caused (the accident was reached through the scope)."""
     return list(
+        # The events of an accident the caller reached through its scope (same tenant).
         GradeEvent.dangerously_unscoped.filter(tenant_id=accident.tenant_id, accident=accident)
         .select_related("certificate")
         .order_by("created_at")

@@ -133,6 +133,8 @@ def award_from_assessment(
     """
     if assessment.level is None:
         return None
+    # By the id of the assessment being approved (already fetched in scope): the approver's scope may not read
+    # certificates.
     existing = GradeCertificate.dangerously_unscoped.filter(assessment_id=assessment.pk).first()
     if existing is not None:  # approval retried: one certificate per assessment
         return existing
@@ -440,6 +442,7 @@ def access_certificate(scope: Scope, pk) -> GradeCertificate:
 def certificate_events(cert: GradeCertificate) -> list[GradeEvent]:
     """The certificate's history, oldest first (the certificate was reached through the scope)."""
     return list(
+        # The events of a certificate the caller reached through its scope (same tenant).
         GradeEvent.dangerously_unscoped.filter(tenant_id=cert.tenant_id, certificate=cert)
         .select_related("accident")
         .order_by("occurred_on", "created_at")

@@ -16,6 +16,7 @@ def notify(*, user, tenant_id, title: str, body: str = "", link: str = "", dedup
 
     Called by scheduled jobs in the platform scope, which have already chosen the tenant.
     """
+    # The recipient's own rows only (user and key in the filter); the caller chose the tenant.
     existing = Notification.dangerously_unscoped.filter(user=user, dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing

@@ -130,6 +130,8 @@ def start_attempt(
 
 
 def _in_progress(paper, person, spot_check) -> Attempt | None:
+    # Unscoped: the paper and person were fetched in the caller's scope and the filter names their tenant; an
+    # inspector's or a code holder's scope would hide the person's attempts.
     qs = Attempt.dangerously_unscoped.filter(
         tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, status=Attempt.Status.IN_PROGRESS
     )
@@ -146,6 +148,8 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
         if spot_check.paper_id != paper.pk or spot_check.person_id != person.pk:
             raise ValidationError(_("This spot exam is for another person or paper."))
         done = (
+            # The spot check's one attempt, by the id of a spot check already fetched in scope; the
+            # inspector's scope may not cover the person.
             Attempt.dangerously_unscoped.filter(spot_check_id=spot_check.pk).select_related("paper").first()
         )
         if done is not None:
@@ -167,6 +171,8 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
             raise ValidationError(error)
         if not paper_is_for(paper, person):
             raise ValidationError(_("This exam is not assigned to you."))
+        # The person's own earlier attempts at this paper (same tenant): the person was fetched in the
+        # caller's scope.
         earlier = Attempt.dangerously_unscoped.filter(
             tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, spot_check__isnull=True
         )
@@ -181,6 +187,8 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
     rng = rng or random.SystemRandom()
     drawn = blueprint.draw_questions(paper, rng)
     last = (
+        # Numbering counts every attempt of this paper and person, seen or not by the caller; only the count
+        # leaves.
         Attempt.dangerously_unscoped.filter(paper_id=paper.pk, person_id=person.pk)
         .aggregate(n=Max("number"))
         .get("n")
@@ -197,6 +205,7 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
     )
     with transaction.atomic():  # a lost race on the attempt number rolls back to here
         attempt.save(force_insert=True)
+    # Rows of the attempt just created, each with its tenant set from the paper.
     AttemptQuestion.dangerously_unscoped.bulk_create(
         [
             AttemptQuestion(
@@ -307,6 +316,7 @@ def _save(condition: Q, question_id, selected, now) -> AttemptQuestion:
             wanted = {str(s).lower() for s in selected}
             row.selected = [pk for pk in shown if pk in wanted]
             row.answered_at = now
+            # The row read and locked above under the caller's access condition.
             AttemptQuestion.dangerously_unscoped.filter(pk=row.pk).update(
                 selected=row.selected, answered_at=now
             )
@@ -355,6 +365,8 @@ def _submit(attempt: Attempt, now, auto: bool) -> tuple[Attempt, bool]:
     """(the graded attempt, whether this call graded it)."""
     with transaction.atomic():
         locked = (
+            # Callers pass an attempt they already hold through access_attempt, a start or the scheduled job
+            # (platform scope); the scope of a code holder would hide it.
             Attempt.dangerously_unscoped.select_for_update(of=("self",))
             .select_related("paper", "person", "person__org_unit")
             .get(pk=attempt.pk)
@@ -363,6 +375,7 @@ def _submit(attempt: Attempt, now, auto: bool) -> tuple[Attempt, bool]:
             return locked, False
         late = now >= locked.deadline
         rows = list(
+            # The questions of the attempt locked above.
             AttemptQuestion.dangerously_unscoped.filter(attempt_id=locked.pk)
             .select_for_update()
             .order_by("position")
@@ -379,6 +392,7 @@ def _submit(attempt: Attempt, now, auto: bool) -> tuple[Attempt, bool]:
             row.correct = bool(chosen) and chosen == correct.get(row.question_id, set())
             if row.correct:
                 score += row.points
+        # The same rows, read and locked above.
         AttemptQuestion.dangerously_unscoped.bulk_update(rows, ["correct"])
         locked.score = score
         locked.passed = bool(locked.max_score) and score * 100 >= locked.paper.pass_mark * locked.max_score
@@ -503,6 +517,8 @@ def _access_condition(scope: Scope, held, prefix: str = "") -> Q:
 def grade_expired_of(person: Person, now=None) -> int:
     """Lazy grading for one person's list of exams (one query when nothing is due)."""
     now = _now(now)
+    # Only this person's own attempts (tenant and person in the filter), for a person the caller already
+    # holds.
     due = Attempt.dangerously_unscoped.filter(
         tenant_id=person.tenant_id, person_id=person.pk, status=Attempt.Status.IN_PROGRESS, deadline__lte=now
     ).values_list("pk", flat=True)

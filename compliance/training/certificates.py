@@ -212,6 +212,7 @@ def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Cer
         )
     if not number:
         errors.setdefault("number", []).append(_("Enter the certificate number."))
+    # Numbers are unique per tenant: the whole tenant is checked, and only whether the number is taken leaves.
     elif Certificate.dangerously_unscoped.filter(tenant_id=person.tenant_id, number=number).exists():
         # Uniqueness is per tenant: checked against the whole tenant, only yes/no leaves here.
         errors.setdefault("number", []).append(_("A certificate with this number is already recorded."))
@@ -536,6 +537,8 @@ def _safety_managers(person: Person) -> list:
     ancestors = [p for p in _path_prefixes(person.org_unit.path)]
     return [
         m.user
+        # Who to notify about a person's certificate: the managers of that person's own units (tenant in the
+        # filter), whoever triggered it.
         for m in Membership.dangerously_unscoped.filter(
             tenant_id=person.tenant_id,
             role=roles.SAFETY_MANAGER,
@@ -626,6 +629,7 @@ def _remind(cert: Certificate, due_kind: str, due_on: datetime.date, days_left: 
     with transaction.atomic():
         try:
             with transaction.atomic():
+                # Written by the scheduled job (platform scope) in the certificate's own tenant.
                 Reminder.dangerously_unscoped.create(
                     tenant_id=cert.tenant_id,
                     certificate=cert,

@@ -217,6 +217,7 @@ def attendance_add(*, scope: Scope, session: TrainingSession, people, hours=None
     if not people:
         raise ValidationError({"people": [_("Choose at least one person.")]})
     already = set(
+        # Attendance of a session and people already fetched in scope; only their ids are read.
         Attendance.dangerously_unscoped.filter(session=session, person__in=people).values_list(
             "person_id", flat=True
         )

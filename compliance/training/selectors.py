@@ -40,6 +40,8 @@ def assigned_papers(person: Person, now=None) -> list[ExamPaper]:
     opens later (``paper.upcoming``); closed windows are left out. Two queries."""
     now = now or timezone.now()
     papers = list(
+        # A person's own papers: filtered on the person's tenant and audience, for a person the caller already
+        # holds (a worker's scope does not cover papers).
         ExamPaper.dangerously_unscoped.filter(tenant_id=person.tenant_id, is_active=True, is_spot_exam=False)
         .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
         .filter(pk__in=ExamPaper.dangerously_unscoped.filter(_audience_condition(person)).values("pk"))
@@ -96,6 +98,7 @@ def my_exams(person: Person, now=None) -> list[MyExam]:
     for paper in assigned_papers(person, now):
         rows[paper.pk] = MyExam(paper=paper, assigned=True, upcoming=paper.upcoming)
     attempts = list(
+        # Only this person's own attempts (tenant and person in the filter).
         Attempt.dangerously_unscoped.filter(tenant_id=person.tenant_id, person_id=person.pk)
         .select_related("paper")
         .order_by("-started_at")
@@ -220,6 +223,7 @@ def _sheet(attempt: Attempt, *, reveal: bool) -> list[SheetQuestion]:
     option_ids = [pk for row in rows for pk in row.option_order]
     options = {
         str(o.pk): o
+        # Options of the questions drawn onto this attempt (see above).
         for o in QuestionOption.dangerously_unscoped.filter(
             tenant_id=attempt.tenant_id, pk__in=option_ids
         ).only("id", "text", "is_correct")

@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api import ScopedAPIMixin
+from compliance.errors import ERRORS
 from compliance.training import attempts, selectors
 from compliance.training.models import Attempt, ExamPaper, Question
 from tenants import roles
-from tenants.api import ERRORS
 from tenants.models import Person
 
 CONFLICT = OpenApiResponse(
@@ -349,6 +349,8 @@ class AnswerView(ScopedAPIMixin, APIView):
         except attempts.AttemptClosed as exc:
             # Answered directly, not raised: the request's transaction keeps a lazy grading.
             current = (
+                # Only the status of the attempt the save just refused, which passed the caller's access
+                # check.
                 Attempt.dangerously_unscoped.filter(pk=exc.attempt.pk)
                 .values_list("status", flat=True)
                 .first()
