@@ -59,7 +59,8 @@ def tenant_create(*, name: str, credit_code: str, hq_name: str | None = None) ->
     """A mining group with its HQ as the root of its org tree."""
     tenant = Tenant(name=name.strip(), credit_code=(credit_code or "").strip().upper())
     _save_validated(tenant)
-    # The new tenant has no scope of its own yet; only the platform operator (and the demo) call this.
+    # The new tenant has no scope of its own yet; only the platform operator (and the demo) call
+    # this.
     with dangerously_platform_scope():
         hq = OrgUnit(tenant=tenant, kind=OrgUnit.Kind.HQ, name=hq_name or tenant.name)
         hq.path = f"{hq.id.hex}/"
@@ -191,8 +192,8 @@ def org_unit_move(*, scope: Scope, unit: OrgUnit, parent: OrgUnit) -> OrgUnit:
         .filter(tenant_id=unit.tenant_id, parent__isnull=True)
         .values_list("pk", flat=True)
     )
-    # Unit and parent were fetched in the caller's scope and checked above; re-read by id under the locks (the
-    # branch below is the unit's own tenant).
+    # Unit and parent were fetched in the caller's scope and checked above; re-read by id under the
+    # locks (the branch below is the unit's own tenant).
     unit = OrgUnit.dangerously_unscoped.select_related("parent").get(pk=unit.pk)
     branch = OrgUnit.dangerously_unscoped.filter(tenant_id=unit.tenant_id, path__startswith=unit.path)
     list(branch.select_for_update().values_list("pk", flat=True))

@@ -149,8 +149,8 @@ def startable_mines(scope: Scope) -> list[OrgUnit]:
 
 def open_assessment(mine: OrgUnit, version: StandardVersion) -> Assessment | None:
     return (
-        # Whether the mine (already fetched in scope) has an open assessment of this version; its tenant is in
-        # the filter.
+        # Whether the mine (already fetched in scope) has an open assessment of this version; its
+        # tenant is in the filter.
         Assessment.dangerously_unscoped.filter(
             tenant_id=mine.tenant_id, mine=mine, version=version, status__in=OPEN
         )

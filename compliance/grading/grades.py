@@ -133,8 +133,8 @@ def award_from_assessment(
     """
     if assessment.level is None:
         return None
-    # By the id of the assessment being approved (already fetched in scope): the approver's scope may not read
-    # certificates.
+    # By the id of the assessment being approved (already fetched in scope): the approver's scope
+    # may not read certificates.
     existing = GradeCertificate.dangerously_unscoped.filter(assessment_id=assessment.pk).first()
     if existing is not None:  # approval retried: one certificate per assessment
         return existing

@@ -130,8 +130,8 @@ def start_attempt(
 
 
 def _in_progress(paper, person, spot_check) -> Attempt | None:
-    # Unscoped: the paper and person were fetched in the caller's scope and the filter names their tenant; an
-    # inspector's or a code holder's scope would hide the person's attempts.
+    # Unscoped: the paper and person were fetched in the caller's scope and the filter names their
+    # tenant; an inspector's or a code holder's scope would hide the person's attempts.
     qs = Attempt.dangerously_unscoped.filter(
         tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, status=Attempt.Status.IN_PROGRESS
     )
@@ -171,8 +171,8 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
             raise ValidationError(error)
         if not paper_is_for(paper, person):
             raise ValidationError(_("This exam is not assigned to you."))
-        # The person's own earlier attempts at this paper (same tenant): the person was fetched in the
-        # caller's scope.
+        # The person's own earlier attempts at this paper (same tenant): the person was fetched in
+        # the caller's scope.
         earlier = Attempt.dangerously_unscoped.filter(
             tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, spot_check__isnull=True
         )
@@ -187,8 +187,8 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
     rng = rng or random.SystemRandom()
     drawn = blueprint.draw_questions(paper, rng)
     last = (
-        # Numbering counts every attempt of this paper and person, seen or not by the caller; only the count
-        # leaves.
+        # Numbering counts every attempt of this paper and person, seen or not by the caller; only
+        # the count leaves.
         Attempt.dangerously_unscoped.filter(paper_id=paper.pk, person_id=person.pk)
         .aggregate(n=Max("number"))
         .get("n")
@@ -365,8 +365,8 @@ def _submit(attempt: Attempt, now, auto: bool) -> tuple[Attempt, bool]:
     """(the graded attempt, whether this call graded it)."""
     with transaction.atomic():
         locked = (
-            # Callers pass an attempt they already hold through access_attempt, a start or the scheduled job
-            # (platform scope); the scope of a code holder would hide it.
+            # Callers pass an attempt they already hold through access_attempt, a start or the
+            # scheduled job (platform scope); the scope of a code holder would hide it.
             Attempt.dangerously_unscoped.select_for_update(of=("self",))
             .select_related("paper", "person", "person__org_unit")
             .get(pk=attempt.pk)
@@ -517,8 +517,8 @@ def _access_condition(scope: Scope, held, prefix: str = "") -> Q:
 def grade_expired_of(person: Person, now=None) -> int:
     """Lazy grading for one person's list of exams (one query when nothing is due)."""
     now = _now(now)
-    # Only this person's own attempts (tenant and person in the filter), for a person the caller already
-    # holds.
+    # Only this person's own attempts (tenant and person in the filter), for a person the caller
+    # already holds.
     due = Attempt.dangerously_unscoped.filter(
         tenant_id=person.tenant_id, person_id=person.pk, status=Attempt.Status.IN_PROGRESS, deadline__lte=now
     ).values_list("pk", flat=True)

@@ -62,7 +62,8 @@ def draw_questions(paper: ExamPaper, rng: random.Random | None = None) -> list[t
     holds too few questions for a section.
     """
     rng = rng or random.SystemRandom()
-    # The sections of a paper the caller already holds (a worker starting an exam may not read sections).
+    # The sections of a paper the caller already holds (a worker starting an exam may not read
+    # sections).
     sections = list(PaperSection.dangerously_unscoped.filter(paper_id=paper.pk).order_by("position", "id"))
     if not sections:
         raise ValidationError(_("This paper has no sections: there is nothing to draw."))

@@ -207,7 +207,8 @@ def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Cer
         )
     if not number:
         errors.setdefault("number", []).append(_("Enter the certificate number."))
-    # Numbers are unique per tenant: the whole tenant is checked, and only whether the number is taken leaves.
+    # Numbers are unique per tenant: the whole tenant is checked, and only whether the number is
+    # taken leaves.
     elif Certificate.dangerously_unscoped.filter(tenant_id=person.tenant_id, number=number).exists():
         # Uniqueness is per tenant: checked against the whole tenant, only yes/no leaves here.
         errors.setdefault("number", []).append(_("A certificate with this number is already recorded."))

@@ -53,8 +53,8 @@ def _safety_managers(person: Person) -> list:
     ancestors = [p for p in _path_prefixes(person.org_unit.path)]
     return [
         m.user
-        # Who to notify about a person's certificate: the managers of that person's own units (tenant in the
-        # filter), whoever triggered it.
+        # Who to notify about a person's certificate: the managers of that person's own units
+        # (tenant in the filter), whoever triggered it.
         for m in Membership.dangerously_unscoped.filter(
             tenant_id=person.tenant_id,
             role=roles.SAFETY_MANAGER,

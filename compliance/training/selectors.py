@@ -45,8 +45,8 @@ def assigned_papers(person: Person, now=None) -> list[ExamPaper]:
     opens later (``paper.upcoming``); closed windows are left out. Two queries."""
     now = now or timezone.now()
     papers = list(
-        # A person's own papers: filtered on the person's tenant and audience, for a person the caller already
-        # holds (a worker's scope does not cover papers).
+        # A person's own papers: filtered on the person's tenant and audience, for a person the
+        # caller already holds (a worker's scope does not cover papers).
         ExamPaper.dangerously_unscoped.filter(tenant_id=person.tenant_id, is_active=True, is_spot_exam=False)
         .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
         .filter(pk__in=ExamPaper.dangerously_unscoped.filter(_audience_condition(person)).values("pk"))

@@ -30,7 +30,8 @@ CONFLICT = OpenApiResponse(
 NO_BODY_ERRORS = {k: v for k, v in ERRORS.items() if k != 400}
 
 
-# --- the attempt in the URL, for this request -------------------------------------------------------
+# --- the attempt in the URL, for this request
+# -------------------------------------------------------
 def attempt_of(request, attempt_id, now=None) -> Attempt:
     """The attempt in the URL, as this request may see it: its scope, plus the spot-exam attempts
     its browser session holds by code (``attempts.access_attempt`` decides; 404 otherwise)."""
@@ -349,8 +350,8 @@ class AnswerView(ScopedAPIMixin, APIView):
         except attempts.AttemptClosed as exc:
             # Answered directly, not raised: the request's transaction keeps a lazy grading.
             current = (
-                # Only the status of the attempt the save just refused, which passed the caller's access
-                # check.
+                # Only the status of the attempt the save just refused, which passed the caller's
+                # access check.
                 Attempt.dangerously_unscoped.filter(pk=exc.attempt.pk)
                 .values_list("status", flat=True)
                 .first()

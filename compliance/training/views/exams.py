@@ -205,8 +205,8 @@ class AttemptAnswerView(AttemptPageMixin, View):
             row = answer_save(request, attempt_id, question_id, selected)
         except attempts.AttemptClosed as exc:
             status = (
-                # Only the status of the attempt the save just refused, which passed the caller's access
-                # check.
+                # Only the status of the attempt the save just refused, which passed the caller's
+                # access check.
                 Attempt.dangerously_unscoped.filter(pk=exc.attempt.pk)
                 .values_list("status", flat=True)
                 .first()
