@@ -23,6 +23,7 @@ from rest_framework.authentication import get_authorization_header
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from compliance import rls
+from compliance.access import first_or_404
 from compliance.accounts.sessions import password_change_pending
 from compliance.audit.context import current_actor, set_actor
 from compliance.errors import Conflict
@@ -134,12 +135,7 @@ class ScopedViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     def get_object(self):
         queryset = self.filter_queryset(self.get_queryset())
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        try:
-            obj = queryset.filter(pk=value).first()
-        except (ValueError, DjangoValidationError):
-            obj = None
-        if obj is None:
-            raise exceptions.NotFound()
+        obj = first_or_404(queryset, pk=value)  # the exception handler answers 404 as NotFound
         self.check_object_permissions(self.request, obj)
         return obj
 

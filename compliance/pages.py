@@ -5,11 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Rows per list page. Each list's selector loads related rows for the whole page (constant
+# queries), so the size bounds the work of one page, not its query count.
+PAGE_SIZE = 50
 
 
 class ScopedPageMixin(LoginRequiredMixin):
@@ -74,6 +78,33 @@ def view_acts_on_own_credentials(request) -> bool:
         return False
     view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
     return bool(getattr(view_class, "acts_on_own_credentials", False))
+
+
+# --- list pages: one page of rows, the filters that chose them, the pager's links -------------
+def paginate(request, rows, *, per_page: int = PAGE_SIZE, param: str = "page") -> Page:
+    """The page of ``rows`` asked for in the query string; a missing or bad number gives the
+    first page and one past the end the last (Django's ``get_page``), never an error."""
+    return Paginator(rows, per_page).get_page(request.GET.get(param))
+
+
+def filter_query(request, *, drop: tuple[str, ...] = ("page",)) -> str:
+    """The current filters as a query string, for the pager's and the export's links: the query
+    without the page number (and whatever else ``drop`` names, e.g. an ``export`` switch)."""
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def valid_filters(form: forms.Form) -> dict:
+    """A filter form's values; none when it is unbound or invalid (the list then shows
+    everything in scope rather than an error page)."""
+    return form.cleaned_data if form.is_valid() else {}
+
+
+def unit_label(unit) -> str:
+    """An org unit in a drop-down, indented by its depth in the tree (full-width spaces)."""
+    return f"{'　' * unit.depth}{unit.name}"
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:

@@ -369,7 +369,7 @@ JOB_MAX_ATTEMPTS = 3  # a job that kills its worker every time is stopped, not r
 JOB_SOFT_TIME_LIMIT = int(os.environ.get("JOB_SOFT_TIME_LIMIT", "600"))
 JOB_TIME_LIMIT = JOB_SOFT_TIME_LIMIT + 60
 CELERY_BEAT_SCHEDULE = {
-    # Certificate reminders (training.certificates.send_due_reminders): once a day, early morning.
+    # Certificate reminders (training.reminders.send_due_reminders): once a day, early morning.
     "certificate-reminders": {
         "task": "training.tasks.send_certificate_reminders",
         "schedule": crontab(hour=6, minute=30),

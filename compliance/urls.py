@@ -7,7 +7,7 @@ from compliance.accounts import api as accounts_api
 from compliance.audit.api import AuditEventViewSet
 from compliance.grading.api import urls as grading_api_urls
 from compliance.jobs.api import JobViewSet
-from compliance.tokens.api import ApiTokenViewSet
+from compliance.tokens.api import ApiTokenViewSet, TokenView
 from compliance.training.api import urls as training_api_urls
 from tenants import api as tenants_api
 
@@ -21,7 +21,7 @@ router.register("jobs", JobViewSet, basename="job")
 router.register("tokens", ApiTokenViewSet, basename="api-token")
 
 api_v1 = [
-    path("auth/token/", tenants_api.TokenView.as_view(), name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", tenants_api.MeView.as_view(), name="api-me"),
     path("me/password/", accounts_api.PasswordChangeView.as_view(), name="api-password-change"),
     path(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,88 +11,17 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api import ScopedAPIMixin, ScopedRelatedField, ScopedViewSet
+from compliance.errors import DESTROY_SCHEMA, ERRORS
 from compliance.files import ValidatedFileSerializerField
 from compliance.http import no_store
-from compliance.jobs.models import Job
-from compliance.lockout import lockout_message
-from compliance.tokens import services as token_services
+from compliance.jobs.api import JobSerializer
 
 from . import people_io, roles, selectors, services
 from .models import Membership, MineProfile, OrgUnit, Person
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: a message per field"),
-    401: OpenApiResponse(description="Not logged in, or a missing, expired or revoked token"),
-    403: OpenApiResponse(description="Not permitted (e.g. any write by a regulator)"),
-    404: OpenApiResponse(description="Not found — also for objects outside your scope"),
-}
-# DRF's destroy answers 204 No Content (the class-level 200 would promise the deleted object).
-DESTROY_SCHEMA = extend_schema(responses={204: None, **ERRORS})
-
-
-# --- auth --------------------------------------------------------------------------------------
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-    name = serializers.CharField(
-        max_length=100, required=False, default="API", help_text="What the token is for (shown in the list)"
-    )
-    expires_in_days = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        allow_null=True,
-        help_text="Empty: API_TOKEN_DEFAULT_DAYS (90 unless configured); at most API_TOKEN_MAX_DAYS (365)",
-    )
-
-
-class TokenView(APIView):
-    """Exchange a login name and password for a new API token (``Authorization: Token <token>``).
-
-    Each call makes a new token; list and revoke them at /api/v1/tokens/. The key is shown only
-    in this response. After 5 failed attempts the login name (and, separately, the client
-    address) is locked out for 30 minutes: 429.
-    """
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    public = True
-
-    @extend_schema(
-        request=TokenRequestSerializer,
-        responses={
-            200: inline_serializer(
-                "Token",
-                {
-                    "token": serializers.CharField(),
-                    "id": serializers.UUIDField(),
-                    "expires_at": serializers.DateTimeField(allow_null=True),
-                },
-            ),
-            400: ERRORS[400],
-            429: inline_serializer("LockedOut", {"detail": serializers.CharField()}),
-        },
-    )
-    def post(self, request):
-        data = TokenRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        # The request goes to authenticate() so that django-axes can count failures and refuse.
-        user = authenticate(request, username=v["username"], password=v["password"])
-        if user is None:
-            if getattr(request, "axes_locked_out", False):
-                return Response({"detail": lockout_message()}, status=status.HTTP_429_TOO_MANY_REQUESTS)
-            raise serializers.ValidationError({"non_field_errors": [_("Wrong login name or password.")]})
-        token, key = token_services.api_token_issue(
-            user=user, name=v["name"], expires_in_days=v.get("expires_in_days")
-        )
-        response = Response({"token": key, "id": str(token.pk), "expires_at": token.expires_at})
-        response["Cache-Control"] = "no-store"
-        return response
 
 
 class MeView(ScopedAPIMixin, APIView):
@@ -362,12 +290,6 @@ class ImportSerializer(serializers.Serializer):
     org_unit = ScopedRelatedField(
         access=selectors.access_org_unit, help_text="Default unit for rows without one"
     )
-
-
-class JobSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Job
-        fields = ["id", "kind", "status", "progress", "message", "result", "created_at", "finished_at"]
 
 
 @extend_schema(responses={200: PersonSerializer, **ERRORS})

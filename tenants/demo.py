@@ -606,6 +606,7 @@ def _licence_numbers(tenant: TenantSpec, mine: MineSpec, today: datetime.date) -
 def _build_tenant(spec: TenantSpec, today: datetime.date) -> int:
     tenant = services.tenant_create(name=spec.name, credit_code=spec.credit_code, hq_name=spec.hq_name)
     units: dict[str, OrgUnit] = {}
+    # The demo builder is the platform operator filling groups it has just created.
     with dangerously_platform_scope() as platform:
         hq = OrgUnit.objects.get(tenant=tenant, parent__isnull=True)
         units[""] = hq

@@ -3,20 +3,16 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from compliance.files import ValidatedFileField
-from compliance.pages import ScopedChoiceField
+from compliance.pages import ScopedChoiceField, unit_label
 
 from . import roles, selectors
 from .models import MineProfile, OrgUnit, Person
 from .services import JURISDICTION_FIELDS
 
 
-def _unit_label(unit: OrgUnit) -> str:
-    return f"{'　' * unit.depth}{unit.name}"
-
-
 def _units(perm, kinds=None):
     def choices(scope):
-        return [(u, _unit_label(u)) for u in selectors.writable_units(scope=scope, perm=perm, kinds=kinds)]
+        return [(u, unit_label(u)) for u in selectors.writable_units(scope=scope, perm=perm, kinds=kinds)]
 
     return choices
 
@@ -74,7 +70,7 @@ class MoveForm(forms.Form):
         def choices(scope):
             units = selectors.writable_units(scope=scope, perm=roles.MANAGE_ORG, kinds=kinds)
             return [
-                (u, _unit_label(u))
+                (u, unit_label(u))
                 for u in units.exclude(path__startswith=unit.path).exclude(pk=unit.parent_id)
             ]
 

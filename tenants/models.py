@@ -121,6 +121,8 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
+        # Django's internal reads (related-object access, refresh_from_db, saves) start from an
+        # object the caller already holds; the default manager stays scoped.
         base_manager_name = "dangerously_unscoped"
 
 

@@ -214,6 +214,8 @@ def _in_region_condition(prefix: str, path_field: str | None):
     runs, so a mine that moves out of the region drops out at once."""
     from .models import OrgUnit
 
+    # A subquery of paths only, inside a condition the caller's query adds: it narrows, never
+    # widens, what that query returns.
     mines = OrgUnit.dangerously_unscoped.filter(
         kind=OrgUnit.Kind.MINE, mine_profile__region_code__startswith=prefix
     ).order_by()  # a set to hash: the model's default ordering would only add a sort

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
+
+from compliance.access import access_or_404
 
 from . import roles
 from .models import AgencyMembership, Membership, MineProfile, OrgUnit, OrgUnitUserObjectPermission, Person
@@ -172,33 +172,22 @@ def login_home(*, user=None, username: str = "") -> tuple[object | None, str]:
 
 
 # --- access helpers: missing and foreign objects are the same 404 --------------------------------
-def _access(scope: Scope, qs: QuerySet, pk):
-    try:
-        obj = scope.filter_queryset(qs).filter(pk=pk).first()
-    except (ValueError, TypeError, ValidationError):  # malformed ids look exactly like missing ones
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
-
-
 def access_org_unit(scope: Scope, pk) -> OrgUnit:
-    return _access(scope, OrgUnit.objects.select_related("parent"), pk)
+    return access_or_404(scope, OrgUnit.objects.select_related("parent"), pk)
 
 
 def access_mine(scope: Scope, pk) -> OrgUnit:
-    unit = _access(scope, OrgUnit.objects.select_related("mine_profile", "tenant"), pk)
-    if unit.kind != OrgUnit.Kind.MINE:
-        raise Http404
-    return unit
+    return access_or_404(
+        scope, OrgUnit.objects.select_related("mine_profile", "tenant"), pk, kind=OrgUnit.Kind.MINE
+    )
 
 
 def access_person(scope: Scope, pk) -> Person:
-    return _access(scope, Person.objects.select_related("org_unit", "user"), pk)
+    return access_or_404(scope, Person.objects.select_related("org_unit", "user"), pk)
 
 
 def access_membership(scope: Scope, pk) -> Membership:
-    return _access(scope, Membership.objects.select_related("org_unit", "user"), pk)
+    return access_or_404(scope, Membership.objects.select_related("org_unit", "user"), pk)
 
 
 # --- lists ---------------------------------------------------------------------------------------

@@ -59,6 +59,8 @@ def tenant_create(*, name: str, credit_code: str, hq_name: str | None = None) ->
     """A mining group with its HQ as the root of its org tree."""
     tenant = Tenant(name=name.strip(), credit_code=(credit_code or "").strip().upper())
     _save_validated(tenant)
+    # The new tenant has no scope of its own yet; only the platform operator (and the demo) call
+    # this.
     with dangerously_platform_scope():
         hq = OrgUnit(tenant=tenant, kind=OrgUnit.Kind.HQ, name=hq_name or tenant.name)
         hq.path = f"{hq.id.hex}/"
@@ -190,6 +192,8 @@ def org_unit_move(*, scope: Scope, unit: OrgUnit, parent: OrgUnit) -> OrgUnit:
         .filter(tenant_id=unit.tenant_id, parent__isnull=True)
         .values_list("pk", flat=True)
     )
+    # Unit and parent were fetched in the caller's scope and checked above; re-read by id under the
+    # locks (the branch below is the unit's own tenant).
     unit = OrgUnit.dangerously_unscoped.select_related("parent").get(pk=unit.pk)
     branch = OrgUnit.dangerously_unscoped.filter(tenant_id=unit.tenant_id, path__startswith=unit.path)
     list(branch.select_for_update().values_list("pk", flat=True))
@@ -218,6 +222,7 @@ def org_unit_move(*, scope: Scope, unit: OrgUnit, parent: OrgUnit) -> OrgUnit:
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + (parent.depth + 1 - unit.depth),
     )
+    # The unit checked and locked above.
     OrgUnit.dangerously_unscoped.filter(pk=unit.pk).update(parent=parent)
     unit.refresh_from_db()
     meeting = os.path.commonprefix([old_parent.path, parent.path])
@@ -237,6 +242,7 @@ def org_unit_delete(*, scope: Scope, unit: OrgUnit) -> None:
     if unit.parent_id is None:
         raise ValidationError(_("The group headquarters cannot be deleted."))
     if (
+        # Anything under the unit counts, seen by the caller or not; only whether it exists leaves.
         OrgUnit.dangerously_unscoped.filter(parent=unit).exists()
         or Person.dangerously_unscoped.filter(org_unit=unit).exists()
     ):
@@ -487,6 +493,7 @@ def person_delete(*, scope: Scope, person: Person) -> None:
     user = person.user
     person.delete()
     if user is not None:
+        # The deleted person's own login loses its roles in this tenant, wherever they were granted.
         Membership.dangerously_unscoped.filter(user=user, tenant_id=person.tenant_id).delete()
         user.is_active = False
         user.save(update_fields=["is_active"])
@@ -548,6 +555,7 @@ def tenant_user_create(
     *, tenant: Tenant, username: str, password: str, role: str, org_unit: OrgUnit | None = None
 ):
     """Platform operator: a login with one role, e.g. the first tenant admin."""
+    # Only the platform operator calls this (create_tenant), for a tenant that has no admin yet.
     with dangerously_platform_scope() as scope, transaction.atomic():
         if org_unit is None:
             org_unit = OrgUnit.objects.get(tenant=tenant, parent__isnull=True)

@@ -6,7 +6,6 @@ import copy
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.views.generic import TemplateView
 
 from compliance.errors import Conflict
 from compliance.http import no_store
-from compliance.pages import ScopedPageMixin, apply_service_errors
+from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 
 from . import people_io, roles, selectors, services
 from .forms import (
@@ -31,19 +30,6 @@ from .forms import (
     RenameForm,
 )
 from .models import MineProfile, Person
-
-PAGE_SIZE = 50
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _query(request) -> str:
-    """The current filters, for the pager's links."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 class HomeView(ScopedPageMixin, TemplateView):
@@ -197,10 +183,10 @@ class MineListView(ScopedPageMixin, TemplateView):
             scope=self.scope, region_prefix=region, mine_type=mine_type, search=search
         )
         return super().get_context_data(
-            page=_page(self.request, mines),
+            page=paginate(self.request, mines),
             mine_types=MineProfile.MineType.choices,
             filters={"region": region, "mine_type": mine_type, "q": search},
-            query=_query(self.request),
+            query=filter_query(self.request),
             categories=Person.PostCategory.choices,
             **kwargs,
         )
@@ -272,7 +258,7 @@ class PersonListView(ScopedPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         form = PersonFilterForm(self.request.GET or None)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         unit = selectors.access_org_unit(self.scope, filters["unit"]) if filters.get("unit") else None
         people = selectors.people_list(
             scope=self.scope,
@@ -284,8 +270,8 @@ class PersonListView(ScopedPageMixin, TemplateView):
         return super().get_context_data(
             filter_form=form,
             unit=unit,
-            page=_page(self.request, people),
-            query=_query(self.request),
+            page=paginate(self.request, people),
+            query=filter_query(self.request),
             can_manage=self.scope.has_perm(roles.MANAGE_PEOPLE),
             can_export=self.scope.has_perm(roles.EXPORT_PEOPLE),
             **kwargs,
@@ -297,7 +283,7 @@ class PersonExportView(ScopedPageMixin, View):
 
     def get(self, request):
         form = PersonFilterForm(request.GET or None)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         unit = selectors.access_org_unit(self.scope, filters["unit"]) if filters.get("unit") else None
         people = selectors.people_list(
             scope=self.scope,
@@ -473,7 +459,7 @@ class MembershipListView(ScopedPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            page=_page(self.request, selectors.membership_list(scope=self.scope)),
+            page=paginate(self.request, selectors.membership_list(scope=self.scope)),
             can_manage=self.scope.has_perm(roles.MANAGE_MEMBERSHIPS),
             **kwargs,
         )

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 
 from compliance.api import ScopedViewSet, UtcDateTimeFilter
-from tenants.api import ERRORS
+from compliance.errors import ERRORS
 
 from .models import AuditEvent
 from .selectors import audit_event_list

@@ -74,6 +74,8 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-seq"]
+        # Django's internal reads (related-object access, refresh_from_db, saves) start from an
+        # object the caller already holds; the default manager stays scoped.
         base_manager_name = "dangerously_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["chain_key", "seq"], name="audit_unique_seq_per_chain")

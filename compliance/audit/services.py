@@ -140,6 +140,8 @@ def audit_record_many(pending: Iterable[PendingEvent]) -> list[AuditEvent]:
                 event.hash = event_hash(event)
                 head.last_seq, head.last_hash = event.seq, event.hash
                 events.append(event)
+            # Append-only: each event carries the tenant of its own object and extends that tenant's
+            # chain, whose head is locked above; nothing is read.
             AuditEvent.dangerously_unscoped.bulk_create(events)
             head.save(update_fields=["last_seq", "last_hash"])
             created.extend(events)

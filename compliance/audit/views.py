@@ -1,8 +1,7 @@
 from django.views.generic import TemplateView
 
-from compliance.pages import ScopedPageMixin
+from compliance.pages import ScopedPageMixin, filter_query, paginate
 from tenants import roles
-from tenants.views import _page, _query
 
 from .models import AuditEvent
 from .selectors import audit_event_list
@@ -17,9 +16,9 @@ class AuditEventListView(ScopedPageMixin, TemplateView):
         search = self.request.GET.get("q", "").strip()
         events = audit_event_list(scope=self.scope, action=action, search=search)
         return super().get_context_data(
-            page=_page(self.request, events),
+            page=paginate(self.request, events),
             actions=AuditEvent.Action.choices,
             filters={"action": action, "q": search},
-            query=_query(self.request),
+            query=filter_query(self.request),
             **kwargs,
         )

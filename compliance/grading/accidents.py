@@ -14,10 +14,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.audit.services import audit_record
 from tenants import roles
 from tenants.models import MineProfile, OrgUnit
@@ -80,22 +80,13 @@ def accident_list(
 
 
 def access_accident(scope: Scope, pk) -> Accident:
-    try:
-        accident = (
-            scope.filter_queryset(Accident.objects.select_related("mine", "mine__mine_profile", "tenant"))
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        accident = None
-    if accident is None:
-        raise Http404
-    return accident
+    return access_or_404(scope, Accident.objects.select_related("mine", "mine__mine_profile", "tenant"), pk)
 
 
 def accident_events(accident: Accident) -> list[GradeEvent]:
     """The grade events this accident caused (the accident was reached through the scope)."""
     return list(
+        # The events of an accident the caller reached through its scope (same tenant).
         GradeEvent.dangerously_unscoped.filter(tenant_id=accident.tenant_id, accident=accident)
         .select_related("certificate")
         .order_by("created_at")

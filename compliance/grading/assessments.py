@@ -27,6 +27,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404, first_or_404
 from compliance.audit.services import audit_record
 from compliance.files import validate_upload
 from tenants import roles
@@ -84,62 +85,33 @@ def assessment_list(*, scope: Scope, status: str = "", mine: OrgUnit | None = No
 
 
 def access_assessment(scope: Scope, pk) -> Assessment:
-    try:
-        obj = (
-            scope.filter_queryset(
-                Assessment.objects.select_related(
-                    "mine", "mine__mine_profile", "version", "version__standard", "created_by", "reviewer"
-                )
-            )
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
+    return access_or_404(
+        scope,
+        Assessment.objects.select_related(
+            "mine", "mine__mine_profile", "version", "version__standard", "created_by", "reviewer"
+        ),
+        pk,
+    )
 
 
 def access_deduction(scope: Scope, assessment: Assessment, pk) -> Deduction:
-    try:
-        obj = (
-            scope.filter_queryset(Deduction.objects.select_related("item_score"))
-            .filter(pk=pk, item_score__assessment=assessment)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
+    return access_or_404(
+        scope, Deduction.objects.select_related("item_score"), pk, item_score__assessment=assessment
+    )
 
 
 def item_of(assessment: Assessment, item_id) -> Item:
     """An item of the assessment's standard version (404 for any other)."""
-    try:
-        item = (
-            Item.objects.select_related("part")
-            .filter(pk=int(item_id), version_id=assessment.version_id)
-            .first()
-        )
-    except (ValueError, TypeError):
-        item = None
-    if item is None:
-        raise Http404
-    return item
+    # Items are not tenant rows: the version of an assessment already fetched in scope is the rule.
+    return first_or_404(Item.objects.select_related("part"), pk=item_id, version_id=assessment.version_id)
 
 
 def item_score_of(assessment: Assessment, item: Item) -> ItemScore:
-    score = (
-        ItemScore.objects.select_related("updated_by")
-        .filter(assessment=assessment, item=item)
-        .prefetch_related("deductions")
-        .first()
+    return first_or_404(
+        ItemScore.objects.select_related("updated_by").prefetch_related("deductions"),
+        assessment=assessment,
+        item=item,
     )
-    if score is None:
-        raise Http404
-    return score
 
 
 def in_force(version: StandardVersion, on_date: datetime.date) -> bool:
@@ -177,6 +149,8 @@ def startable_mines(scope: Scope) -> list[OrgUnit]:
 
 def open_assessment(mine: OrgUnit, version: StandardVersion) -> Assessment | None:
     return (
+        # Whether the mine (already fetched in scope) has an open assessment of this version; its
+        # tenant is in the filter.
         Assessment.dangerously_unscoped.filter(
             tenant_id=mine.tenant_id, mine=mine, version=version, status__in=OPEN
         )
@@ -378,9 +352,7 @@ def save_item(
     _need(assessment, Assessment.Status.DRAFT)
     if item.version_id != assessment.version_id:
         raise Http404
-    score = ItemScore.objects.select_for_update().filter(assessment=assessment, item=item).first()
-    if score is None:
-        raise Http404
+    score = first_or_404(ItemScore.objects.select_for_update(), assessment=assessment, item=item)
     if based_on_version is not None and int(based_on_version) != score.row_version:
         # Re-read with who saved it, outside the lock's row (already ours).
         score = ItemScore.objects.select_related("updated_by").get(pk=score.pk)
@@ -502,9 +474,7 @@ def adjust(
     _require(scope, roles.REVIEW_GRADING, assessment)
     _lock(assessment)
     _need(assessment, Assessment.Status.UNDER_REVIEW)
-    score = ItemScore.objects.select_for_update().filter(assessment=assessment, item=item).first()
-    if score is None:
-        raise Http404
+    score = first_or_404(ItemScore.objects.select_for_update(), assessment=assessment, item=item)
     errors: dict[str, list[str]] = {}
     comment = (comment or "").strip()
     value = None

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.audit.services import PendingEvent, audit_record_many
 from compliance.numbering import save_numbered
 from tenants import roles
@@ -132,6 +133,8 @@ def award_from_assessment(
     """
     if assessment.level is None:
         return None
+    # By the id of the assessment being approved (already fetched in scope): the approver's scope
+    # may not read certificates.
     existing = GradeCertificate.dangerously_unscoped.filter(assessment_id=assessment.pk).first()
     if existing is not None:  # approval retried: one certificate per assessment
         return existing
@@ -427,28 +430,19 @@ def lapse_overdue(today: datetime.date | None = None) -> int:
 
 
 def access_certificate(scope: Scope, pk) -> GradeCertificate:
-    from django.http import Http404
-
-    try:
-        cert = (
-            scope.filter_queryset(
-                GradeCertificate.objects.select_related(
-                    "mine", "mine__parent", "mine__mine_profile", "tenant", "assessment__version__standard"
-                )
-            )
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        cert = None
-    if cert is None:
-        raise Http404
-    return cert
+    return access_or_404(
+        scope,
+        GradeCertificate.objects.select_related(
+            "mine", "mine__parent", "mine__mine_profile", "tenant", "assessment__version__standard"
+        ),
+        pk,
+    )
 
 
 def certificate_events(cert: GradeCertificate) -> list[GradeEvent]:
     """The certificate's history, oldest first (the certificate was reached through the scope)."""
     return list(
+        # The events of a certificate the caller reached through its scope (same tenant).
         GradeEvent.dangerously_unscoped.filter(tenant_id=cert.tenant_id, certificate=cert)
         .select_related("accident")
         .order_by("occurred_on", "created_at")

@@ -84,6 +84,8 @@ def with_grading_status(qs: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
     statement."""
     current = _current_certificate()
     reached_level2 = (
+        # Correlated subqueries on each mine of the outer, scoped queryset: they read only that
+        # mine's rows.
         GradeEvent.dangerously_unscoped.filter(
             certificate__mine_id=OuterRef("pk"),
             certificate__status=Status.VALID,
@@ -165,6 +167,8 @@ def q_non_coal_overdue(today: datetime.date) -> Q:
 
 
 def q_assessment(status: str) -> Q:
+    # Only mine ids leave the subquery, and the outer mine query is scoped: a foreign id matches
+    # nothing.
     return Q(pk__in=Assessment.dangerously_unscoped.filter(status=status).values("mine_id"))
 
 

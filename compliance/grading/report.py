@@ -23,12 +23,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, job_output_save, job_start
 from tenants import roles
@@ -48,17 +48,7 @@ FIGURE_CELLS = 7  # width of each figure column, in monospace cells (the templat
 
 def access_assessment(scope: Scope, pk) -> Assessment:
     """The assessment ``pk`` as the caller sees it; missing and foreign are the same 404."""
-    try:
-        assessment = (
-            scope.filter_queryset(Assessment.objects.select_related("mine", "version__standard"))
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        assessment = None
-    if assessment is None:
-        raise Http404
-    return assessment
+    return access_or_404(scope, Assessment.objects.select_related("mine", "version__standard"), pk)
 
 
 def report_filename(assessment: Assessment) -> str:

@@ -184,7 +184,17 @@ def item_score(item: ItemSpec, mark: ItemMark | None, *, reviewed: bool) -> Deci
         return None
     if reviewed and mark.review_score is not None:
         return min(max(mark.review_score, ZERO), item.max_points)
-    return max(item.max_points - mark.deducted, ZERO)
+    return mine_item_score(item.max_points, deducted=mark.deducted)
+
+
+def mine_item_score(
+    max_points: Decimal, *, deducted: Decimal, not_applicable: bool = False
+) -> Decimal | None:
+    """The mine's own figure for an item: its maximum less its deductions, never below zero;
+    None when the item does not apply. Pages and the API show it beside the reviewer's."""
+    if not_applicable:
+        return None
+    return max(max_points - deducted, ZERO)
 
 
 def _weighted(children: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal | None:

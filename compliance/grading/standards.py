@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from compliance.access import first_or_404
 from compliance.audit.services import audit_record
 from tenants import roles
 from tenants.models import MineProfile, OrgUnit
@@ -330,26 +331,13 @@ def access_standard(scope: Scope, pk) -> Standard:
     """A standard ``scope`` may read; missing and foreign ones are the same 404."""
     from .selectors import visible_standards
 
-    return _first_or_404(visible_standards(scope), pk)
+    return first_or_404(visible_standards(scope), pk=pk)
 
 
 def access_version(scope: Scope, pk) -> StandardVersion:
     from .selectors import visible_versions
 
-    return _first_or_404(visible_versions(scope), pk)
-
-
-def _first_or_404(qs, pk):
-    from django.http import Http404
-
-    try:
-        key = int(pk)
-        obj = qs.filter(pk=key).first() if 0 < key < 2**63 else None
-    except (TypeError, ValueError, OverflowError):
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
+    return first_or_404(visible_versions(scope), pk=pk)
 
 
 def can_manage(scope: Scope, standard: Standard) -> bool:

@@ -1,15 +1,22 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
 from compliance.api import ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.files import KINDS
-from tenants.api import ERRORS, JobSerializer
 
 from . import services
 from .models import Job
 from .views import input_response
+
+
+# A job as the API shows it; also the answer (202) of every endpoint that starts one.
+class JobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Job
+        fields = ["id", "kind", "status", "progress", "message", "result", "created_at", "finished_at"]
 
 
 @extend_schema(responses={200: JobSerializer, **ERRORS})

@@ -1,7 +1,8 @@
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.views import View
 from django.views.generic import TemplateView
 
+from compliance.access import access_or_404
 from compliance.http import no_store
 from compliance.pages import ScopedPageMixin
 from tenants import roles
@@ -11,10 +12,7 @@ from .models import Job
 
 
 def access_job(scope, pk) -> Job:
-    job = scope.filter_queryset(Job.objects.select_related("org_unit")).filter(pk=pk).first()
-    if job is None:
-        raise Http404
-    return job
+    return access_or_404(scope, Job.objects.select_related("org_unit"), pk)
 
 
 class JobDetailView(ScopedPageMixin, TemplateView):

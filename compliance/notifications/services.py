@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
+
+from compliance.access import first_or_404
 
 from .models import Notification
 
@@ -15,6 +16,7 @@ def notify(*, user, tenant_id, title: str, body: str = "", link: str = "", dedup
 
     Called by scheduled jobs in the platform scope, which have already chosen the tenant.
     """
+    # The recipient's own rows only (user and key in the filter); the caller chose the tenant.
     existing = Notification.dangerously_unscoped.filter(user=user, dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
@@ -50,13 +52,7 @@ def unread_count(user) -> int:
 
 def access_own(user, pk) -> Notification:
     """One of the login's own notifications; anyone else's is a 404 like a missing one."""
-    try:
-        obj = own_notifications(user).filter(pk=pk).first()
-    except (ValueError, TypeError):
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
+    return first_or_404(own_notifications(user), pk=pk)
 
 
 def mark_read(notification: Notification) -> Notification:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from compliance.pages import ScopedPageMixin
+from compliance.pages import ScopedPageMixin, paginate
 
 from . import services
 
@@ -18,9 +17,7 @@ class NotificationListView(ScopedPageMixin, View):
     template_name = "notifications/notification_list.html"
 
     def get(self, request):
-        page = Paginator(services.own_notifications(request.user), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        page = paginate(request, services.own_notifications(request.user), per_page=PAGE_SIZE)
         return render(request, self.template_name, {"page": page})
 
 

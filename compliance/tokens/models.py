@@ -77,6 +77,8 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
+        # Django's internal reads (related-object access, refresh_from_db, saves) start from an
+        # object the caller already holds; the default manager stays scoped.
         base_manager_name = "dangerously_unscoped"
 
     def __str__(self) -> str:

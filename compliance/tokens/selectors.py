@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 
+from compliance.access import first_or_404
 from tenants.scope import Scope
 
 from .models import ApiToken, filter_visible
@@ -17,10 +16,4 @@ def api_token_list(*, scope: Scope) -> QuerySet[ApiToken]:
 
 def access_api_token(scope: Scope, pk) -> ApiToken:
     """A token this scope may see; missing, foreign and malformed ids are the same 404."""
-    try:
-        token = api_token_list(scope=scope).filter(pk=pk).first()
-    except (ValueError, TypeError, ValidationError):
-        token = None
-    if token is None:
-        raise Http404
-    return token
+    return first_or_404(api_token_list(scope=scope), pk=pk)

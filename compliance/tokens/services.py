@@ -141,6 +141,8 @@ def api_token_revoke_all(*, user, keep: ApiToken | None = None) -> int:
     each revoke audited: after a password change or reset, keys minted with the old password stop
     working. Returns how many were revoked. The caller has checked the right to do so."""
     now = timezone.now()
+    # One login's own tokens (user in the filter), wherever they were made: a regulator's or a
+    # group's login alike; the caller checked the right.
     with dangerously_platform_scope():
         tokens = list(
             ApiToken.dangerously_unscoped.select_for_update()

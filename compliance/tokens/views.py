@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from compliance.pages import ScopedPageMixin, apply_service_errors
+from compliance.pages import ScopedPageMixin, apply_service_errors, paginate
 
 from . import selectors, services
 from .forms import TokenCreateForm
@@ -21,7 +20,7 @@ class TokenListView(ScopedPageMixin, View):
     acts_on_own_credentials = True
 
     def render_page(self, request, form, *, new_key: str = "", status: int = 200):
-        page = Paginator(selectors.api_token_list(scope=self.scope), 50).get_page(request.GET.get("page"))
+        page = paginate(request, selectors.api_token_list(scope=self.scope))
         response = render(
             request,
             self.template_name,

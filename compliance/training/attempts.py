@@ -37,7 +37,7 @@ from compliance.audit.context import ActorContext, acting_as, current_actor
 from compliance.audit.services import audit_record
 from tenants import roles
 from tenants.models import Person
-from tenants.scope import dangerously_platform_scope
+from tenants.scope import Scope, dangerously_platform_scope
 
 from . import blueprint, inspections, outcomes
 from .models import Attempt, AttemptQuestion, ExamPaper, QuestionOption, SpotCheck
@@ -130,6 +130,8 @@ def start_attempt(
 
 
 def _in_progress(paper, person, spot_check) -> Attempt | None:
+    # Unscoped: the paper and person were fetched in the caller's scope and the filter names their
+    # tenant; an inspector's or a code holder's scope would hide the person's attempts.
     qs = Attempt.dangerously_unscoped.filter(
         tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, status=Attempt.Status.IN_PROGRESS
     )
@@ -146,6 +148,8 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
         if spot_check.paper_id != paper.pk or spot_check.person_id != person.pk:
             raise ValidationError(_("This spot exam is for another person or paper."))
         done = (
+            # The spot check's one attempt, by the id of a spot check already fetched in scope; the
+            # inspector's scope may not cover the person.
             Attempt.dangerously_unscoped.filter(spot_check_id=spot_check.pk).select_related("paper").first()
         )
         if done is not None:
@@ -167,6 +171,8 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
             raise ValidationError(error)
         if not paper_is_for(paper, person):
             raise ValidationError(_("This exam is not assigned to you."))
+        # The person's own earlier attempts at this paper (same tenant): the person was fetched in
+        # the caller's scope.
         earlier = Attempt.dangerously_unscoped.filter(
             tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, spot_check__isnull=True
         )
@@ -181,6 +187,8 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
     rng = rng or random.SystemRandom()
     drawn = blueprint.draw_questions(paper, rng)
     last = (
+        # Numbering counts every attempt of this paper and person, seen or not by the caller; only
+        # the count leaves.
         Attempt.dangerously_unscoped.filter(paper_id=paper.pk, person_id=person.pk)
         .aggregate(n=Max("number"))
         .get("n")
@@ -197,6 +205,7 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
     )
     with transaction.atomic():  # a lost race on the attempt number rolls back to here
         attempt.save(force_insert=True)
+    # Rows of the attempt just created, each with its tenant set from the paper.
     AttemptQuestion.dangerously_unscoped.bulk_create(
         [
             AttemptQuestion(
@@ -256,16 +265,19 @@ def save_answer(attempt: Attempt, question_id, selected, now=None) -> AttemptQue
         raise Http404 from None
 
 
-def save_answer_for_request(request, attempt_id, question_id, selected, now=None) -> AttemptQuestion:
-    """``save_answer`` for the API: the access check of attempt_for_request folded into the
-    query that reads and locks the row, so a save costs two queries in all. Same errors."""
+def save_answer_in_scope(
+    *, scope: Scope, held=(), attempt_id, question_id, selected, now=None
+) -> AttemptQuestion:
+    """``save_answer`` by ids: the access check of ``access_attempt`` (same ``scope`` and
+    ``held``) folded into the query that reads and locks the row, so a save costs two queries in
+    all. Same errors."""
     now = _now(now)
-    condition = _access_condition(request, "attempt__") & Q(attempt_id=_uuid_or_404(attempt_id))
+    condition = _access_condition(scope, held, "attempt__") & Q(attempt_id=_uuid_or_404(attempt_id))
     try:
         return _save(condition, question_id, selected, now)
     except _RowMissing:
-        # No such attempt for this request (404), or a question that is not on it (404 too).
-        attempt_for_request(request, attempt_id, now=now)
+        # No such attempt for this caller (404), or a question that is not on it (404 too).
+        access_attempt(scope=scope, held=held, attempt_id=attempt_id, now=now)
         raise Http404 from None
 
 
@@ -281,7 +293,7 @@ def _save(condition: Q, question_id, selected, now) -> AttemptQuestion:
     # inside the block (that would doom the request's transaction, and with it a lazy grading).
     with transaction.atomic(savepoint=False):
         # The condition names an attempt the caller may work on (checked by the caller or
-        # folded in by save_answer_for_request).
+        # folded in by save_answer_in_scope).
         row = (
             AttemptQuestion.dangerously_unscoped.select_related("attempt", "question")
             .select_for_update(of=("self", "attempt"))
@@ -304,6 +316,7 @@ def _save(condition: Q, question_id, selected, now) -> AttemptQuestion:
             wanted = {str(s).lower() for s in selected}
             row.selected = [pk for pk in shown if pk in wanted]
             row.answered_at = now
+            # The row read and locked above under the caller's access condition.
             AttemptQuestion.dangerously_unscoped.filter(pk=row.pk).update(
                 selected=row.selected, answered_at=now
             )
@@ -352,6 +365,8 @@ def _submit(attempt: Attempt, now, auto: bool) -> tuple[Attempt, bool]:
     """(the graded attempt, whether this call graded it)."""
     with transaction.atomic():
         locked = (
+            # Callers pass an attempt they already hold through access_attempt, a start or the
+            # scheduled job (platform scope); the scope of a code holder would hide it.
             Attempt.dangerously_unscoped.select_for_update(of=("self",))
             .select_related("paper", "person", "person__org_unit")
             .get(pk=attempt.pk)
@@ -360,6 +375,7 @@ def _submit(attempt: Attempt, now, auto: bool) -> tuple[Attempt, bool]:
             return locked, False
         late = now >= locked.deadline
         rows = list(
+            # The questions of the attempt locked above.
             AttemptQuestion.dangerously_unscoped.filter(attempt_id=locked.pk)
             .select_for_update()
             .order_by("position")
@@ -376,6 +392,7 @@ def _submit(attempt: Attempt, now, auto: bool) -> tuple[Attempt, bool]:
             row.correct = bool(chosen) and chosen == correct.get(row.question_id, set())
             if row.correct:
                 score += row.points
+        # The same rows, read and locked above.
         AttemptQuestion.dangerously_unscoped.bulk_update(rows, ["correct"])
         locked.score = score
         locked.passed = bool(locked.max_score) and score * 100 >= locked.paper.pass_mark * locked.max_score
@@ -444,16 +461,28 @@ def close_expired_attempts(now=None) -> int:
 SESSION_KEY = "spot_attempts"
 
 
-def attempt_for_request(request, attempt_id, now=None) -> Attempt:
-    """The attempt named in the URL, if this request may work on it; else 404.
+def held_spot_attempts(session) -> list[uuid.UUID]:
+    """The spot-exam attempts a browser session holds by their one-time codes (``SESSION_KEY``,
+    put there by the code page); ``session`` may be None (no session at all)."""
+    held = []
+    for value in session.get(SESSION_KEY, []) if session is not None else []:
+        try:
+            held.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return held
+
+
+def access_attempt(*, scope: Scope, held=(), attempt_id, now=None) -> Attempt:
+    """The attempt ``attempt_id``, if this caller may work on it; else 404.
 
     Who may: the person it belongs to (their own login), for a spot exam whoever runs its
     inspection (``inspections.runs_inspection``: the tablet), or a browser session that entered
-    the spot check's one-time code (``request.session["spot_attempts"]``). Nobody else — not a
+    the spot check's one-time code (``held``: see ``held_spot_attempts``). Nobody else — not a
     manager, not the inspected mine's own safety staff, not a regulator — sees a worker's attempt
     here (404, as for a missing one); an expired attempt is graded before it is returned.
     """
-    condition = _access_condition(request)
+    condition = _access_condition(scope, held)
     try:
         pk = _uuid_or_404(attempt_id)
         # The condition above is the access rule (tenant included); the scope's manager would
@@ -470,23 +499,16 @@ def attempt_for_request(request, attempt_id, now=None) -> Attempt:
     return grade_if_expired(attempt, now=now)
 
 
-def _access_condition(request, prefix: str = "") -> Q:
-    """Which attempts this request may work on (see attempt_for_request), as a condition on
+def _access_condition(scope: Scope, held, prefix: str = "") -> Q:
+    """Which attempts this caller may work on (see access_attempt), as a condition on
     Attempt — or, with ``prefix="attempt__"``, on a row that belongs to one."""
-    scope = request.scope
     condition = Q(pk__in=[])
     if scope.person_id and scope.has_perm(roles.TAKE_EXAMS):
         condition |= Q(**{f"{prefix}person_id": scope.person_id, f"{prefix}tenant_id__in": scope.tenant_ids})
     # The team running the spot check's inspection — not everyone with CONDUCT_INSPECTIONS over
     # the unit: the inspected mine's own staff must not work on a head-office spot exam.
     condition |= inspections.runs_condition(scope, f"{prefix}spot_check__inspection__")
-    session = getattr(request, "session", None)
-    held = []
-    for value in session.get(SESSION_KEY, []) if session is not None else []:
-        try:
-            held.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
+    held = list(held)
     if held:
         condition |= Q(**{f"{prefix}pk__in": held, f"{prefix}spot_check__isnull": False})
     return condition
@@ -495,6 +517,8 @@ def _access_condition(request, prefix: str = "") -> Q:
 def grade_expired_of(person: Person, now=None) -> int:
     """Lazy grading for one person's list of exams (one query when nothing is due)."""
     now = _now(now)
+    # Only this person's own attempts (tenant and person in the filter), for a person the caller
+    # already holds.
     due = Attempt.dangerously_unscoped.filter(
         tenant_id=person.tenant_id, person_id=person.pk, status=Attempt.Status.IN_PROGRESS, deadline__lte=now
     ).values_list("pk", flat=True)

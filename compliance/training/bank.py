@@ -24,9 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from compliance.audit.services import audit_record
@@ -34,7 +32,7 @@ from tenants import roles
 from tenants.models import OrgUnit
 from tenants.scope import Scope, current_scope
 
-from .models import Attempt, ExamPaper, MineType, PaperSection, PostCategory, Question, QuestionOption
+from .models import ExamPaper, MineType, PaperSection, PostCategory, Question, QuestionOption
 
 MAX_OPTIONS = 6
 OPTION_LETTERS = "ABCDEF"
@@ -530,135 +528,3 @@ def paper_update(
     _save_paper(scope, paper, cleaned, built, units, people, errors, replace_sections=True)
     audit_record(action="update", obj=paper, before=before, after=paper_snapshot(paper, built, units, people))
     return paper
-
-
-# --- reads ---------------------------------------------------------------------------------------------
-def _access(scope: Scope, qs, pk):
-    try:
-        obj = scope.filter_queryset(qs).filter(pk=pk).first()
-    except (ValueError, TypeError, ValidationError):  # a malformed id looks exactly like a missing one
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
-
-
-def access_question(scope: Scope, pk) -> Question:
-    """Any version of a question the scope may read (its bank), with its options."""
-    return _access(
-        scope, Question.objects.select_related("org_unit", "created_by").prefetch_related("options"), pk
-    )
-
-
-def access_paper(scope: Scope, pk) -> ExamPaper:
-    return _access(scope, ExamPaper.objects.select_related("org_unit"), pk)
-
-
-def question_list(
-    *,
-    scope: Scope,
-    type: str = "",
-    topic: str = "",
-    post_category: str = "",
-    mine_type: str = "",
-    difficulty: int | None = None,
-    search: str = "",
-    retired: bool = False,
-) -> QuerySet[Question]:
-    """Current questions (or, with ``retired``, the last version of every retired question).
-
-    Tag filters keep questions tagged with the value and those tagged "any" (an empty list), the
-    same rule a paper's blueprint draws by.
-    """
-    qs = scope.filter_queryset(Question.objects.select_related("org_unit", "created_by"))
-    if retired:
-        newer = Question.objects.filter(family=OuterRef("family"), version__gt=OuterRef("version"))
-        qs = (
-            qs.filter(is_current=False)
-            .exclude(family__in=Question.objects.filter(is_current=True).values("family"))
-            .filter(~Exists(newer))
-        )
-    else:
-        qs = qs.filter(is_current=True)
-    if type:
-        qs = qs.filter(type=type)
-    if topic:
-        qs = qs.filter(topic=topic)
-    if difficulty:
-        qs = qs.filter(difficulty=difficulty)
-    if search:
-        qs = qs.filter(
-            Q(stem__icontains=search) | Q(explanation__icontains=search) | Q(topic__icontains=search)
-        )
-    if post_category or mine_type:
-        # JSON lists are matched in Python, identically on SQLite and PostgreSQL (as the draw does).
-        rows = qs.values_list("id", "post_categories", "mine_types")
-        ids = [
-            pk
-            for pk, posts, mines in rows
-            if (not post_category or not posts or post_category in posts)
-            and (not mine_type or not mines or mine_type in mines)
-        ]
-        qs = qs.filter(pk__in=ids)
-    return qs.order_by("topic", "-created_at", "id")
-
-
-def question_topics(*, scope: Scope) -> list[str]:
-    qs = scope.filter_queryset(Question.objects.filter(is_current=True)).exclude(topic="")
-    return list(qs.order_by("topic").values_list("topic", flat=True).distinct())
-
-
-def question_history(*, scope: Scope, question: Question) -> list[Question]:
-    """Every version of the question's family, newest first."""
-    qs = scope.filter_queryset(Question.objects.filter(family=question.family).select_related("created_by"))
-    return list(qs.order_by("-version"))
-
-
-def paper_list(*, scope: Scope, search: str = "", spot: str = "") -> QuerySet[ExamPaper]:
-    sections = (
-        PaperSection.objects.filter(paper=OuterRef("pk"))
-        .order_by()
-        .values("paper")
-        .annotate(n=Sum("count"))
-        .values("n")[:1]
-    )
-    attempts = (
-        Attempt.objects.filter(paper=OuterRef("pk"))
-        .order_by()
-        .values("paper")
-        .annotate(n=Count("id"))
-        .values("n")[:1]
-    )
-    qs = scope.filter_queryset(ExamPaper.objects.select_related("org_unit")).annotate(
-        question_count=Coalesce(Subquery(sections), Value(0)),
-        attempt_count=Coalesce(Subquery(attempts), Value(0)),
-    )
-    if search:
-        qs = qs.filter(title__icontains=search)
-    if spot == "spot":
-        qs = qs.filter(is_spot_exam=True)
-    elif spot == "assigned":
-        qs = qs.filter(is_spot_exam=False)
-    return qs.order_by("-created_at", "id")
-
-
-def paper_attempts(*, scope: Scope, paper: ExamPaper) -> QuerySet[Attempt]:
-    """The attempts at ``paper`` the scope may see, for the results table."""
-    qs = scope.filter_queryset(
-        Attempt.objects.filter(paper=paper).select_related("person", "person__org_unit")
-    )
-    return qs.order_by("person__name", "person_id", "number")
-
-
-def paper_results(*, scope: Scope, paper: ExamPaper) -> dict:
-    """Graded attempts, people who sat it, and how many of them passed (at any attempt)."""
-    graded = paper_attempts(scope=scope, paper=paper).exclude(status=Attempt.Status.IN_PROGRESS)
-    totals = graded.aggregate(
-        attempts=Count("id"),
-        passed_attempts=Count("id", filter=Q(passed=True)),
-        people=Count("person", distinct=True),
-        people_passed=Count("person", filter=Q(passed=True), distinct=True),
-    )
-    people = totals["people"] or 0
-    totals["pass_rate"] = round(100 * totals["people_passed"] / people, 1) if people else None
-    return totals

@@ -11,9 +11,9 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from compliance.files import ValidatedFileField
-from compliance.pages import ScopedChoiceField
+from compliance.pages import ScopedChoiceField, unit_label
 from tenants import roles, selectors
-from tenants.models import OrgUnit, Person
+from tenants.models import Person
 
 from .bank import MAX_OPTIONS
 from .models import ExamPaper, MineType, OperationType, PostCategory, Question
@@ -21,12 +21,8 @@ from .models import ExamPaper, MineType, OperationType, PostCategory, Question
 DIFFICULTY_CHOICES = [(1, _("1 · easy")), (2, _("2 · medium")), (3, _("3 · hard"))]
 
 
-def _unit_label(unit: OrgUnit) -> str:
-    return f"{'　' * unit.depth}{unit.name}"
-
-
 def _manageable_units(scope):
-    return [(u, _unit_label(u)) for u in selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING)]
+    return [(u, unit_label(u)) for u in selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING)]
 
 
 def manageable_people(scope):
@@ -226,7 +222,7 @@ class PaperForm(forms.Form):
     audience_units = ScopedMultipleChoiceField(
         label=_("Audience: units"),
         queryset_func=lambda scope: selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING),
-        label_func=_unit_label,
+        label_func=unit_label,
         help_text=_("Everyone under these units."),
     )
     audience_people = ScopedMultipleChoiceField(

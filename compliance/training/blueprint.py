@@ -43,6 +43,7 @@ def section_candidates(section: PaperSection) -> QuerySet[Question]:
             for pk, posts, mines in rows
             if _tag_matches(posts, section.post_category) and _tag_matches(mines, section.mine_type)
         ]
+        # The ids narrowed from the tenant-filtered query above.
         qs = Question.dangerously_unscoped.filter(pk__in=ids)
     return qs.order_by("topic", "created_at", "id")
 
@@ -61,6 +62,8 @@ def draw_questions(paper: ExamPaper, rng: random.Random | None = None) -> list[t
     holds too few questions for a section.
     """
     rng = rng or random.SystemRandom()
+    # The sections of a paper the caller already holds (a worker starting an exam may not read
+    # sections).
     sections = list(PaperSection.dangerously_unscoped.filter(paper_id=paper.pk).order_by("position", "id"))
     if not sections:
         raise ValidationError(_("This paper has no sections: there is nothing to draw."))
@@ -89,6 +92,7 @@ def draw_questions(paper: ExamPaper, rng: random.Random | None = None) -> list[t
             picked.sort(key=order.__getitem__)
         taken.update(picked)
         chosen.extend((pk, section.points) for pk in picked)
+    # The questions just drawn from the paper's own tenant's bank.
     questions = Question.dangerously_unscoped.filter(pk__in=[pk for pk, _points in chosen]).prefetch_related(
         _options_prefetch()
     )

@@ -1,4 +1,5 @@
-"""Certificates: issue on a passed exam, record from outside, revoke, verify, print, remind.
+"""Certificates: issue on a passed exam, record from outside, revoke, verify, print (reminders of
+their due dates: ``training.reminders``).
 
 Validity follows the rule pack in force on the issue date (``RulePack.for_date``):
 - special operations (特种作业操作证): valid ``special_cert_valid_years`` (6), reviewed every
@@ -12,35 +13,29 @@ Every write is audited in the caller's transaction.
 from __future__ import annotations
 
 import datetime
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.audit.services import audit_record
-from compliance.notifications import services as notifications
 from compliance.numbering import save_numbered
 from tenants import roles
-from tenants.models import Membership, OrgUnit, Person
+from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, dangerously_platform_scope
 from tenants.services import snapshot
 
-from .models import Certificate, ExamPaper, Reminder, RulePack
-
-logger = logging.getLogger(__name__)
+from .models import Certificate, ExamPaper, RulePack
 
 Kind = Certificate.Kind
 NUMBER_PREFIX = "KA"
-DEFAULT_REMINDER_DAYS = (90, 30, 7)
 EXPIRING_WINDOW_DAYS = 90
 
 
@@ -212,6 +207,8 @@ def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Cer
         )
     if not number:
         errors.setdefault("number", []).append(_("Enter the certificate number."))
+    # Numbers are unique per tenant: the whole tenant is checked, and only whether the number is
+    # taken leaves.
     elif Certificate.dangerously_unscoped.filter(tenant_id=person.tenant_id, number=number).exists():
         # Uniqueness is per tenant: checked against the whole tenant, only yes/no leaves here.
         errors.setdefault("number", []).append(_("A certificate with this number is already recorded."))
@@ -314,19 +311,11 @@ def revocation_reason(cert: Certificate) -> str:
 
 
 def access_certificate(scope: Scope, pk) -> Certificate:
-    try:
-        cert = (
-            scope.filter_queryset(
-                Certificate.objects.select_related("person", "person__org_unit", "tenant", "attempt__paper")
-            )
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        cert = None
-    if cert is None:
-        raise Http404
-    return cert
+    return access_or_404(
+        scope,
+        Certificate.objects.select_related("person", "person__org_unit", "tenant", "attempt__paper"),
+        pk,
+    )
 
 
 def certificate_list(
@@ -481,12 +470,12 @@ def find_by_token(token: str) -> Certificate | None:
         )
 
 
-def verify_url(request, cert: Certificate) -> str:
+def verify_url(cert: Certificate, *, request_origin: str) -> str:
     """The absolute address the QR code carries: SITE_URL when configured (the public name of the
-    site), else the host this request came in on."""
+    site), else ``request_origin``, the scheme and host the request came in on."""
     path = reverse("training:certificate-verify", args=[cert.verify_token])
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
-    return f"{base}{path}" if base else request.build_absolute_uri(path)
+    base = getattr(settings, "SITE_URL", "").rstrip("/") or request_origin.rstrip("/")
+    return f"{base}{path}"
 
 
 # --- PDF -----------------------------------------------------------------------------------------
@@ -515,157 +504,3 @@ def certificate_pdf(cert: Certificate, *, verify_link: str) -> bytes:
             },
         )
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-
-
-# --- reminders -----------------------------------------------------------------------------------
-
-
-def _thresholds(today: datetime.date) -> list[int]:
-    try:
-        days = RulePack.for_date(today).reminder_days
-    except RulePack.DoesNotExist:
-        days = None
-    return sorted({int(d) for d in (days or DEFAULT_REMINDER_DAYS) if int(d) >= 0})
-
-
-def threshold_for(days_left: int, thresholds: list[int]) -> int | None:
-    """The most urgent reminder a due date ``days_left`` away calls for (7 before 30 before 90);
-    None when it is further off than every threshold, or already past."""
-    if days_left < 0:
-        return None
-    for t in sorted(thresholds):
-        if days_left <= t:
-            return t
-    return None
-
-
-def _safety_managers(person: Person) -> list:
-    """Logins with the safety-manager role at the person's unit or any unit above it."""
-    ancestors = [p for p in _path_prefixes(person.org_unit.path)]
-    return [
-        m.user
-        for m in Membership.dangerously_unscoped.filter(
-            tenant_id=person.tenant_id,
-            role=roles.SAFETY_MANAGER,
-            org_unit__path__in=ancestors,
-            user__is_active=True,
-        )
-        .select_related("user")
-        .order_by("user_id")
-    ]
-
-
-def _path_prefixes(path: str) -> list[str]:
-    parts = [p for p in path.split("/") if p]
-    return ["".join(f"{p}/" for p in parts[: i + 1]) for i in range(len(parts))]
-
-
-def _message(cert: Certificate, due_kind: str, due_on: datetime.date, days_left: int) -> tuple[str, str]:
-    with translation.override("zh-hans"):
-        values = {
-            "name": cert.person.name,
-            "kind": kind_label(cert),
-            "number": cert.number,
-            "date": due_on.isoformat(),
-            "days": days_left,
-        }
-        if due_kind == "expiry":
-            title = _("Certificate expires in %(days)s days: %(name)s, %(kind)s") % values
-            body = (
-                _(
-                    "The %(kind)s certificate %(number)s of %(name)s expires on %(date)s, "
-                    "%(days)s days from today. Arrange retraining and renewal in time."
-                )
-                % values
-            )
-        else:
-            title = _("Certificate review due in %(days)s days: %(name)s, %(kind)s") % values
-            body = (
-                _(
-                    "The %(kind)s certificate %(number)s of %(name)s is due for review on %(date)s, "
-                    "%(days)s days from today. Arrange the review in time."
-                )
-                % values
-            )
-    return title, body
-
-
-def send_due_reminders(today: datetime.date | None = None) -> int:
-    """Notify the person and their safety managers of every certificate expiring or due for review
-    within a reminder threshold. Returns the number of reminders sent (new ones only).
-
-    Idempotent: each (certificate, due kind, due date, threshold) is sent once — the Reminder row
-    and the notifications commit together, so a run that crashes half way or runs twice never
-    notifies twice. Email (when configured) goes out after the commit; a failure is logged.
-    """
-    today = today or timezone.localdate()
-    thresholds = _thresholds(today)
-    if not thresholds:
-        return 0
-    until = today + datetime.timedelta(days=max(thresholds))
-    sent = 0
-    # A scheduled job for every tenant, run by the platform (no user, no request): it reads every
-    # tenant's certificates and writes each notification into the certificate's own tenant.
-    with dangerously_platform_scope():
-        certs = list(
-            Certificate.dangerously_unscoped.filter(status=Certificate.Status.VALID)
-            .filter(Q(expires_on__range=(today, until)) | Q(review_due_on__range=(today, until)))
-            .exclude(person__status=Person.Status.LEFT)  # no longer on the books: nothing to renew
-            .select_related("person", "person__org_unit", "person__user")
-            .order_by("tenant_id", "expires_on")
-        )
-        for cert in certs:
-            for due_kind, due_on in (("expiry", cert.expires_on), ("review", cert.review_due_on)):
-                if due_on is None:
-                    continue
-                days_left = (due_on - today).days
-                threshold = threshold_for(days_left, thresholds)
-                if threshold is None:
-                    continue
-                try:
-                    if _remind(cert, due_kind, due_on, days_left, threshold):
-                        sent += 1
-                except Exception:  # one bad certificate must not stop everyone else's reminders
-                    logger.exception("certificate reminder failed for %s", cert.pk)
-    return sent
-
-
-def _remind(cert: Certificate, due_kind: str, due_on: datetime.date, days_left: int, threshold: int) -> bool:
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Reminder.dangerously_unscoped.create(
-                    tenant_id=cert.tenant_id,
-                    certificate=cert,
-                    due_kind=due_kind,
-                    due_on=due_on,
-                    days_before=threshold,
-                )
-        except IntegrityError:
-            return False  # already sent by an earlier run
-        recipients = []
-        person_user = cert.person.user
-        if person_user is not None and person_user.is_active:
-            recipients.append(person_user)
-        recipients += [u for u in _safety_managers(cert.person) if u.pk not in {r.pk for r in recipients}]
-        title, body = _message(cert, due_kind, due_on, days_left)
-        link = reverse("training:certificate-detail", args=[cert.pk])
-        key = f"cert:{cert.pk}:{due_kind}:{due_on.isoformat()}:{threshold}"
-        for user in recipients:
-            notifications.notify(
-                user=user, tenant_id=cert.tenant_id, title=title, body=body, link=link, dedupe_key=key
-            )
-        emails = [u.email for u in recipients if u.email]
-        if emails and getattr(settings, "EMAIL_HOST", ""):
-            transaction.on_commit(lambda: _email(title, body, link, emails))
-    return True
-
-
-def _email(title: str, body: str, link: str, emails: list[str]) -> None:
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
-    text = f"{body}\n\n{base}{link}" if base else body
-    for address in emails:
-        try:
-            send_mail(title, text, None, [address])
-        except Exception:  # mail is a courtesy copy: the in-app notification is already there
-            logger.exception("certificate reminder email to %s failed", address)

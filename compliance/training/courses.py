@@ -14,11 +14,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
 from tenants import roles
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope
-from tenants.selectors import _access
 from tenants.services import snapshot
 
 from .models import Attendance, Course, TrainingSession
@@ -217,6 +217,7 @@ def attendance_add(*, scope: Scope, session: TrainingSession, people, hours=None
     if not people:
         raise ValidationError({"people": [_("Choose at least one person.")]})
     already = set(
+        # Attendance of a session and people already fetched in scope; only their ids are read.
         Attendance.dangerously_unscoped.filter(session=session, person__in=people).values_list(
             "person_id", flat=True
         )
@@ -289,15 +290,17 @@ def attendance_remove(*, scope: Scope, attendance: Attendance) -> None:
 
 # --- reads -----------------------------------------------------------------------------------------
 def access_course(scope: Scope, pk) -> Course:
-    return _access(scope, Course.objects.select_related("org_unit"), pk)
+    return access_or_404(scope, Course.objects.select_related("org_unit"), pk)
 
 
 def access_session(scope: Scope, pk) -> TrainingSession:
-    return _access(scope, TrainingSession.objects.select_related("course", "org_unit"), pk)
+    return access_or_404(scope, TrainingSession.objects.select_related("course", "org_unit"), pk)
 
 
 def access_attendance(scope: Scope, pk) -> Attendance:
-    return _access(scope, Attendance.objects.select_related("session__org_unit", "person__org_unit"), pk)
+    return access_or_404(
+        scope, Attendance.objects.select_related("session__org_unit", "person__org_unit"), pk
+    )
 
 
 def course_list(

@@ -125,6 +125,8 @@ def mine_figures(*, scope: Scope, today: datetime.date | None = None, year: int 
 
     horizon = today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS)
     # A certificate replaced by a later valid one of the same kind no longer counts as expired.
+    # A correlated subquery on the person of each outer (scoped) row: it only says whether a newer
+    # one exists.
     newer = Certificate.dangerously_unscoped.filter(
         person_id=OuterRef("person_id"),
         kind=OuterRef("kind"),

@@ -22,10 +22,10 @@ import secrets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compliance.access import access_or_404
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
 from tenants import roles
@@ -152,33 +152,13 @@ def inspection_list(
 
 
 def access_inspection(scope: Scope, pk) -> Inspection:
-    try:
-        obj = (
-            scope.filter_queryset(Inspection.objects.select_related("org_unit", "tenant", "leader"))
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
+    return access_or_404(scope, Inspection.objects.select_related("org_unit", "tenant", "leader"), pk)
 
 
 def access_spot_check(scope: Scope, pk) -> SpotCheck:
-    try:
-        obj = (
-            scope.filter_queryset(
-                SpotCheck.objects.select_related("inspection", "inspection__org_unit", "person", "paper")
-            )
-            .filter(pk=pk)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        obj = None
-    if obj is None:
-        raise Http404
-    return obj
+    return access_or_404(
+        scope, SpotCheck.objects.select_related("inspection", "inspection__org_unit", "person", "paper"), pk
+    )
 
 
 def spot_checks_of(inspection: Inspection) -> QuerySet[SpotCheck]:

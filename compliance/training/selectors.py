@@ -1,21 +1,26 @@
-"""Reads for exam takers: which papers are assigned to a person, with their attempts.
+"""Reads of training: the question bank and papers as managers see them, and for exam takers
+which papers are assigned to a person, with their attempts.
 
-Papers and attempts are read with the unscoped manager filtered on the person's own tenant:
-a worker's scope reaches only records about themself and their own unit, while a paper is
-usually set at the mine or the group and names its audience.
+Bank and paper reads go through the caller's scope. An exam taker's papers and attempts are read
+with the unscoped manager filtered on the person's own tenant: a worker's scope reaches only
+records about themself and their own unit, while a paper is usually set at the mine or the group
+and names its audience.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from compliance.access import access_or_404
 from tenants.models import Person
+from tenants.scope import Scope
 
 from .attempts import _ancestor_paths
-from .models import Attempt, ExamPaper
+from .models import Attempt, ExamPaper, PaperSection, Question
 
 
 def _audience_condition(person: Person) -> Q:
@@ -40,6 +45,8 @@ def assigned_papers(person: Person, now=None) -> list[ExamPaper]:
     opens later (``paper.upcoming``); closed windows are left out. Two queries."""
     now = now or timezone.now()
     papers = list(
+        # A person's own papers: filtered on the person's tenant and audience, for a person the
+        # caller already holds (a worker's scope does not cover papers).
         ExamPaper.dangerously_unscoped.filter(tenant_id=person.tenant_id, is_active=True, is_spot_exam=False)
         .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
         .filter(pk__in=ExamPaper.dangerously_unscoped.filter(_audience_condition(person)).values("pk"))
@@ -96,6 +103,7 @@ def my_exams(person: Person, now=None) -> list[MyExam]:
     for paper in assigned_papers(person, now):
         rows[paper.pk] = MyExam(paper=paper, assigned=True, upcoming=paper.upcoming)
     attempts = list(
+        # Only this person's own attempts (tenant and person in the filter).
         Attempt.dangerously_unscoped.filter(tenant_id=person.tenant_id, person_id=person.pk)
         .select_related("paper")
         .order_by("-started_at")
@@ -220,6 +228,7 @@ def _sheet(attempt: Attempt, *, reveal: bool) -> list[SheetQuestion]:
     option_ids = [pk for row in rows for pk in row.option_order]
     options = {
         str(o.pk): o
+        # Options of the questions drawn onto this attempt (see above).
         for o in QuestionOption.dangerously_unscoped.filter(
             tenant_id=attempt.tenant_id, pk__in=option_ids
         ).only("id", "text", "is_correct")
@@ -250,3 +259,125 @@ def _sheet(attempt: Attempt, *, reveal: bool) -> list[SheetQuestion]:
                 option.is_correct = source.is_correct
         sheet.append(item)
     return sheet
+
+
+# --- the question bank and papers -----------------------------------------------------------------
+def access_question(scope: Scope, pk) -> Question:
+    """Any version of a question the scope may read (its bank), with its options."""
+    return access_or_404(
+        scope, Question.objects.select_related("org_unit", "created_by").prefetch_related("options"), pk
+    )
+
+
+def access_paper(scope: Scope, pk) -> ExamPaper:
+    return access_or_404(scope, ExamPaper.objects.select_related("org_unit"), pk)
+
+
+def question_list(
+    *,
+    scope: Scope,
+    type: str = "",
+    topic: str = "",
+    post_category: str = "",
+    mine_type: str = "",
+    difficulty: int | None = None,
+    search: str = "",
+    retired: bool = False,
+) -> QuerySet[Question]:
+    """Current questions (or, with ``retired``, the last version of every retired question).
+
+    Tag filters keep questions tagged with the value and those tagged "any" (an empty list), the
+    same rule a paper's blueprint draws by.
+    """
+    qs = scope.filter_queryset(Question.objects.select_related("org_unit", "created_by"))
+    if retired:
+        newer = Question.objects.filter(family=OuterRef("family"), version__gt=OuterRef("version"))
+        qs = (
+            qs.filter(is_current=False)
+            .exclude(family__in=Question.objects.filter(is_current=True).values("family"))
+            .filter(~Exists(newer))
+        )
+    else:
+        qs = qs.filter(is_current=True)
+    if type:
+        qs = qs.filter(type=type)
+    if topic:
+        qs = qs.filter(topic=topic)
+    if difficulty:
+        qs = qs.filter(difficulty=difficulty)
+    if search:
+        qs = qs.filter(
+            Q(stem__icontains=search) | Q(explanation__icontains=search) | Q(topic__icontains=search)
+        )
+    if post_category or mine_type:
+        # JSON lists are matched in Python, identically on SQLite and PostgreSQL (as the draw does).
+        rows = qs.values_list("id", "post_categories", "mine_types")
+        ids = [
+            pk
+            for pk, posts, mines in rows
+            if (not post_category or not posts or post_category in posts)
+            and (not mine_type or not mines or mine_type in mines)
+        ]
+        qs = qs.filter(pk__in=ids)
+    return qs.order_by("topic", "-created_at", "id")
+
+
+def question_topics(*, scope: Scope) -> list[str]:
+    qs = scope.filter_queryset(Question.objects.filter(is_current=True)).exclude(topic="")
+    return list(qs.order_by("topic").values_list("topic", flat=True).distinct())
+
+
+def question_history(*, scope: Scope, question: Question) -> list[Question]:
+    """Every version of the question's family, newest first."""
+    qs = scope.filter_queryset(Question.objects.filter(family=question.family).select_related("created_by"))
+    return list(qs.order_by("-version"))
+
+
+def paper_list(*, scope: Scope, search: str = "", spot: str = "") -> QuerySet[ExamPaper]:
+    sections = (
+        PaperSection.objects.filter(paper=OuterRef("pk"))
+        .order_by()
+        .values("paper")
+        .annotate(n=Sum("count"))
+        .values("n")[:1]
+    )
+    attempts = (
+        Attempt.objects.filter(paper=OuterRef("pk"))
+        .order_by()
+        .values("paper")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    qs = scope.filter_queryset(ExamPaper.objects.select_related("org_unit")).annotate(
+        question_count=Coalesce(Subquery(sections), Value(0)),
+        attempt_count=Coalesce(Subquery(attempts), Value(0)),
+    )
+    if search:
+        qs = qs.filter(title__icontains=search)
+    if spot == "spot":
+        qs = qs.filter(is_spot_exam=True)
+    elif spot == "assigned":
+        qs = qs.filter(is_spot_exam=False)
+    return qs.order_by("-created_at", "id")
+
+
+def paper_attempts(*, scope: Scope, paper: ExamPaper) -> QuerySet[Attempt]:
+    """The attempts at ``paper`` the scope may see, for the results table."""
+    qs = scope.filter_queryset(
+        Attempt.objects.filter(paper=paper).select_related("person", "person__org_unit")
+    )
+    return qs.order_by("person__name", "person_id", "number")
+
+
+def paper_results(*, scope: Scope, paper: ExamPaper) -> dict:
+    """Graded attempts, people who sat it, and how many of them passed (at any attempt)."""
+    graded = paper_attempts(scope=scope, paper=paper).exclude(status=Attempt.Status.IN_PROGRESS)
+    totals = graded.aggregate(
+        attempts=Count("id"),
+        passed_attempts=Count("id", filter=Q(passed=True)),
+        people=Count("person", distinct=True),
+        people_passed=Count("person", filter=Q(passed=True), distinct=True),
+    )
+    people = totals["people"] or 0
+    totals["pass_rate"] = round(100 * totals["people_passed"] / people, 1) if people else None
+    return totals

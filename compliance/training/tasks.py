@@ -23,9 +23,9 @@ def send_certificate_reminders() -> int:
     """Daily: in-app notifications (and email when configured) 90, 30 and 7 days before a
     certificate expires or falls due for review, to the person and their safety managers.
 
-    Runs across all tenants in the platform scope (training.certificates.send_due_reminders says
+    Runs across all tenants in the platform scope (training.reminders.send_due_reminders says
     why); idempotent — a repeated or crashed run never notifies twice.
     """
-    from .certificates import send_due_reminders
+    from .reminders import send_due_reminders
 
     return send_due_reminders()

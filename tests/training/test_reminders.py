@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import mail
 
 from compliance.notifications.models import Notification
-from compliance.training import certificates as certs
+from compliance.training import reminders
 from compliance.training.models import Reminder
 from compliance.training.tasks import send_certificate_reminders
 from tenants import roles, services
@@ -90,7 +90,7 @@ def test_each_threshold_once_over_the_days(world, expiring_cert):
 
 def test_message_in_chinese_with_whom_what_when_and_link(world, expiring_cert):
     with _on(D(2026, 5, 31)):
-        certs.send_due_reminders()
+        reminders.send_due_reminders()
     (note,) = _notes(world.a.users[roles.WORKER])
     name = world.a.worker_person.name
     assert name in note.title and "主要负责人" in note.title and "30" in note.title
@@ -108,7 +108,7 @@ def test_review_reminders_for_special_operations(world):
     # Issued 2023-06-30: review due 2026-06-30, expiry 2029-06-30. Person has no login.
     make_cert(world.a.people[1], number="REV-1", issued_on=D(2023, 6, 30))
     with _on(D(2026, 6, 25)):
-        assert certs.send_due_reminders() == 1
+        assert reminders.send_due_reminders() == 1
     (note,) = _notes(world.a.users[roles.SAFETY_MANAGER])
     assert "复审" in note.title and "5" in note.title
     assert _reminders() == [("review", D(2026, 6, 30), 7)]
@@ -116,7 +116,7 @@ def test_review_reminders_for_special_operations(world):
 
 def test_a_late_first_run_sends_only_the_most_urgent(world, expiring_cert):
     with _on(D(2026, 6, 10)):  # 20 days left; the job never ran before
-        assert certs.send_due_reminders() == 1
+        assert reminders.send_due_reminders() == 1
     assert _reminders() == [("expiry", D(2026, 6, 30), 30)]
 
 
@@ -131,7 +131,7 @@ def test_safety_managers_only_above_the_person(world):
             role=roles.SAFETY_MANAGER,
         )
     with _on(D(2026, 6, 23)):
-        certs.send_due_reminders()
+        reminders.send_due_reminders()
     assert _notes(world.a.users[roles.SAFETY_MANAGER]) == []
     assert len(_notes(world.a.users[roles.TEAM_LEADER])) == 1  # safety manager at the subsidiary
 
@@ -139,7 +139,7 @@ def test_safety_managers_only_above_the_person(world):
 def test_revoked_certificates_are_not_reminded(world):
     make_cert(world.a.worker_person, number="X", kind="principal", issued_on=D(2023, 6, 30), status="revoked")
     with _on(D(2026, 6, 23)):
-        assert certs.send_due_reminders() == 0
+        assert reminders.send_due_reminders() == 0
 
 
 def test_people_who_left_are_not_reminded(world):
@@ -147,7 +147,7 @@ def test_people_who_left_are_not_reminded(world):
     with dangerously_platform_scope():
         type(world.a.people[2]).objects.filter(pk=world.a.people[2].pk).update(status="left")
     with _on(D(2026, 6, 23)):
-        assert certs.send_due_reminders() == 0
+        assert reminders.send_due_reminders() == 0
 
 
 def test_a_crash_half_way_sends_nothing_twice(world, expiring_cert, monkeypatch):
@@ -164,13 +164,13 @@ def test_a_crash_half_way_sends_nothing_twice(world, expiring_cert, monkeypatch)
 
     monkeypatch.setattr(notifications, "notify", flaky)
     with _on(D(2026, 6, 23)):
-        assert certs.send_due_reminders() == 0
+        assert reminders.send_due_reminders() == 0
     # Everything of that reminder rolled back, the first recipient's notification included.
     assert _reminders() == [] and _notes(world.a.users[roles.WORKER]) == []
     monkeypatch.setattr(notifications, "notify", real)
     with _on(D(2026, 6, 23)):
-        assert certs.send_due_reminders() == 1
-        assert certs.send_due_reminders() == 0
+        assert reminders.send_due_reminders() == 1
+        assert reminders.send_due_reminders() == 0
     assert len(_notes(world.a.users[roles.WORKER])) == 1
     assert len(_notes(world.a.users[roles.SAFETY_MANAGER])) == 1
 
@@ -183,12 +183,12 @@ def test_email_when_configured_and_failures_are_not_fatal(
     worker.save()
     settings.EMAIL_HOST = ""
     with _on(D(2026, 4, 1)), django_capture_on_commit_callbacks(execute=True):
-        certs.send_due_reminders()
+        reminders.send_due_reminders()
     assert mail.outbox == []
     settings.EMAIL_HOST = "smtp.example.cn"
     settings.SITE_URL = "https://kuangan.example.cn"
     with _on(D(2026, 5, 31)), django_capture_on_commit_callbacks(execute=True):
-        certs.send_due_reminders()
+        reminders.send_due_reminders()
     (message,) = mail.outbox
     assert message.to == ["worker@example.cn"] and "30" in message.subject
     assert f"https://kuangan.example.cn/training/certificates/{expiring_cert.pk}/" in message.body
@@ -196,9 +196,9 @@ def test_email_when_configured_and_failures_are_not_fatal(
     def broken(*args, **kwargs):
         raise OSError("SMTP down")
 
-    monkeypatch.setattr(certs, "send_mail", broken)
+    monkeypatch.setattr(reminders, "send_mail", broken)
     with _on(D(2026, 6, 23)), django_capture_on_commit_callbacks(execute=True):
-        assert certs.send_due_reminders() == 1  # logged, not fatal; the in-app one is there
+        assert reminders.send_due_reminders() == 1  # logged, not fatal; the in-app one is there
     assert len(_notes(worker)) == 3
 
 
@@ -223,4 +223,4 @@ def test_beat_runs_it_daily():
     [(120, None), (91, None), (90, 90), (31, 90), (30, 30), (8, 30), (7, 7), (0, 7), (-1, None)],
 )
 def test_threshold_for(days_left, expected):
-    assert certs.threshold_for(days_left, [90, 30, 7]) == expected
+    assert reminders.threshold_for(days_left, [90, 30, 7]) == expected

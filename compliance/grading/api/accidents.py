@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedRelatedField, ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.grading import accidents
 from compliance.grading.models import Accident
 from tenants import selectors
-from tenants.api import ERRORS
 
 NO_BODY_ERRORS = {k: v for k, v in ERRORS.items() if k != 400}
 FORBIDDEN = OpenApiResponse(

@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from compliance.access import first_or_404
 from compliance.api import ScopedRelatedField, ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.grading import assessment_selectors, assessments
 from compliance.grading.models import Assessment, ItemScore, StandardVersion
-from compliance.grading.scoring import level_name
+from compliance.grading.scoring import level_name, mine_item_score
 from tenants import roles, selectors
-from tenants.api import ERRORS
 
 CONFLICT = OpenApiResponse(
     description="Not stored: the item was saved by someone else after the given row_version (the body "
@@ -43,14 +45,10 @@ NO_BODY_ERRORS = {k: v for k, v in ERRORS.items() if k != 400}
 
 def access_version(scope, pk) -> StandardVersion:
     """A standard version the caller's group may use: a national one or the group's own."""
-    from django.http import Http404
-
-    try:
-        version = StandardVersion.objects.select_related("standard").filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        version = None
-    owner = version.standard.owner_tenant_id if version is not None else None
-    if version is None or (owner is not None and owner not in scope.tenant_ids):
+    # Versions are not tenant rows (national ones belong to nobody): the owner is the rule.
+    version = first_or_404(StandardVersion.objects.select_related("standard"), pk=pk)
+    owner = version.standard.owner_tenant_id
+    if owner is not None and owner not in scope.tenant_ids:
         raise Http404
     return version
 
@@ -184,7 +182,9 @@ def _f(value):
 def item_body(score: ItemScore) -> dict:
     item = score.item
     deductions = list(score.deductions.all())
-    mine_score = None if score.not_applicable else max(item.max_points - score.deducted, 0)
+    mine_score = mine_item_score(
+        item.max_points, deducted=score.deducted, not_applicable=score.not_applicable
+    )
     return {
         "item": item.pk,
         "code": item.code,

@@ -18,11 +18,11 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.grading import dashboard, grades, production
 from compliance.grading.models import GradeCertificate, GradeEvent, Level
 from compliance.grading.scoring import level_name
 from tenants import selectors
-from tenants.api import ERRORS
 from tenants.models import OrgUnit
 
 NO_BODY_ERRORS = {k: v for k, v in ERRORS.items() if k != 400}

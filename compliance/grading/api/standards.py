@@ -14,9 +14,9 @@ from rest_framework import mixins, serializers
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.grading.models import Item, LevelRule, Part, Standard, StandardVersion
 from compliance.grading.selectors import visible_standards, visible_versions
-from tenants.api import ERRORS
 
 LIST_ERRORS = {k: v for k, v in ERRORS.items() if k not in (400, 404)} | {
     404: OpenApiResponse(description="No such page of the list")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -15,13 +14,18 @@ from django.views import View
 
 from compliance.grading import accidents
 from compliance.grading.models import AccidentClass
-from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
+from compliance.pages import (
+    ScopedChoiceField,
+    ScopedPageMixin,
+    apply_service_errors,
+    filter_query,
+    paginate,
+    valid_filters,
+)
 from tenants import roles, selectors
 from tenants.models import OrgUnit
 
-from .dashboard import oversight_units, query_string
-
-PAGE_SIZE = 50
+from .dashboard import oversight_units
 
 
 def _visible_mines(scope):
@@ -73,9 +77,9 @@ class AccidentListView(ScopedPageMixin, View):
         form = AccidentFilterForm(request.GET or None)
         form.fields["mine"].set_choices(self.scope)
         form.fields["unit"].set_choices(self.scope)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         qs = accidents.accident_list(scope=self.scope, mine=filters.get("mine"), unit=filters.get("unit"))
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, qs)
         return render(
             request,
             self.template_name,
@@ -83,7 +87,7 @@ class AccidentListView(ScopedPageMixin, View):
                 "filter_form": form,
                 "page": page,
                 "mine": filters.get("mine"),
-                "query": query_string(request),
+                "query": filter_query(request, drop=("page", "export")),
                 "can_record": self.scope.has_perm(roles.MANAGE_GRADING),
             },
         )

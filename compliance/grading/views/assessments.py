@@ -10,7 +10,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -23,11 +22,17 @@ from django.views.generic import TemplateView
 from compliance.files import content_type_for
 from compliance.grading import assessment_selectors, assessments, report
 from compliance.grading.models import Assessment
-from compliance.grading.scoring import ZERO, StandardSpec, fmt, level_name
-from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
+from compliance.grading.scoring import StandardSpec, fmt, level_name, mine_item_score
+from compliance.pages import (
+    ScopedChoiceField,
+    ScopedPageMixin,
+    apply_service_errors,
+    filter_query,
+    paginate,
+    valid_filters,
+)
 from tenants import roles, selectors
 
-PAGE_SIZE = 50
 Status = Assessment.Status
 
 
@@ -178,7 +183,9 @@ def _item_context(row, *, can_edit: bool, assessment, posted=None, errors=None, 
     for n, r in enumerate(rows):
         r["n"] = n
     item = row.item
-    mine_score = None if score.not_applicable else max(item.max_points - score.deducted, ZERO)
+    mine_score = mine_item_score(
+        item.max_points, deducted=score.deducted, not_applicable=score.not_applicable
+    )
     return {
         "row": row,
         "item": item,
@@ -211,17 +218,15 @@ class AssessmentListView(_GradingPage, TemplateView):
 
     def get_context_data(self, **kwargs):
         form = FilterForm(self.request.GET or None)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         mine = selectors.access_org_unit(self.scope, filters["mine"]) if filters.get("mine") else None
         qs = assessments.assessment_list(scope=self.scope, status=filters.get("status", ""), mine=mine)
-        params = self.request.GET.copy()
-        params.pop("page", None)
         return super().get_context_data(
             filter_form=form,
             mine=mine,
             mines=assessments.startable_mines(self.scope) if not self.scope.read_only else [],
-            page=Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page")),
-            query=params.urlencode(),
+            page=paginate(self.request, qs),
+            query=filter_query(self.request),
             can_start=self.scope.has_perm(roles.MANAGE_GRADING),
             **kwargs,
         )
@@ -447,7 +452,9 @@ class ReviewView(_GradingPage, View):
 
 def _review_row(row, errors=None, posted=None) -> dict:
     item, score = row.item, row.score
-    mine_score = None if score.not_applicable else max(item.max_points - score.deducted, ZERO)
+    mine_score = mine_item_score(
+        item.max_points, deducted=score.deducted, not_applicable=score.not_applicable
+    )
     return {
         "item": item,
         "score": score,

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django import forms
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -20,29 +19,23 @@ from django.views import View
 
 from compliance.grading import accidents, dashboard, production
 from compliance.grading.models import Assessment, GradeCertificate
-from compliance.pages import ScopedChoiceField, ScopedPageMixin
+from compliance.pages import (
+    ScopedChoiceField,
+    ScopedPageMixin,
+    filter_query,
+    paginate,
+    unit_label,
+    valid_filters,
+)
 from tenants import roles, selectors
 from tenants.models import OrgUnit
-
-PAGE_SIZE = 50
-
-
-def _unit_label(unit: OrgUnit) -> str:
-    return f"{'　' * unit.depth}{unit.name}"
 
 
 def oversight_units(scope):
     """Group and subsidiaries in the caller's scope: what a grading list or the dashboard can be
     narrowed to."""
     units = selectors.org_unit_list(scope=scope).filter(kind__in=[OrgUnit.Kind.HQ, OrgUnit.Kind.SUBSIDIARY])
-    return [(u, _unit_label(u)) for u in units]
-
-
-def query_string(request, drop=("page", "export")) -> str:
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
+    return [(u, unit_label(u)) for u in units]
 
 
 class UnitForm(forms.Form):
@@ -139,7 +132,7 @@ class DashboardView(_GradingPage, View):
                 "filter_form": form,
                 "unit": unit,
                 "base_params": base,
-                "query": query_string(request),
+                "query": filter_query(request, drop=("page", "export")),
             },
         )
 
@@ -170,7 +163,7 @@ class MineListView(_GradingPage, View):
     def get(self, request):
         form = MineFilterForm(request.GET or None)
         form.fields["unit"].set_choices(self.scope)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         today = timezone.localdate()
         qs = dashboard.mine_list(
             scope=self.scope,
@@ -178,12 +171,17 @@ class MineListView(_GradingPage, View):
             today=today,
             **{k: filters.get(k, "") for k in ("level", "permitted", "recheck", "deadline", "assessment")},
         )
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, qs)
         rows = production.statuses(page, today)
         return render(
             request,
             self.template_name,
-            {"filter_form": form, "page": page, "rows": rows, "query": query_string(request)},
+            {
+                "filter_form": form,
+                "page": page,
+                "rows": rows,
+                "query": filter_query(request, drop=("page", "export")),
+            },
         )
 
 

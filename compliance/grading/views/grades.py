@@ -7,7 +7,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -18,12 +17,17 @@ from django.views import View
 from compliance.grading import grades, production
 from compliance.grading.models import GradeCertificate, GradeEvent, Level
 from compliance.http import no_store
-from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
+from compliance.pages import (
+    ScopedChoiceField,
+    ScopedPageMixin,
+    apply_service_errors,
+    filter_query,
+    paginate,
+    valid_filters,
+)
 from tenants import roles, selectors
 
-from .dashboard import oversight_units, query_string
-
-PAGE_SIZE = 50
+from .dashboard import oversight_units
 
 
 class DateInput(forms.DateInput):
@@ -92,7 +96,7 @@ class CertificateListView(ScopedPageMixin, View):
     def get(self, request):
         form = CertificateFilterForm(request.GET or None)
         form.fields["unit"].set_choices(self.scope)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         qs = grades.certificate_list(
             scope=self.scope,
             unit=filters.get("unit"),
@@ -106,11 +110,11 @@ class CertificateListView(ScopedPageMixin, View):
             )
             response["Content-Disposition"] = 'attachment; filename="grade-certificates.xlsx"'
             return no_store(response)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, qs)
         return render(
             request,
             self.template_name,
-            {"filter_form": form, "page": page, "query": query_string(request)},
+            {"filter_form": form, "page": page, "query": filter_query(request, drop=("page", "export"))},
         )
 
 

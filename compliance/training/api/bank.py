@@ -19,7 +19,8 @@ from rest_framework import mixins, serializers
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedViewSet
-from compliance.training import bank
+from compliance.errors import ERRORS
+from compliance.training import selectors as training_selectors
 from compliance.training.models import (
     ExamPaper,
     MineType,
@@ -29,7 +30,6 @@ from compliance.training.models import (
     QuestionOption,
 )
 from tenants import roles, selectors
-from tenants.api import ERRORS
 
 
 class QuestionOptionSerializer(serializers.ModelSerializer):
@@ -101,7 +101,7 @@ class QuestionFilter(django_filters.FilterSet):
         if self.request.parser_context["kwargs"].get("pk"):
             return queryset  # a single version by id, whatever its state
         data = self.form.cleaned_data
-        qs = bank.question_list(
+        qs = training_selectors.question_list(
             scope=self.request.scope,
             type=data.get("type") or "",
             topic=data.get("topic") or "",
@@ -217,7 +217,9 @@ class PaperViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             raise PermissionDenied
 
     def scoped_queryset(self, scope):
-        return bank.paper_list(scope=scope).prefetch_related("sections", "audience_units", "audience_people")
+        return training_selectors.paper_list(scope=scope).prefetch_related(
+            "sections", "audience_units", "audience_people"
+        )
 
 
 router = SimpleRouter()

@@ -10,12 +10,12 @@ from rest_framework import generics, mixins, serializers
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedAPIMixin, ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.notifications import services as notification_services
 from compliance.notifications.models import Notification
 from compliance.training import certificates as certs
 from compliance.training.models import Certificate
 from tenants import selectors
-from tenants.api import ERRORS
 from tenants.models import Person
 
 
@@ -108,6 +108,7 @@ class MyNotificationsView(ScopedAPIMixin, generics.ListAPIView):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
+            # Schema generation only: an empty queryset reads nothing.
             return Notification.dangerously_unscoped.none()
         # One's own notifications only, whatever the role (RLS still applies on PostgreSQL).
         return notification_services.own_notifications(self.request.user)

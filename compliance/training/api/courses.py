@@ -18,10 +18,10 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedRelatedField, ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.training import courses, hours
 from compliance.training.models import Attendance, TrainingSession
 from tenants import selectors
-from tenants.api import ERRORS
 from tenants.models import Person
 
 LIST_ERRORS = {k: v for k, v in ERRORS.items() if k != 404} | {

@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api import ScopedAPIMixin
+from compliance.errors import ERRORS
 from compliance.training import attempts, selectors
 from compliance.training.models import Attempt, ExamPaper, Question
 from tenants import roles
-from tenants.api import ERRORS
 from tenants.models import Person
 
 CONFLICT = OpenApiResponse(
@@ -28,6 +28,29 @@ CONFLICT = OpenApiResponse(
     "Nothing was stored; the body says why and gives the attempt's status."
 )
 NO_BODY_ERRORS = {k: v for k, v in ERRORS.items() if k != 400}
+
+
+# --- the attempt in the URL, for this request
+# -------------------------------------------------------
+def attempt_of(request, attempt_id, now=None) -> Attempt:
+    """The attempt in the URL, as this request may see it: its scope, plus the spot-exam attempts
+    its browser session holds by code (``attempts.access_attempt`` decides; 404 otherwise)."""
+    return attempts.access_attempt(scope=request.scope, held=_held(request), attempt_id=attempt_id, now=now)
+
+
+def answer_save(request, attempt_id, question_id, selected):
+    """``attempts.save_answer_in_scope`` for this request (its scope and held codes)."""
+    return attempts.save_answer_in_scope(
+        scope=request.scope,
+        held=_held(request),
+        attempt_id=attempt_id,
+        question_id=question_id,
+        selected=selected,
+    )
+
+
+def _held(request):
+    return attempts.held_spot_attempts(getattr(request, "session", None))
 
 
 # --- serializers (documentation of the shapes; the views build plain dicts) -------------------------
@@ -306,7 +329,7 @@ class AttemptView(ScopedAPIMixin, APIView):
         score and pass; once the taker can no longer sit the paper (passed, no attempts left or
         its window closed), and where the paper shows answers, the correct options and the
         explanations — never for a spot exam or a re-test. An attempt past its deadline is graded first."""
-        attempt = attempts.attempt_for_request(request, attempt_id)
+        attempt = attempt_of(request, attempt_id)
         return Response(AttemptSerializer(attempt_body(attempt)).data)
 
 
@@ -323,10 +346,12 @@ class AnswerView(ScopedAPIMixin, APIView):
         data.is_valid(raise_exception=True)
         selected = [str(pk) for pk in data.validated_data["selected"]]
         try:
-            row = attempts.save_answer_for_request(request, attempt_id, question_id, selected)
+            row = answer_save(request, attempt_id, question_id, selected)
         except attempts.AttemptClosed as exc:
             # Answered directly, not raised: the request's transaction keeps a lazy grading.
             current = (
+                # Only the status of the attempt the save just refused, which passed the caller's
+                # access check.
                 Attempt.dangerously_unscoped.filter(pk=exc.attempt.pk)
                 .values_list("status", flat=True)
                 .first()
@@ -345,7 +370,7 @@ class SubmitView(ScopedAPIMixin, APIView):
     )
     def post(self, request, attempt_id):
         """Submit and grade my attempt. Repeatable: a second call returns the same result."""
-        attempt = attempts.attempt_for_request(request, attempt_id)
+        attempt = attempt_of(request, attempt_id)
         attempt = attempts.submit_attempt(attempt)
         return Response(ResultSerializer(result_body(attempt)).data)
 

@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedRelatedField, ScopedViewSet
+from compliance.errors import ERRORS
 from compliance.training import inspections
 from compliance.training.models import Inspection, SpotCheck
 from tenants import selectors
-from tenants.api import ERRORS
 
 WORKER_403 = OpenApiResponse(
     description="Not permitted: a worker, a regulator writing, or no inspection rights here"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -20,8 +19,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.http import no_store
-from compliance.pages import ScopedPageMixin, apply_service_errors
-from compliance.training import bank, bank_io
+from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
+from compliance.training import bank, bank_io, selectors
 from compliance.training.bank_forms import (
     ImportForm,
     OptionFormSet,
@@ -34,19 +33,8 @@ from compliance.training.bank_forms import (
 from compliance.training.models import ExamPaper, MineType, PaperSection, PostCategory, Question
 from tenants import roles
 
-PAGE_SIZE = 50
 POST_LABELS = dict(PostCategory.choices)
 MINE_LABELS = dict(MineType.choices)
-
-
-def _page(request, qs, param="page"):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get(param))
-
-
-def _query(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _tag_labels(values, labels) -> list[str]:
@@ -62,8 +50,8 @@ def _not_self_only(scope) -> None:
 
 # --- questions -----------------------------------------------------------------------------------------
 def _filters(scope, params):
-    form = QuestionFilterForm(params or None, topics=bank.question_topics(scope=scope))
-    filters = form.cleaned_data if form.is_valid() else {}
+    form = QuestionFilterForm(params or None, topics=selectors.question_topics(scope=scope))
+    filters = valid_filters(form)
     return form, {
         "type": filters.get("type", ""),
         "topic": filters.get("topic", ""),
@@ -81,14 +69,14 @@ class QuestionListView(ScopedPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         form, filters = _filters(self.scope, self.request.GET)
-        page = _page(self.request, bank.question_list(scope=self.scope, **filters))
+        page = paginate(self.request, selectors.question_list(scope=self.scope, **filters))
         for question in page:
             question.post_labels = _tag_labels(question.post_categories, POST_LABELS)
             question.mine_labels = _tag_labels(question.mine_types, MINE_LABELS)
         return super().get_context_data(
             filter_form=form,
             page=page,
-            query=_query(self.request),
+            query=filter_query(self.request),
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
             **kwargs,
         )
@@ -99,7 +87,7 @@ class QuestionExportView(ScopedPageMixin, View):
 
     def get(self, request):
         _form, filters = _filters(self.scope, request.GET)
-        questions = bank.question_list(scope=self.scope, **filters)
+        questions = selectors.question_list(scope=self.scope, **filters)
         response = HttpResponse(
             bank_io.question_export(scope=self.scope, questions=questions), content_type=bank_io.XLSX
         )
@@ -177,7 +165,7 @@ class QuestionFormView(ScopedPageMixin, View):
     def _question(self, pk):
         if pk is None:
             return None
-        question = bank.access_question(self.scope, pk)
+        question = selectors.access_question(self.scope, pk)
         self.scope.require(roles.MANAGE_TRAINING, question.org_unit)
         return question
 
@@ -243,8 +231,8 @@ class QuestionDetailView(ScopedPageMixin, TemplateView):
     required_perm = roles.VIEW_QUESTION_BANK
 
     def get_context_data(self, pk, **kwargs):
-        question = bank.access_question(self.scope, pk)
-        history = bank.question_history(scope=self.scope, question=question)
+        question = selectors.access_question(self.scope, pk)
+        history = selectors.question_history(scope=self.scope, question=question)
         options = list(question.options.all())
         for index, option in enumerate(options):
             option.letter = bank.OPTION_LETTERS[index] if index < bank.MAX_OPTIONS else str(index + 1)
@@ -265,7 +253,7 @@ class QuestionRetireView(ScopedPageMixin, View):
     required_perm = roles.MANAGE_TRAINING
 
     def post(self, request, pk):
-        question = bank.access_question(self.scope, pk)
+        question = selectors.access_question(self.scope, pk)
         try:
             bank.retire_question(question, request.user, scope=self.scope)
         except ValidationError as exc:
@@ -286,10 +274,10 @@ class PaperListView(ScopedPageMixin, TemplateView):
         _not_self_only(self.scope)
         search = self.request.GET.get("q", "").strip()
         spot = self.request.GET.get("kind", "")
-        papers = bank.paper_list(scope=self.scope, search=search, spot=spot)
+        papers = selectors.paper_list(scope=self.scope, search=search, spot=spot)
         return super().get_context_data(
-            page=_page(self.request, papers),
-            query=_query(self.request),
+            page=paginate(self.request, papers),
+            query=filter_query(self.request),
             filters={"q": search, "kind": spot},
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
             **kwargs,
@@ -328,7 +316,7 @@ class PaperFormView(ScopedPageMixin, View):
     def _paper(self, pk):
         if pk is None:
             return None
-        paper = bank.access_paper(self.scope, pk)
+        paper = selectors.access_paper(self.scope, pk)
         self.scope.require(roles.MANAGE_TRAINING, paper.org_unit)
         return paper
 
@@ -399,7 +387,7 @@ class PaperDetailView(ScopedPageMixin, TemplateView):
 
     def get_context_data(self, pk, **kwargs):
         _not_self_only(self.scope)
-        paper = bank.access_paper(self.scope, pk)
+        paper = selectors.access_paper(self.scope, pk)
         sections = list(paper.sections.all())
         checks = bank.blueprint_check(sections, scope=self.scope)
         return super().get_context_data(
@@ -410,9 +398,9 @@ class PaperDetailView(ScopedPageMixin, TemplateView):
             audience_categories=_tag_labels(paper.audience_post_categories, POST_LABELS),
             audience_units=list(paper.audience_units.all()),
             audience_people=list(paper.audience_people.select_related("org_unit")),
-            results=bank.paper_results(scope=self.scope, paper=paper),
-            page=_page(self.request, bank.paper_attempts(scope=self.scope, paper=paper)),
-            query=_query(self.request),
+            results=selectors.paper_results(scope=self.scope, paper=paper),
+            page=paginate(self.request, selectors.paper_attempts(scope=self.scope, paper=paper)),
+            query=filter_query(self.request),
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING, paper.org_unit.path, paper.tenant_id),
             ShowAnswers=ExamPaper.ShowAnswers,
             **kwargs,

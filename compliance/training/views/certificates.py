@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -17,13 +16,19 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from compliance.http import no_store
-from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
+from compliance.pages import (
+    ScopedChoiceField,
+    ScopedPageMixin,
+    apply_service_errors,
+    filter_query,
+    paginate,
+    unit_label,
+    valid_filters,
+)
 from compliance.training import certificates as certs
 from compliance.training.models import Certificate
 from tenants import roles, selectors
 from tenants.models import OrgUnit, Person
-
-PAGE_SIZE = 50
 
 STATUS_CHOICES = [
     ("", gettext_lazy("Any status")),
@@ -33,23 +38,12 @@ STATUS_CHOICES = [
 ]
 
 
-def _query(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    params.pop("export", None)
-    return params.urlencode()
-
-
-def _unit_label(unit: OrgUnit) -> str:
-    return f"{'　' * unit.depth}{unit.name}"
-
-
 def _oversight_units(scope):
     """Group, subsidiaries and mines the caller may see: the units a list can be narrowed to."""
     units = selectors.org_unit_list(scope=scope).filter(
         kind__in=[OrgUnit.Kind.HQ, OrgUnit.Kind.SUBSIDIARY, OrgUnit.Kind.MINE]
     )
-    return [(u, _unit_label(u)) for u in units]
+    return [(u, unit_label(u)) for u in units]
 
 
 def _manageable_people(scope):
@@ -141,7 +135,7 @@ class CertificateListView(ScopedPageMixin, View):
     def get(self, request):
         form = CertificateFilterForm(request.GET or None)
         form.fields["unit"].set_choices(self.scope)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         qs = certs.certificate_list(
             scope=self.scope,
             org_unit=filters.get("unit"),
@@ -150,7 +144,7 @@ class CertificateListView(ScopedPageMixin, View):
             status=filters.get("status", ""),
             search=filters.get("q", ""),
         )
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, qs)
         today = timezone.localdate()
         for cert in page:
             cert.display = certs.display_status(cert, today)
@@ -161,7 +155,7 @@ class CertificateListView(ScopedPageMixin, View):
             {
                 "filter_form": form,
                 "page": page,
-                "query": _query(request),
+                "query": filter_query(request, drop=("page", "export")),
                 "can_manage": self.scope.has_perm(roles.MANAGE_TRAINING),
             },
         )
@@ -213,7 +207,7 @@ class CertificateDetailView(ScopedPageMixin, View):
                 cert.review_due_on and cert.review_due_on < today and display == certs.Display.VALID
             ),
             "revoked_reason": certs.revocation_reason(cert),
-            "verify_link": certs.verify_url(request, cert),
+            "verify_link": certs.verify_url(cert, request_origin=request.build_absolute_uri("/")),
             "can_manage": can_manage and cert.status == Certificate.Status.VALID,
             "can_view_person": self.scope.has_perm(roles.VIEW_PEOPLE, person.org_unit.path, cert.tenant_id),
             "revoke_form": form or RevokeForm(),
@@ -249,7 +243,9 @@ class CertificatePdfView(ScopedPageMixin, View):
 
     def get(self, request, pk):
         cert = certs.access_certificate(self.scope, pk)
-        pdf = certs.certificate_pdf(cert, verify_link=certs.verify_url(request, cert))
+        pdf = certs.certificate_pdf(
+            cert, verify_link=certs.verify_url(cert, request_origin=request.build_absolute_uri("/"))
+        )
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="certificate-{cert.number}.pdf"'
         response["Cache-Control"] = "private, no-store"
@@ -279,7 +275,7 @@ class CertificateExpiringView(ScopedPageMixin, View):
                 "unit": unit,
                 "rows": rows,
                 "days": certs.EXPIRING_WINDOW_DAYS,
-                "query": _query(request),
+                "query": filter_query(request, drop=("page", "export")),
             },
         )
 

@@ -7,7 +7,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -19,37 +18,30 @@ from django.views.generic import TemplateView
 from compliance.files import ValidatedFileField
 from compliance.http import no_store
 from compliance.jobs.excel import new_workbook, workbook_bytes
-from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
+from compliance.pages import (
+    ScopedChoiceField,
+    ScopedPageMixin,
+    apply_service_errors,
+    filter_query,
+    paginate,
+    unit_label,
+    valid_filters,
+)
 from compliance.training import courses, hours, sessions_io
 from compliance.training.models import Course
 from tenants import roles, selectors
-from tenants.models import OrgUnit, Person
+from tenants.models import Person
 
-PAGE_SIZE = 50
 XLSX = sessions_io.XLSX
 
 
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _query(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
-def _unit_label(unit: OrgUnit) -> str:
-    return f"{'　' * unit.depth}{unit.name}"
-
-
 def _writable_units(scope):
-    return [(u, _unit_label(u)) for u in selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING)]
+    return [(u, unit_label(u)) for u in selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING)]
 
 
 def _visible_units(scope):
     units = selectors.org_unit_list(scope=scope)
-    return [(u, _unit_label(u)) for u in units]
+    return [(u, unit_label(u)) for u in units]
 
 
 def is_worker_only(scope) -> bool:
@@ -197,7 +189,7 @@ class HoursFilterForm(forms.Form):
 
 def _hours_filters(request, scope) -> dict:
     form = HoursFilterForm(request.GET or None, scope=scope)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = valid_filters(form)
     unit = selectors.access_org_unit(scope, data["unit"]) if data.get("unit") else None
     return {
         "form": form,
@@ -237,8 +229,8 @@ class HoursView(ScopedPageMixin, TemplateView):
                 scope=self.scope, year=f["year"], level=f["level"], org_unit=f["unit"], rules=rules
             ),
             level_label=dict(LEVELS)[f["level"]],
-            page=_page(self.request, people),
-            query=_query(self.request),
+            page=paginate(self.request, people),
+            query=filter_query(self.request),
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
             **kwargs,
         )
@@ -328,8 +320,8 @@ class CourseListView(ScopedPageMixin, TemplateView):
             scope=self.scope, kind=kind if kind in Course.Kind.values else "", search=search
         )
         return super().get_context_data(
-            page=_page(self.request, rows),
-            query=_query(self.request),
+            page=paginate(self.request, rows),
+            query=filter_query(self.request),
             kinds=Course.Kind.choices,
             filters={"kind": kind, "q": search},
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
@@ -379,14 +371,14 @@ class SessionListView(ScopedPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         form = HoursFilterForm(self.request.GET or None, scope=self.scope)
-        data = form.cleaned_data if form.is_valid() else {}
+        data = valid_filters(form)
         unit = selectors.access_org_unit(self.scope, data["unit"]) if data.get("unit") else None
         rows = courses.session_list(scope=self.scope, org_unit=unit, year=data.get("year"))
         return super().get_context_data(
             filter_form=form,
             unit=unit,
-            page=_page(self.request, rows),
-            query=_query(self.request),
+            page=paginate(self.request, rows),
+            query=filter_query(self.request),
             can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
             **kwargs,
         )

@@ -19,7 +19,7 @@ from django.views import View
 from compliance import jsoninput
 from compliance.pages import ScopedPageMixin
 from compliance.training import attempts, selectors
-from compliance.training.api.exams import _my_person, assigned_paper_or_404
+from compliance.training.api.exams import _my_person, answer_save, assigned_paper_or_404, attempt_of
 from compliance.training.inspections import person_scope
 from compliance.training.models import Attempt, PaperSection
 from tenants import roles
@@ -28,7 +28,7 @@ from tenants.scope import switch_to_resolved
 
 
 class AttemptPageMixin(ScopedPageMixin):
-    """Pages of one attempt. Besides logged-in users (attempt_for_request decides who), a phone
+    """Pages of one attempt. Besides logged-in users (access_attempt decides who), a phone
     with nobody logged in that entered a spot exam's one-time code (training.views.inspections
     puts the attempt in the session) works on that attempt as the person themself."""
 
@@ -118,7 +118,7 @@ class AttemptTakeView(AttemptPageMixin, View):
     reload or another phone shows exactly what was saved."""
 
     def get(self, request, attempt_id):
-        attempt = attempts.attempt_for_request(request, attempt_id)
+        attempt = attempt_of(request, attempt_id)
         if attempt.status != Attempt.Status.IN_PROGRESS:
             return redirect("training:exam-result", attempt_id=attempt.pk)
         now = timezone.now()
@@ -150,7 +150,7 @@ class AttemptTakeView(AttemptPageMixin, View):
 
 class AttemptSubmitView(AttemptPageMixin, View):
     def post(self, request, attempt_id):
-        attempt = attempts.attempt_for_request(request, attempt_id)
+        attempt = attempt_of(request, attempt_id)
         if attempt.status == Attempt.Status.IN_PROGRESS:
             self._save_form_answers(request, attempt)
         attempt = attempts.submit_attempt(attempt)
@@ -171,7 +171,7 @@ class AttemptSubmitView(AttemptPageMixin, View):
 
 class AttemptResultView(AttemptPageMixin, View):
     def get(self, request, attempt_id):
-        attempt = attempts.attempt_for_request(request, attempt_id)
+        attempt = attempt_of(request, attempt_id)
         if attempt.status == Attempt.Status.IN_PROGRESS:
             return redirect("training:exam-take", attempt_id=attempt.pk)
         review = selectors.attempt_review(attempt)
@@ -202,9 +202,11 @@ class AttemptAnswerView(AttemptPageMixin, View):
         else:
             selected = request.POST.getlist("selected")
         try:
-            row = attempts.save_answer_for_request(request, attempt_id, question_id, selected)
+            row = answer_save(request, attempt_id, question_id, selected)
         except attempts.AttemptClosed as exc:
             status = (
+                # Only the status of the attempt the save just refused, which passed the caller's
+                # access check.
                 Attempt.dangerously_unscoped.filter(pk=exc.attempt.pk)
                 .values_list("status", flat=True)
                 .first()

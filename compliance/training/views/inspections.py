@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -22,14 +21,22 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from compliance.pages import SAFE_METHODS, ScopedChoiceField, ScopedPageMixin, apply_service_errors
+from compliance.pages import (
+    SAFE_METHODS,
+    ScopedChoiceField,
+    ScopedPageMixin,
+    apply_service_errors,
+    filter_query,
+    paginate,
+    unit_label,
+    valid_filters,
+)
 from compliance.training import dashboard, inspections
 from compliance.training.models import Inspection
 from tenants import roles, selectors
 from tenants.models import OrgUnit
 from tenants.scope import activate
 
-PAGE_SIZE = 50
 # The code-entry page needs no login: wrong codes are limited per browser session and per address.
 SESSION_FAILURES_MAX = 5
 SESSION_FAILURE_WINDOW = 15 * 60
@@ -41,13 +48,9 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _unit_label(unit: OrgUnit) -> str:
-    return f"{'　' * unit.depth}{unit.name}"
-
-
 def _inspectable_units(scope):
     return [
-        (u, _unit_label(u))
+        (u, unit_label(u))
         for u in selectors.writable_units(
             scope=scope,
             perm=roles.CONDUCT_INSPECTIONS,
@@ -159,7 +162,7 @@ class InspectionListView(_NotWorkerMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         form = InspectionFilterForm(self.request.GET or None)
-        filters = form.cleaned_data if form.is_valid() else {}
+        filters = valid_filters(form)
         unit = selectors.access_org_unit(self.scope, filters["unit"]) if filters.get("unit") else None
         qs = inspections.inspection_list(
             scope=self.scope,
@@ -168,13 +171,11 @@ class InspectionListView(_NotWorkerMixin, TemplateView):
             date_from=filters.get("date_from"),
             date_to=filters.get("date_to"),
         )
-        params = self.request.GET.copy()
-        params.pop("page", None)
         return super().get_context_data(
             filter_form=form,
             unit=unit,
-            page=Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page")),
-            query=params.urlencode(),
+            page=paginate(self.request, qs),
+            query=filter_query(self.request),
             can_conduct=self.scope.has_perm(roles.CONDUCT_INSPECTIONS),
             **kwargs,
         )

@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 f"{elapsed:.1f} s."
             )
         names = dict(
+            # An operator's command: the names of the demo logins it just made, for its own report.
             Person.dangerously_unscoped.filter(
                 user__username__in=[r["username"] for r in logins]
             ).values_list("user__username", "name")
