@@ -12,8 +12,16 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+# A checkout's root (manage.py beside compliance/), or site-packages when installed with pip.
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("KUANGAN_VAR_DIR", BASE_DIR / "var"))
+# Templates, static files and translations travel with the package: in a checkout
+# compliance/templates, static and locale are links to the root's templates/, static/ and locale/
+# (the layout of docs/architecture.md); `pip install .` ships them as real directories inside
+# compliance/ (pyproject.toml, package-data). One path serves both.
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Installed, the package's directory is no place for a database: var/ of the working directory.
+_IN_CHECKOUT = (BASE_DIR / "manage.py").is_file()
+VAR_DIR = Path(os.environ.get("KUANGAN_VAR_DIR") or (BASE_DIR if _IN_CHECKOUT else Path.cwd()) / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -98,7 +106,7 @@ WSGI_APPLICATION = "compliance.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -146,7 +154,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 # Date, time and datetime inputs render the value the HTML inputs read, in every language.
 FORMAT_MODULE_PATH = ["compliance.formats"]
 TIME_ZONE = "Asia/Shanghai"
@@ -155,7 +163,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
