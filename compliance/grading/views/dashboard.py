@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from compliance.grading import accidents, dashboard, production
+from compliance.grading import permissions as grading_perms
 from compliance.grading.models import Assessment, GradeCertificate
 from compliance.pages import ScopedChoiceField, ScopedPageMixin
-from tenants import roles, selectors
+from tenants import selectors
 from tenants.models import OrgUnit
 
 PAGE_SIZE = 50
@@ -112,7 +113,7 @@ class MineFilterForm(UnitForm):
 
 
 class _GradingPage(ScopedPageMixin):
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
 
 def _unit(request, scope):
@@ -210,7 +211,9 @@ class MineStatusView(_GradingPage, View):
                 "status": status,
                 "certificates": certificates,
                 "accidents": accident_rows,
-                "can_record_accident": self.scope.has_perm(roles.MANAGE_GRADING, mine.path, mine.tenant_id),
+                "can_record_accident": self.scope.has_perm(
+                    grading_perms.MANAGE_GRADING, mine.path, mine.tenant_id
+                ),
             },
         )
 

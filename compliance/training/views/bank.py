@@ -22,6 +22,7 @@ from django.views.generic import TemplateView
 from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors
 from compliance.training import bank, bank_io
+from compliance.training import permissions as training_perms
 from compliance.training.bank_forms import (
     ImportForm,
     OptionFormSet,
@@ -77,7 +78,7 @@ def _filters(scope, params):
 
 class QuestionListView(ScopedPageMixin, TemplateView):
     template_name = "training/question_list.html"
-    required_perm = roles.VIEW_QUESTION_BANK
+    required_perm = training_perms.VIEW_QUESTION_BANK
 
     def get_context_data(self, **kwargs):
         form, filters = _filters(self.scope, self.request.GET)
@@ -89,13 +90,13 @@ class QuestionListView(ScopedPageMixin, TemplateView):
             filter_form=form,
             page=page,
             query=_query(self.request),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
 
 class QuestionExportView(ScopedPageMixin, View):
-    required_perm = roles.VIEW_QUESTION_BANK
+    required_perm = training_perms.VIEW_QUESTION_BANK
 
     def get(self, request):
         _form, filters = _filters(self.scope, request.GET)
@@ -108,7 +109,7 @@ class QuestionExportView(ScopedPageMixin, View):
 
 
 class QuestionImportTemplateView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def get(self, request):
         response = HttpResponse(bank_io.import_template(), content_type=bank_io.XLSX)
@@ -117,7 +118,7 @@ class QuestionImportTemplateView(ScopedPageMixin, View):
 
 
 class QuestionImportView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/question_import.html"
 
     def get(self, request):
@@ -171,14 +172,14 @@ def _apply_question_errors(form, formset, exc: ValidationError) -> None:
 class QuestionFormView(ScopedPageMixin, View):
     """Create a question, or edit one (which saves a new version)."""
 
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/question_form.html"
 
     def _question(self, pk):
         if pk is None:
             return None
         question = bank.access_question(self.scope, pk)
-        self.scope.require(roles.MANAGE_TRAINING, question.org_unit)
+        self.scope.require(training_perms.MANAGE_TRAINING, question.org_unit)
         return question
 
     def _render(self, request, form, formset, question, status=200):
@@ -240,7 +241,7 @@ class QuestionFormView(ScopedPageMixin, View):
 
 class QuestionDetailView(ScopedPageMixin, TemplateView):
     template_name = "training/question_detail.html"
-    required_perm = roles.VIEW_QUESTION_BANK
+    required_perm = training_perms.VIEW_QUESTION_BANK
 
     def get_context_data(self, pk, **kwargs):
         question = bank.access_question(self.scope, pk)
@@ -256,13 +257,15 @@ class QuestionDetailView(ScopedPageMixin, TemplateView):
             current=current,
             post_labels=_tag_labels(question.post_categories, POST_LABELS),
             mine_labels=_tag_labels(question.mine_types, MINE_LABELS),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING, question.org_unit.path, question.tenant_id),
+            can_manage=self.scope.has_perm(
+                training_perms.MANAGE_TRAINING, question.org_unit.path, question.tenant_id
+            ),
             **kwargs,
         )
 
 
 class QuestionRetireView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def post(self, request, pk):
         question = bank.access_question(self.scope, pk)
@@ -280,7 +283,7 @@ class QuestionRetireView(ScopedPageMixin, View):
 # --- papers -------------------------------------------------------------------------------------------------
 class PaperListView(ScopedPageMixin, TemplateView):
     template_name = "training/paper_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         _not_self_only(self.scope)
@@ -291,7 +294,7 @@ class PaperListView(ScopedPageMixin, TemplateView):
             page=_page(self.request, papers),
             query=_query(self.request),
             filters={"q": search, "kind": spot},
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
@@ -322,14 +325,14 @@ class PaperFormView(ScopedPageMixin, View):
     """Create or change a paper and its blueprint. An htmx POST with ``_check`` returns the live
     check of the blueprint (points total and questions available per section) without saving."""
 
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/paper_form.html"
 
     def _paper(self, pk):
         if pk is None:
             return None
         paper = bank.access_paper(self.scope, pk)
-        self.scope.require(roles.MANAGE_TRAINING, paper.org_unit)
+        self.scope.require(training_perms.MANAGE_TRAINING, paper.org_unit)
         return paper
 
     def _render(self, request, form, formset, paper, status=200):
@@ -395,7 +398,7 @@ class PaperFormView(ScopedPageMixin, View):
 
 class PaperDetailView(ScopedPageMixin, TemplateView):
     template_name = "training/paper_detail.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, pk, **kwargs):
         _not_self_only(self.scope)
@@ -413,7 +416,9 @@ class PaperDetailView(ScopedPageMixin, TemplateView):
             results=bank.paper_results(scope=self.scope, paper=paper),
             page=_page(self.request, bank.paper_attempts(scope=self.scope, paper=paper)),
             query=_query(self.request),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING, paper.org_unit.path, paper.tenant_id),
+            can_manage=self.scope.has_perm(
+                training_perms.MANAGE_TRAINING, paper.org_unit.path, paper.tenant_id
+            ),
             ShowAnswers=ExamPaper.ShowAnswers,
             **kwargs,
         )

@@ -19,6 +19,7 @@ from django.views import View
 from compliance.http import no_store
 from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from compliance.training import certificates as certs
+from compliance.training import permissions as training_perms
 from compliance.training.models import Certificate
 from tenants import roles, selectors
 from tenants.models import OrgUnit, Person
@@ -53,7 +54,7 @@ def _oversight_units(scope):
 
 
 def _manageable_people(scope):
-    prefixes = [g.path for g in scope.grants if roles.MANAGE_TRAINING in roles.perms_of(g.role)]
+    prefixes = [g.path for g in scope.grants if training_perms.MANAGE_TRAINING in roles.perms_of(g.role)]
     cond = Q(pk__in=[])
     for prefix in prefixes:
         cond |= Q(org_unit__path__startswith=prefix)
@@ -136,7 +137,7 @@ class RevokeForm(forms.Form):
 
 class CertificateListView(ScopedPageMixin, View):
     template_name = "training/certificate_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request):
         form = CertificateFilterForm(request.GET or None)
@@ -162,7 +163,7 @@ class CertificateListView(ScopedPageMixin, View):
                 "filter_form": form,
                 "page": page,
                 "query": _query(request),
-                "can_manage": self.scope.has_perm(roles.MANAGE_TRAINING),
+                "can_manage": self.scope.has_perm(training_perms.MANAGE_TRAINING),
             },
         )
 
@@ -171,7 +172,7 @@ class CertificateCreateView(ScopedPageMixin, View):
     """Record a certificate issued elsewhere (its number is entered)."""
 
     template_name = "training/certificate_form.html"
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def get(self, request):
         form = ExternalCertificateForm(initial={"person": request.GET.get("person")})
@@ -196,14 +197,14 @@ class CertificateCreateView(ScopedPageMixin, View):
 
 class CertificateDetailView(ScopedPageMixin, View):
     template_name = "training/certificate_detail.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request, pk, form=None, status=200):
         cert = certs.access_certificate(self.scope, pk)
         person = cert.person
         today = timezone.localdate()
         display = certs.display_status(cert, today)
-        can_manage = self.scope.has_perm(roles.MANAGE_TRAINING, person.org_unit.path, cert.tenant_id)
+        can_manage = self.scope.has_perm(training_perms.MANAGE_TRAINING, person.org_unit.path, cert.tenant_id)
         context = {
             "cert": cert,
             "kind": certs.kind_label(cert),
@@ -222,7 +223,7 @@ class CertificateDetailView(ScopedPageMixin, View):
 
 
 class CertificateRevokeView(CertificateDetailView):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def post(self, request, pk):
         cert = certs.access_certificate(self.scope, pk)
@@ -245,7 +246,7 @@ class CertificateRevokeView(CertificateDetailView):
 
 
 class CertificatePdfView(ScopedPageMixin, View):
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request, pk):
         cert = certs.access_certificate(self.scope, pk)
@@ -260,7 +261,7 @@ class CertificateExpiringView(ScopedPageMixin, View):
     """Everything expiring or due for review in the next 90 days, soonest first; Excel export."""
 
     template_name = "training/certificate_expiring.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request):
         form = UnitFilterForm(request.GET or None)

@@ -21,6 +21,7 @@ from compliance.http import no_store
 from compliance.jobs.excel import new_workbook, workbook_bytes
 from compliance.pages import ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from compliance.training import courses, hours, sessions_io
+from compliance.training import permissions as training_perms
 from compliance.training.models import Course
 from tenants import roles, selectors
 from tenants.models import OrgUnit, Person
@@ -44,7 +45,10 @@ def _unit_label(unit: OrgUnit) -> str:
 
 
 def _writable_units(scope):
-    return [(u, _unit_label(u)) for u in selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING)]
+    return [
+        (u, _unit_label(u))
+        for u in selectors.writable_units(scope=scope, perm=training_perms.MANAGE_TRAINING)
+    ]
 
 
 def _visible_units(scope):
@@ -86,7 +90,7 @@ class CourseForm(forms.Form):
 
 
 def _course_choices(scope):
-    units = [g.path for g in scope.grants if roles.MANAGE_TRAINING in roles.perms_of(g.role)]
+    units = [g.path for g in scope.grants if training_perms.MANAGE_TRAINING in roles.perms_of(g.role)]
     rows = courses.course_list(scope=scope)
     return [
         (c, f"{c.title} · {c.org_unit.name}")
@@ -214,7 +218,7 @@ class HoursView(ScopedPageMixin, TemplateView):
     """The training landing page: hours against the rules, per unit and per person."""
 
     template_name = "training/hours_report.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         f = _hours_filters(self.request, self.scope)
@@ -239,13 +243,13 @@ class HoursView(ScopedPageMixin, TemplateView):
             level_label=dict(LEVELS)[f["level"]],
             page=_page(self.request, people),
             query=_query(self.request),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
 
 class HoursExportView(ScopedPageMixin, View):
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request):
         if is_worker_only(self.scope):
@@ -299,7 +303,7 @@ class MyTrainingView(ScopedPageMixin, TemplateView):
     """A worker's own attendance and hours against what they owe this year."""
 
     template_name = "training/hours_mine.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         form = HoursFilterForm(self.request.GET or None, scope=self.scope)
@@ -319,7 +323,7 @@ class MyTrainingView(ScopedPageMixin, TemplateView):
 # --- courses ----------------------------------------------------------------------------------------
 class CourseListView(ScopedPageMixin, TemplateView):
     template_name = "training/course_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         kind = self.request.GET.get("kind", "")
@@ -332,20 +336,20 @@ class CourseListView(ScopedPageMixin, TemplateView):
             query=_query(self.request),
             kinds=Course.Kind.choices,
             filters={"kind": kind, "q": search},
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
 
 class CourseFormView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/course_form.html"
 
     def _course(self, pk):
         if pk is None:
             return None
         course = courses.access_course(self.scope, pk)
-        self.scope.require(roles.MANAGE_TRAINING, course.org_unit)
+        self.scope.require(training_perms.MANAGE_TRAINING, course.org_unit)
         return course
 
     def get(self, request, pk=None):
@@ -375,7 +379,7 @@ class CourseFormView(ScopedPageMixin, View):
 # --- sessions ---------------------------------------------------------------------------------------
 class SessionListView(ScopedPageMixin, TemplateView):
     template_name = "training/session_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         form = HoursFilterForm(self.request.GET or None, scope=self.scope)
@@ -387,13 +391,13 @@ class SessionListView(ScopedPageMixin, TemplateView):
             unit=unit,
             page=_page(self.request, rows),
             query=_query(self.request),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
 
 class SessionCreateView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/session_form.html"
 
     def get(self, request):
@@ -418,11 +422,13 @@ class SessionDetailView(ScopedPageMixin, View):
     """A session with its attendance list; a manager adds people from the session's unit subtree
     (hours default to the session's) and removes them."""
 
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
     template_name = "training/session_detail.html"
 
     def _context(self, session, form=None):
-        can_manage = self.scope.has_perm(roles.MANAGE_TRAINING, session.org_unit.path, session.tenant_id)
+        can_manage = self.scope.has_perm(
+            training_perms.MANAGE_TRAINING, session.org_unit.path, session.tenant_id
+        )
         if can_manage and form is None:
             form = AttendanceForm(candidates=courses.session_candidates(scope=self.scope, session=session))
         return {
@@ -440,7 +446,7 @@ class SessionDetailView(ScopedPageMixin, View):
 
     def post(self, request, pk):
         session = courses.access_session(self.scope, pk)
-        self.scope.require(roles.MANAGE_TRAINING, session.org_unit)
+        self.scope.require(training_perms.MANAGE_TRAINING, session.org_unit)
         form = AttendanceForm(
             request.POST, candidates=courses.session_candidates(scope=self.scope, session=session)
         )
@@ -461,7 +467,7 @@ class SessionDetailView(ScopedPageMixin, View):
 
 
 class AttendanceEditView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def post(self, request, pk):
         attendance = courses.access_attendance(self.scope, pk)
@@ -480,7 +486,7 @@ class AttendanceEditView(ScopedPageMixin, View):
 
 
 class AttendanceRemoveView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def post(self, request, pk):
         attendance = courses.access_attendance(self.scope, pk)
@@ -491,7 +497,7 @@ class AttendanceRemoveView(ScopedPageMixin, View):
 
 # --- import -------------------------------------------------------------------------------------------
 class SessionImportView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/session_import.html"
 
     def get(self, request):
@@ -515,7 +521,7 @@ class SessionImportView(ScopedPageMixin, View):
 
 
 class SessionImportTemplateView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def get(self, request):
         response = HttpResponse(sessions_io.import_template(), content_type=XLSX)

@@ -24,6 +24,7 @@ from django.views.generic import TemplateView
 
 from compliance.pages import SAFE_METHODS, ScopedChoiceField, ScopedPageMixin, apply_service_errors
 from compliance.training import dashboard, inspections
+from compliance.training import permissions as training_perms
 from compliance.training.models import Inspection
 from tenants import roles, selectors
 from tenants.models import OrgUnit
@@ -155,7 +156,7 @@ class _NotWorkerMixin(ScopedPageMixin):
 # --- inspections ---------------------------------------------------------------------------------------
 class InspectionListView(_NotWorkerMixin, TemplateView):
     template_name = "training/inspection_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         form = InspectionFilterForm(self.request.GET or None)
@@ -213,7 +214,7 @@ class InspectionCreateView(_NotWorkerMixin, View):
 
 
 class InspectionDetailView(_NotWorkerMixin, View):
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
     template_name = "training/inspection_detail.html"
 
     def get(self, request, pk, draw_form=None, pick_form=None, status=200):
@@ -389,7 +390,7 @@ class SpotEnterView(View):
 
 # --- oversight dashboard ------------------------------------------------------------------------------
 class _DashboardMixin(_NotWorkerMixin):
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
 
 def _year(request) -> int:
