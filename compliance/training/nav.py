@@ -15,7 +15,7 @@ def _overseer(scope) -> bool:
 def register() -> None:
     register_nav(
         # Hours against the rules and sessions; a worker sees their own hours instead.
-        NavEntry("training", "training", _("Training"), "training:hours", visible=_overseer, order=10),
+        NavEntry("training", "training", _("Training hours"), "training:hours", visible=_overseer, order=10),
         NavEntry(
             "my-training", "training", _("My training"), "training:my-training", order=10,
             visible=lambda s: s.has_perm(perms.VIEW_TRAINING) and s.self_only and bool(s.person_id),
