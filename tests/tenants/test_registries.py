@@ -176,3 +176,48 @@ def test_an_entry_in_an_unknown_group_is_refused():
 # --- demo builders --------------------------------------------------------------------------------
 def test_demo_builders_run_training_then_grading():
     assert [b.key for b in registry.demo_builders()][:2] == ["training", "grading"]
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_the_registered_builders_in_order_all_or_nothing():
+    import json
+    from io import StringIO
+
+    from django.core.exceptions import ValidationError
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from tenants.models import Tenant
+    from tenants.scope import dangerously_platform_scope
+
+    calls = []
+
+    def broken(spec, **kwargs):
+        raise ValidationError("broken builder")
+
+    def recording(spec, *, scope, today, log):
+        calls.append(spec.key)
+        return {"things": 1}
+
+    saved = registry.snapshot()
+    try:
+        registry.register_demo_builder(registry.DemoBuilder("broken", broken, order=99))
+        with pytest.raises(CommandError, match="broken builder"):
+            call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+        with dangerously_platform_scope():
+            assert Tenant.objects.count() == 0  # the base demo went too: one transaction
+
+        registry.restore(saved)
+        registry.register_demo_builder(registry.DemoBuilder("later", recording, order=99))
+        out, err = StringIO(), StringIO()
+        call_command("seed_demo", "--json", stdout=out, stderr=err)
+        assert isinstance(json.loads(out.getvalue()), list)  # stdout is still nothing but the JSON
+        assert len(calls) == 2
+        out = StringIO()
+        call_command("seed_demo", stdout=out, stderr=StringIO())
+        summary = out.getvalue()
+        assert (
+            "training demo added to 0 groups; grading demo added to 0 groups; later demo added to 2 groups"
+        ) in summary
+    finally:
+        registry.restore(saved)
