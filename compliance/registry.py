@@ -18,21 +18,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenants.roles import register_permissions  # noqa: F401  (re-exported: one place to look)
 
 # --- navigation -----------------------------------------------------------------------------------
-# Groups of the top bar, in order. A capability names one of these; an entry in a group with a
-# single visible entry shows as a plain link, a group with several as a drop-down menu.
+# Groups of the top bar, in order. A capability names one of these; a group with a single visible
+# entry shows as a plain link (the entry's label), a group with several as a drop-down menu under
+# the group's label. The labels are short on purpose: the top bar must fit one line at 1366 px.
 NAV_GROUPS: dict[str, Promise] = {
-    "people": _("People"),
-    "training": _("Training and exams"),
-    "inspections": _("Inspections and hazards"),
-    "grading": _("Standardization"),
-    "oversight": _("Oversight"),
-    "system": _("System"),
+    "home": pgettext_lazy("navigation group", "Home"),
+    "org": pgettext_lazy("navigation group", "Organisation"),
+    "people": pgettext_lazy("navigation group", "People"),
+    "training": pgettext_lazy("navigation group", "Training and exams"),
+    "inspections": pgettext_lazy("navigation group", "Inspections and hazards"),
+    "grading": pgettext_lazy("navigation group", "Standardization"),
+    "oversight": pgettext_lazy("navigation group", "Oversight"),
+    "system": pgettext_lazy("navigation group", "System"),
 }
 
 
@@ -42,10 +46,12 @@ class NavEntry:
     group: str  # a key of NAV_GROUPS
     label: Promise
     url_name: str  # reversed without arguments
-    visible: Callable[[Any], bool]  # (scope) -> bool: only what the role may use
+    visible: Callable[[Any], bool]  # (scope) -> bool: only what the role may use; no queries
     order: int = 100
     # URL namespace whose pages mark this entry (and its group) as the current one.
     namespace: str | None = None
+    # A sub-navigation template shown under the top bar on the pages of ``namespace``.
+    subnav: str | None = None
 
 
 _nav: dict[str, NavEntry] = {}
@@ -60,6 +66,47 @@ def register_nav(*entries: NavEntry) -> None:
 
 def nav_entries() -> list[NavEntry]:
     return sorted(_nav.values(), key=lambda e: (list(NAV_GROUPS).index(e.group), e.order, e.key))
+
+
+@dataclass(frozen=True)
+class NavLink:
+    key: str
+    label: Promise
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    key: str
+    label: Promise
+    links: list[NavLink]
+
+    @property
+    def current(self) -> bool:
+        return any(link.current for link in self.links)
+
+
+def navigation_for(scope, *, view_name: str = "", namespace: str = "") -> tuple[list[NavGroup], str | None]:
+    """The top bar for this scope: the visible entries by group, and the sub-navigation template of
+    the current page's capability (if any). No queries: ``visible`` reads the scope's grants."""
+    groups: dict[str, list[NavLink]] = {}
+    subnav = None
+    for entry in nav_entries():
+        if not entry.visible(scope):
+            continue
+        in_namespace = bool(entry.namespace) and entry.namespace == namespace
+        groups.setdefault(entry.group, []).append(
+            NavLink(
+                key=entry.key,
+                label=entry.label,
+                url=reverse(entry.url_name),
+                current=view_name == entry.url_name or in_namespace,
+            )
+        )
+        if in_namespace and entry.subnav:
+            subnav = entry.subnav
+    return [NavGroup(key, NAV_GROUPS[key], links) for key, links in groups.items()], subnav
 
 
 # --- person-page panels (一人一档) ------------------------------------------------------------------
@@ -83,6 +130,25 @@ def register_person_panel(panel: PersonPanel) -> None:
 
 def person_panels() -> list[PersonPanel]:
     return sorted(_person_panels.values(), key=lambda p: (p.order, p.key))
+
+
+@dataclass(frozen=True)
+class VisiblePanel:
+    key: str
+    title: Promise
+    template: str
+    context: dict
+
+
+def visible_person_panels(scope, person) -> list[VisiblePanel]:
+    """The panels this viewer sees on ``person``'s page, in order, each with its context. Queries:
+    the sum of the providers' constant counts, whatever the person's records."""
+    out = []
+    for panel in person_panels():
+        context = panel.context(scope, person)
+        if context is not None:
+            out.append(VisiblePanel(panel.key, panel.title, panel.template, context))
+    return out
 
 
 # --- demo builders ----------------------------------------------------------------------------------

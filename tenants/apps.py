@@ -11,7 +11,9 @@ class TenantsConfig(AppConfig):
 
         from compliance import rls
 
-        from . import people_io  # noqa: F401  (registers the import job handler)
+        from . import nav, people_io  # noqa: F401  (people_io registers the import job handler)
+
+        nav.register()
 
         # A connection opened inside a scope gets that scope's tenants before its first query.
         connection_created.connect(rls.on_connection_created, dispatch_uid="kuangan-rls")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import random
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -571,8 +571,8 @@ class BuildReport:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     people: int = 0
-    training: list[str] = field(default_factory=list)  # groups whose training demo was added
-    grading: list[str] = field(default_factory=list)  # groups whose grading demo was added
+    # Per demo builder (its key, in run order): the groups whose part of the demo was added.
+    added: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _licence_numbers(tenant: TenantSpec, mine: MineSpec, today: datetime.date) -> dict:
@@ -672,8 +672,10 @@ def _build_tenant(spec: TenantSpec, today: datetime.date) -> int:
     return len(people)
 
 
-def build_demo(*, log: Callable[[str], None] = lambda message: None) -> BuildReport:
-    """Build whatever part of the demo is missing, all in one transaction."""
+def build_demo(*, builders: Iterable = (), log: Callable[[str], None] = lambda message: None) -> BuildReport:
+    """Build whatever part of the demo is missing, all in one transaction: the base (groups,
+    units, people, logins, regulators), then each capability's part through ``builders`` (the
+    registered ``compliance.registry.DemoBuilder``s, in order; this module names none of them)."""
     report = BuildReport()
     today = timezone.localdate()
     with acting_as(ACTOR), transaction.atomic():
@@ -697,17 +699,16 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> BuildRep
             report.people += count
             report.created.append(spec.name)
             log(f"created: {spec.name} ({count} people)")
-        # Training and exams (training.demo), then standardization grading (grading.demo): for
-        # every demo group that has none yet, also one built by an earlier version of this command.
-        from compliance.grading.demo import seed_grading
-        from compliance.training.demo import seed_training
-
+        # Each capability's part, for every demo group that has none yet (also one built by an
+        # earlier version of this command); per group, the builders in their order.
+        builders = list(builders)
+        for builder in builders:
+            report.added[builder.key] = []
         with dangerously_platform_scope() as platform:
             for spec in TENANTS:
-                if seed_training(spec, scope=platform, today=today, log=log) is not None:
-                    report.training.append(spec.name)
-                if seed_grading(spec, scope=platform, today=today, log=log) is not None:
-                    report.grading.append(spec.name)
+                for builder in builders:
+                    if builder.build(spec, scope=platform, today=today, log=log) is not None:
+                        report.added[builder.key].append(spec.name)
     return report
 
 

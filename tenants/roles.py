@@ -42,17 +42,11 @@ VIEW_MEMBERSHIPS = "view_memberships"
 MANAGE_MEMBERSHIPS = "manage_memberships"
 VIEW_AUDIT = "view_audit"
 VIEW_JOBS = "view_jobs"
-# Training and exams (training app)
-VIEW_TRAINING = "view_training"  # courses, sessions, hours, papers, attempts, certificates, inspections
-MANAGE_TRAINING = "manage_training"  # courses, sessions, question bank, papers, certificates
-VIEW_QUESTION_BANK = "view_question_bank"  # questions with their answers
-CONDUCT_INSPECTIONS = "conduct_inspections"  # inspections and their spot exams (逢查必考)
-TAKE_EXAMS = "take_exams"  # sit one's own exams
-# Standardization grading (grading app)
-VIEW_GRADING = "view_grading"  # assessments, results, accidents, grade certificates, dashboards
-MANAGE_GRADING = "manage_grading"  # start, score and submit self-assessments; record accidents
-REVIEW_GRADING = "review_grading"  # HQ review: adjust and approve; grade events (downgrade, revoke)
-MANAGE_STANDARDS = "manage_standards"  # the group's own internal grading standards
+# Inspections and their spot exams (逢查必考): moves to the inspections capability.
+CONDUCT_INSPECTIONS = "conduct_inspections"
+# A capability's own permissions (training, grading, ...) live in its ``permissions`` module and
+# join these bundles through ``register_permissions`` in its ``AppConfig.ready()``.
+
 # Marker: the holder reads only records about themself.
 SELF_ONLY = "self_only"
 
@@ -66,12 +60,7 @@ WRITE_PERMS = set(
         REVEAL_RESIDENT_ID,
         MANAGE_MEMBERSHIPS,
         EXPORT_PEOPLE,
-        MANAGE_TRAINING,
         CONDUCT_INSPECTIONS,
-        TAKE_EXAMS,
-        MANAGE_GRADING,
-        REVIEW_GRADING,
-        MANAGE_STANDARDS,
     }
 )
 
@@ -89,15 +78,7 @@ _PERMS = {
         MANAGE_MEMBERSHIPS,
         VIEW_AUDIT,
         VIEW_JOBS,
-        VIEW_TRAINING,
-        MANAGE_TRAINING,
-        VIEW_QUESTION_BANK,
         CONDUCT_INSPECTIONS,
-        TAKE_EXAMS,
-        VIEW_GRADING,
-        MANAGE_GRADING,
-        REVIEW_GRADING,
-        MANAGE_STANDARDS,
     },
     HQ_AUDITOR: {
         VIEW_ORG,
@@ -105,12 +86,7 @@ _PERMS = {
         VIEW_MEMBERSHIPS,
         VIEW_AUDIT,
         VIEW_JOBS,
-        VIEW_TRAINING,
-        VIEW_QUESTION_BANK,
         CONDUCT_INSPECTIONS,
-        TAKE_EXAMS,
-        VIEW_GRADING,
-        REVIEW_GRADING,
     },
     SAFETY_MANAGER: {
         VIEW_ORG,
@@ -121,19 +97,12 @@ _PERMS = {
         REVEAL_RESIDENT_ID,
         VIEW_MEMBERSHIPS,
         VIEW_JOBS,
-        VIEW_TRAINING,
-        MANAGE_TRAINING,
-        VIEW_QUESTION_BANK,
         CONDUCT_INSPECTIONS,
-        TAKE_EXAMS,
-        VIEW_GRADING,
-        MANAGE_GRADING,
     },
-    TEAM_LEADER: {VIEW_ORG, VIEW_PEOPLE, VIEW_TRAINING, TAKE_EXAMS, VIEW_GRADING},
-    WORKER: {VIEW_ORG, VIEW_PEOPLE, VIEW_TRAINING, TAKE_EXAMS, SELF_ONLY},
-    # Regulators read training records but never the answer keys of a group's question bank.
-    REGULATOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT, VIEW_TRAINING, VIEW_GRADING},
-    GUEST_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT, VIEW_TRAINING, VIEW_GRADING},
+    TEAM_LEADER: {VIEW_ORG, VIEW_PEOPLE},
+    WORKER: {VIEW_ORG, VIEW_PEOPLE, SELF_ONLY},
+    REGULATOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT},
+    GUEST_AUDITOR: {VIEW_ORG, VIEW_PEOPLE, VIEW_AUDIT},
 }
 
 

@@ -92,6 +92,12 @@ class Scope:
         return self.kind == "regulator"
 
     @property
+    def self_only(self) -> bool:
+        """A login that reads only records about its own person (a worker): the navigation offers
+        "my" pages instead of lists."""
+        return len(self.roles) == 1 and any(roles.SELF_ONLY in roles.perms_of(r) for r in self.roles)
+
+    @property
     def primary_role(self) -> str | None:
         for role in roles.ROLE_ORDER:
             if role in self.roles:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from compliance import registry
 from compliance.errors import Conflict
 from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
@@ -383,30 +384,10 @@ class PersonDetailView(ScopedPageMixin, TemplateView):
             can_reveal=has(roles.REVEAL_RESIDENT_ID, *where),
             can_grant=has(roles.MANAGE_MEMBERSHIPS, *where) and person.user_id is None,
             login_form=LoginCreateForm(),
-            certificates=_person_certificates(self.scope, person),
-            can_record_certificate=has(roles.MANAGE_TRAINING, *where),
-            retraining=_retraining(self.scope, person),
+            # 一人一档: what each capability registered about this person, in order.
+            panels=registry.visible_person_panels(self.scope, person),
             **kwargs,
         )
-
-
-def _retraining(scope, person) -> list:
-    """The person's retraining flags (training app), for a role that may see training records."""
-    if not scope.has_perm(roles.VIEW_TRAINING, person.org_unit.path, person.tenant_id):
-        return []
-    from compliance.training import hours
-
-    row = hours.person_hours(scope=scope, person=person, year=hours.today().year)
-    return hours.retraining_labels(row) if row is not None else []
-
-
-def _person_certificates(scope, person):
-    """The person's certificates (one query), for a role that may see training records."""
-    if not scope.has_perm(roles.VIEW_TRAINING, person.org_unit.path, person.tenant_id):
-        return None
-    from compliance.training.certificates import person_certificates
-
-    return person_certificates(scope=scope, person=person)
 
 
 class PersonRevealView(ScopedPageMixin, View):

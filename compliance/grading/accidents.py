@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from compliance.access import access_or_404
 from compliance.audit.services import audit_record
-from tenants import roles
+from compliance.grading import permissions as grading_perms
 from tenants.models import MineProfile, OrgUnit
 from tenants.scope import Scope
 from tenants.services import snapshot
@@ -154,7 +154,7 @@ def record_accident(*, scope: Scope, mine: OrgUnit, data: dict, actor=None) -> A
     the accident's date: an accident before the award was there to be weighed by the level rules
     when the grade was decided (a late-recorded one is downgraded by hand, REVIEW_GRADING)."""
     if mine is not None:
-        scope.require(roles.MANAGE_GRADING, mine)
+        scope.require(grading_perms.MANAGE_GRADING, mine)
     values = _validate(mine, data)
     accident = Accident(tenant_id=mine.tenant_id, mine=mine, **values)
     accident.save(force_insert=True)

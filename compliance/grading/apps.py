@@ -2,6 +2,12 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _build_demo(spec, **kwargs):
+    from . import demo
+
+    return demo.seed_grading(spec, **kwargs)
+
+
 class GradingConfig(AppConfig):
     name = "compliance.grading"
     label = "grading"
@@ -9,4 +15,13 @@ class GradingConfig(AppConfig):
 
     def ready(self):
         # Job handlers register on import: a Celery worker never loads the URLconf.
-        from . import report, standards_io  # noqa: F401
+        from compliance.registry import DemoBuilder, register_demo_builder
+
+        from . import figures, nav, permissions, report, standards_io  # noqa: F401
+
+        # What this capability adds to the product, through compliance.registry. Its demo runs
+        # after training's (order 20), as it always did.
+        permissions.register()
+        nav.register()
+        figures.register()
+        register_demo_builder(DemoBuilder("grading", _build_demo, order=20))

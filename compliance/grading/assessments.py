@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from compliance.access import access_or_404, first_or_404
 from compliance.audit.services import audit_record
 from compliance.files import validate_upload
-from tenants import roles
+from compliance.grading import permissions as grading_perms
 from tenants.models import OrgUnit
 from tenants.scope import Scope
 
@@ -141,9 +141,9 @@ def startable_mines(scope: Scope) -> list[OrgUnit]:
     from tenants.selectors import writable_units
 
     return list(
-        writable_units(scope=scope, perm=roles.MANAGE_GRADING, kinds=[OrgUnit.Kind.MINE]).select_related(
-            "mine_profile"
-        )
+        writable_units(
+            scope=scope, perm=grading_perms.MANAGE_GRADING, kinds=[OrgUnit.Kind.MINE]
+        ).select_related("mine_profile")
     )
 
 
@@ -182,7 +182,7 @@ def _need(assessment: Assessment, *states) -> None:
 @transaction.atomic
 def start(*, scope: Scope, mine: OrgUnit, version: StandardVersion, actor, on_date=None) -> Assessment:
     """Start a self-assessment of ``mine`` with one unscored item row per item of ``version``."""
-    scope.require(roles.MANAGE_GRADING, mine)
+    scope.require(grading_perms.MANAGE_GRADING, mine)
     on_date = on_date or timezone.localdate()
     if mine.kind != OrgUnit.Kind.MINE:
         raise ValidationError({"mine": _("Choose a mine.")})
@@ -347,7 +347,7 @@ def save_item(
     ``based_on_version`` is the row version the user's page or client showed; another number means
     someone saved in between: ``StaleItemSave``, nothing stored. ``None`` (the API without a
     ``row_version``) saves over whatever is there."""
-    _require(scope, roles.MANAGE_GRADING, assessment)
+    _require(scope, grading_perms.MANAGE_GRADING, assessment)
     _lock(assessment)
     _need(assessment, Assessment.Status.DRAFT)
     if item.version_id != assessment.version_id:
@@ -423,7 +423,7 @@ def save_item(
 
 @transaction.atomic
 def submit(*, scope: Scope, assessment: Assessment, actor) -> Assessment:
-    _require(scope, roles.MANAGE_GRADING, assessment)
+    _require(scope, grading_perms.MANAGE_GRADING, assessment)
     _lock(assessment)
     _need(assessment, Assessment.Status.DRAFT)
     untouched = ItemScore.objects.filter(assessment=assessment, row_version=0).count()
@@ -450,7 +450,7 @@ def submit(*, scope: Scope, assessment: Assessment, actor) -> Assessment:
 
 @transaction.atomic
 def start_review(*, scope: Scope, assessment: Assessment, actor) -> Assessment:
-    _require(scope, roles.REVIEW_GRADING, assessment)
+    _require(scope, grading_perms.REVIEW_GRADING, assessment)
     _lock(assessment)
     _need(assessment, Assessment.Status.SUBMITTED)
     assessment.status = Assessment.Status.UNDER_REVIEW
@@ -471,7 +471,7 @@ def adjust(
     *, scope: Scope, assessment: Assessment, item: Item, review_score, comment: str, actor
 ) -> ItemScore:
     """The reviewer's figure for one item (``None`` clears it); the mine's figure stays as it was."""
-    _require(scope, roles.REVIEW_GRADING, assessment)
+    _require(scope, grading_perms.REVIEW_GRADING, assessment)
     _lock(assessment)
     _need(assessment, Assessment.Status.UNDER_REVIEW)
     score = first_or_404(ItemScore.objects.select_for_update(), assessment=assessment, item=item)
@@ -513,7 +513,7 @@ def approve(*, scope: Scope, assessment: Assessment, actor, on_date=None) -> Ass
     """Freeze the reviewed result on the approval date and award the grade it earns."""
     from . import assessment_selectors
 
-    _require(scope, roles.REVIEW_GRADING, assessment)
+    _require(scope, grading_perms.REVIEW_GRADING, assessment)
     _lock(assessment)
     _need(assessment, Assessment.Status.UNDER_REVIEW)
     on_date = on_date or timezone.localdate()
@@ -547,7 +547,7 @@ def approve(*, scope: Scope, assessment: Assessment, actor, on_date=None) -> Ass
 
 @transaction.atomic
 def return_to_mine(*, scope: Scope, assessment: Assessment, comment: str, actor) -> Assessment:
-    _require(scope, roles.REVIEW_GRADING, assessment)
+    _require(scope, grading_perms.REVIEW_GRADING, assessment)
     _lock(assessment)
     _need(assessment, Assessment.Status.SUBMITTED, Assessment.Status.UNDER_REVIEW)
     comment = (comment or "").strip()
@@ -589,5 +589,5 @@ def can(scope: Scope, perm: str, assessment: Assessment) -> bool:
 
 
 def require_view(scope: Scope) -> None:
-    if not scope.has_perm(roles.VIEW_GRADING):
+    if not scope.has_perm(grading_perms.VIEW_GRADING):
         raise PermissionDenied

@@ -32,8 +32,8 @@ from django.utils.translation import gettext as _
 
 from compliance.access import access_or_404
 from compliance.audit.services import PendingEvent, audit_record_many
+from compliance.grading import permissions as grading_perms
 from compliance.numbering import save_numbered
-from tenants import roles
 from tenants.scope import Scope, dangerously_platform_scope
 from tenants.services import snapshot
 
@@ -362,7 +362,7 @@ def record_manual_event(
     *, scope: Scope, certificate: GradeCertificate, kind: str, actor, data: dict
 ) -> GradeEvent:
     """A grade event recorded by hand on a page or through the API (REVIEW_GRADING)."""
-    scope.require(roles.REVIEW_GRADING, certificate.mine)
+    scope.require(grading_perms.REVIEW_GRADING, certificate.mine)
     return record_event(
         certificate,
         kind,

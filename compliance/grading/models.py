@@ -28,7 +28,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from tenants import roles
+from compliance.grading import permissions as grading_perms
 from tenants.models import OrgUnit, Tenant, TenantOwned
 
 
@@ -235,7 +235,7 @@ class Assessment(TenantOwned):
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, null=True, blank=True)
     blocking_rule = models.TextField(_("rule that decided the level"), blank=True)
 
-    scope_view_perm = roles.VIEW_GRADING
+    scope_view_perm = grading_perms.VIEW_GRADING
     scope_path = "mine__path"
 
     class Meta:
@@ -267,7 +267,7 @@ class ItemScore(TenantOwned):
     )
     updated_at = models.DateTimeField(null=True, blank=True)
 
-    scope_view_perm = roles.VIEW_GRADING
+    scope_view_perm = grading_perms.VIEW_GRADING
     scope_path = "assessment__mine__path"
 
     class Meta:
@@ -292,7 +292,7 @@ class Deduction(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
     position = models.PositiveSmallIntegerField(default=0)
 
-    scope_view_perm = roles.VIEW_GRADING
+    scope_view_perm = grading_perms.VIEW_GRADING
     scope_path = "item_score__assessment__mine__path"
 
     class Meta:
@@ -313,7 +313,7 @@ class Accident(TenantOwned):
     description = models.TextField(_("description"))
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_GRADING
+    scope_view_perm = grading_perms.VIEW_GRADING
     scope_path = "mine__path"
 
     class Meta:
@@ -349,7 +349,7 @@ class GradeCertificate(TenantOwned):
     recheck_due = models.DateField(_("re-check or expiry due"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.VALID)
 
-    scope_view_perm = roles.VIEW_GRADING
+    scope_view_perm = grading_perms.VIEW_GRADING
     scope_path = "mine__path"
 
     class Meta:
@@ -393,7 +393,7 @@ class GradeEvent(TenantOwned):
     accident = models.ForeignKey(Accident, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_GRADING
+    scope_view_perm = grading_perms.VIEW_GRADING
     scope_path = "certificate__mine__path"
 
     class Meta:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.access import access_or_404
+from compliance.grading import permissions as grading_perms
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, job_output_save, job_start
 from tenants import roles
@@ -63,7 +64,7 @@ def can_start_report(scope: Scope, assessment: Assessment) -> bool:
     mine = assessment.mine
     return (
         not scope.read_only
-        and scope.has_perm(roles.VIEW_GRADING, mine.path, mine.tenant_id)
+        and scope.has_perm(grading_perms.VIEW_GRADING, mine.path, mine.tenant_id)
         and scope.has_perm(roles.VIEW_JOBS, mine.path, mine.tenant_id)
     )
 
@@ -415,7 +416,7 @@ def report_prepare(job: Job, progress) -> bytes:
         .first()
     )
     if assessment is None or not scope.has_perm(
-        roles.VIEW_GRADING, assessment.mine.path, assessment.tenant_id
+        grading_perms.VIEW_GRADING, assessment.mine.path, assessment.tenant_id
     ):
         raise JobRejected(_("The assessment is no longer available to you."), {})
     progress(2, _("Reading the assessment"))
@@ -428,4 +429,4 @@ def report_apply(job: Job, pdf: bytes) -> dict:
     }
 
 
-job_handler(REPORT_KIND, prepare=report_prepare, apply=report_apply, output_perm=roles.VIEW_GRADING)
+job_handler(REPORT_KIND, prepare=report_prepare, apply=report_apply, output_perm=grading_perms.VIEW_GRADING)

@@ -11,6 +11,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from compliance.grading import permissions as grading_perms
 from tenants import roles
 from tenants.scope import Scope
 
@@ -21,7 +22,7 @@ def _standard_condition(scope: Scope) -> Q | None:
     """The standards ``scope`` may read, as a condition on Standard (None: none at all)."""
     if scope.is_platform:
         return Q()
-    readers = [g for g in scope.grants if roles.VIEW_GRADING in roles.perms_of(g.role)]
+    readers = [g for g in scope.grants if grading_perms.VIEW_GRADING in roles.perms_of(g.role)]
     if not readers:
         return None
     condition = Q(owner_tenant__isnull=True)

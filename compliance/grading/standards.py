@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from compliance.access import first_or_404
 from compliance.audit.services import audit_record
-from tenants import roles
+from compliance.grading import permissions as grading_perms
 from tenants.models import MineProfile, OrgUnit
 from tenants.scope import Scope, dangerously_platform_scope
 
@@ -190,8 +190,8 @@ def owner_for(scope: Scope, *, national: bool) -> tuple[object | None, OrgUnit |
     tenant_id = scope.tenant_id
     root = _root_unit(tenant_id) if tenant_id is not None else None
     if root is None:
-        raise PermissionDenied(roles.MANAGE_STANDARDS)
-    scope.require(roles.MANAGE_STANDARDS, root)
+        raise PermissionDenied(grading_perms.MANAGE_STANDARDS)
+    scope.require(grading_perms.MANAGE_STANDARDS, root)
     return tenant_id, root
 
 
@@ -347,7 +347,7 @@ def can_manage(scope: Scope, standard: Standard) -> bool:
     if standard.owner_tenant_id != scope.tenant_id:
         return False
     root = _root_unit(standard.owner_tenant_id)
-    return root is not None and scope.has_perm(roles.MANAGE_STANDARDS, root.path, root.tenant_id)
+    return root is not None and scope.has_perm(grading_perms.MANAGE_STANDARDS, root.path, root.tenant_id)
 
 
 def level_rule_phrases(rule: LevelRule, part_names: dict[str, str], *, percentage: bool) -> list[str]:

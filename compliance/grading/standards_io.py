@@ -30,6 +30,7 @@ from django.utils.translation import override as translation_override
 from openpyxl import load_workbook
 from openpyxl.styles import Font
 
+from compliance.grading import permissions as grading_perms
 from compliance.jobs.excel import (
     UNREADABLE,
     Column,
@@ -42,7 +43,6 @@ from compliance.jobs.excel import (
 )
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, private_path
-from tenants import roles
 from tenants.models import MineProfile
 from tenants.scope import Scope, current_scope
 
@@ -839,7 +839,7 @@ job_handler(
     IMPORT_KIND,
     prepare=standard_import_prepare,
     apply=standard_import_apply,
-    input_perm=roles.MANAGE_STANDARDS,
+    input_perm=grading_perms.MANAGE_STANDARDS,
 )
 
 

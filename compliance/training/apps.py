@@ -2,6 +2,13 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _build_demo(spec, **kwargs):
+    # Imported when seed_demo runs, not at start-up: the demo's question bank is large.
+    from . import demo
+
+    return demo.seed_training(spec, **kwargs)
+
+
 class TrainingConfig(AppConfig):
     name = "compliance.training"
     label = "training"
@@ -9,4 +16,13 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         # Job handlers register on import: a Celery worker never loads the URLconf.
-        from . import bank_io, sessions_io  # noqa: F401
+        from compliance.registry import DemoBuilder, register_demo_builder
+
+        from . import bank_io, figures, nav, panels, permissions, sessions_io  # noqa: F401
+
+        # What this capability adds to the product, through compliance.registry.
+        permissions.register()
+        nav.register()
+        panels.register()
+        figures.register()
+        register_demo_builder(DemoBuilder("training", _build_demo, order=10))

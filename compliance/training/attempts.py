@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from compliance.audit.context import ActorContext, acting_as, current_actor
 from compliance.audit.services import audit_record
-from tenants import roles
+from compliance.training import permissions as training_perms
 from tenants.models import Person
 from tenants.scope import Scope, dangerously_platform_scope
 
@@ -503,7 +503,7 @@ def _access_condition(scope: Scope, held, prefix: str = "") -> Q:
     """Which attempts this caller may work on (see access_attempt), as a condition on
     Attempt — or, with ``prefix="attempt__"``, on a row that belongs to one."""
     condition = Q(pk__in=[])
-    if scope.person_id and scope.has_perm(roles.TAKE_EXAMS):
+    if scope.person_id and scope.has_perm(training_perms.TAKE_EXAMS):
         condition |= Q(**{f"{prefix}person_id": scope.person_id, f"{prefix}tenant_id__in": scope.tenant_ids})
     # The team running the spot check's inspection — not everyone with CONDUCT_INSPECTIONS over
     # the unit: the inspected mine's own staff must not work on a head-office spot exam.

@@ -28,7 +28,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from compliance.audit.services import audit_record
-from tenants import roles
+from compliance.training import permissions as training_perms
 from tenants.models import OrgUnit
 from tenants.scope import Scope, current_scope
 
@@ -180,7 +180,7 @@ def validate_question(data: dict, options: list[dict]) -> tuple[dict, list[dict]
 def _check_unit(scope: Scope, org_unit: OrgUnit) -> None:
     if org_unit is None:
         raise ValidationError({"org_unit": _("Choose the unit whose bank holds the question.")})
-    scope.require(roles.MANAGE_TRAINING, org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, org_unit)
 
 
 def _build(org_unit: OrgUnit, cleaned: dict, rows: list[dict], by, *, family=None, version=1):
@@ -330,7 +330,7 @@ def blueprint_check(sections, *, scope: Scope | None = None) -> list[SectionChec
     from .blueprint import section_candidates
 
     scope = _scope(scope)
-    can_see_bank = scope.has_perm(roles.VIEW_QUESTION_BANK)
+    can_see_bank = scope.has_perm(training_perms.VIEW_QUESTION_BANK)
     return [
         SectionCheck(section=s, available=section_candidates(s).count() if can_see_bank else None)
         for s in sections
@@ -492,7 +492,7 @@ def paper_create(
     scope = _scope(scope)
     if org_unit is None:
         raise ValidationError({"org_unit": _("Choose the unit the paper belongs to.")})
-    scope.require(roles.MANAGE_TRAINING, org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, org_unit)
     units, people = list(audience_units), list(audience_people)
     errors: dict = {}
     cleaned = _clean_paper(scope, org_unit, data, units, people, errors)
@@ -516,7 +516,7 @@ def paper_update(
     """Change a paper and replace its blueprint. Attempts already started keep the questions and
     points they were drawn with (``AttemptQuestion``); only new attempts use the new blueprint."""
     scope = _scope(scope)
-    scope.require(roles.MANAGE_TRAINING, paper.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, paper.org_unit)
     paper = ExamPaper.objects.select_for_update().select_related("org_unit").get(pk=paper.pk)
     before = paper_snapshot(
         paper, list(paper.sections.all()), list(paper.audience_units.all()), list(paper.audience_people.all())

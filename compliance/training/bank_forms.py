@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance.files import ValidatedFileField
 from compliance.pages import ScopedChoiceField, unit_label
+from compliance.training import permissions as training_perms
 from tenants import roles, selectors
 from tenants.models import Person
 
@@ -22,12 +23,14 @@ DIFFICULTY_CHOICES = [(1, _("1 · easy")), (2, _("2 · medium")), (3, _("3 · ha
 
 
 def _manageable_units(scope):
-    return [(u, unit_label(u)) for u in selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING)]
+    return [
+        (u, unit_label(u)) for u in selectors.writable_units(scope=scope, perm=training_perms.MANAGE_TRAINING)
+    ]
 
 
 def manageable_people(scope):
     """People under the units where the scope may manage training (the audience picker)."""
-    prefixes = [g.path for g in scope.grants if roles.MANAGE_TRAINING in roles.perms_of(g.role)]
+    prefixes = [g.path for g in scope.grants if training_perms.MANAGE_TRAINING in roles.perms_of(g.role)]
     if scope.read_only or not prefixes:
         return Person.objects.none()
     cond = Q(pk__in=[])
@@ -221,7 +224,9 @@ class PaperForm(forms.Form):
     )
     audience_units = ScopedMultipleChoiceField(
         label=_("Audience: units"),
-        queryset_func=lambda scope: selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING),
+        queryset_func=lambda scope: selectors.writable_units(
+            scope=scope, perm=training_perms.MANAGE_TRAINING
+        ),
         label_func=unit_label,
         help_text=_("Everyone under these units."),
     )

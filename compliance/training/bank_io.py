@@ -32,6 +32,7 @@ from compliance.jobs.excel import (
 )
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler
+from compliance.training import permissions as training_perms
 from tenants import roles
 from tenants.models import OrgUnit
 from tenants.scope import Scope, current_scope
@@ -227,7 +228,7 @@ def import_template() -> bytes:
 
 # --- import ------------------------------------------------------------------------------------------
 def question_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
-    scope.require(roles.MANAGE_TRAINING, org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, org_unit)
     return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=org_unit, upload=upload)
 
 
@@ -328,7 +329,7 @@ def _column_for(field: str) -> str:
 def question_import_prepare(job: Job, progress) -> ImportPlan:
     scope = current_scope()
     unit = OrgUnit.objects.filter(pk=job.org_unit_id).first()
-    if unit is None or not scope.has_perm(roles.MANAGE_TRAINING, unit.path, unit.tenant_id):
+    if unit is None or not scope.has_perm(training_perms.MANAGE_TRAINING, unit.path, unit.tenant_id):
         raise JobRejected(_("You may no longer import into this unit."), {"errors": []})
     label_of = {c.key: str(c.label) for c in COLUMNS}
     lookups = {
@@ -425,7 +426,7 @@ job_handler(
     IMPORT_KIND,
     prepare=question_import_prepare,
     apply=question_import_apply,
-    input_perm=roles.VIEW_QUESTION_BANK,
+    input_perm=training_perms.VIEW_QUESTION_BANK,
 )
 
 
@@ -440,7 +441,7 @@ def _answer_of(question: Question, options: list[QuestionOption]) -> str:
 
 def question_export(*, scope: Scope, questions) -> bytes:
     """The current questions the caller sees, answers included, in the import's columns; audited."""
-    scope.require(roles.VIEW_QUESTION_BANK)
+    scope.require(training_perms.VIEW_QUESTION_BANK)
     post_labels = dict(PostCategory.choices)
     mine_labels = dict(MineType.choices)
     wb = new_workbook(write_only=True)
@@ -466,7 +467,7 @@ def question_export(*, scope: Scope, questions) -> bytes:
         )
         count += 1
     content = workbook_bytes(wb)
-    paths = [g.path for g in scope.grants if roles.VIEW_QUESTION_BANK in roles.perms_of(g.role)]
+    paths = [g.path for g in scope.grants if training_perms.VIEW_QUESTION_BANK in roles.perms_of(g.role)]
     audit_record(
         action="export",
         tenant_id=scope.tenant_id,

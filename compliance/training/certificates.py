@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from compliance.access import access_or_404
 from compliance.audit.services import audit_record
 from compliance.numbering import save_numbered
-from tenants import roles
+from compliance.training import permissions as training_perms
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, dangerously_platform_scope
 from tenants.services import snapshot
@@ -189,7 +189,7 @@ def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Cer
 
     ``expires_on`` and ``review_due_on`` default to the dates the rules give for the issue date.
     """
-    scope.require(roles.MANAGE_TRAINING, person.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, person.org_unit)
     kind = data.get("kind") or ""
     operation_type = data.get("operation_type") or ""
     number = (data.get("number") or "").strip()
@@ -267,7 +267,7 @@ def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Cer
 def revoke(*, scope: Scope, cert: Certificate, reason: str, by=None) -> Certificate:
     """Withdraw a certificate (e.g. issued in error, or cancelled by the regulator)."""
     person = cert.person
-    scope.require(roles.MANAGE_TRAINING, person.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, person.org_unit)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Give the reason for revoking the certificate.")]})

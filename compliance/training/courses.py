@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from compliance.access import access_or_404
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
+from compliance.training import permissions as training_perms
 from tenants import roles
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope
@@ -93,7 +94,7 @@ def _save_course(course: Course) -> None:
 
 @transaction.atomic
 def course_create(*, scope: Scope, org_unit: OrgUnit, **fields) -> Course:
-    scope.require(roles.MANAGE_TRAINING, org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, org_unit)
     course = Course(tenant_id=org_unit.tenant_id, org_unit=org_unit)
     fields.setdefault("operation_type", "")
     fields.setdefault("description", "")
@@ -105,7 +106,7 @@ def course_create(*, scope: Scope, org_unit: OrgUnit, **fields) -> Course:
 
 @transaction.atomic
 def course_update(*, scope: Scope, course: Course, **fields) -> Course:
-    scope.require(roles.MANAGE_TRAINING, course.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, course.org_unit)
     before = snapshot(course)
     _fill(course, fields, COURSE_FIELDS)
     _save_course(course)
@@ -151,7 +152,7 @@ def session_create(
     *, scope: Scope, course: Course, org_unit: OrgUnit | None = None, **fields
 ) -> TrainingSession:
     org_unit = org_unit or course.org_unit
-    scope.require(roles.MANAGE_TRAINING, org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, org_unit)
     fields.setdefault("hours", course.hours)
     session = TrainingSession(tenant_id=org_unit.tenant_id, course=course, org_unit=org_unit)
     _fill(session, fields, SESSION_FIELDS)
@@ -162,7 +163,7 @@ def session_create(
 
 @transaction.atomic
 def session_update(*, scope: Scope, session: TrainingSession, **fields) -> TrainingSession:
-    scope.require(roles.MANAGE_TRAINING, session.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, session.org_unit)
     before = snapshot(session)
     _fill(session, fields, SESSION_FIELDS)
     _save_session(session)
@@ -177,7 +178,7 @@ def session_update(*, scope: Scope, session: TrainingSession, **fields) -> Train
 
 @transaction.atomic
 def session_delete(*, scope: Scope, session: TrainingSession) -> None:
-    scope.require(roles.MANAGE_TRAINING, session.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, session.org_unit)
     audit_record(
         action="delete",
         obj=session,
@@ -212,7 +213,7 @@ def attendance_build(*, session: TrainingSession, person: Person, hours=None) ->
 @transaction.atomic
 def attendance_add(*, scope: Scope, session: TrainingSession, people, hours=None) -> list[Attendance]:
     """Record that these people attended; hours default to the session's."""
-    scope.require(roles.MANAGE_TRAINING, session.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, session.org_unit)
     people = list(people)
     if not people:
         raise ValidationError({"people": [_("Choose at least one person.")]})
@@ -256,7 +257,7 @@ def attendance_add(*, scope: Scope, session: TrainingSession, people, hours=None
 @transaction.atomic
 def attendance_update(*, scope: Scope, attendance: Attendance, hours) -> Attendance:
     session = attendance.session
-    scope.require(roles.MANAGE_TRAINING, session.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, session.org_unit)
     before = {"hours": str(attendance.hours)}
     attendance.hours = attendance_build(session=session, person=attendance.person, hours=hours).hours
     attendance.save(update_fields=["hours"])
@@ -273,7 +274,7 @@ def attendance_update(*, scope: Scope, attendance: Attendance, hours) -> Attenda
 
 @transaction.atomic
 def attendance_remove(*, scope: Scope, attendance: Attendance) -> None:
-    scope.require(roles.MANAGE_TRAINING, attendance.session.org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, attendance.session.org_unit)
     audit_record(
         action="delete",
         obj=attendance,
@@ -366,7 +367,7 @@ def my_attendances(*, scope: Scope, person: Person, year: int | None = None) -> 
     return qs.order_by("-session__starts_on")
 
 
-def course_units(*, scope: Scope, perm: str = roles.MANAGE_TRAINING):
+def course_units(*, scope: Scope, perm: str = training_perms.MANAGE_TRAINING):
     from tenants.selectors import writable_units
 
     return writable_units(scope=scope, perm=perm)

@@ -42,6 +42,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 
 from compliance.audit.services import PendingEvent, audit_record_many
+from compliance.training import permissions as training_perms
 from tenants import roles
 from tenants import services as tenant_services
 from tenants.demo import PROVINCE_ABBR
@@ -212,7 +213,7 @@ def _context(spec, tenant: Tenant, scope: Scope, today: datetime.date) -> Demo |
 def _seed_bank(demo: Demo) -> None:
     """Each question validated by the bank (``bank.build_question``), then saved and audited in
     bulk the way the bank's Excel import saves a file (``training.bank_io``): one event per question."""
-    demo.scope.require(roles.MANAGE_TRAINING, demo.hq)
+    demo.scope.require(training_perms.MANAGE_TRAINING, demo.hq)
     author = demo.users.get(f"{demo.key}-admin")
     questions, options = [], []
     for q in QUESTIONS:

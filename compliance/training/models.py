@@ -21,6 +21,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from compliance.training import permissions as training_perms
 from tenants import roles
 from tenants.models import MineProfile, OrgUnit, Person, TenantOwned
 
@@ -143,7 +144,7 @@ class Course(TenantOwned):
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "org_unit__path"
 
     class Meta:
@@ -169,7 +170,7 @@ class TrainingSession(TenantOwned):
     location = models.CharField(_("location"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "org_unit__path"
 
     class Meta:
@@ -189,7 +190,7 @@ class Attendance(TenantOwned):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="attendances")
     hours = models.DecimalField(_("hours attended"), max_digits=5, decimal_places=1)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "person__org_unit__path"
     scope_owner = "person_id"
 
@@ -230,7 +231,7 @@ class Question(TenantOwned):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_QUESTION_BANK
+    scope_view_perm = training_perms.VIEW_QUESTION_BANK
     scope_path = "org_unit__path"
 
     class Meta:
@@ -256,7 +257,7 @@ class QuestionOption(TenantOwned):
     text = models.CharField(_("text"), max_length=500)
     is_correct = models.BooleanField(_("correct"), default=False)
 
-    scope_view_perm = roles.VIEW_QUESTION_BANK
+    scope_view_perm = training_perms.VIEW_QUESTION_BANK
     scope_path = "question__org_unit__path"
 
     class Meta:
@@ -324,7 +325,7 @@ class ExamPaper(TenantOwned):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "org_unit__path"
 
     class Meta:
@@ -357,7 +358,7 @@ class PaperSection(TenantOwned):
     count = models.PositiveSmallIntegerField(_("number of questions"), validators=[MinValueValidator(1)])
     points = models.DecimalField(_("points each"), max_digits=5, decimal_places=2)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "paper__org_unit__path"
 
     class Meta:
@@ -388,7 +389,7 @@ class Attempt(TenantOwned):
         "SpotCheck", null=True, blank=True, on_delete=models.SET_NULL, related_name="attempt"
     )
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "person__org_unit__path"
     scope_owner = "person_id"
 
@@ -415,7 +416,7 @@ class AttemptQuestion(TenantOwned):
     answered_at = models.DateTimeField(null=True, blank=True)
     correct = models.BooleanField(null=True)  # set when graded
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "attempt__person__org_unit__path"
     scope_owner = "attempt__person_id"
 
@@ -465,7 +466,7 @@ class Certificate(TenantOwned):
     verify_token = models.CharField(max_length=64, unique=True, default=_verify_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "person__org_unit__path"
     scope_owner = "person_id"
 
@@ -489,7 +490,7 @@ class Reminder(TenantOwned):
     days_before = models.PositiveSmallIntegerField()
     sent_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "certificate__person__org_unit__path"
 
     class Meta:
@@ -520,7 +521,7 @@ class Inspection(TenantOwned):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "org_unit__path"
 
     class Meta:
@@ -546,7 +547,7 @@ class SpotCheck(TenantOwned):
     code_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_view_perm = roles.VIEW_TRAINING
+    scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "inspection__org_unit__path"
 
     class Meta:

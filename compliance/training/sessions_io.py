@@ -34,7 +34,7 @@ from compliance.jobs.excel import (
 )
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler
-from tenants import roles
+from compliance.training import permissions as training_perms
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, current_scope
 from tenants.services import snapshot
@@ -98,7 +98,7 @@ def import_template() -> bytes:
 
 
 def sessions_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
-    scope.require(roles.MANAGE_TRAINING, org_unit)
+    scope.require(training_perms.MANAGE_TRAINING, org_unit)
     return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=org_unit, upload=upload)
 
 
@@ -149,7 +149,7 @@ class ImportPlan:
 def sessions_import_prepare(job: Job, progress) -> ImportPlan:
     scope = current_scope()
     root = OrgUnit.objects.filter(pk=job.org_unit_id).first()
-    if root is None or not scope.has_perm(roles.MANAGE_TRAINING, root.path, root.tenant_id):
+    if root is None or not scope.has_perm(training_perms.MANAGE_TRAINING, root.path, root.tenant_id):
         raise JobRejected(_("You may no longer import into this unit."), {"errors": []})
     label_of = {c.key: str(c.label) for c in COLUMNS}
     lookups = {key: choice_lookup(choices) for key, choices in CHOICES.items()}
@@ -384,5 +384,5 @@ job_handler(
     IMPORT_KIND,
     prepare=sessions_import_prepare,
     apply=sessions_import_apply,
-    input_perm=roles.MANAGE_TRAINING,
+    input_perm=training_perms.MANAGE_TRAINING,
 )

@@ -75,6 +75,7 @@ def test_make_a_token_in_the_browser_and_revoke_it(
     page, live_server, browser_world, log_in, csp_violations, shot
 ):
     log_in(page, browser_world.regulator_in)
+    page.get_by_test_id("who").hover()  # the account menu opens under the user's name
     page.get_by_test_id("nav-tokens").click()
     page.wait_for_url(f"{live_server.url}/account/tokens/")
     page.fill("#id_name", "监管抽查脚本")

@@ -190,6 +190,7 @@ def _xlsx(header: list[str], rows: list[dict]) -> bytes:
 def test_people_import_from_excel(page, live_server, browser_world, log_in, shot, tmp_path):
     w = browser_world
     log_in(page, w.a.users[roles.SAFETY_MANAGER])
+    page.get_by_test_id("navgroup-people").hover()  # People and Import share a drop-down
     page.locator(f"nav.mainnav a[href='{IMPORT}']").click()
     page.wait_for_url(f"{live_server.url}{IMPORT}")
     shot(page, "import-form")

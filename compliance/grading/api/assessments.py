@@ -28,9 +28,10 @@ from compliance.access import first_or_404
 from compliance.api import ScopedRelatedField, ScopedViewSet
 from compliance.errors import ERRORS
 from compliance.grading import assessment_selectors, assessments
+from compliance.grading import permissions as grading_perms
 from compliance.grading.models import Assessment, ItemScore, StandardVersion
 from compliance.grading.scoring import level_name, mine_item_score
-from tenants import roles, selectors
+from tenants import selectors
 
 CONFLICT = OpenApiResponse(
     description="Not stored: the item was saved by someone else after the given row_version (the body "
@@ -251,7 +252,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if not self.scope.has_perm(roles.VIEW_GRADING):
+        if not self.scope.has_perm(grading_perms.VIEW_GRADING):
             raise exceptions.PermissionDenied()
 
     def scoped_queryset(self, scope):

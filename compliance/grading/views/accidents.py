@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from compliance.grading import accidents
+from compliance.grading import permissions as grading_perms
 from compliance.grading.models import AccidentClass
 from compliance.pages import (
     ScopedChoiceField,
@@ -22,7 +23,7 @@ from compliance.pages import (
     paginate,
     valid_filters,
 )
-from tenants import roles, selectors
+from tenants import selectors
 from tenants.models import OrgUnit
 
 from .dashboard import oversight_units
@@ -34,7 +35,9 @@ def _visible_mines(scope):
 
 
 def _writable_mines(scope):
-    mines = selectors.writable_units(scope=scope, perm=roles.MANAGE_GRADING, kinds=[OrgUnit.Kind.MINE])
+    mines = selectors.writable_units(
+        scope=scope, perm=grading_perms.MANAGE_GRADING, kinds=[OrgUnit.Kind.MINE]
+    )
     return [(m, m.name) for m in mines]
 
 
@@ -71,7 +74,7 @@ class AccidentForm(forms.Form):
 
 class AccidentListView(ScopedPageMixin, View):
     template_name = "grading/accidents/accident_list.html"
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def get(self, request):
         form = AccidentFilterForm(request.GET or None)
@@ -88,14 +91,14 @@ class AccidentListView(ScopedPageMixin, View):
                 "page": page,
                 "mine": filters.get("mine"),
                 "query": filter_query(request, drop=("page", "export")),
-                "can_record": self.scope.has_perm(roles.MANAGE_GRADING),
+                "can_record": self.scope.has_perm(grading_perms.MANAGE_GRADING),
             },
         )
 
 
 class AccidentCreateView(ScopedPageMixin, View):
     template_name = "grading/accidents/accident_form.html"
-    required_perm = roles.MANAGE_GRADING
+    required_perm = grading_perms.MANAGE_GRADING
 
     def get(self, request):
         form = AccidentForm(initial={"mine": request.GET.get("mine")})
@@ -122,7 +125,7 @@ class AccidentCreateView(ScopedPageMixin, View):
 
 class AccidentDetailView(ScopedPageMixin, View):
     template_name = "grading/accidents/accident_detail.html"
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def get(self, request, pk):
         accident = accidents.access_accident(self.scope, pk)

@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 
 from compliance.files import content_type_for
 from compliance.grading import assessment_selectors, assessments, report
+from compliance.grading import permissions as grading_perms
 from compliance.grading.models import Assessment
 from compliance.grading.scoring import StandardSpec, fmt, level_name, mine_item_score
 from compliance.pages import (
@@ -31,7 +32,7 @@ from compliance.pages import (
     paginate,
     valid_filters,
 )
-from tenants import roles, selectors
+from tenants import selectors
 
 Status = Assessment.Status
 
@@ -76,7 +77,7 @@ class FilterForm(forms.Form):
 
 # --- helpers ------------------------------------------------------------------------------------------
 class _GradingPage(ScopedPageMixin):
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
 
 def _panel_context(assessment: Assessment, spec: StandardSpec, *, reviewed: bool) -> dict:
@@ -227,13 +228,13 @@ class AssessmentListView(_GradingPage, TemplateView):
             mines=assessments.startable_mines(self.scope) if not self.scope.read_only else [],
             page=paginate(self.request, qs),
             query=filter_query(self.request),
-            can_start=self.scope.has_perm(roles.MANAGE_GRADING),
+            can_start=self.scope.has_perm(grading_perms.MANAGE_GRADING),
             **kwargs,
         )
 
 
 class AssessmentStartView(_GradingPage, View):
-    required_perm = roles.MANAGE_GRADING
+    required_perm = grading_perms.MANAGE_GRADING
     template_name = "grading/assessments/start.html"
 
     def get(self, request):
@@ -271,11 +272,11 @@ class AssessmentDetailView(_GradingPage, View):
         part_id = request.GET.get("part")
         current = next((p for p in leaves if str(p.id) == part_id), leaves[0] if leaves else None)
         can_edit = assessment.status == Status.DRAFT and assessments.can(
-            self.scope, roles.MANAGE_GRADING, assessment
+            self.scope, grading_perms.MANAGE_GRADING, assessment
         )
         can_submit = can_edit
         can_review = assessment.status in (Status.SUBMITTED, Status.UNDER_REVIEW) and assessments.can(
-            self.scope, roles.REVIEW_GRADING, assessment
+            self.scope, grading_perms.REVIEW_GRADING, assessment
         )
         rows = assessment_selectors.item_rows(assessment, part_id=current.id if current else None)
         reviewed = assessment.status in (Status.UNDER_REVIEW, Status.APPROVED)
@@ -335,7 +336,7 @@ class ItemSaveView(_GradingPage, View):
     """One item's form, posted by htmx (answers the item's fragment and the result panel, out of
     band) or as a plain form (redirects back, or shows the item alone with its errors)."""
 
-    required_perm = roles.MANAGE_GRADING
+    required_perm = grading_perms.MANAGE_GRADING
 
     def post(self, request, pk, item_id):
         assessment = assessments.access_assessment(self.scope, pk)
@@ -385,7 +386,7 @@ class ItemSaveView(_GradingPage, View):
 
 
 class SubmitView(_GradingPage, View):
-    required_perm = roles.MANAGE_GRADING
+    required_perm = grading_perms.MANAGE_GRADING
 
     def post(self, request, pk):
         assessment = assessments.access_assessment(self.scope, pk)
@@ -429,7 +430,7 @@ class ReviewView(_GradingPage, View):
     def get(self, request, pk):
         assessment = assessments.access_assessment(self.scope, pk)
         spec = StandardSpec.load(assessment.version)
-        can_review = assessments.can(self.scope, roles.REVIEW_GRADING, assessment)
+        can_review = assessments.can(self.scope, grading_perms.REVIEW_GRADING, assessment)
         rows = assessment_selectors.item_rows(assessment)
         mine_result = assessment_selectors.result(assessment, reviewed=False, spec=spec)
         panel = _panel_context(assessment, spec, reviewed=True)
@@ -467,7 +468,7 @@ def _review_row(row, errors=None, posted=None) -> dict:
 
 
 class _ReviewAction(_GradingPage, View):
-    required_perm = roles.REVIEW_GRADING
+    required_perm = grading_perms.REVIEW_GRADING
 
 
 class ReviewStartView(_ReviewAction):

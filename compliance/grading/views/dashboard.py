@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from compliance.grading import accidents, dashboard, production
+from compliance.grading import permissions as grading_perms
 from compliance.grading.models import Assessment, GradeCertificate
 from compliance.pages import (
     ScopedChoiceField,
@@ -27,7 +28,7 @@ from compliance.pages import (
     unit_label,
     valid_filters,
 )
-from tenants import roles, selectors
+from tenants import selectors
 from tenants.models import OrgUnit
 
 
@@ -105,7 +106,7 @@ class MineFilterForm(UnitForm):
 
 
 class _GradingPage(ScopedPageMixin):
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
 
 def _unit(request, scope):
@@ -208,7 +209,9 @@ class MineStatusView(_GradingPage, View):
                 "status": status,
                 "certificates": certificates,
                 "accidents": accident_rows,
-                "can_record_accident": self.scope.has_perm(roles.MANAGE_GRADING, mine.path, mine.tenant_id),
+                "can_record_accident": self.scope.has_perm(
+                    grading_perms.MANAGE_GRADING, mine.path, mine.tenant_id
+                ),
             },
         )
 

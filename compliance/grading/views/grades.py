@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from compliance.grading import grades, production
+from compliance.grading import permissions as grading_perms
 from compliance.grading.models import GradeCertificate, GradeEvent, Level
 from compliance.http import no_store
 from compliance.pages import (
@@ -25,7 +26,7 @@ from compliance.pages import (
     paginate,
     valid_filters,
 )
-from tenants import roles, selectors
+from tenants import selectors
 
 from .dashboard import oversight_units
 
@@ -91,7 +92,7 @@ class EventForm(forms.Form):
 
 class CertificateListView(ScopedPageMixin, View):
     template_name = "grading/grades/certificate_list.html"
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def get(self, request):
         form = CertificateFilterForm(request.GET or None)
@@ -120,12 +121,12 @@ class CertificateListView(ScopedPageMixin, View):
 
 class CertificateDetailView(ScopedPageMixin, View):
     template_name = "grading/grades/certificate_detail.html"
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def get(self, request, pk, form=None, status=200):
         cert = grades.access_certificate(self.scope, pk)
         can_review = (
-            self.scope.has_perm(roles.REVIEW_GRADING, cert.mine.path, cert.tenant_id)
+            self.scope.has_perm(grading_perms.REVIEW_GRADING, cert.mine.path, cert.tenant_id)
             and cert.status == GradeCertificate.Status.VALID
         )
         context = {
@@ -139,7 +140,7 @@ class CertificateDetailView(ScopedPageMixin, View):
 
 
 class CertificateEventView(CertificateDetailView):
-    required_perm = roles.REVIEW_GRADING
+    required_perm = grading_perms.REVIEW_GRADING
 
     def get(self, request, pk, form=None, status=200):
         if form is None:  # the event form lives on the detail page

@@ -7,16 +7,16 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.views import View
 
+from compliance.grading import permissions as grading_perms
 from compliance.grading import report
 from compliance.pages import ScopedPageMixin
-from tenants import roles
 
 
 class AssessmentReportView(ScopedPageMixin, View):
     """Generate the PDF report of an assessment (POST only; the page button is
     ``grading/report/_button.html``)."""
 
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def post(self, request, pk):
         assessment = report.access_assessment(self.scope, pk)

@@ -24,6 +24,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.files import ValidatedFileField
+from compliance.grading import permissions as grading_perms
 from compliance.grading import standards, standards_io
 from compliance.grading.models import Item, Part, Standard, StandardVersion
 from compliance.grading.selectors import visible_standards
@@ -52,7 +53,7 @@ def _mine_labels(standard: Standard) -> list[str]:
 
 class StandardListView(ScopedPageMixin, TemplateView):
     template_name = "grading/standards/list.html"
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def get_context_data(self, **kwargs):
         rows = list(visible_standards(self.scope).prefetch_related(_versions_prefetch()).order_by("code"))
@@ -63,14 +64,15 @@ class StandardListView(ScopedPageMixin, TemplateView):
         return super().get_context_data(
             national=national,
             own=own,
-            can_import=self.scope.has_perm(roles.MANAGE_STANDARDS) and self.scope.tenant_id is not None,
+            can_import=self.scope.has_perm(grading_perms.MANAGE_STANDARDS)
+            and self.scope.tenant_id is not None,
             **kwargs,
         )
 
 
 class StandardDetailView(ScopedPageMixin, TemplateView):
     template_name = "grading/standards/detail.html"
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def get_context_data(self, pk, **kwargs):
         standard = standards.access_standard(self.scope, pk)
@@ -110,7 +112,7 @@ def part_tree(version: StandardVersion) -> list[Part]:
 
 class VersionDetailView(ScopedPageMixin, TemplateView):
     template_name = "grading/standards/version.html"
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def get_context_data(self, pk, **kwargs):
         version = standards.access_version(self.scope, pk)
@@ -144,7 +146,7 @@ class VersionDetailView(ScopedPageMixin, TemplateView):
 
 
 class VersionExportView(ScopedPageMixin, View):
-    required_perm = roles.VIEW_GRADING
+    required_perm = grading_perms.VIEW_GRADING
 
     def get(self, request, pk):
         version = standards.access_version(self.scope, pk)
@@ -157,7 +159,7 @@ class VersionExportView(ScopedPageMixin, View):
 class StandardImportTemplateView(ScopedPageMixin, View):
     """The template holds an example only; the platform operator (no tenant grants) may fetch it too."""
 
-    required_perm = roles.MANAGE_STANDARDS
+    required_perm = grading_perms.MANAGE_STANDARDS
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
@@ -175,7 +177,7 @@ class StandardImportTemplateView(ScopedPageMixin, View):
 class StandardImportView(ScopedPageMixin, View):
     """The group's own standard (or a new version of it) from Excel, as a background job."""
 
-    required_perm = roles.MANAGE_STANDARDS
+    required_perm = grading_perms.MANAGE_STANDARDS
     template_name = "grading/standards/import.html"
 
     def get(self, request):

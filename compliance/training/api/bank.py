@@ -20,6 +20,7 @@ from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedViewSet
 from compliance.errors import ERRORS
+from compliance.training import permissions as training_perms
 from compliance.training import selectors as training_selectors
 from compliance.training.models import (
     ExamPaper,
@@ -127,7 +128,7 @@ class QuestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if not self.scope.has_perm(roles.VIEW_QUESTION_BANK):
+        if not self.scope.has_perm(training_perms.VIEW_QUESTION_BANK):
             raise PermissionDenied
 
     def scoped_queryset(self, scope):
@@ -213,7 +214,7 @@ class PaperViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         super().initial(request, *args, **kwargs)
         perms = {p for role in self.scope.roles for p in roles.perms_of(role)}
         self_only = roles.SELF_ONLY in perms and len(self.scope.roles) == 1
-        if not self.scope.has_perm(roles.VIEW_TRAINING) or self_only:
+        if not self.scope.has_perm(training_perms.VIEW_TRAINING) or self_only:
             raise PermissionDenied
 
     def scoped_queryset(self, scope):

@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 from compliance.api import ScopedAPIMixin
 from compliance.errors import ERRORS
 from compliance.training import attempts, selectors
+from compliance.training import permissions as training_perms
 from compliance.training.models import Attempt, ExamPaper, Question
-from tenants import roles
 from tenants.models import Person
 
 CONFLICT = OpenApiResponse(
@@ -216,7 +216,7 @@ def result_body(attempt: Attempt) -> dict:
 
 
 def _my_person(scope) -> Person | None:
-    if not scope.person_id or not scope.has_perm(roles.TAKE_EXAMS):
+    if not scope.person_id or not scope.has_perm(training_perms.TAKE_EXAMS):
         return None
     # The caller's own person record (scope_for_user found it through the login).
     return (

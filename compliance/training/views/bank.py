@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 from compliance.training import bank, bank_io, selectors
+from compliance.training import permissions as training_perms
 from compliance.training.bank_forms import (
     ImportForm,
     OptionFormSet,
@@ -65,7 +66,7 @@ def _filters(scope, params):
 
 class QuestionListView(ScopedPageMixin, TemplateView):
     template_name = "training/question_list.html"
-    required_perm = roles.VIEW_QUESTION_BANK
+    required_perm = training_perms.VIEW_QUESTION_BANK
 
     def get_context_data(self, **kwargs):
         form, filters = _filters(self.scope, self.request.GET)
@@ -77,13 +78,13 @@ class QuestionListView(ScopedPageMixin, TemplateView):
             filter_form=form,
             page=page,
             query=filter_query(self.request),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
 
 class QuestionExportView(ScopedPageMixin, View):
-    required_perm = roles.VIEW_QUESTION_BANK
+    required_perm = training_perms.VIEW_QUESTION_BANK
 
     def get(self, request):
         _form, filters = _filters(self.scope, request.GET)
@@ -96,7 +97,7 @@ class QuestionExportView(ScopedPageMixin, View):
 
 
 class QuestionImportTemplateView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def get(self, request):
         response = HttpResponse(bank_io.import_template(), content_type=bank_io.XLSX)
@@ -105,7 +106,7 @@ class QuestionImportTemplateView(ScopedPageMixin, View):
 
 
 class QuestionImportView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/question_import.html"
 
     def get(self, request):
@@ -159,14 +160,14 @@ def _apply_question_errors(form, formset, exc: ValidationError) -> None:
 class QuestionFormView(ScopedPageMixin, View):
     """Create a question, or edit one (which saves a new version)."""
 
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/question_form.html"
 
     def _question(self, pk):
         if pk is None:
             return None
         question = selectors.access_question(self.scope, pk)
-        self.scope.require(roles.MANAGE_TRAINING, question.org_unit)
+        self.scope.require(training_perms.MANAGE_TRAINING, question.org_unit)
         return question
 
     def _render(self, request, form, formset, question, status=200):
@@ -228,7 +229,7 @@ class QuestionFormView(ScopedPageMixin, View):
 
 class QuestionDetailView(ScopedPageMixin, TemplateView):
     template_name = "training/question_detail.html"
-    required_perm = roles.VIEW_QUESTION_BANK
+    required_perm = training_perms.VIEW_QUESTION_BANK
 
     def get_context_data(self, pk, **kwargs):
         question = selectors.access_question(self.scope, pk)
@@ -244,13 +245,15 @@ class QuestionDetailView(ScopedPageMixin, TemplateView):
             current=current,
             post_labels=_tag_labels(question.post_categories, POST_LABELS),
             mine_labels=_tag_labels(question.mine_types, MINE_LABELS),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING, question.org_unit.path, question.tenant_id),
+            can_manage=self.scope.has_perm(
+                training_perms.MANAGE_TRAINING, question.org_unit.path, question.tenant_id
+            ),
             **kwargs,
         )
 
 
 class QuestionRetireView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def post(self, request, pk):
         question = selectors.access_question(self.scope, pk)
@@ -268,7 +271,7 @@ class QuestionRetireView(ScopedPageMixin, View):
 # --- papers -------------------------------------------------------------------------------------------------
 class PaperListView(ScopedPageMixin, TemplateView):
     template_name = "training/paper_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         _not_self_only(self.scope)
@@ -279,7 +282,7 @@ class PaperListView(ScopedPageMixin, TemplateView):
             page=paginate(self.request, papers),
             query=filter_query(self.request),
             filters={"q": search, "kind": spot},
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
@@ -310,14 +313,14 @@ class PaperFormView(ScopedPageMixin, View):
     """Create or change a paper and its blueprint. An htmx POST with ``_check`` returns the live
     check of the blueprint (points total and questions available per section) without saving."""
 
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/paper_form.html"
 
     def _paper(self, pk):
         if pk is None:
             return None
         paper = selectors.access_paper(self.scope, pk)
-        self.scope.require(roles.MANAGE_TRAINING, paper.org_unit)
+        self.scope.require(training_perms.MANAGE_TRAINING, paper.org_unit)
         return paper
 
     def _render(self, request, form, formset, paper, status=200):
@@ -383,7 +386,7 @@ class PaperFormView(ScopedPageMixin, View):
 
 class PaperDetailView(ScopedPageMixin, TemplateView):
     template_name = "training/paper_detail.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, pk, **kwargs):
         _not_self_only(self.scope)
@@ -401,7 +404,9 @@ class PaperDetailView(ScopedPageMixin, TemplateView):
             results=selectors.paper_results(scope=self.scope, paper=paper),
             page=paginate(self.request, selectors.paper_attempts(scope=self.scope, paper=paper)),
             query=filter_query(self.request),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING, paper.org_unit.path, paper.tenant_id),
+            can_manage=self.scope.has_perm(
+                training_perms.MANAGE_TRAINING, paper.org_unit.path, paper.tenant_id
+            ),
             ShowAnswers=ExamPaper.ShowAnswers,
             **kwargs,
         )

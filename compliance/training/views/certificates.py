@@ -26,6 +26,7 @@ from compliance.pages import (
     valid_filters,
 )
 from compliance.training import certificates as certs
+from compliance.training import permissions as training_perms
 from compliance.training.models import Certificate
 from tenants import roles, selectors
 from tenants.models import OrgUnit, Person
@@ -47,7 +48,7 @@ def _oversight_units(scope):
 
 
 def _manageable_people(scope):
-    prefixes = [g.path for g in scope.grants if roles.MANAGE_TRAINING in roles.perms_of(g.role)]
+    prefixes = [g.path for g in scope.grants if training_perms.MANAGE_TRAINING in roles.perms_of(g.role)]
     cond = Q(pk__in=[])
     for prefix in prefixes:
         cond |= Q(org_unit__path__startswith=prefix)
@@ -130,7 +131,7 @@ class RevokeForm(forms.Form):
 
 class CertificateListView(ScopedPageMixin, View):
     template_name = "training/certificate_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request):
         form = CertificateFilterForm(request.GET or None)
@@ -156,7 +157,7 @@ class CertificateListView(ScopedPageMixin, View):
                 "filter_form": form,
                 "page": page,
                 "query": filter_query(request, drop=("page", "export")),
-                "can_manage": self.scope.has_perm(roles.MANAGE_TRAINING),
+                "can_manage": self.scope.has_perm(training_perms.MANAGE_TRAINING),
             },
         )
 
@@ -165,7 +166,7 @@ class CertificateCreateView(ScopedPageMixin, View):
     """Record a certificate issued elsewhere (its number is entered)."""
 
     template_name = "training/certificate_form.html"
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def get(self, request):
         form = ExternalCertificateForm(initial={"person": request.GET.get("person")})
@@ -190,14 +191,14 @@ class CertificateCreateView(ScopedPageMixin, View):
 
 class CertificateDetailView(ScopedPageMixin, View):
     template_name = "training/certificate_detail.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request, pk, form=None, status=200):
         cert = certs.access_certificate(self.scope, pk)
         person = cert.person
         today = timezone.localdate()
         display = certs.display_status(cert, today)
-        can_manage = self.scope.has_perm(roles.MANAGE_TRAINING, person.org_unit.path, cert.tenant_id)
+        can_manage = self.scope.has_perm(training_perms.MANAGE_TRAINING, person.org_unit.path, cert.tenant_id)
         context = {
             "cert": cert,
             "kind": certs.kind_label(cert),
@@ -216,7 +217,7 @@ class CertificateDetailView(ScopedPageMixin, View):
 
 
 class CertificateRevokeView(CertificateDetailView):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def post(self, request, pk):
         cert = certs.access_certificate(self.scope, pk)
@@ -239,7 +240,7 @@ class CertificateRevokeView(CertificateDetailView):
 
 
 class CertificatePdfView(ScopedPageMixin, View):
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request, pk):
         cert = certs.access_certificate(self.scope, pk)
@@ -256,7 +257,7 @@ class CertificateExpiringView(ScopedPageMixin, View):
     """Everything expiring or due for review in the next 90 days, soonest first; Excel export."""
 
     template_name = "training/certificate_expiring.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request):
         form = UnitFilterForm(request.GET or None)

@@ -28,6 +28,7 @@ from compliance.pages import (
     valid_filters,
 )
 from compliance.training import courses, hours, sessions_io
+from compliance.training import permissions as training_perms
 from compliance.training.models import Course
 from tenants import roles, selectors
 from tenants.models import Person
@@ -36,7 +37,9 @@ XLSX = sessions_io.XLSX
 
 
 def _writable_units(scope):
-    return [(u, unit_label(u)) for u in selectors.writable_units(scope=scope, perm=roles.MANAGE_TRAINING)]
+    return [
+        (u, unit_label(u)) for u in selectors.writable_units(scope=scope, perm=training_perms.MANAGE_TRAINING)
+    ]
 
 
 def _visible_units(scope):
@@ -78,7 +81,7 @@ class CourseForm(forms.Form):
 
 
 def _course_choices(scope):
-    units = [g.path for g in scope.grants if roles.MANAGE_TRAINING in roles.perms_of(g.role)]
+    units = [g.path for g in scope.grants if training_perms.MANAGE_TRAINING in roles.perms_of(g.role)]
     rows = courses.course_list(scope=scope)
     return [
         (c, f"{c.title} · {c.org_unit.name}")
@@ -206,7 +209,7 @@ class HoursView(ScopedPageMixin, TemplateView):
     """The training landing page: hours against the rules, per unit and per person."""
 
     template_name = "training/hours_report.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         f = _hours_filters(self.request, self.scope)
@@ -231,13 +234,13 @@ class HoursView(ScopedPageMixin, TemplateView):
             level_label=dict(LEVELS)[f["level"]],
             page=paginate(self.request, people),
             query=filter_query(self.request),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
 
 class HoursExportView(ScopedPageMixin, View):
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get(self, request):
         if is_worker_only(self.scope):
@@ -291,7 +294,7 @@ class MyTrainingView(ScopedPageMixin, TemplateView):
     """A worker's own attendance and hours against what they owe this year."""
 
     template_name = "training/hours_mine.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         form = HoursFilterForm(self.request.GET or None, scope=self.scope)
@@ -311,7 +314,7 @@ class MyTrainingView(ScopedPageMixin, TemplateView):
 # --- courses ----------------------------------------------------------------------------------------
 class CourseListView(ScopedPageMixin, TemplateView):
     template_name = "training/course_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         kind = self.request.GET.get("kind", "")
@@ -324,20 +327,20 @@ class CourseListView(ScopedPageMixin, TemplateView):
             query=filter_query(self.request),
             kinds=Course.Kind.choices,
             filters={"kind": kind, "q": search},
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
 
 class CourseFormView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/course_form.html"
 
     def _course(self, pk):
         if pk is None:
             return None
         course = courses.access_course(self.scope, pk)
-        self.scope.require(roles.MANAGE_TRAINING, course.org_unit)
+        self.scope.require(training_perms.MANAGE_TRAINING, course.org_unit)
         return course
 
     def get(self, request, pk=None):
@@ -367,7 +370,7 @@ class CourseFormView(ScopedPageMixin, View):
 # --- sessions ---------------------------------------------------------------------------------------
 class SessionListView(ScopedPageMixin, TemplateView):
     template_name = "training/session_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         form = HoursFilterForm(self.request.GET or None, scope=self.scope)
@@ -379,13 +382,13 @@ class SessionListView(ScopedPageMixin, TemplateView):
             unit=unit,
             page=paginate(self.request, rows),
             query=filter_query(self.request),
-            can_manage=self.scope.has_perm(roles.MANAGE_TRAINING),
+            can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
         )
 
 
 class SessionCreateView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/session_form.html"
 
     def get(self, request):
@@ -410,11 +413,13 @@ class SessionDetailView(ScopedPageMixin, View):
     """A session with its attendance list; a manager adds people from the session's unit subtree
     (hours default to the session's) and removes them."""
 
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
     template_name = "training/session_detail.html"
 
     def _context(self, session, form=None):
-        can_manage = self.scope.has_perm(roles.MANAGE_TRAINING, session.org_unit.path, session.tenant_id)
+        can_manage = self.scope.has_perm(
+            training_perms.MANAGE_TRAINING, session.org_unit.path, session.tenant_id
+        )
         if can_manage and form is None:
             form = AttendanceForm(candidates=courses.session_candidates(scope=self.scope, session=session))
         return {
@@ -432,7 +437,7 @@ class SessionDetailView(ScopedPageMixin, View):
 
     def post(self, request, pk):
         session = courses.access_session(self.scope, pk)
-        self.scope.require(roles.MANAGE_TRAINING, session.org_unit)
+        self.scope.require(training_perms.MANAGE_TRAINING, session.org_unit)
         form = AttendanceForm(
             request.POST, candidates=courses.session_candidates(scope=self.scope, session=session)
         )
@@ -453,7 +458,7 @@ class SessionDetailView(ScopedPageMixin, View):
 
 
 class AttendanceEditView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def post(self, request, pk):
         attendance = courses.access_attendance(self.scope, pk)
@@ -472,7 +477,7 @@ class AttendanceEditView(ScopedPageMixin, View):
 
 
 class AttendanceRemoveView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def post(self, request, pk):
         attendance = courses.access_attendance(self.scope, pk)
@@ -483,7 +488,7 @@ class AttendanceRemoveView(ScopedPageMixin, View):
 
 # --- import -------------------------------------------------------------------------------------------
 class SessionImportView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
     template_name = "training/session_import.html"
 
     def get(self, request):
@@ -507,7 +512,7 @@ class SessionImportView(ScopedPageMixin, View):
 
 
 class SessionImportTemplateView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_TRAINING
+    required_perm = training_perms.MANAGE_TRAINING
 
     def get(self, request):
         response = HttpResponse(sessions_io.import_template(), content_type=XLSX)

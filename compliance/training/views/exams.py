@@ -19,10 +19,10 @@ from django.views import View
 from compliance import jsoninput
 from compliance.pages import ScopedPageMixin
 from compliance.training import attempts, selectors
+from compliance.training import permissions as training_perms
 from compliance.training.api.exams import _my_person, answer_save, assigned_paper_or_404, attempt_of
 from compliance.training.inspections import person_scope
 from compliance.training.models import Attempt, PaperSection
-from tenants import roles
 from tenants.models import Person
 from tenants.scope import switch_to_resolved
 
@@ -60,7 +60,7 @@ class AttemptPageMixin(ScopedPageMixin):
 
 
 class ExamPageMixin(ScopedPageMixin):
-    required_perm = roles.TAKE_EXAMS
+    required_perm = training_perms.TAKE_EXAMS
 
     def person_or_none(self):
         return _my_person(self.scope)

@@ -32,6 +32,7 @@ from compliance.pages import (
     valid_filters,
 )
 from compliance.training import dashboard, inspections
+from compliance.training import permissions as training_perms
 from compliance.training.models import Inspection
 from tenants import roles, selectors
 from tenants.models import OrgUnit
@@ -158,7 +159,7 @@ class _NotWorkerMixin(ScopedPageMixin):
 # --- inspections ---------------------------------------------------------------------------------------
 class InspectionListView(_NotWorkerMixin, TemplateView):
     template_name = "training/inspection_list.html"
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
     def get_context_data(self, **kwargs):
         form = InspectionFilterForm(self.request.GET or None)
@@ -214,7 +215,7 @@ class InspectionCreateView(_NotWorkerMixin, View):
 
 
 class InspectionDetailView(_NotWorkerMixin, View):
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
     template_name = "training/inspection_detail.html"
 
     def get(self, request, pk, draw_form=None, pick_form=None, status=200):
@@ -390,7 +391,7 @@ class SpotEnterView(View):
 
 # --- oversight dashboard ------------------------------------------------------------------------------
 class _DashboardMixin(_NotWorkerMixin):
-    required_perm = roles.VIEW_TRAINING
+    required_perm = training_perms.VIEW_TRAINING
 
 
 def _year(request) -> int:

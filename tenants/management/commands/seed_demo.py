@@ -9,6 +9,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance import registry
 from tenants import demo, roles
 from tenants.models import Person
 
@@ -34,9 +35,8 @@ def render_table(headers: list[str], rows: list[list[str]]) -> str:
 class Command(BaseCommand):
     help = (
         "Build the demo: two mining groups with subsidiaries, mines, teams and people, regulators, "
-        "one login per role, and their training (question bank, courses, papers, exams taken, "
-        "certificates, an inspection with spot exams). Safe to run again: what exists is left alone. "
-        "Prints the logins."
+        "one login per role, then each capability's part of the demo (the registered demo builders, "
+        "in order). Safe to run again: what exists is left alone. Prints the logins."
     )
 
     def add_arguments(self, parser):
@@ -57,7 +57,7 @@ class Command(BaseCommand):
 
         started = time.monotonic()
         try:
-            report = demo.build_demo(log=log)
+            report = demo.build_demo(builders=registry.demo_builders(), log=log)
         except ValidationError as exc:
             raise CommandError(f"Demo not built (nothing saved):\n{validation_message(exc)}") from exc
         elapsed = time.monotonic() - started
@@ -73,9 +73,11 @@ class Command(BaseCommand):
         if verbose:
             self.stdout.write(
                 f"Groups and agencies built: {len(report.created)}, already there: {len(report.skipped)}; "
-                f"{report.people} people added; training demo added to {len(report.training)} groups; "
-                f"grading demo added to {len(report.grading)} groups; "
-                f"{elapsed:.1f} s."
+                f"{report.people} people added; "
+                + "".join(
+                    f"{key} demo added to {len(groups)} groups; " for key, groups in report.added.items()
+                )
+                + f"{elapsed:.1f} s."
             )
         names = dict(
             # An operator's command: the names of the demo logins it just made, for its own report.

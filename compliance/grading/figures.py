@@ -1,0 +1,86 @@
+"""Standardization grading's figures for a mine's profile (oversight assembles them from every
+capability): the current grade, whether the mine may produce, and its re-check. One query for
+any number of mines (the grading annotation)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from compliance.registry import MineFigure, MineFigureProvider, register_mine_figures
+from tenants.models import MineProfile, OrgUnit
+from tenants.scope import Scope
+
+from .production import RECHECK_WINDOW_DAYS, MineStatus, with_grading_status
+
+
+def _production(status: MineStatus) -> MineFigure:
+    label = gettext_lazy("May produce")
+    rule = status.production_words
+    if status.is_coal:
+        if status.permitted:
+            return MineFigure("grading.production", label, _("Yes"), "ok", rule)
+        # Not permitted: a violation while it produces, something to watch while it does not.
+        producing = status.production_status == MineProfile.ProductionStatus.PRODUCING
+        return MineFigure("grading.production", label, _("No"), "violation" if producing else "watch", rule)
+    if status.level3_overdue:
+        return MineFigure("grading.production", label, _("Level 3 overdue"), "violation", rule)
+    if status.level3_days_left is not None:
+        return MineFigure("grading.production", label, _("Yes"), "watch", rule)
+    return MineFigure("grading.production", label, _("Yes") if rule else "—", "ok", rule)
+
+
+def _recheck(status: MineStatus) -> MineFigure:
+    label = gettext_lazy("Re-check due")
+    due = status.recheck_due
+    value = due.isoformat() if due else "—"
+    if status.recheck_overdue:
+        return MineFigure(
+            "grading.recheck",
+            label,
+            value,
+            "warning",
+            _("The re-check is past due: the grade counts as none."),
+        )
+    days = status.recheck_days_left
+    if days is not None and days <= RECHECK_WINDOW_DAYS:
+        return MineFigure(
+            "grading.recheck", label, value, "watch",
+            _("The re-check falls due within %(days)s days.") % {"days": RECHECK_WINDOW_DAYS},
+        )  # fmt: skip
+    return MineFigure("grading.recheck", label, value, "ok", "")
+
+
+def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | None = None) -> dict:
+    """{mine pk: [MineFigure, ...]} for the mines of ``mine_ids`` the scope may see (others are left
+    out), in one query."""
+    today = today or timezone.localdate()
+    qs = scope.filter_queryset(OrgUnit.objects.filter(pk__in=list(mine_ids), kind=OrgUnit.Kind.MINE))
+    out = {}
+    for mine in with_grading_status(qs.select_related("mine_profile")):
+        status = MineStatus(mine, today)
+        url = reverse("grading:mine-status", args=[mine.pk])
+        out[mine.pk] = [
+            MineFigure(
+                "grading.grade",
+                gettext_lazy("Standardization grade"),
+                status.level_label if status.level is not None else _("None"),
+                "ok" if status.level is not None else "warning",
+                status.grade_words,
+                url,
+            ),
+            _production(status),
+            _recheck(status),
+        ]
+    return out
+
+
+def register() -> None:
+    register_mine_figures(
+        MineFigureProvider("grading", gettext_lazy("Standardization"), mine_figures, order=20)
+    )

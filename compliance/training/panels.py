@@ -1,0 +1,86 @@
+"""Training's panels on the person page (一人一档): hours this year, certificates, exam attempts.
+
+Each provider checks the viewer's permission at the person's unit and reads in a constant number of
+queries; ``None`` means this viewer does not see the panel.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from compliance.registry import PersonPanel, register_person_panel
+
+from . import certificates, hours
+from . import permissions as perms
+from .models import Attempt
+
+RECENT_ATTEMPTS = 10
+
+
+def _may_view(scope, person) -> bool:
+    return scope.has_perm(perms.VIEW_TRAINING, person.org_unit.path, person.tenant_id)
+
+
+def hours_context(scope, person) -> dict | None:
+    """This year's hours against the rules and the retraining flags (3 queries: the rule pack, its
+    rules, the annotated person)."""
+    if not _may_view(scope, person):
+        return None
+    year = hours.today().year
+    row = hours.person_hours(scope=scope, person=person, year=year)
+    return {
+        "year": year,
+        "row": row,
+        "retraining": hours.retraining_labels(row) if row is not None else [],
+    }
+
+
+def certificates_context(scope, person) -> dict | None:
+    """The person's certificates (one query), with the action to record one when permitted."""
+    if not _may_view(scope, person):
+        return None
+    return {
+        "certificates": certificates.person_certificates(scope=scope, person=person),
+        "can_record_certificate": scope.has_perm(
+            perms.MANAGE_TRAINING, person.org_unit.path, person.tenant_id
+        ),
+    }
+
+
+def attempts_context(scope, person) -> dict | None:
+    """The person's latest exam attempts with their results (one query)."""
+    if not _may_view(scope, person):
+        return None
+    rows = list(
+        scope.filter_queryset(Attempt.objects.filter(person=person))
+        .select_related("paper")
+        .order_by("-started_at")[: RECENT_ATTEMPTS + 1]
+    )
+    return {
+        "attempts": rows[:RECENT_ATTEMPTS],
+        "more": len(rows) > RECENT_ATTEMPTS,
+        # The paper's page lists the questions with their answers: only for those who may read them.
+        "can_open_paper": scope.has_perm(perms.VIEW_QUESTION_BANK, person.org_unit.path, person.tenant_id),
+    }
+
+
+def register() -> None:
+    register_person_panel(
+        PersonPanel(
+            "training-hours", _("Training hours"), "training/panels/hours.html", hours_context, order=10
+        )
+    )
+    register_person_panel(
+        PersonPanel(
+            "certificates",
+            _("Certificates"),
+            "training/panels/certificates.html",
+            certificates_context,
+            order=20,
+        )
+    )
+    register_person_panel(
+        PersonPanel(
+            "exam-attempts", _("Exam attempts"), "training/panels/attempts.html", attempts_context, order=30
+        )
+    )
