@@ -3,6 +3,7 @@ jurisdiction. Most tests need nothing else."""
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field
 
@@ -97,6 +98,97 @@ def django_db_setup(django_db_setup, django_db_blocker):
     default.settings_dict["USER"], default.settings_dict["PASSWORD"] = owner
 
 
+# --- the test world, built once per worker ---------------------------------------------------------
+# The world is committed once, when the first test that asks for it starts, and every test runs
+# in a transaction rolled back afterwards (pytest-django's ``db``), so it is the same for every
+# test. Tests that do not ask for it pass with or without it in the database.
+# A transactional test (live server, concurrency) empties every table when it ends, and a test
+# marked ``no_world`` (the operator's commands, which count whole tables) has the world removed
+# first; the world is committed again before the next database test that expects it.
+_WORLD: dict = {"template": None, "tables": ()}
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _row_counts() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT count(*) FROM "{table}"')
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def _commit_world(django_db_blocker) -> None:
+    from django.test import override_settings
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        first = _WORLD["template"] is None
+        before = _row_counts() if first else None
+        _WORLD["template"] = build_world()
+        if first:
+            # The tables only the world fills: what ``_remove_world`` empties.
+            after = _row_counts()
+            _WORLD["tables"] = tuple(t for t, n in after.items() if n and not before.get(t))
+
+
+def _world_in_db() -> bool:
+    return Tenant.objects.filter(pk=_WORLD["template"].a.tenant.pk).exists()
+
+
+def _remove_world() -> None:
+    """Deletes every row of the world's tables (they hold nothing else between tests), as the
+    database owner: the application role may not delete audit events."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        s = connection.settings_dict
+        owner = OWNER_CREDENTIALS or {"user": s["USER"], "password": s["PASSWORD"]}
+        with psycopg.connect(
+            host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, dbname=s["NAME"],
+            user=owner["user"], password=owner["password"] or None, autocommit=True,
+        ) as conn:  # fmt: skip
+            # The owner is a superuser in CI: no row-level security, and TRUNCATE ignores the
+            # foreign keys of tables outside the list
+            # only with CASCADE, which would empty those too; replica mode skips the key checks.
+            conn.execute("SET session_replication_role = replica")
+            for table in _WORLD["tables"]:
+                conn.execute(f'DELETE FROM "{table}"')
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        for table in _WORLD["tables"]:
+            cursor.execute(f'DELETE FROM "{table}"')
+        cursor.execute("PRAGMA foreign_keys = ON")
+
+
+def _uses_db(item) -> bool:
+    return bool(item.get_closest_marker("django_db")) or bool(
+        {"db", "transactional_db", "world", "browser_world", "live_server"} & set(item.fixturenames)
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before any fixture of the test, so outside its transaction.
+    if _WORLD["template"] is None or not _uses_db(item):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    blocker = item.config.stash[blocking_manager_key]
+    with blocker.unblock():
+        present = _world_in_db()
+        if item.get_closest_marker("no_world"):
+            if present:
+                _remove_world()
+            return
+    if not present:
+        _commit_world(blocker)
+
+
 OWNER_CREDENTIALS: dict = {}
 
 
@@ -121,7 +213,7 @@ def owner_cursor(db):
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
@@ -219,9 +311,18 @@ def build_world() -> World:
     return World(a=a, b=b, regulator_in=regulator_in, regulator_out=regulator_out, agency_in=agency_in)
 
 
+@pytest.fixture(scope="session")
+def _committed_world(django_db_setup, django_db_blocker) -> None:
+    # Session-scoped, so it is set up before the test's transaction begins.
+    if _WORLD["template"] is None:
+        _commit_world(django_db_blocker)
+
+
 @pytest.fixture
-def world(db) -> World:
-    return build_world()
+def world(_committed_world, db) -> World:
+    """The world committed for this worker; a copy, so a test may change the objects freely
+    (the database rolls back, as with Django's setUpTestData)."""
+    return copy.deepcopy(_WORLD["template"])
 
 
 def login(user) -> Client:

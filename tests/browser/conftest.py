@@ -16,7 +16,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.conftest import PASSWORD, World, build_world  # noqa: E402
+from tests.conftest import _WORLD, PASSWORD, World  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -43,9 +43,12 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture
-def browser_world(transactional_db) -> World:
-    """The same two tenants and regulators as ``world``, committed so the live server sees them."""
-    return build_world()
+def browser_world(_committed_world, transactional_db) -> World:
+    """The same two tenants and regulators as ``world``, committed so the live server sees them
+    (the worker's world is committed; this test empties the tables when it ends)."""
+    import copy
+
+    return copy.deepcopy(_WORLD["template"])
 
 
 @pytest.fixture

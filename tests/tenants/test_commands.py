@@ -26,6 +26,9 @@ from tenants.models import (
 from tenants.scope import dangerously_platform_scope
 from tests.factories import credit_code
 
+# Counts whole tables (the operator's view): runs without the shared test world.
+pytestmark = pytest.mark.no_world
+
 
 @pytest.fixture(autouse=True)
 def _operator_view():

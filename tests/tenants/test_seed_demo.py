@@ -28,6 +28,9 @@ from tenants.selectors import mine_list, scope_for_user
 
 from .test_commands import FIVE_POSTS, LOGIN_KEYS, TENANT_ROLES, mine_of, seed
 
+# Counts whole tables (the operator's view): runs without the shared test world.
+pytestmark = pytest.mark.no_world
+
 User = get_user_model()
 
 

@@ -32,6 +32,9 @@ from tenants import demo
 from tenants.models import MineProfile, Person, Tenant
 from tenants.scope import dangerously_platform_scope
 
+# Counts whole tables (the operator's view): runs without the shared test world.
+pytestmark = pytest.mark.no_world
+
 POSTS = set(Person.PostCategory.values)
 MINE_TYPES = set(MineProfile.MineType.values)
 
