@@ -5,14 +5,11 @@ from __future__ import annotations
 import time
 
 import segno
-from csp.constants import NONE, SELF, UNSAFE_INLINE
-from csp.decorators import csp_replace
 from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,6 +20,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.pages import SAFE_METHODS, ScopedChoiceField, ScopedPageMixin, apply_service_errors
+from compliance.reports import charts
 from compliance.training import dashboard, inspections
 from compliance.training.models import Inspection
 from tenants import roles, selectors
@@ -415,10 +413,7 @@ class DashboardView(_DashboardMixin, TemplateView):
         )
 
 
-@method_decorator(
-    csp_replace({"style-src": [SELF, UNSAFE_INLINE], "script-src": [NONE], "default-src": [NONE]}),
-    name="get",
-)
+@method_decorator(charts.chart_csp, name="get")
 class DashboardChartView(_DashboardMixin, View):
     """The monthly pass-rate chart as an SVG image (used in an <img>, so it never runs script;
     pygal's styles are inside the SVG, allowed for this response only)."""
@@ -431,10 +426,7 @@ class DashboardChartView(_DashboardMixin, View):
             exam_label=_("Exams"),
             spot_label=_("Spot exams"),
         )
-        response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
-        response["Cache-Control"] = "private, max-age=300"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return charts.svg_response(svg)
 
 
 urlpatterns = [
