@@ -45,3 +45,58 @@ def test_the_s3_backend_refuses_a_public_acl():
     assert PrivateS3Storage(bucket_name="b").default_acl is None
     with pytest.raises(ValueError):
         PrivateS3Storage(bucket_name="b", default_acl="public-read")
+
+
+def test_the_environment_chooses_the_object_store(tmp_path):
+    """The variables the README documents configure the bucket; unset, the filesystem as before."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    fields = (
+        "bucket_name endpoint_url region_name addressing_style location access_key default_acl file_overwrite"
+    )
+    code = (
+        "import django, json; django.setup(); from compliance import storage; s = storage.private_storage(); "
+        f"print(json.dumps([type(s).__name__] + [getattr(s, f, None) for f in {fields.split()!r}]))"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("KUANGAN_S3_", "AWS_"))}
+    base |= {"DJANGO_SETTINGS_MODULE": "compliance.settings", "KUANGAN_VAR_DIR": str(tmp_path)}
+
+    def chosen(**env) -> list:
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+        )
+        assert out.returncode == 0, out.stderr[-800:]
+        return json.loads(out.stdout)
+
+    default = chosen()
+    assert default[0] == "PrivateFileSystemStorage" and default[5] == str(tmp_path / "private")
+    assert chosen(
+        KUANGAN_S3_BUCKET="kuangan-private",
+        KUANGAN_S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        KUANGAN_S3_REGION="cn-north-1",
+        KUANGAN_S3_ADDRESSING_STYLE="path",
+        KUANGAN_S3_PREFIX="/site-a/",
+        KUANGAN_S3_ACCESS_KEY_ID="key",
+        KUANGAN_S3_SECRET_ACCESS_KEY="secret",
+    ) == [
+        "PrivateS3Storage",
+        "kuangan-private",
+        "http://127.0.0.1:9000",
+        "cn-north-1",
+        "path",
+        "site-a",
+        "key",
+        None,
+        False,
+    ]
+    # Credentials may come from the AWS variables instead.
+    assert (
+        chosen(KUANGAN_S3_BUCKET="b", AWS_ACCESS_KEY_ID="aws-key", AWS_SECRET_ACCESS_KEY="s")[6] == "aws-key"
+    )
