@@ -198,7 +198,7 @@ def _width(score: Decimal | None) -> str:
 
 def _evidence(deduction: Deduction, images: dict[str, bytes]) -> Evidence | None:
     """The evidence of a deduction; a photo's thumbnail goes into ``images`` under the address
-    the template shows it by (``evidence:<n>``, served by ``ReportFetcher``)."""
+    the template shows it by (``evidence:<n>``, handed to the locked fetcher of ``reports.pdf``)."""
     if not deduction.evidence:
         return None
     name = deduction.evidence_name or stored_evidence.display_name(deduction.evidence)
