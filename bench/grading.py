@@ -340,10 +340,9 @@ def photo(n: int) -> bytes:
 
 def build_assessment(version, group: dict):
     """The 400-item assessment: every item scored, a quarter with deductions, photos and scans."""
-    from django.conf import settings
-
-    from compliance.grading import evidence
+    from compliance import storage
     from compliance.grading.models import Assessment, Deduction, Item, ItemScore
+    from compliance.reports import evidence
 
     tenant, admin = group["tenant"], group["admin"]
     mine = group["mines"][0]  # an underground coal mine (build_mines: types cycle from coal)
@@ -356,14 +355,12 @@ def build_assessment(version, group: dict):
         created_by=admin,
         reviewer=admin,
     )
-    root = Path(settings.PRIVATE_MEDIA_ROOT) / "grading" / "bench"
-    root.mkdir(parents=True, exist_ok=True)
     photos = []
     for n in range(40):
-        (root / f"photo-{n}.jpg").write_bytes(photo(n))
-        evidence.store_thumbnail(root / f"photo-{n}.jpg")  # as an upload does (grading.evidence.store)
-        photos.append(f"grading/bench/photo-{n}.jpg")
-    (root / "scan.pdf").write_bytes(b"%PDF-1.4\n% bench scan\n")
+        name = storage.save(f"grading/bench/photo-{n}.jpg", photo(n), overwrite=True)
+        evidence.store_thumbnail(name)  # as an upload does (grading.evidence.store)
+        photos.append(name)
+    storage.save("grading/bench/scan.pdf", b"%PDF-1.4\n% bench scan\n", overwrite=True)
     rng = random.Random(11)
     scores, deductions = [], []
     for n, item in enumerate(Item.objects.filter(version=version).order_by("position")):
@@ -553,7 +550,8 @@ def main() -> int:
                 pdf_times.append((time.perf_counter() - started) * 1000)
                 cpu_times.append((time.process_time() - cpu) * 1000)
             from django.test.utils import CaptureQueriesContext
-            from weasyprint import HTML
+
+            from compliance.reports import pdf as reports_pdf
 
             # The phases of one report: reading and thumbnails, the template, layout, writing.
             phases = {}
@@ -566,7 +564,8 @@ def main() -> int:
             html = report.report_html(context)
             phases["template"] = time.perf_counter() - started
             started = time.perf_counter()
-            document = HTML(string=html, url_fetcher=report._fetcher(context["images"])).render()
+            images = {src: (data, "image/jpeg") for src, data in context["images"].items()}
+            document = reports_pdf.render(html, resources=images)
             phases["layout"] = time.perf_counter() - started
             started = time.perf_counter()
             document.write_pdf()

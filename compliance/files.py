@@ -5,9 +5,9 @@ one validator here, through ``ValidatedFileField`` on forms and ``ValidatedFileS
 the API. The extension and the bytes must agree on the kind — a renamed file is refused — and the
 size is bounded. So is the work a file can cause: an image is refused above ``IMAGE_MAX_PIXELS``
 from its header, before a pixel is decoded (``image_open``), since a 17 KB PNG can declare
-12000×12000 pixels and unpack to 1.6 GB. Accepted files are stored under ``PRIVATE_MEDIA_ROOT``,
-outside the web root, and served only by views that check the scope (e.g.
-``compliance.jobs.views.JobInputView``).
+12000×12000 pixels and unpack to 1.6 GB. Accepted files are stored in the private storage
+(``compliance.storage``: ``PRIVATE_MEDIA_ROOT`` outside the web root, or a private bucket), and
+served only by views that check the scope (e.g. ``compliance.jobs.views.JobInputView``).
 """
 
 from __future__ import annotations
@@ -236,8 +236,13 @@ class ValidatedFileSerializerField(serializers.FileField):
 @checks.register(checks.Tags.security)
 def check_private_media_root(app_configs=None, **kwargs):
     """Uploaded files must never be reachable as static files (WhiteNoise serves those without
-    any permission check)."""
-    private = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
+    any permission check). Only the filesystem backend has a directory to check; an object store's
+    files have no URL (``compliance.storage``)."""
+    from compliance.storage import PrivateFileSystemStorage, private_storage
+
+    if not isinstance(private_storage(), PrivateFileSystemStorage):
+        return []
+    private = Path(private_storage().location).resolve()
     served = [settings.STATIC_ROOT, *settings.STATICFILES_DIRS, getattr(settings, "WHITENOISE_ROOT", None)]
     served += [getattr(settings, "MEDIA_ROOT", None)]
     errors = []

@@ -164,15 +164,42 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Uploaded and generated files (uploads, evidence, thumbnails, job inputs and outputs) are stored
+# and read only through the "private" storage (compliance/storage), never by path, and served only
+# through views that check the scope. Default: the filesystem under PRIVATE_MEDIA_ROOT, outside the
+# web root. With KUANGAN_S3_BUCKET set: that bucket of an S3-compatible object store, so web
+# servers and workers on several machines share the files. The bucket must not be public: objects
+# get no ACL of their own and no URL is ever made for them. Credentials: KUANGAN_S3_ACCESS_KEY_ID
+# and KUANGAN_S3_SECRET_ACCESS_KEY, else boto3's own chain (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, an instance role, ...).
+PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+S3_BUCKET = os.environ.get("KUANGAN_S3_BUCKET", "")
+if S3_BUCKET:
+    PRIVATE_STORAGE = {
+        "BACKEND": "compliance.storage.s3.PrivateS3Storage",
+        "OPTIONS": {
+            key: value
+            for key, value in {
+                "bucket_name": S3_BUCKET,
+                "endpoint_url": os.environ.get("KUANGAN_S3_ENDPOINT_URL") or None,
+                "region_name": os.environ.get("KUANGAN_S3_REGION") or None,
+                "addressing_style": os.environ.get("KUANGAN_S3_ADDRESSING_STYLE") or None,  # path/virtual
+                "location": os.environ.get("KUANGAN_S3_PREFIX", "").strip("/"),
+                "access_key": os.environ.get("KUANGAN_S3_ACCESS_KEY_ID") or None,
+                "secret_key": os.environ.get("KUANGAN_S3_SECRET_ACCESS_KEY") or None,
+            }.items()
+            if value is not None
+        },
+    }
+else:
+    PRIVATE_STORAGE = {"BACKEND": "compliance.storage.PrivateFileSystemStorage"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "private": PRIVATE_STORAGE,
 }
 # Tests and the first run work without collectstatic.
 WHITENOISE_USE_FINDERS = True
-# Uploaded and generated files live outside the web root and are served only through views
-# that check the scope.
-PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +30,7 @@ from compliance.access import access_or_404, first_or_404
 from compliance.audit.services import audit_record
 from compliance.files import validate_upload
 from compliance.grading import permissions as grading_perms
+from compliance.reports import evidence as stored_evidence
 from tenants.models import OrgUnit
 from tenants.scope import Scope
 
@@ -316,8 +316,9 @@ def validate_item(
     return rows, errors
 
 
-def evidence_path(deduction: Deduction) -> Path | None:
-    return evidence_files.path_of(deduction.evidence)
+def evidence_open(deduction: Deduction):
+    """The deduction's stored evidence file, open for reading (the caller closes it), or None."""
+    return stored_evidence.open_stored(deduction.evidence) if deduction.evidence else None
 
 
 def _summary(score: ItemScore, deductions) -> dict:
@@ -399,7 +400,7 @@ def save_item(
     reused = {d.evidence for d in new if d.evidence}
     dropped = [d for d in old if d.evidence and d.evidence not in reused]
     if dropped:
-        transaction.on_commit(lambda: evidence_files.remove(d.evidence for d in dropped))
+        transaction.on_commit(lambda: stored_evidence.remove(d.evidence for d in dropped))
     score.not_applicable = bool(not_applicable)
     score.reason = (reason or "").strip() if not_applicable else ""
     score.deducted = sum((d.points for d in new), Decimal(0))

@@ -10,13 +10,13 @@ length of the list it links to, and the number of queries does not grow with the
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compliance.reports import charts
 from tenants.models import OrgUnit
 from tenants.scope import Scope
 
@@ -145,24 +145,4 @@ def board(*, scope: Scope, unit: OrgUnit | None = None, today: datetime.date | N
 
 def chart_svg(rows: list[tuple[str, int]], *, title: str, series: str) -> str:
     """Mines by level as a standalone bar chart (SVG, no script)."""
-    import pygal
-    from pygal.style import DefaultStyle
-
-    chart = pygal.Bar(
-        js=[],
-        show_legend=False,
-        height=320,
-        width=640,
-        title=title,
-        print_values=True,
-        show_y_guides=True,
-        min_scale=1,
-        style=DefaultStyle(font_family="'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif"),
-    )
-    chart.x_labels = [label for label, _n in rows]
-    # Whole mines: whole-number ticks only.
-    chart.y_labels = list(range(0, max([n for _label, n in rows] + [1]) + 1))
-    chart.add(series, [n for _label, n in rows])
-    svg = chart.render(disable_xml_declaration=True)
-    # pygal writes its config as an inline script even with js=[]; an image needs none.
-    return re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
+    return charts.count_bar_svg(rows, title=title, series=series)

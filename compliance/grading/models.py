@@ -284,8 +284,8 @@ class Deduction(TenantOwned):
     points = models.DecimalField(_("points"), max_digits=7, decimal_places=2)
     reason = models.TextField(_("reason"))
     location = models.CharField(_("location"), max_length=200, blank=True)
-    # Path under PRIVATE_MEDIA_ROOT (photo or PDF, checked by compliance.files); served by a
-    # scope-checked view only.
+    # Name in the private storage (compliance.storage; photo or PDF, checked by compliance.files);
+    # served by a scope-checked view only.
     evidence = models.CharField(_("evidence"), max_length=300, blank=True)
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

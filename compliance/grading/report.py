@@ -20,9 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,11 +30,12 @@ from compliance.access import access_or_404
 from compliance.grading import permissions as grading_perms
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, job_output_save, job_start
+from compliance.reports import evidence as stored_evidence
+from compliance.reports import pdf
 from tenants import roles
 from tenants.scope import Scope, current_scope
 
 from . import assessment_selectors as selectors
-from . import evidence as evidence_files
 from .models import Assessment, Deduction, ItemScore
 from .scoring import ItemMark, Result, StandardSpec, fmt, item_score, level_name
 
@@ -190,16 +189,15 @@ def _width(score: Decimal | None) -> str:
 
 def _evidence(deduction: Deduction, images: dict[str, bytes]) -> Evidence | None:
     """The evidence of a deduction; a photo's thumbnail goes into ``images`` under the address
-    the template shows it by (``evidence:<n>``, served by ``ReportFetcher``)."""
+    the template shows it by (``evidence:<n>``, handed to the locked fetcher of ``reports.pdf``)."""
     if not deduction.evidence:
         return None
-    name = deduction.evidence_name or Path(deduction.evidence).name
-    path = evidence_files.path_of(deduction.evidence)
-    if path is None:
+    name = deduction.evidence_name or stored_evidence.display_name(deduction.evidence)
+    if not stored_evidence.exists(deduction.evidence):
         return Evidence(name, "missing")
-    suffix = path.suffix.lower()
-    if suffix in evidence_files.IMAGE_SUFFIXES:
-        data = evidence_files.thumbnail(path)
+    suffix = stored_evidence.suffix_of(deduction.evidence)
+    if suffix in stored_evidence.IMAGE_SUFFIXES:
+        data = stored_evidence.thumbnail(deduction.evidence)
         if not data:
             return Evidence(name, "file")
         src = f"evidence:{len(images)}"
@@ -373,34 +371,17 @@ def report_html(context: dict) -> str:
 
 
 def report_pdf(assessment: Assessment, *, progress=None) -> bytes:
-    """The report as PDF bytes, in the active language (the job's: that of whoever started it)."""
-    from weasyprint import HTML
-
+    """The report as PDF bytes, in the active language (the job's: that of whoever started it).
+    WeasyPrint fetches nothing but the thumbnails made for this report (``compliance.reports.pdf``)."""
     progress = progress or (lambda p, m="": None)
     context = report_context(assessment, progress=progress)
     html = report_html(context)
     progress(65, _("Laying out the pages"))
-    document = HTML(
-        string=html, base_url=str(settings.BASE_DIR), url_fetcher=_fetcher(context["images"])
-    ).render()
+    document = pdf.render(
+        html, resources={src: (data, "image/jpeg") for src, data in context["images"].items()}
+    )
     progress(90, _("Writing the PDF (%(n)d pages)") % {"n": len(document.pages)})
     return document.write_pdf()
-
-
-def _fetcher(images: dict[str, bytes]):
-    """WeasyPrint fetches nothing but the thumbnails made for this report: no file, no network
-    (the HTML holds users' text; escaped, but a report has no reason to reach anything else).
-    Thumbnails are handed over as bytes rather than data: URIs, which the HTML parser would
-    have to read character by character."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class ReportFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            if url in images:
-                return URLFetcherResponse(url, images[url], {"Content-Type": "image/jpeg"})
-            raise ValueError(f"the report fetches nothing else: {url[:80]}")
-
-    return ReportFetcher()
 
 
 # --- the job --------------------------------------------------------------------------------------
@@ -423,10 +404,10 @@ def report_prepare(job: Job, progress) -> bytes:
     return report_pdf(assessment, progress=progress)
 
 
-def report_apply(job: Job, pdf: bytes) -> dict:
-    return job_output_save(job, pdf, suffix=".pdf", filename=job.params.get("filename") or "report.pdf") | {
-        "assessment": job.params.get("assessment")
-    }
+def report_apply(job: Job, content: bytes) -> dict:
+    return job_output_save(
+        job, content, suffix=".pdf", filename=job.params.get("filename") or "report.pdf"
+    ) | {"assessment": job.params.get("assessment")}
 
 
 job_handler(REPORT_KIND, prepare=report_prepare, apply=report_apply, output_perm=grading_perms.VIEW_GRADING)

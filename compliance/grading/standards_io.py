@@ -42,7 +42,7 @@ from compliance.jobs.excel import (
     workbook_bytes,
 )
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler, private_path
+from compliance.jobs.services import JobRejected, job_handler, job_input_bytes
 from tenants.models import MineProfile
 from tenants.scope import Scope, current_scope
 
@@ -811,7 +811,7 @@ def standard_import_prepare(job: Job, progress) -> dict:
         standards.owner_for(scope, national=False)
     except PermissionDenied:
         raise JobRejected(_("You may no longer import standards for this group."), {"errors": []}) from None
-    structure, errors = parse_workbook(private_path(job.input_file).read_bytes(), progress)
+    structure, errors = parse_workbook(job_input_bytes(job), progress)
     if errors:
         raise _rejected(errors)
     problems = standards.import_problems(scope, structure, national=False)

@@ -23,7 +23,7 @@ def lapse_overdue_grades() -> int:
 @shared_task(name="grading.tasks.sweep_orphan_evidence")
 def sweep_orphan_evidence() -> int:
     """Daily: evidence files no deduction refers to (a save rolled back after writing its file)
-    are deleted after a day's grace (grading.evidence.sweep_orphans)."""
+    are deleted after a day's grace (grading.evidence.sweep_orphans, through the private storage)."""
     from .evidence import sweep_orphans
 
     return sweep_orphans()
@@ -35,9 +35,9 @@ def sweep_orphan_evidence() -> int:
     time_limit=settings.JOB_TIME_LIMIT,
 )
 def make_evidence_thumbnail(name: str) -> None:
-    """The thumbnail of a stored evidence photo (grading.evidence), started when its save commits.
+    """The thumbnail of a stored evidence photo (compliance.reports.evidence), started when its save commits.
     Reads and writes only the files under the name ``store`` gave (no tenant rows); safe to run
     twice (it overwrites)."""
-    from .evidence import path_of, store_thumbnail
+    from compliance.reports.evidence import store_thumbnail
 
-    store_thumbnail(path_of(name))
+    store_thumbnail(name)

@@ -41,5 +41,5 @@ class JobViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         """The file the job was started with, as an attachment (e.g. an import's Excel sheet).
         Needs the permission of the job's kind (for an import of people: revealing resident IDs);
         each download is audited."""
-        path, filename, content_type = services.job_input_open(scope=self.scope, job=self.get_object())
-        return input_response(path, filename, content_type)
+        stored, filename, content_type = services.job_input_open(scope=self.scope, job=self.get_object())
+        return input_response(stored, filename, content_type)

@@ -38,7 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from compliance.files import validate_upload
 
 from .models import Job
-from .services import JobRejected, job_start, private_path
+from .services import JobRejected, job_input_bytes, job_start
 
 # What openpyxl raises for a file that is no workbook; SyntaxError: a malformed XML part (the
 # parse errors of xml.etree and lxml both derive from it); IndexError: a cell naming a shared
@@ -172,7 +172,7 @@ def read_rows(job: Job, columns: list[Column]):
     beyond the limits of ``sheet_rows`` (all rows are read here, so nothing is imported)."""
     try:
         # Read from memory: openpyxl judges a path by its extension, the bytes are what matter.
-        content = io.BytesIO(private_path(job.input_file).read_bytes())
+        content = io.BytesIO(job_input_bytes(job))
         wb = load_workbook(content, read_only=True, data_only=True)
         rows = list(sheet_rows(wb.worksheets[0]))
     except SheetTooLarge as exc:

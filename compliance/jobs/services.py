@@ -8,21 +8,23 @@ scope of the user who started it, so it sees exactly what they saw. Handlers mus
 from __future__ import annotations
 
 import logging
+import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from compliance import storage
 from compliance.audit.context import ActorContext, acting_as
 from compliance.audit.services import audit_record
 from compliance.files import content_type_for
@@ -61,10 +63,13 @@ def job_handler(
     HANDLERS[kind] = JobHandler(prepare=prepare, apply=apply, input_perm=input_perm, output_perm=output_perm)
 
 
-def private_path(name: str) -> Path:
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+def job_input_bytes(job: Job) -> bytes:
+    """The file the job was started with, read from the private storage (a handler's ``prepare``
+    may run on another machine than the request that stored it)."""
+    content = storage.read_bytes(job.input_file) if job.input_file else None
+    if content is None:
+        raise FileNotFoundError(f"the input file of job {job.pk} is gone")
+    return content
 
 
 def job_start(
@@ -81,9 +86,7 @@ def job_start(
     params = {"language": translation.get_language() or settings.LANGUAGE_CODE, **(params or {})}
     job = Job(tenant_id=org_unit.tenant_id, kind=kind, org_unit=org_unit, created_by=user, params=params)
     if input_bytes is not None:
-        name = f"jobs/{job.id}{input_suffix}"
-        private_path(name).write_bytes(input_bytes)
-        job.input_file = name
+        job.input_file = storage.save(f"jobs/{job.id}{input_suffix}", input_bytes)
     job.save()
     transaction.on_commit(lambda: _dispatch(job))
     return job
@@ -261,24 +264,23 @@ def job_input_allowed(*, scope, job: Job) -> bool:
     return perm is not None and scope.has_perm(perm, job.org_unit.path, job.tenant_id)
 
 
-def job_input_open(*, scope, job: Job) -> tuple[Path, str, str]:
+def job_input_open(*, scope, job: Job) -> tuple[File, str, str]:
     """The uploaded input file of ``job`` (already fetched inside ``scope``), for download:
-    (path, file name, content type). Needs the kind's ``input_perm`` at the job's unit; an
-    input may hold personal data, so each download is audited as an export."""
+    (the stored file, open; file name; content type). Needs the kind's ``input_perm`` at the job's
+    unit; an input may hold personal data, so each download is audited as an export."""
     if not job_input_allowed(scope=scope, job=job):
         raise PermissionDenied("job input")
-    root = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
-    path = (root / job.input_file).resolve() if job.input_file else None
-    if path is None or not path.is_relative_to(root) or not path.is_file():
+    stored = storage.open_stored(job.input_file)
+    if stored is None:
         raise Http404
-    filename = job.params.get("filename") or path.name
+    filename = job.params.get("filename") or posixpath.basename(job.input_file)
     audit_record(
         action="export",
         obj=job,
         object_repr=filename,
-        after={"job": str(job.pk), "file": "input", "bytes": path.stat().st_size},
+        after={"job": str(job.pk), "file": "input", "bytes": stored.size},
     )
-    return path, filename, content_type_for(job.input_file)
+    return stored, filename, content_type_for(job.input_file)
 
 
 # --- output files --------------------------------------------------------------------------
@@ -287,8 +289,7 @@ def job_input_open(*, scope, job: Job) -> tuple[Path, str, str]:
 def job_output_save(job: Job, content: bytes, *, suffix: str, filename: str) -> dict:
     """Store the file a job produced (called from ``apply``); merge the returned keys into the
     job's result. The name is the job's own, so a retried ``apply`` overwrites, never adds."""
-    name = f"jobs/{job.pk}-output{suffix}"
-    private_path(name).write_bytes(content)
+    name = storage.save(f"jobs/{job.pk}-output{suffix}", content, overwrite=True)
     return {"output_file": name, "output_name": filename[:200], "output_bytes": len(content)}
 
 
@@ -303,22 +304,23 @@ def job_output_allowed(*, scope, job: Job) -> bool:
     )
 
 
-def job_output_open(*, scope, job: Job) -> tuple[Path, str, str]:
-    """The file ``job`` (already fetched inside ``scope``) produced, for download: (path, file
-    name, content type). Needs the kind's ``output_perm`` at the job's unit; audited as an export."""
+def job_output_open(*, scope, job: Job) -> tuple[File, str, str]:
+    """The file ``job`` (already fetched inside ``scope``) produced, for download: (the stored
+    file, open; file name; content type). Needs the kind's ``output_perm`` at the job's unit;
+    audited as an export."""
     if not job_output_allowed(scope=scope, job=job):
         if job.status == Job.Status.SUCCEEDED and (job.result or {}).get("output_file"):
             raise PermissionDenied("job output")
         raise Http404
-    root = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
-    path = (root / job.result["output_file"]).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    name = job.result["output_file"]
+    stored = storage.open_stored(name)
+    if stored is None:
         raise Http404
-    filename = job.result.get("output_name") or path.name
+    filename = job.result.get("output_name") or posixpath.basename(name)
     audit_record(
         action="export",
         obj=job,
         object_repr=filename,
-        after={"job": str(job.pk), "file": "output", "bytes": path.stat().st_size},
+        after={"job": str(job.pk), "file": "output", "bytes": stored.size},
     )
-    return path, filename, content_type_for(path.name)
+    return stored, filename, content_type_for(name)

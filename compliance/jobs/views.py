@@ -1,9 +1,8 @@
-from django.http import FileResponse
 from django.views import View
 from django.views.generic import TemplateView
 
+from compliance import storage
 from compliance.access import access_or_404
-from compliance.http import no_store
 from compliance.pages import ScopedPageMixin
 from tenants import roles
 
@@ -42,8 +41,8 @@ class JobInputView(ScopedPageMixin, View):
 
     def get(self, request, pk):
         job = access_job(self.scope, pk)
-        path, filename, content_type = services.job_input_open(scope=self.scope, job=job)
-        return input_response(path, filename, content_type)
+        stored, filename, content_type = services.job_input_open(scope=self.scope, job=job)
+        return input_response(stored, filename, content_type)
 
 
 class JobOutputView(ScopedPageMixin, View):
@@ -54,10 +53,9 @@ class JobOutputView(ScopedPageMixin, View):
 
     def get(self, request, pk):
         job = access_job(self.scope, pk)
-        path, filename, content_type = services.job_output_open(scope=self.scope, job=job)
-        return input_response(path, filename, content_type)
+        stored, filename, content_type = services.job_output_open(scope=self.scope, job=job)
+        return input_response(stored, filename, content_type)
 
 
-def input_response(path, filename: str, content_type: str) -> FileResponse:
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
-    return no_store(response)
+def input_response(stored, filename: str, content_type: str):
+    return storage.file_response(stored, filename=filename, content_type=content_type)

@@ -14,6 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from compliance.reports import charts
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope
 
@@ -232,25 +233,9 @@ def monthly_pass_rates(*, scope: Scope, today: datetime.date | None = None) -> l
 
 def chart_svg(points: list[MonthPoint], *, title: str, exam_label: str, spot_label: str) -> str:
     """The monthly pass-rate chart as a standalone SVG with no script."""
-    import re
-
-    import pygal
-    from pygal.style import DefaultStyle
-
-    chart = pygal.Line(
-        js=[],
-        legend_at_bottom=True,
-        range=(0, 100),
-        show_y_guides=True,
-        height=320,
-        width=800,
+    return charts.line_svg(
+        [p.month.strftime("%Y-%m") for p in points],
+        [(exam_label, [p.exam_pass_rate for p in points]), (spot_label, [p.spot_pass_rate for p in points])],
         title=title,
-        style=DefaultStyle(font_family="'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif"),
-        allow_interruptions=True,
+        y_range=(0, 100),
     )
-    chart.x_labels = [p.month.strftime("%Y-%m") for p in points]
-    chart.add(exam_label, [p.exam_pass_rate for p in points])
-    chart.add(spot_label, [p.spot_pass_rate for p in points])
-    svg = chart.render(disable_xml_declaration=True)
-    # pygal writes its config as an inline script even with js=[]; an image needs none.
-    return re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)

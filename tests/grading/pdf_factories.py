@@ -8,10 +8,8 @@ import datetime
 import io
 import itertools
 from decimal import Decimal
-from pathlib import Path
 
-from django.conf import settings
-
+from compliance import storage
 from compliance.grading.models import (
     Assessment,
     Deduction,
@@ -95,11 +93,8 @@ PDF_BYTES = b"%PDF-1.4\n%evidence\n"
 
 
 def store(name: str, content: bytes) -> str:
-    """Write ``content`` under PRIVATE_MEDIA_ROOT; the relative path, as ``Deduction.evidence``."""
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / "grading" / "evidence" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    return f"grading/evidence/{name}"
+    """Write ``content`` into the private storage; its name, as ``Deduction.evidence``."""
+    return storage.save(f"grading/evidence/{name}", content, overwrite=True)
 
 
 def make_assessment(mine, version, user, *, status="draft", assessed_on=None, reviewer=None) -> Assessment:

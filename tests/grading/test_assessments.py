@@ -4,9 +4,9 @@ validation that changes nothing, evidence, the review workflow, and the pages.""
 from __future__ import annotations
 
 import datetime
+import io
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,10 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from compliance import storage
 from compliance.audit.models import AuditEvent
 from compliance.grading import assessment_selectors, assessments, evidence, report
 from compliance.grading.models import Accident, Assessment, Deduction, ItemScore
 from compliance.grading.scoring import fmt
+from compliance.reports import evidence as stored_evidence
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
@@ -290,9 +292,9 @@ def test_evidence_is_stored_privately_kept_across_saves_and_served_only_in_scope
     )
     with dangerously_platform_scope():
         deduction = Deduction.objects.get(item_score__assessment=assessment)
-    stored = assessments.evidence_path(deduction)
-    assert stored is not None and stored.read_bytes() == PNG
-    assert str(stored).startswith(str(settings.PRIVATE_MEDIA_ROOT))
+    stored = deduction.evidence
+    assert stored and storage.read_bytes(stored) == PNG
+    assert storage.private_storage().path(stored).startswith(str(settings.PRIVATE_MEDIA_ROOT))
     assert deduction.evidence_name == "现场.png" and deduction.location == "1201 运输巷"
     # Saved again with the row kept: the file stays; a second row brings a PDF.
     scan = SimpleUploadedFile("整改通知.pdf", PDF, content_type="application/pdf")
@@ -348,24 +350,24 @@ def test_a_photo_gets_its_thumbnail_when_stored_and_the_report_uses_it(world):
         save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": photo}])
     with dangerously_platform_scope():
         deduction = Deduction.objects.get(item_score__assessment=assessment)
-    stored = assessments.evidence_path(deduction)
-    thumb = stored.with_name(stored.name + evidence.THUMB_SUFFIX)
+    stored = deduction.evidence
+    thumb = stored + stored_evidence.THUMB_SUFFIX
     # Made by a task once the save commits, not in the request.
-    assert not thumb.exists()
+    assert not storage.exists(thumb)
     for callback in queued:
         callback()
-    with Image.open(thumb) as image:
-        assert max(image.size) == evidence.THUMB_PIXELS and image.format == "JPEG"
+    with Image.open(io.BytesIO(storage.read_bytes(thumb))) as image:
+        assert max(image.size) == stored_evidence.THUMB_PIXELS and image.format == "JPEG"
     # The report embeds the stored thumbnail as it is, rather than making one again.
     marker = image_bytes(size=(40, 30), color=(1, 2, 3))
-    thumb.write_bytes(marker)
+    storage.save(thumb, marker, overwrite=True)
     with dangerously_platform_scope():
         context = report.report_context(assessment)
     assert list(context["images"].values()) == [marker]
     # Dropped from the item: the photo and its thumbnail go once the save commits.
     with TestCase.captureOnCommitCallbacks(execute=True):
         save(world, assessment, item, [{"points": 1, "reason": "巷道积水"}])
-    assert not stored.exists() and not thumb.exists()
+    assert not storage.exists(stored) and not storage.exists(thumb)
 
 
 def test_evidence_of_a_rolled_back_save_is_swept_after_a_day_and_nothing_else(world, settings):
@@ -376,25 +378,23 @@ def test_evidence_of_a_rolled_back_save_is_swept_after_a_day_and_nothing_else(wo
     with TestCase.captureOnCommitCallbacks(execute=True):  # committed: its thumbnail is made
         save(world, assessment, item, [{"points": 1, "reason": "巷道积水", "evidence": kept}])
     lost = SimpleUploadedFile("回滚.jpg", image_bytes(size=(200, 150)), content_type="image/jpeg")
-    stored_before = set(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*"))
+    stored_before = set(storage.walk(""))
     with pytest.raises(RuntimeError), transaction.atomic():  # e.g. a later step of the request failed
         save(world, assessment, item, [{"points": 2, "reason": "回滚", "evidence": lost}])
         raise RuntimeError
-    orphans = set(Path(settings.PRIVATE_MEDIA_ROOT).rglob("*")) - stored_before
+    orphans = set(storage.walk("")) - stored_before
     assert len(orphans) == 1  # the photo, named by no deduction (its thumbnail waits for the commit)
-    other = Path(settings.PRIVATE_MEDIA_ROOT) / "grading" / "notes" / "x" / "readme.txt"
-    other.parent.mkdir(parents=True, exist_ok=True)
-    other.write_text("not evidence")
+    other = storage.save("grading/notes/x/readme.txt", b"not evidence")
     with dangerously_platform_scope():
         deduction = Deduction.objects.get(item_score__assessment=assessment)
-    referenced = assessments.evidence_path(deduction)
+    referenced = deduction.evidence
 
     assert evidence.sweep_orphans() == 0  # within the day's grace: a save may still be in progress
-    assert all(p.exists() for p in orphans)
+    assert all(storage.exists(p) for p in orphans)
     assert evidence.sweep_orphans(now=time.time() + 2 * 86400) == 1
-    assert not any(p.exists() for p in orphans)
-    assert referenced.exists() and referenced.with_name(referenced.name + evidence.THUMB_SUFFIX).exists()
-    assert other.exists()
+    assert not any(storage.exists(p) for p in orphans)
+    assert storage.exists(referenced) and storage.exists(referenced + stored_evidence.THUMB_SUFFIX)
+    assert storage.exists(other)
 
 
 def test_orphan_evidence_sweep_is_scheduled_daily():
@@ -624,7 +624,7 @@ def test_evidence_over_the_size_limit_is_refused(world, settings):
     with pytest.raises(ValidationError) as err:
         save(world, assessment, item, [{"points": 1, "reason": "照片过大", "evidence": big}])
     assert "deductions.0.evidence" in err.value.message_dict
-    assert not list((settings.PRIVATE_MEDIA_ROOT).glob("**/*.png"))
+    assert not [name for name in storage.walk("") if name.endswith(".png")]
 
 
 def test_the_scoring_and_review_pages_take_the_same_queries_for_10_and_60_items(world):
@@ -677,7 +677,7 @@ def test_a_photo_above_the_pixel_limit_is_refused_on_its_field_before_decoding(w
 def test_the_thumbnailer_checks_the_pixel_limit_again_before_decoding(tmp_path, no_decoding):  # noqa: F811
     stored = tmp_path / "0123456789abcdef0123456789abcdef.png"  # e.g. stored before the limit
     stored.write_bytes(HUGE_PNG)
-    assert evidence.make_thumbnail(stored) == b""  # listed by name in the report instead
+    assert stored_evidence.make_thumbnail(stored) == b""  # listed by name in the report instead
     assert no_decoding == []
 
 

@@ -18,12 +18,14 @@ from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
+from compliance import storage
 from compliance.audit.models import AuditEvent
-from compliance.grading import evidence, report
+from compliance.grading import report
 from compliance.grading.models import Assessment
 from compliance.grading.scoring import level_name
 from compliance.jobs.models import Job
 from compliance.jobs.services import job_start
+from compliance.reports import evidence
 from tenants import roles
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
@@ -341,8 +343,8 @@ def test_a_job_that_lost_the_assessment_is_rejected_not_crashed(world, scored):
 
 def test_the_output_file_stays_under_the_private_root(world, finished):
     _assessment, job = finished
-    stored = Path(settings.PRIVATE_MEDIA_ROOT) / job.result["output_file"]
-    assert stored.is_file() and stored.read_bytes().startswith(b"%PDF-")
+    stored = storage.read_bytes(job.result["output_file"])
+    assert stored is not None and stored.startswith(b"%PDF-")
     with dangerously_platform_scope():
         Job.objects.filter(pk=job.pk).update(result={**job.result, "output_file": "../../etc/hostname"})
     assert login(world.a.users[roles.SAFETY_MANAGER]).get(f"/jobs/{job.pk}/output/").status_code == 404

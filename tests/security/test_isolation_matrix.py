@@ -229,10 +229,8 @@ def _b_assessment(w):
     (made once per test world, as rows: the fingerprint counts tenant B's audit events)."""
     if getattr(w, "b_assessment", None) is None:
         import datetime
-        from pathlib import Path
 
-        from django.conf import settings
-
+        from compliance import storage
         from compliance.grading.models import Assessment, Deduction, ItemScore
         from tests.grading.factories import PNG, coal_like_version
 
@@ -250,9 +248,7 @@ def _b_assessment(w):
                 tenant=w.b.tenant, assessment=w.b_assessment, item=w.b_grading_item, row_version=1, deducted=1
             )
             relative = f"grading/{w.b.tenant.pk}/{w.b_assessment.pk}/b.png"
-            target = Path(settings.PRIVATE_MEDIA_ROOT) / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(PNG)
+            storage.save(relative, PNG, overwrite=True)
             w.b_deduction = Deduction.objects.create(
                 tenant=w.b.tenant,
                 item_score=score,

@@ -7,10 +7,12 @@ refused by ``ScopedPageMixin`` before anything is looked up.
 
 from __future__ import annotations
 
+import posixpath
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from compliance import storage
 from compliance.files import content_type_for
 from compliance.grading import assessment_selectors, assessments, report
 from compliance.grading import permissions as grading_perms
@@ -406,19 +409,16 @@ class EvidenceView(_GradingPage, View):
     def get(self, request, pk, deduction_id):
         assessment = assessments.access_assessment(self.scope, pk)
         deduction = assessments.access_deduction(self.scope, assessment, deduction_id)
-        file_path = assessments.evidence_path(deduction)
-        if file_path is None:
+        stored = assessments.evidence_open(deduction)
+        if stored is None:
             raise Http404
-        content_type = content_type_for(file_path.name)
-        response = FileResponse(
-            open(file_path, "rb"),  # noqa: SIM115 — FileResponse closes it
+        content_type = content_type_for(deduction.evidence)
+        return storage.file_response(
+            stored,
             content_type=content_type,
             as_attachment=content_type == "application/pdf",
-            filename=deduction.evidence_name or file_path.name,
+            filename=deduction.evidence_name or posixpath.basename(deduction.evidence),
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 # --- the HQ review -------------------------------------------------------------------------------------

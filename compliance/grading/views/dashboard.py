@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from csp.constants import NONE, SELF, UNSAFE_INLINE
-from csp.decorators import csp_replace
 from django import forms
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,6 +25,7 @@ from compliance.pages import (
     unit_label,
     valid_filters,
 )
+from compliance.reports import charts
 from tenants import selectors
 from tenants.models import OrgUnit
 
@@ -138,10 +136,7 @@ class DashboardView(_GradingPage, View):
         )
 
 
-@method_decorator(
-    csp_replace({"style-src": [SELF, UNSAFE_INLINE], "script-src": [NONE], "default-src": [NONE]}),
-    name="get",
-)
+@method_decorator(charts.chart_csp, name="get")
 class DashboardChartView(_GradingPage, View):
     """Mines by level as an SVG image (used in an <img>, so it never runs script; pygal's styles
     are inside the SVG, allowed for this response only). The same figures are a table on the page."""
@@ -150,10 +145,7 @@ class DashboardChartView(_GradingPage, View):
         _form, unit = _unit(request, self.scope)
         board = dashboard.board(scope=self.scope, unit=unit)
         svg = dashboard.chart_svg(board.level_counts(), title=_("Mines by level"), series=_("Mines"))
-        response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
-        response["Cache-Control"] = "private, max-age=300"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return charts.svg_response(svg)
 
 
 class MineListView(_GradingPage, View):
