@@ -3,6 +3,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.http import no_store
+from compliance.imports.importers import importer_for
 from compliance.pages import ScopedPageMixin
 from tenants import roles
 
@@ -32,6 +33,7 @@ class JobDetailView(ScopedPageMixin, TemplateView):
             job=job,
             can_download_input=can_download,
             can_download_output=services.job_output_allowed(scope=self.scope, job=job),
+            importer=importer_for(job.kind),  # an import's result and its upload page
             **kwargs,
         )
 
