@@ -152,23 +152,21 @@ class Column:
 
     def format_text(self) -> str:
         """How to write a value, for the guide sheet."""
+        bounds = {"low": self.low, "high": self.high}
+        bounded = self.low is not None and self.high is not None
         if self.kind == INTEGER:
-            text = _("A whole number")
-        elif self.kind == DECIMAL:
-            text = _("A number")
-        elif self.kind == DATE:
-            text = _("A date such as 2026-03-02")
-        elif self.kind == CHOICE and self.many:
-            text = _("One or more of the allowed values, separated by 、")
-        elif self.kind in (CHOICE, BOOLEAN):
-            text = _("One of the allowed values (pick from the list)")
-        else:
-            text = _("Text")
-        if self.low is not None and self.high is not None:
-            text += _(" from %(low)s to %(high)s") % {"low": self.low, "high": self.high}
+            return _("A whole number from %(low)s to %(high)s") % bounds if bounded else _("A whole number")
+        if self.kind == DECIMAL:
+            return _("A number from %(low)s to %(high)s") % bounds if bounded else _("A number")
+        if self.kind == DATE:
+            return _("A date such as 2026-03-02")
+        if self.kind == CHOICE and self.many:
+            return _("One or more of the allowed values, separated by 、")
+        if self.kind in (CHOICE, BOOLEAN):
+            return _("One of the allowed values (pick from the list)")
         if self.max_length:
-            text += _(", at most %(n)d characters") % {"n": self.max_length}
-        return text
+            return _("Text, at most %(n)d characters") % {"n": self.max_length}
+        return _("Text")
 
     def parse(self, raw, lookup: Mapping[str, Any] | None = None):
         """The value of one cell (``lookup``: this column's ``lookup()``, computed once per file).
