@@ -32,10 +32,17 @@ IMPORT_KIND = "people_import"
 
 
 COLUMNS = [
-    Column("name", gettext_lazy("Name"), True, 12),
-    Column("resident_id", gettext_lazy("Resident ID"), True, 22, help=gettext_lazy("18 characters.")),
-    Column("employee_no", gettext_lazy("Employee number"), True, 14),
-    Column("phone", gettext_lazy("Phone"), False, 14),
+    Column("name", gettext_lazy("Name"), True, 12, example="张三"),
+    Column(
+        "resident_id",
+        gettext_lazy("Resident ID"),
+        True,
+        22,
+        example="11010519491231002X",
+        help=gettext_lazy("18 characters."),
+    ),
+    Column("employee_no", gettext_lazy("Employee number"), True, 14, example="A0001"),
+    Column("phone", gettext_lazy("Phone"), False, 14, example="13800000000"),
     Column(
         "org_unit",
         gettext_lazy("Team or mine"),

@@ -52,7 +52,7 @@ from compliance.imports.reader import (
 )
 from compliance.imports.rows import Problems as RowProblems
 from compliance.imports.rows import rejected
-from compliance.imports.template import add_dropdowns
+from compliance.imports.template import add_dropdowns, add_header_notes
 from compliance.imports.writer import new_workbook, workbook_bytes
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected
@@ -239,6 +239,7 @@ def workbook_of(structure: dict, *, examples: bool = False) -> bytes:
         # validations themselves.
         with translation_override("zh-hans"):
             add_dropdowns(sheet, columns)
+            add_header_notes(sheet, columns)
     return workbook_bytes(wb)
 
 

@@ -135,6 +135,7 @@ class Column:
     low: Any = None  # INTEGER / DECIMAL bounds
     high: Any = None
     help: Any = ""  # a line for the guide sheet (lazy translation)
+    example: Any = ""  # a value as the guide sheet shows it (never a row of the data sheet)
 
     def header_names(self) -> set[str]:
         return in_both_languages(self.label) | {squash(self.key)}

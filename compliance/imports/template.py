@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -31,6 +32,21 @@ def write_header(ws, columns: list[Column]) -> None:
     for position, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(position)].width = column.width
     ws.freeze_panes = "A2"
+
+
+def add_header_notes(ws, columns: list[Column]) -> None:
+    """The guide of each column as a note on its header cell, for a workbook whose sheets are its
+    format (the grading standard's four): required or not, the format, the allowed values."""
+    for position, column in enumerate(columns, start=1):
+        lines = [
+            _("Required") + ": " + (_("Yes") if column.required else _("No")),
+            _("Format") + ": " + column.format_text(),
+        ]
+        if column.allowed():
+            lines.append(_("Allowed values") + ": " + "、".join(column.allowed()))
+        if column.help:
+            lines.append(str(column.help))
+        ws.cell(row=1, column=position).comment = Comment("\n".join(lines), "KuangAn", width=300, height=120)
 
 
 def _validation(column: Column, formula: str) -> DataValidation:
@@ -81,8 +97,11 @@ def add_dropdowns(ws, columns: list[Column], *, values_sheet=None, values_from: 
 
 
 def write_guide(guide, columns: list[Column], notes: Iterable[str] = ()) -> None:
-    """The guide sheet: one row per column, then the notes; the drop-down values to the right."""
-    guide.append([_("Column"), _("Required"), _("Format"), _("Allowed values"), _("What to enter")])
+    """The guide sheet: one row per column, then the notes; the drop-down values to the right.
+    Examples live here, not on the data sheet, so a forgotten example is never imported."""
+    guide.append(
+        [_("Column"), _("Required"), _("Format"), _("Allowed values"), _("Example"), _("What to enter")]
+    )
     for cell in guide[1]:
         cell.font = BOLD
     for column in columns:
@@ -92,6 +111,7 @@ def write_guide(guide, columns: list[Column], notes: Iterable[str] = ()) -> None
                 _("Yes") if column.required else _("No"),
                 column.format_text(),
                 "、".join(column.allowed()),
+                column.example,
                 str(column.help or ""),
             ]
         )
@@ -103,8 +123,8 @@ def write_guide(guide, columns: list[Column], notes: Iterable[str] = ()) -> None
             "listed with its row and column."
         ),
     ):
-        guide.append([_("Note"), "", "", "", str(note)])
-    for letter, width in zip("ABCDE", (18, 8, 30, 40, 70), strict=True):
+        guide.append([_("Note"), "", "", "", "", str(note)])
+    for letter, width in zip("ABCDEF", (18, 8, 30, 40, 20, 70), strict=True):
         guide.column_dimensions[letter].width = width
 
 
@@ -125,5 +145,5 @@ def template_workbook(
         ws.append(row)
     guide = wb.create_sheet(_("Guide"))
     write_guide(guide, columns, notes)
-    add_dropdowns(ws, columns, values_sheet=guide, values_from=7)
+    add_dropdowns(ws, columns, values_sheet=guide, values_from=8)
     return workbook_bytes(wb)

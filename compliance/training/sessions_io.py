@@ -51,23 +51,23 @@ MAX_ROWS = 20000
 
 
 COLUMNS = [
-    Column("course", gettext_lazy("Course title"), True, 24,
+    Column("course", gettext_lazy("Course title"), True, 24, example="2026年度安全再培训",
            help=gettext_lazy("A course of the unit or a unit above it; a new title makes a new course.")),
     Column("kind", gettext_lazy("Course kind"), False, 16, kind=CHOICE, choices=Course.Kind,
            help=gettext_lazy("For a new course. Empty: annual retraining.")),
     Column("operation_type", gettext_lazy("Operation type"), False, 14, kind=CHOICE,
            choices=Person.OperationType),
-    Column("starts_on", gettext_lazy("Start date"), True, 12, kind=DATE),
-    Column("ends_on", gettext_lazy("End date"), False, 12, kind=DATE,
+    Column("starts_on", gettext_lazy("Start date"), True, 12, example="2026-03-02", kind=DATE),
+    Column("ends_on", gettext_lazy("End date"), False, 12, example="2026-03-03", kind=DATE,
            help=gettext_lazy("Empty: the start date.")),
-    Column("hours", pgettext_lazy("import column", "Hours"), True, 8),
-    Column("instructor", gettext_lazy("Instructor"), False, 12),
-    Column("location", gettext_lazy("Location"), False, 16),
-    Column("employee_no", gettext_lazy("Employee number"), True, 12,
+    Column("hours", pgettext_lazy("import column", "Hours"), True, 8, example=16),
+    Column("instructor", gettext_lazy("Instructor"), False, 12, example="王老师"),
+    Column("location", gettext_lazy("Location"), False, 16, example="矿会议室"),
+    Column("employee_no", gettext_lazy("Employee number"), True, 12, example="A-001",
            help=gettext_lazy("Of a person in the unit chosen at upload or a unit under it.")),
-    Column("name", gettext_lazy("Name"), False, 10,
+    Column("name", gettext_lazy("Name"), False, 10, example="张三",
            help=gettext_lazy("Optional; checked against the employee number.")),
-    Column("attended", gettext_lazy("Hours attended"), False, 10,
+    Column("attended", gettext_lazy("Hours attended"), False, 10, example=16,
            help=gettext_lazy("Empty: the session's hours.")),
 ]  # fmt: skip
 CHOICES = {c.key: c.choices for c in COLUMNS if c.kind == CHOICE}

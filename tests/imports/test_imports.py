@@ -125,10 +125,10 @@ def test_problems_name_the_excel_row_and_the_header_in_the_users_language():
 
 
 # --- templates ------------------------------------------------------------------------------------------
-TEMPLATES = {
-    people_io.IMPORT_KIND: "/people/import/template/",
-    sessions_io.IMPORT_KIND: "/training/sessions/import/template/",
-    bank_io.IMPORT_KIND: "/training/questions/import/template/",
+TEMPLATES = {  # kind: (template URL, columns)
+    people_io.IMPORT_KIND: ("/people/import/template/", people_io.COLUMNS),
+    sessions_io.IMPORT_KIND: ("/training/sessions/import/template/", sessions_io.COLUMNS),
+    bank_io.IMPORT_KIND: ("/training/questions/import/template/", bank_io.COLUMNS),
 }
 
 
@@ -150,15 +150,8 @@ def test_every_importer_is_registered_with_its_pages():
 
 @pytest.mark.parametrize("kind", list(TEMPLATES))
 def test_the_template_has_a_guide_sheet_and_drop_downs_on_choice_columns(manager, kind):
-    columns = (
-        importer_for(kind).template
-        and {
-            people_io.IMPORT_KIND: people_io.COLUMNS,
-            sessions_io.IMPORT_KIND: sessions_io.COLUMNS,
-            bank_io.IMPORT_KIND: bank_io.COLUMNS,
-        }[kind]
-    )
-    response = manager.get(TEMPLATES[kind], HTTP_ACCEPT_LANGUAGE="zh-hans")
+    url, columns = TEMPLATES[kind]
+    response = manager.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.content))
     sheet, guide = wb.worksheets
@@ -199,6 +192,8 @@ def test_the_standard_template_keeps_its_four_sheets_with_drop_downs(world):
     _version, _parts, items, rules = wb.worksheets
     assert [dv.formula1 for dv in items.data_validations.dataValidation] == ['"是,否"']
     assert [dv.formula1 for dv in rules.data_validations.dataValidation] == ['"一级,二级,三级"']
+    # No fifth sheet for a guide: each header carries its own.
+    assert "必填: 是" in items["A1"].comment.text and "可选值: 是、否" in items["F1"].comment.text
 
 
 # --- round trips ----------------------------------------------------------------------------------------
@@ -298,3 +293,28 @@ def test_standard_template_imports_and_exports_as_the_same_structure(world):
     assert errors == [] and again == structure
     assert structure["versions"][0]["parts"][0]["items"][0]["is_veto"] is True
     assert standards.CODE_RE.match(structure["code"])
+
+
+def test_a_refused_file_leads_back_to_its_own_import_page(world, manager):
+    with translation.override("zh-hans"):
+        template = manager.get("/training/sessions/import/template/").content
+    job = _upload(
+        manager, "/training/sessions/import/", world.a.mine, _fill(template, [["往返培训", "", "", "明天"]])
+    )
+    assert job.status == Job.Status.FAILED and job.result["errors"]
+    page = manager.get(f"/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()  # the job's part
+    assert 'data-testid="import-errors"' in page and 'href="/training/sessions/import/"' in page
+    assert "/people/import/" not in page
+
+
+def test_the_guide_sheet_shows_examples_which_are_never_imported(manager):
+    wb = load_workbook(
+        io.BytesIO(manager.get("/people/import/template/", HTTP_ACCEPT_LANGUAGE="zh-hans").content)
+    )
+    sheet, guide = wb.worksheets
+    assert sheet.max_row == 1
+    assert [r[4].value for r in guide.iter_rows(min_row=2, max_row=4)] == [
+        "张三",
+        "11010519491231002X",
+        "A0001",
+    ]
