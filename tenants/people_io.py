@@ -10,65 +10,70 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
-from compliance.jobs.excel import (
-    Column,
-    choice_lookup,
-    from_text,
-    new_workbook,
-    read_rows,
-    start_import,
-    workbook_bytes,
-)
+from compliance.imports import writer
+from compliance.imports.columns import CHOICE, Column
+from compliance.imports.importers import Importer, register_importer, start_import
+from compliance.imports.reader import read_rows
+from compliance.imports.rows import Problems, nothing_to_import, parse_cells, report_progress, row_is_empty
+from compliance.imports.template import template_workbook
+from compliance.imports.writer import new_workbook, workbook_bytes
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler
+from compliance.jobs.services import JobRejected
 
 from . import roles, services
 from .models import OrgUnit, Person
 from .scope import Scope, current_scope
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = writer.XLSX
 IMPORT_KIND = "people_import"
 
 
 COLUMNS = [
-    Column("name", gettext_lazy("Name"), True, 12),
-    Column("resident_id", gettext_lazy("Resident ID"), True, 22),
-    Column("employee_no", gettext_lazy("Employee number"), True, 14),
-    Column("phone", gettext_lazy("Phone"), False, 14),
-    Column("org_unit", gettext_lazy("Team or mine"), False, 18),
-    Column("post_category", gettext_lazy("Post category"), True, 18),
-    Column("operation_type", gettext_lazy("Operation type"), False, 16),
+    Column("name", gettext_lazy("Name"), True, 12, example="张三"),
+    Column(
+        "resident_id",
+        gettext_lazy("Resident ID"),
+        True,
+        22,
+        example="11010519491231002X",
+        help=gettext_lazy("18 characters."),
+    ),
+    Column("employee_no", gettext_lazy("Employee number"), True, 14, example="A0001"),
+    Column("phone", gettext_lazy("Phone"), False, 14, example="13800000000"),
+    Column(
+        "org_unit",
+        gettext_lazy("Team or mine"),
+        False,
+        18,
+        help=gettext_lazy("The name of a team or mine under the unit chosen at upload; empty: that unit."),
+    ),
+    Column(
+        "post_category", gettext_lazy("Post category"), True, 18, kind=CHOICE, choices=Person.PostCategory
+    ),
+    Column(
+        "operation_type", gettext_lazy("Operation type"), False, 16, kind=CHOICE, choices=Person.OperationType
+    ),
     Column("job_title", gettext_lazy("Job title"), False, 14),
     Column("employer", gettext_lazy("Employer"), False, 16),
-    Column("status", gettext_lazy("Status"), False, 10),
+    Column(
+        "status",
+        gettext_lazy("Status"),
+        False,
+        10,
+        kind=CHOICE,
+        choices=Person.Status,
+        help=gettext_lazy("Empty: on post."),
+    ),
     Column("status_reason", gettext_lazy("Status reason"), False, 20),
 ]
-CHOICE_FIELDS = {
-    "post_category": Person.PostCategory,
-    "operation_type": Person.OperationType,
-    "status": Person.Status,
-}
+CHOICE_FIELDS = {c.key: c.choices for c in COLUMNS if c.kind == CHOICE}
 
 
 def import_template() -> bytes:
-    wb = new_workbook()
-    ws = wb.active
-    ws.title = _("People")
-    ws.append([str(c.label) for c in COLUMNS])
-    for index, column in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = column.width
-    # The example lives on the second sheet so that a forgotten sample row is never imported.
-    guide = wb.create_sheet(_("Allowed values"))
-    guide.append([_("Example")] + ["张三", "11010519491231002X", "A0001", "13800000000"])
-    for field, choices in CHOICE_FIELDS.items():
-        guide.append(
-            [str(next(c.label for c in COLUMNS if c.key == field))]
-            + [str(label) for _v, label in choices.choices]
-        )
-    return workbook_bytes(wb)
+    return template_workbook(title=_("People"), columns=COLUMNS)
 
 
 # --- import ------------------------------------------------------------------------------------------
@@ -83,16 +88,6 @@ class ImportPlan:
     errors: list[dict]
 
 
-def _cell(row, index, key) -> str:
-    position = index.get(key)
-    if position is None or position >= len(row) or row[position] is None:
-        return ""
-    value = from_text(row[position])
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def people_import_prepare(job: Job, progress) -> ImportPlan:
     scope = current_scope()
     root = OrgUnit.objects.filter(pk=job.org_unit_id).first()
@@ -104,25 +99,23 @@ def people_import_prepare(job: Job, progress) -> ImportPlan:
     by_name: dict[str, list[OrgUnit]] = {}
     for unit in units:
         by_name.setdefault(unit.name.strip().lower(), []).append(unit)
-    label_of = {c.key: str(c.label) for c in COLUMNS}
-    lookups = {field: choice_lookup(choices) for field, choices in CHOICE_FIELDS.items()}
+    lookups = {c.key: c.lookup() for c in COLUMNS if c.kind == CHOICE}
     # Everything already registered in the tenant, in two queries, to find duplicates up front.
     existing = Person.dangerously_unscoped.filter(tenant_id=root.tenant_id)
     taken_numbers = set(existing.values_list("employee_no", flat=True))
     taken_ids = set(existing.values_list("resident_id_digest", flat=True))
 
     rows, index = read_rows(job, COLUMNS)
-    people, errors = [], []
+    people, problems = [], Problems(COLUMNS)
     seen_numbers: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
     rows = list(rows)
-    total = max(len(rows), 1)
     for offset, row in enumerate(rows):
         row_no = offset + 2  # row 1 is the header
-        if not any(v not in (None, "") for v in row):
+        if row_is_empty(row):
             continue
-        values = {c.key: _cell(row, index, c.key) for c in COLUMNS}
-        row_errors = []
+        # Required cells are the service's to check (person_build), like a form's.
+        values, row_errors = parse_cells(COLUMNS, row, index, lookups, require=False)
         unit = root if root.kind in (OrgUnit.Kind.MINE, OrgUnit.Kind.TEAM) else None
         if values["org_unit"]:
             matches = by_name.get(values["org_unit"].lower(), [])
@@ -138,12 +131,6 @@ def people_import_prepare(job: Job, progress) -> ImportPlan:
                 )
         elif unit is None:
             row_errors.append(("org_unit", _("Name the team or mine.")))
-        for field, lookup in lookups.items():
-            if values[field]:
-                code = lookup.get(values[field].lower())
-                if code is None:
-                    row_errors.append((field, _("Not an allowed value: %(v)s") % {"v": values[field]}))
-                values[field] = code or ""
         if not values["status"]:
             values["status"] = Person.Status.ON_POST
         person = None
@@ -185,29 +172,14 @@ def people_import_prepare(job: Job, progress) -> ImportPlan:
             seen_numbers.setdefault(person.employee_no, row_no)
             seen_ids.setdefault(person.resident_id_digest, row_no)
         if row_errors:
-            errors.extend(
-                {"row": row_no, "column": label_of.get(field, field), "message": str(message)}
-                for field, message in row_errors
-            )
+            problems.extend(row_no, row_errors)
         else:
             people.append(person)
-        done = offset + 1
-        if done % 50 == 0 or done == len(rows):
-            progress(
-                int(90 * done / total), _("Checked %(n)d of %(total)d rows") % {"n": done, "total": total}
-            )
-    if errors:
-        raise JobRejected(
-            ngettext(
-                "%(n)d problem found; nothing was imported.",
-                "%(n)d problems found; nothing was imported.",
-                len(errors),
-            )
-            % {"n": len(errors)},
-            {"errors": errors, "imported": 0},
-        )
+        report_progress(progress, offset + 1, len(rows))
+    if problems:
+        raise problems.rejected(imported=0)
     if not people:
-        raise JobRejected(_("The file has no rows to import."), {"errors": [], "imported": 0})
+        raise nothing_to_import(imported=0)
     return ImportPlan(people=people, errors=[])
 
 
@@ -227,12 +199,23 @@ def people_import_apply(job: Job, plan: ImportPlan) -> dict:
     return {"imported": len(plan.people), "errors": []}
 
 
-# The uploaded sheet holds full resident ID numbers: downloading it needs the right to reveal them.
-job_handler(
-    IMPORT_KIND,
-    prepare=people_import_prepare,
-    apply=people_import_apply,
-    input_perm=roles.REVEAL_RESIDENT_ID,
+register_importer(
+    Importer(
+        kind=IMPORT_KIND,
+        perm=roles.MANAGE_PEOPLE,
+        start=people_import_start,
+        prepare=people_import_prepare,
+        apply=people_import_apply,
+        template=import_template,
+        template_filename="people-template.xlsx",
+        form="tenants.forms.ImportForm",
+        page_template="tenants/person_import.html",
+        page_url_name="person-import",
+        result_template="tenants/_person_import_result.html",
+        # The uploaded sheet holds full resident ID numbers: downloading it needs the right to
+        # reveal them.
+        input_perm=roles.REVEAL_RESIDENT_ID,
+    )
 )
 
 

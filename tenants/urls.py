@@ -1,7 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from compliance.imports.views import ImportTemplateView, ImportView
+
+from . import people_io, views
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -17,8 +19,12 @@ urlpatterns = [
     path("mines/<uuid:pk>/edit/", views.MineEditView.as_view(), name="mine-edit"),
     path("people/", views.PersonListView.as_view(), name="person-list"),
     path("people/new/", views.PersonFormView.as_view(), name="person-create"),
-    path("people/import/", views.PersonImportView.as_view(), name="person-import"),
-    path("people/import/template/", views.PersonImportTemplateView.as_view(), name="person-import-template"),
+    path("people/import/", ImportView.as_view(kind=people_io.IMPORT_KIND), name="person-import"),
+    path(
+        "people/import/template/",
+        ImportTemplateView.as_view(kind=people_io.IMPORT_KIND),
+        name="person-import-template",
+    ),
     path("people/export/", views.PersonExportView.as_view(), name="person-export"),
     path("people/<uuid:pk>/", views.PersonDetailView.as_view(), name="person-detail"),
     path("people/<uuid:pk>/edit/", views.PersonFormView.as_view(), name="person-edit"),

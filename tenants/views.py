@@ -20,7 +20,6 @@ from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query
 
 from . import people_io, roles, selectors, services
 from .forms import (
-    ImportForm,
     LoginCreateForm,
     MembershipForm,
     MineProfileForm,
@@ -298,39 +297,6 @@ class PersonExportView(ScopedPageMixin, View):
         )
         response["Content-Disposition"] = 'attachment; filename="people.xlsx"'
         return no_store(response)
-
-
-class PersonImportTemplateView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_PEOPLE
-
-    def get(self, request):
-        response = HttpResponse(people_io.import_template(), content_type=people_io.XLSX)
-        response["Content-Disposition"] = 'attachment; filename="people-template.xlsx"'
-        return response
-
-
-class PersonImportView(ScopedPageMixin, View):
-    required_perm = roles.MANAGE_PEOPLE
-    template_name = "tenants/person_import.html"
-
-    def get(self, request):
-        return render(request, self.template_name, {"form": ImportForm(scope=self.scope)})
-
-    def post(self, request):
-        form = ImportForm(request.POST, request.FILES, scope=self.scope)
-        if form.is_valid():
-            try:
-                job = people_io.people_import_start(
-                    scope=self.scope,
-                    user=request.user,
-                    org_unit=form.cleaned_data["org_unit"],
-                    upload=form.cleaned_data["file"],
-                )
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                return redirect("job-detail", pk=job.pk)
-        return render(request, self.template_name, {"form": form}, status=400)
 
 
 class PersonFormView(ScopedPageMixin, View):

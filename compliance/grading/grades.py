@@ -478,7 +478,7 @@ EXPORT_MAX_ROWS = 20000
 
 
 def certificates_xlsx(rows) -> bytes:
-    from compliance.jobs.excel import new_workbook, workbook_bytes
+    from compliance.imports.writer import new_workbook, workbook_bytes
 
     wb = new_workbook()
     ws = wb.active

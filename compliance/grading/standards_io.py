@@ -18,38 +18,52 @@ version imports again as the same structure.
 
 from __future__ import annotations
 
-import datetime
-import io
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.utils.translation import override as translation_override
-from openpyxl import load_workbook
 from openpyxl.styles import Font
 
 from compliance.grading import permissions as grading_perms
-from compliance.jobs.excel import (
-    UNREADABLE,
+from compliance.imports import writer
+from compliance.imports.columns import (
+    BOOLEAN,
+    CHOICE,
     Column,
-    SheetTooLarge,
-    from_text,
-    new_workbook,
-    sheet_rows,
-    start_import,
-    workbook_bytes,
+    cell_text,
+    choice_lookup,
+    in_both_languages,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    squash,
 )
+from compliance.imports.importers import Importer, register_importer, start_import
+from compliance.imports.reader import (
+    UNREADABLE,
+    SheetTooLarge,
+    header_index,
+    job_input_bytes,
+    missing_message,
+    open_workbook,
+    sheet_rows,
+)
+from compliance.imports.rows import Problems as RowProblems
+from compliance.imports.rows import rejected
+from compliance.imports.template import add_dropdowns, add_header_notes
+from compliance.imports.writer import new_workbook, workbook_bytes
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler, job_input_bytes
+from compliance.jobs.services import JobRejected
 from tenants.models import MineProfile
 from tenants.scope import Scope, current_scope
 
 from . import standards
 from .models import AccidentClass, Level, Standard, StandardVersion
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = writer.XLSX
 IMPORT_KIND = "standard_import"
 MAX_ROWS = 5000
 
@@ -86,11 +100,11 @@ ITEM_COLUMNS = [
     Column("title", gettext_lazy("Item"), True, 50),
     Column("max_points", gettext_lazy("Maximum points"), True, 10),
     Column("guidance", gettext_lazy("Scoring guidance"), False, 50),
-    Column("is_veto", gettext_lazy("Veto item"), False, 8),
+    Column("is_veto", gettext_lazy("Veto item"), False, 8, kind=BOOLEAN),
     Column("position", gettext_lazy("Order"), False, 8),
 ]
 RULE_COLUMNS = [
-    Column("level", gettext_lazy("Level"), True, 8),
+    Column("level", gettext_lazy("Level"), True, 8, kind=CHOICE, choices=Level),
     Column("min_total", gettext_lazy("Minimum total"), True, 12),
     Column("min_every_part", gettext_lazy("Minimum of every part"), False, 14),
     Column("part_minimums", gettext_lazy("Minimums of named parts"), False, 36),
@@ -102,52 +116,23 @@ NO = {"否", "n", "no", "false", "0", ""}
 PAIR_SEPARATORS = re.compile(r"[;；,，、\n]+")
 
 
-def _both_languages(label) -> set[str]:
-    names = set()
-    for lang in ("zh-hans", "en"):
-        with translation_override(lang):
-            names.add(_squash(str(label)))
-    return names
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[\s()（）]+", "", text).lower()
-
-
 def _zh(label) -> str:
     with translation_override("zh-hans"):
         return str(label)
 
 
-def _lookup(choices) -> dict[str, str]:
-    table = {}
-    for value, label in choices:
-        table[_squash(str(value))] = value
-        for name in _both_languages(label):
-            table[name] = value
-    return table
-
-
 def _method_lookup() -> dict[str, str]:
-    return _lookup(Standard.Method.choices) | {"加权": "weighted_parts", "百分制": "percentage"}
+    return choice_lookup(Standard.Method, {"加权": "weighted_parts", "百分制": "percentage"})
 
 
 def _level_lookup() -> dict[str, int]:
-    table = {str(v): v for v in Level.values}
-    table.update({"一级": 1, "二级": 2, "三级": 3})
-    for value, label in Level.choices:
-        for name in _both_languages(label):
-            table[name] = value
-    return table
+    return choice_lookup(Level, {"一级": 1, "二级": 2, "三级": 3})
 
 
 def _class_lookup() -> dict[str, str]:
-    return _lookup(AccidentClass.choices) | {
-        "一般": "general",
-        "较大": "large",
-        "重大": "major",
-        "特别重大": "grave",
-    }
+    return choice_lookup(
+        AccidentClass, {"一般": "general", "较大": "large", "重大": "major", "特别重大": "grave"}
+    )
 
 
 def _precondition_names() -> dict[str, str]:
@@ -250,6 +235,11 @@ def workbook_of(structure: dict, *, examples: bool = False) -> bytes:
         for index, column in enumerate(columns, start=1):
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = column.width
         sheet.freeze_panes = "A2"
+        # The four sheets are the format (no fifth for the lists): the short lists go into the
+        # validations themselves.
+        with translation_override("zh-hans"):
+            add_dropdowns(sheet, columns)
+            add_header_notes(sheet, columns)
     return workbook_bytes(wb)
 
 
@@ -328,32 +318,18 @@ def import_template() -> bytes:
 
 
 # --- reading -------------------------------------------------------------------------------------------
-class Problems:
-    def __init__(self):
-        self.errors: list[dict] = []
+class Problems(RowProblems):
+    """The problems of a workbook of several sheets: each names its sheet as the workbook's tab
+    does (in Chinese), then the column ("部分 · 上级代码")."""
 
-    def add(self, sheet, row, column, message) -> None:
-        where = f"{_zh(sheet) if sheet else ''} · {column}" if column else (_zh(sheet) if sheet else "")
-        self.errors.append({"row": row, "column": where, "message": str(message)})
-
-
-def _cell(value) -> str:
-    value = from_text(value)
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    def at(self, sheet, row, column, message) -> None:
+        self.add(row, column, message, sheet=_zh(sheet) if sheet else None)
 
 
 def _sheet(wb, key: str, position: int):
-    names = _both_languages(SHEETS[key])
+    names = in_both_languages(SHEETS[key])
     for ws in wb.worksheets:
-        if _squash(ws.title) in names:
+        if squash(ws.title) in names:
             return ws
     return wb.worksheets[position] if position < len(wb.worksheets) else None
 
@@ -362,35 +338,19 @@ def _table(ws, columns, sheet_key, problems: Problems) -> list[tuple[int, dict]]
     try:
         rows = iter(list(sheet_rows(ws)))
     except SheetTooLarge as exc:
-        problems.add(SHEETS[sheet_key], None, "", str(exc))
+        problems.at(SHEETS[sheet_key], None, "", str(exc))
         return []
-    header = next(rows, None) or ()
-    index = {}
-    for position, cell in enumerate(header):
-        text = _squash(_cell(cell))
-        for column in columns:
-            if (
-                text
-                and (text in _both_languages(column.label) or text == column.key)
-                and column.key not in index
-            ):
-                index[column.key] = position
-    missing = [str(c.label) for c in columns if c.required and c.key not in index]
+    index, missing = header_index(next(rows, None) or (), columns)
     if missing:
-        problems.add(
-            SHEETS[sheet_key],
-            1,
-            "",
-            _("Missing columns: %(cols)s. Start from the template.") % {"cols": "、".join(missing)},
-        )
+        problems.at(SHEETS[sheet_key], 1, "", missing_message(missing))
         return []
     out = []
     for offset, row in enumerate(rows):
         if offset >= MAX_ROWS:
-            problems.add(SHEETS[sheet_key], None, "", _("More than %(n)d rows.") % {"n": MAX_ROWS})
+            problems.at(SHEETS[sheet_key], None, "", _("More than %(n)d rows.") % {"n": MAX_ROWS})
             break
         values = {
-            c.key: _cell(row[index[c.key]]) if c.key in index and index[c.key] < len(row) else ""
+            c.key: cell_text(row[index[c.key]]) if c.key in index and index[c.key] < len(row) else ""
             for c in columns
         }
         if any(values.values()):
@@ -399,30 +359,15 @@ def _table(ws, columns, sheet_key, problems: Problems) -> list[tuple[int, dict]]
 
 
 def _decimal(text: str, *, low, high, allow_low=True):
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value > high or value < low or (not allow_low and value == low):
-        return None
-    return value
+    value = parse_decimal(text, low=low, high=high)
+    return None if value is None or (not allow_low and value == low) else value
 
 
 def _int(text: str, low: int, high: int):
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value != value.to_integral_value() or not low <= value <= high:
-        return None
-    return int(value)
+    return parse_int(text, low=low, high=high)
 
 
-def _date(text: str):
-    try:
-        return datetime.date.fromisoformat(text[:10].replace("/", "-"))
-    except ValueError:
-        return None
+_date = parse_date
 
 
 def _pairs(text, lookup, sheet, row, column, problems, *, integer):
@@ -437,16 +382,16 @@ def _pairs(text, lookup, sheet, row, column, problems, *, integer):
         code = lookup(key)
         number = _int(value, 0, 100) if integer else _decimal(value, low=Decimal(0), high=Decimal(100))
         if code is None:
-            problems.add(sheet, row, column, _("Unknown name: %(v)s") % {"v": key})
+            problems.at(sheet, row, column, _("Unknown name: %(v)s") % {"v": key})
         elif number is None or not sep:
-            problems.add(
+            problems.at(
                 sheet,
                 row,
                 column,
                 _("Write name=number pairs separated by ；, e.g. %(e)s") % {"e": "disaster=90；basics=85"},
             )
         elif code in out:
-            problems.add(sheet, row, column, _("%(v)s is named twice.") % {"v": key})
+            problems.at(sheet, row, column, _("%(v)s is named twice.") % {"v": key})
         else:
             out[code] = (
                 number
@@ -460,14 +405,14 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     """(structure, []) for a good workbook, or (None, every problem)."""
     problems = Problems()
     try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        wb = open_workbook(content)
     except UNREADABLE:
-        problems.add("", None, "", _("The file is not a readable Excel workbook."))
+        problems.at("", None, "", _("The file is not a readable Excel workbook."))
         return None, problems.errors
     sheets = {key: _sheet(wb, key, position) for position, key in enumerate(SHEETS)}
     for key, ws in sheets.items():
         if ws is None:
-            problems.add(
+            problems.at(
                 SHEETS[key],
                 None,
                 "",
@@ -478,19 +423,19 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
 
     # 1. the standard and its version
     fields: dict[str, tuple[int, str]] = {}
-    labels = {c.key: _both_languages(c.label) | {c.key} for c in FIELDS}
+    labels = {c.key: c.header_names() for c in FIELDS}
     try:
         version_rows = list(sheet_rows(sheets["version"]))
     except SheetTooLarge as exc:
-        problems.add(SHEETS["version"], None, "", str(exc))
+        problems.at(SHEETS["version"], None, "", str(exc))
         return None, problems.errors
     for row_no, row in enumerate(version_rows, start=1):
         if not row:
             continue
-        name = _squash(_cell(row[0]))
+        name = squash(cell_text(row[0]))
         for key, names in labels.items():
             if name in names and key not in fields:
-                fields[key] = (row_no, _cell(row[1]) if len(row) > 1 else "")
+                fields[key] = (row_no, cell_text(row[1]) if len(row) > 1 else "")
     sheet = SHEETS["version"]
     label_of = {c.key: str(c.label) for c in FIELDS}
 
@@ -500,28 +445,28 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     for column in FIELDS:
         row_no, value = field(column.key)
         if column.required and not value:
-            problems.add(sheet, row_no, label_of[column.key], _("This field is required."))
+            problems.at(sheet, row_no, label_of[column.key], _("This field is required."))
     code_row, code = field("code")
     if code and (not standards.CODE_RE.match(code) or len(code) > 60):
-        problems.add(sheet, code_row, label_of["code"], _("Letters, digits, - or _ only (at most 60)."))
+        problems.at(sheet, code_row, label_of["code"], _("Letters, digits, - or _ only (at most 60)."))
     name_row, name = field("name")
     if len(name) > 200:
-        problems.add(sheet, name_row, label_of["name"], _("At most %(n)d characters.") % {"n": 200})
+        problems.at(sheet, name_row, label_of["name"], _("At most %(n)d characters.") % {"n": 200})
     method_row, method_text = field("method")
-    method = _method_lookup().get(_squash(method_text)) if method_text else None
+    method = _method_lookup().get(squash(method_text)) if method_text else None
     if method_text and method is None:
-        problems.add(
+        problems.at(
             sheet, method_row, label_of["method"], _("Not an allowed value: %(v)s") % {"v": method_text}
         )
     types_row, types_text = field("mine_types")
-    type_lookup = _lookup(MineProfile.MineType.choices)
+    type_lookup = choice_lookup(MineProfile.MineType)
     mine_types = []
     for chunk in PAIR_SEPARATORS.split(types_text):
         if not chunk.strip():
             continue
-        value = type_lookup.get(_squash(chunk))
+        value = type_lookup.get(squash(chunk))
         if value is None:
-            problems.add(
+            problems.at(
                 sheet,
                 types_row,
                 label_of["mine_types"],
@@ -531,20 +476,20 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
             mine_types.append(value)
     label_row, label = field("label")
     if len(label) > 40:
-        problems.add(sheet, label_row, label_of["label"], _("At most %(n)d characters.") % {"n": 40})
+        problems.at(sheet, label_row, label_of["label"], _("At most %(n)d characters.") % {"n": 40})
     doc_row, document_no = field("document_no")
     if len(document_no) > 200:
-        problems.add(sheet, doc_row, label_of["document_no"], _("At most %(n)d characters.") % {"n": 200})
+        problems.at(sheet, doc_row, label_of["document_no"], _("At most %(n)d characters.") % {"n": 200})
     from_row, from_value = field("effective_from")
     effective_from = _date(from_value) if from_value else None
     if from_value and effective_from is None:
-        problems.add(sheet, from_row, label_of["effective_from"], _("Enter a date as YYYY-MM-DD."))
+        problems.at(sheet, from_row, label_of["effective_from"], _("Enter a date as YYYY-MM-DD."))
     to_row, to_text = field("effective_to")
     effective_to = _date(to_text) if to_text else None
     if to_text and effective_to is None:
-        problems.add(sheet, to_row, label_of["effective_to"], _("Enter a date as YYYY-MM-DD."))
+        problems.at(sheet, to_row, label_of["effective_to"], _("Enter a date as YYYY-MM-DD."))
     elif effective_to and effective_from and effective_to < effective_from:
-        problems.add(sheet, to_row, label_of["effective_to"], _("The end date is before the start date."))
+        problems.at(sheet, to_row, label_of["effective_to"], _("The end date is before the start date."))
     pre_row, pre_text = field("preconditions")
     preconditions = []
     remaining = pre_text
@@ -559,7 +504,7 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
             continue
         value = chunk.strip() if chunk.strip() in standards.PRECONDITIONS else None
         if value is None:
-            problems.add(
+            problems.at(
                 sheet,
                 pre_row,
                 label_of["preconditions"],
@@ -570,7 +515,7 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     months_row, months_text = field("recheck_months")
     recheck_months = _int(months_text, 1, 600) if months_text else None
     if months_text and recheck_months is None:
-        problems.add(
+        problems.at(
             sheet, months_row, label_of["recheck_months"], _("A whole number of months from 1 to 600.")
         )
     notes = field("notes")[1]
@@ -586,28 +531,28 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     for row_no, values in _table(sheets["parts"], PART_COLUMNS, "parts", problems):
         code_ = values["code"]
         if not code_:
-            problems.add(sheet, row_no, label_of["code"], _("This field is required."))
+            problems.at(sheet, row_no, label_of["code"], _("This field is required."))
             continue
         if len(code_) > 40:
-            problems.add(sheet, row_no, label_of["code"], _("At most %(n)d characters.") % {"n": 40})
+            problems.at(sheet, row_no, label_of["code"], _("At most %(n)d characters.") % {"n": 40})
         if code_ in parts:
-            problems.add(
+            problems.at(
                 sheet, row_no, label_of["code"], _("Same code as row %(r)d.") % {"r": parts[code_]["_row"]}
             )
             continue
         if not values["name"]:
-            problems.add(sheet, row_no, label_of["name"], _("This field is required."))
+            problems.at(sheet, row_no, label_of["name"], _("This field is required."))
         elif len(values["name"]) > 200:
-            problems.add(sheet, row_no, label_of["name"], _("At most %(n)d characters.") % {"n": 200})
+            problems.at(sheet, row_no, label_of["name"], _("At most %(n)d characters.") % {"n": 200})
         weight = _decimal(values["weight"] or "1", low=Decimal(0), high=Decimal("999.9999"))
         if weight is None or weight.as_tuple().exponent < -4:
-            problems.add(
+            problems.at(
                 sheet, row_no, label_of["weight"], _("A number from 0 to 999.9999 (at most 4 decimals).")
             )
             weight = Decimal(1)
         position = _int(values["position"], 0, 32767) if values["position"] else None
         if values["position"] and position is None:
-            problems.add(sheet, row_no, label_of["position"], _("A whole number from 0 to 32767."))
+            problems.at(sheet, row_no, label_of["position"], _("A whole number from 0 to 32767."))
         part = {"_row": row_no, "code": code_, "name": values["name"], "weight": standards._num(weight)}
         if position is not None:
             part["position"] = position
@@ -617,16 +562,16 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
             parent_of[code_] = (row_no, values["parent"])
     for code_, (row_no, parent) in parent_of.items():
         if parent not in parts or parent == code_:
-            problems.add(sheet, row_no, label_of["parent"], _("No part with code %(c)s.") % {"c": parent})
+            problems.at(sheet, row_no, label_of["parent"], _("No part with code %(c)s.") % {"c": parent})
         elif parent in parent_of:
-            problems.add(
+            problems.at(
                 sheet,
                 row_no,
                 label_of["parent"],
                 _("Parts nest at most two levels: %(c)s has a parent itself.") % {"c": parent},
             )
     if not parts and not any(e for e in problems.errors if e["row"] == 1):
-        problems.add(sheet, None, "", _("The standard needs at least one part."))
+        problems.at(sheet, None, "", _("The standard needs at least one part."))
     if progress:
         progress(30, _("Checked the parts"))
 
@@ -639,53 +584,53 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     for row_no, values in _table(sheets["items"], ITEM_COLUMNS, "items", problems):
         code_ = values["code"]
         if not code_:
-            problems.add(sheet, row_no, label_of["code"], _("This field is required."))
+            problems.at(sheet, row_no, label_of["code"], _("This field is required."))
         elif len(code_) > 40:
-            problems.add(sheet, row_no, label_of["code"], _("At most %(n)d characters.") % {"n": 40})
+            problems.at(sheet, row_no, label_of["code"], _("At most %(n)d characters.") % {"n": 40})
         elif code_ in seen:
-            problems.add(sheet, row_no, label_of["code"], _("Same code as row %(r)d.") % {"r": seen[code_]})
+            problems.at(sheet, row_no, label_of["code"], _("Same code as row %(r)d.") % {"r": seen[code_]})
         seen.setdefault(code_, row_no)
         part = values["part"]
         if not part:
-            problems.add(sheet, row_no, label_of["part"], _("This field is required."))
+            problems.at(sheet, row_no, label_of["part"], _("This field is required."))
         elif part not in parts:
-            problems.add(sheet, row_no, label_of["part"], _("No part with code %(c)s.") % {"c": part})
+            problems.at(sheet, row_no, label_of["part"], _("No part with code %(c)s.") % {"c": part})
         elif part in has_children:
-            problems.add(
+            problems.at(
                 sheet,
                 row_no,
                 label_of["part"],
                 _("Part %(c)s has parts under it; items go on the parts below.") % {"c": part},
             )
         if not values["title"]:
-            problems.add(sheet, row_no, label_of["title"], _("This field is required."))
+            problems.at(sheet, row_no, label_of["title"], _("This field is required."))
         elif len(values["title"]) > 500:
-            problems.add(sheet, row_no, label_of["title"], _("At most %(n)d characters.") % {"n": 500})
+            problems.at(sheet, row_no, label_of["title"], _("At most %(n)d characters.") % {"n": 500})
         points = _decimal(values["max_points"], low=Decimal(0), high=Decimal("99999.99"), allow_low=False)
         if points is None or points.as_tuple().exponent < -2:
-            problems.add(
+            problems.at(
                 sheet,
                 row_no,
                 label_of["max_points"],
                 _("A number above 0 and at most 99999.99 (2 decimals)."),
             )
         veto_text = values["is_veto"].lower()
-        if veto_text not in YES | NO and veto_text not in {_squash(_("Yes")), _squash(_("No"))}:
-            problems.add(sheet, row_no, label_of["is_veto"], _("Write 是 or leave empty."))
+        if veto_text not in YES | NO and veto_text not in {squash(_("Yes")), squash(_("No"))}:
+            problems.at(sheet, row_no, label_of["is_veto"], _("Write 是 or leave empty."))
         position = _int(values["position"], 0, 2**31 - 1) if values["position"] else None
         if values["position"] and position is None:
-            problems.add(sheet, row_no, label_of["position"], _("A whole number from 0 to 2147483647."))
+            problems.at(sheet, row_no, label_of["position"], _("A whole number from 0 to 2147483647."))
         item = {
             "code": code_,
             "title": values["title"],
             "max_points": standards._num(points) if points is not None else 0,
             "guidance": values["guidance"],
-            "is_veto": veto_text in YES or veto_text == _squash(_("Yes")),
+            "is_veto": veto_text in YES or veto_text == squash(_("Yes")),
             "position": position if position is not None else len(items_of.get(part, [])) + 1,
         }
         items_of.setdefault(part, []).append(item)
     if not seen and not any(e["column"].startswith(_zh(sheet)) for e in problems.errors):
-        problems.add(sheet, None, "", _("The standard needs at least one item."))
+        problems.at(sheet, None, "", _("The standard needs at least one item."))
     if progress:
         progress(70, _("Checked %(n)d items") % {"n": len(seen)})
 
@@ -695,27 +640,27 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
     level_lookup, class_lookup = _level_lookup(), _class_lookup()
     rules, levels_seen = [], {}
     for row_no, values in _table(sheets["rules"], RULE_COLUMNS, "rules", problems):
-        level = level_lookup.get(_squash(values["level"]))
+        level = level_lookup.get(squash(values["level"]))
         if level is None:
-            problems.add(
+            problems.at(
                 sheet, row_no, label_of["level"], _("Not an allowed value: %(v)s") % {"v": values["level"]}
             )
         elif level in levels_seen:
-            problems.add(
+            problems.at(
                 sheet, row_no, label_of["level"], _("Same level as row %(r)d.") % {"r": levels_seen[level]}
             )
         else:
             levels_seen[level] = row_no
         min_total = _decimal(values["min_total"], low=Decimal(0), high=Decimal(100))
         if min_total is None:
-            problems.add(sheet, row_no, label_of["min_total"], _("A number from 0 to 100."))
+            problems.at(sheet, row_no, label_of["min_total"], _("A number from 0 to 100."))
         every = (
             _decimal(values["min_every_part"], low=Decimal(0), high=Decimal(100))
             if values["min_every_part"]
             else None
         )
         if values["min_every_part"] and every is None:
-            problems.add(sheet, row_no, label_of["min_every_part"], _("A number from 0 to 100."))
+            problems.at(sheet, row_no, label_of["min_every_part"], _("A number from 0 to 100."))
         named = _pairs(
             values["part_minimums"],
             lambda k: k if k in parts else None,
@@ -727,7 +672,7 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
         )
         fatal = _pairs(
             values["fatal_lookback_years"],
-            lambda k: class_lookup.get(_squash(k)),
+            lambda k: class_lookup.get(squash(k)),
             sheet,
             row_no,
             label_of["fatal_lookback_years"],
@@ -736,7 +681,7 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
         )
         days = _int(values["clean_history_days"], 0, 32767) if values["clean_history_days"] else None
         if values["clean_history_days"] and days is None:
-            problems.add(
+            problems.at(
                 sheet, row_no, label_of["clean_history_days"], _("A whole number of days from 0 to 32767.")
             )
         rules.append(
@@ -750,7 +695,7 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
             }
         )
     if not rules and not any(e["column"].startswith(_zh(sheet)) for e in problems.errors):
-        problems.add(sheet, None, "", _("The standard needs at least one level rule."))
+        problems.at(sheet, None, "", _("The standard needs at least one level rule."))
     if problems.errors:
         return None, problems.errors
 
@@ -786,23 +731,15 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
 
 
 # --- a group's import, as a background job ---------------------------------------------------------
-def standard_import_start(*, scope: Scope, user, upload) -> Job:
+def standard_import_start(*, scope: Scope, user, upload, org_unit=None) -> Job:
     """Start importing the group's own standard from an uploaded workbook (MANAGE_STANDARDS at the
-    group's root unit)."""
+    group's root unit, where the job is kept whatever ``org_unit`` the import page passes)."""
     _owner, root = standards.owner_for(scope, national=False)
     return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=root, upload=upload)
 
 
 def _rejected(errors: list[dict]) -> JobRejected:
-    return JobRejected(
-        ngettext(
-            "%(n)d problem found; nothing was imported.",
-            "%(n)d problems found; nothing was imported.",
-            len(errors),
-        )
-        % {"n": len(errors)},
-        {"errors": errors, "imported": 0},
-    )
+    return rejected(errors, imported=0)
 
 
 def standard_import_prepare(job: Job, progress) -> dict:
@@ -835,11 +772,21 @@ def standard_import_apply(job: Job, structure: dict) -> dict:
     }
 
 
-job_handler(
-    IMPORT_KIND,
-    prepare=standard_import_prepare,
-    apply=standard_import_apply,
-    input_perm=grading_perms.MANAGE_STANDARDS,
+register_importer(
+    Importer(
+        kind=IMPORT_KIND,
+        perm=grading_perms.MANAGE_STANDARDS,
+        start=standard_import_start,
+        prepare=standard_import_prepare,
+        apply=standard_import_apply,
+        template=import_template,
+        template_filename="standard-template.xlsx",
+        form="compliance.grading.views.standards.ImportForm",
+        page_template="grading/standards/import.html",
+        page_url_name="grading:standard-import",
+        job_url_name="grading:standard-import-job",
+        input_perm=grading_perms.MANAGE_STANDARDS,
+    )
 )
 
 

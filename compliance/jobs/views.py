@@ -3,6 +3,7 @@ from django.views.generic import TemplateView
 
 from compliance import storage
 from compliance.access import access_or_404
+from compliance.imports.importers import importer_for
 from compliance.pages import ScopedPageMixin
 from tenants import roles
 
@@ -29,6 +30,7 @@ class JobDetailView(ScopedPageMixin, TemplateView):
             job=job,
             can_download_input=can_download,
             can_download_output=services.job_output_allowed(scope=self.scope, job=job),
+            importer=importer_for(job.kind),  # an import's result and its upload page
             **kwargs,
         )
 

@@ -15,23 +15,21 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.utils.translation import override as translation_override
-from openpyxl.styles import Font
 
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
-from compliance.jobs.excel import (
-    Column,
-    choice_lookup,
-    from_text,
-    new_workbook,
-    read_rows,
-    start_import,
-    workbook_bytes,
-)
+from compliance.imports import writer
+from compliance.imports.columns import CHOICE, Column
+from compliance.imports.importers import Importer, register_importer, start_import
+from compliance.imports.reader import read_rows
+from compliance.imports.rows import Problems, nothing_to_import, parse_cells, report_progress, row_is_empty
+from compliance.imports.template import template_workbook
+from compliance.imports.writer import new_workbook, workbook_bytes
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler
+from compliance.jobs.services import JobRejected
 from compliance.training import permissions as training_perms
 from tenants import roles
 from tenants.models import OrgUnit
@@ -40,28 +38,11 @@ from tenants.scope import Scope, current_scope
 from . import bank
 from .models import MineType, PostCategory, Question, QuestionOption
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = writer.XLSX
 IMPORT_KIND = "question_import"
 MAX_ROWS = 5000
 
 
-OPTION_KEYS = [f"option_{letter.lower()}" for letter in bank.OPTION_LETTERS]
-COLUMNS = [
-    Column("type", gettext_lazy("Question type"), True, 10),
-    Column("stem", gettext_lazy("Stem"), True, 48),
-    Column("option_a", gettext_lazy("Option A"), False, 18),
-    Column("option_b", gettext_lazy("Option B"), False, 18),
-    Column("option_c", gettext_lazy("Option C"), False, 18),
-    Column("option_d", gettext_lazy("Option D"), False, 18),
-    Column("option_e", gettext_lazy("Option E"), False, 18),
-    Column("option_f", gettext_lazy("Option F"), False, 18),
-    Column("answer", gettext_lazy("Answer"), True, 8),
-    Column("explanation", gettext_lazy("Explanation"), False, 30),
-    Column("post_categories", gettext_lazy("Post category"), False, 18),
-    Column("mine_types", gettext_lazy("Mine type"), False, 18),
-    Column("topic", gettext_lazy("Topic"), False, 14),
-    Column("difficulty", gettext_lazy("Difficulty"), False, 8),
-]
 # Spellings common in Chinese question-bank sheets, besides the labels in either language.
 TYPE_ALIASES = {
     "单选": Question.Type.SINGLE,
@@ -85,7 +66,66 @@ DIFFICULTY_ALIASES = {
     "困难": 3,
     "较难": 3,
 }
-SEPARATORS = re.compile(r"[、,，;；/\s]+")
+
+
+def _choice_labels(choices) -> str:
+    return "、".join(str(label) for _v, label in choices.choices)
+
+
+# Guide lines with the values filled in when the template is made, in the user's language.
+TYPE_HELP = lazy(lambda: _("One of: %(types)s.") % {"types": _choice_labels(Question.Type)}, str)()
+ANSWER_HELP = lazy(
+    lambda: (
+        _(
+            "The letters of the correct options: one letter for single choice (e.g. C), at least "
+            "two for multiple choice (e.g. ABD); %(t)s or %(f)s for true/false."
+        )
+        % {"t": bank.TRUE_TEXT, "f": bank.FALSE_TEXT}
+    ),
+    str,
+)()
+POST_HELP = lazy(
+    lambda: (
+        _("Who the question is for, separated by 、: %(values)s. Empty: everyone.")
+        % {"values": _choice_labels(PostCategory)}
+    ),
+    str,
+)()
+MINE_HELP = lazy(
+    lambda: (
+        _("Which mines it is for, separated by 、: %(values)s. Empty: every mine type.")
+        % {"values": _choice_labels(MineType)}
+    ),
+    str,
+)()
+OPTIONS_HELP = gettext_lazy(
+    "The options of a single- or multiple-choice question, from A on without gaps: "
+    "single choice 2–6 options, multiple choice 3–6. Leave empty for true/false."
+)
+
+OPTION_KEYS = [f"option_{letter.lower()}" for letter in bank.OPTION_LETTERS]
+COLUMNS = [
+    Column("type", gettext_lazy("Question type"), True, 10, kind=CHOICE, choices=Question.Type,
+           aliases=TYPE_ALIASES, help=TYPE_HELP),
+    Column("stem", gettext_lazy("Stem"), True, 48, help=gettext_lazy("The question itself.")),
+    Column("option_a", gettext_lazy("Option A"), False, 18, help=OPTIONS_HELP),
+    Column("option_b", gettext_lazy("Option B"), False, 18),
+    Column("option_c", gettext_lazy("Option C"), False, 18),
+    Column("option_d", gettext_lazy("Option D"), False, 18),
+    Column("option_e", gettext_lazy("Option E"), False, 18),
+    Column("option_f", gettext_lazy("Option F"), False, 18),
+    Column("answer", gettext_lazy("Answer"), True, 8, help=ANSWER_HELP),
+    Column("explanation", gettext_lazy("Explanation"), False, 30,
+           help=gettext_lazy("Shown after submission when the paper allows it. Optional.")),
+    Column("post_categories", gettext_lazy("Post category"), False, 18, kind=CHOICE, many=True,
+           choices=PostCategory, help=POST_HELP),
+    Column("mine_types", gettext_lazy("Mine type"), False, 18, kind=CHOICE, many=True, choices=MineType,
+           help=MINE_HELP),
+    Column("topic", gettext_lazy("Topic"), False, 14,
+           help=gettext_lazy("A short topic name used by paper blueprints, e.g. 瓦斯防治. Optional.")),
+    Column("difficulty", gettext_lazy("Difficulty"), False, 8,
+           help=gettext_lazy("1 (easy), 2 (medium) or 3 (hard). Empty: 2.")),
+]  # fmt: skip
 # The template's example rows are recognised by their stems and skipped, so a forgotten example
 # is never imported.
 EXAMPLES = [
@@ -157,73 +197,12 @@ def _example_cells(row: list) -> list:
 
 def import_template() -> bytes:
     """The sheet to fill in: headers, example rows (skipped on import), and a guide to every column."""
-    wb = new_workbook()
-    ws = wb.active
-    ws.title = _("Question bank")
-    ws.append([str(c.label) for c in COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in EXAMPLES:
-        ws.append(_example_cells(row))
-    for index, column in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = column.width
-    ws.freeze_panes = "A2"
-
-    guide = wb.create_sheet(_("How to fill in"))
-    guide.append([_("Column"), _("Required"), _("What to enter")])
-    for cell in guide[1]:
-        cell.font = Font(bold=True)
-    yes, no = _("Yes"), _("No")
-    types = "、".join(str(label) for _v, label in Question.Type.choices)
-    explanations = {
-        "type": _("One of: %(types)s.") % {"types": types},
-        "stem": _("The question itself."),
-        "option_a": _(
-            "The options of a single- or multiple-choice question, from A on without gaps: "
-            "single choice 2–6 options, multiple choice 3–6. Leave empty for true/false."
-        ),
-        "answer": _(
-            "The letters of the correct options: one letter for single choice (e.g. C), at least "
-            "two for multiple choice (e.g. ABD); %(t)s or %(f)s for true/false."
-        )
-        % {"t": bank.TRUE_TEXT, "f": bank.FALSE_TEXT},
-        "explanation": _("Shown after submission when the paper allows it. Optional."),
-        "post_categories": _("Who the question is for, separated by 、: %(values)s. Empty: everyone.")
-        % {"values": "、".join(str(label) for _v, label in PostCategory.choices)},
-        "mine_types": _("Which mines it is for, separated by 、: %(values)s. Empty: every mine type.")
-        % {"values": "、".join(str(label) for _v, label in MineType.choices)},
-        "topic": _("A short topic name used by paper blueprints, e.g. 瓦斯防治. Optional."),
-        "difficulty": _("1 (easy), 2 (medium) or 3 (hard). Empty: 2."),
-    }
-    for column in COLUMNS:
-        if column.key in OPTION_KEYS[1:]:
-            continue
-        label = str(column.label)
-        if column.key == "option_a":
-            label = f"{COLUMNS[2].label} … {COLUMNS[7].label}"
-        guide.append([label, yes if column.required else no, explanations.get(column.key, "")])
-    guide.append([])
-    guide.append(
-        [
-            _("Note"),
-            "",
-            _("The example rows on the first sheet are skipped on import; you may leave or delete them."),
-        ]
+    return template_workbook(
+        title=_("Question bank"),
+        columns=COLUMNS,
+        examples=[_example_cells(row) for row in EXAMPLES],
+        notes=[_("The example rows on the first sheet are skipped on import; you may leave or delete them.")],
     )
-    guide.append(
-        [
-            "",
-            "",
-            _(
-                "If any row is wrong, nothing is imported and every problem is listed with its row "
-                "and column."
-            ),
-        ]
-    )
-    guide.column_dimensions["A"].width = 22
-    guide.column_dimensions["B"].width = 8
-    guide.column_dimensions["C"].width = 100
-    return workbook_bytes(wb)
 
 
 # --- import ------------------------------------------------------------------------------------------
@@ -238,40 +217,14 @@ class ImportPlan:
     options: list[QuestionOption]
 
 
-def _cell(row, index, key) -> str:
-    position = index.get(key)
-    if position is None or position >= len(row) or row[position] is None:
-        return ""
-    value = from_text(row[position])
-    if isinstance(value, bool):
-        return bank.TRUE_TEXT if value else bank.FALSE_TEXT  # Excel's TRUE/FALSE cells
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _tags(text: str, lookup: dict[str, str], column: str, errors: list) -> list[str]:
-    values = []
-    for part in SEPARATORS.split(text):
-        part = part.strip()
-        if not part:
-            continue
-        code = lookup.get(part.lower())
-        if code is None:
-            errors.append((column, _("Not an allowed value: %(v)s") % {"v": part}))
-        elif code not in values:
-            values.append(code)
-    return values
-
-
-def parse_row(values: dict[str, str], lookups: dict) -> tuple[dict, list[dict], list[tuple[str, str]]]:
-    """One sheet row → (question data, options, [(column key, problem)])."""
-    errors: list[tuple[str, str]] = []
-    qtype = lookups["type"].get(values["type"].lower(), "")
-    if not values["type"]:
+def parse_row(
+    values: dict, problems: list[tuple[str, str]]
+) -> tuple[dict, list[dict], list[tuple[str, str]]]:
+    """One sheet row, as ``parse_cells`` read it, → (question data, options, [(column key, problem)])."""
+    errors = list(problems)
+    qtype = values["type"]
+    if not qtype and "type" not in {key for key, _m in errors}:
         errors.append(("type", _("Enter the question type.")))
-    elif not qtype:
-        errors.append(("type", _("Not an allowed value: %(v)s") % {"v": values["type"]}))
     difficulty: object = values["difficulty"] or 2
     if isinstance(difficulty, str) and difficulty in DIFFICULTY_ALIASES:
         difficulty = DIFFICULTY_ALIASES[difficulty]
@@ -281,10 +234,8 @@ def parse_row(values: dict[str, str], lookups: dict) -> tuple[dict, list[dict], 
         "explanation": values["explanation"],
         "topic": values["topic"],
         "difficulty": difficulty,
-        "post_categories": _tags(
-            values["post_categories"], lookups["post_categories"], "post_categories", errors
-        ),
-        "mine_types": _tags(values["mine_types"], lookups["mine_types"], "mine_types", errors),
+        "post_categories": values["post_categories"],
+        "mine_types": values["mine_types"],
     }
     answer = values["answer"].strip()
     options: list[dict] = []
@@ -331,12 +282,7 @@ def question_import_prepare(job: Job, progress) -> ImportPlan:
     unit = OrgUnit.objects.filter(pk=job.org_unit_id).first()
     if unit is None or not scope.has_perm(training_perms.MANAGE_TRAINING, unit.path, unit.tenant_id):
         raise JobRejected(_("You may no longer import into this unit."), {"errors": []})
-    label_of = {c.key: str(c.label) for c in COLUMNS}
-    lookups = {
-        "type": choice_lookup(Question.Type) | TYPE_ALIASES,
-        "post_categories": choice_lookup(PostCategory),
-        "mine_types": choice_lookup(MineType),
-    }
+    lookups = {c.key: c.lookup() for c in COLUMNS if c.kind == CHOICE}
     # A stem already current in this unit's bank is refused: a blueprint would draw it twice.
     existing = set(Question.objects.filter(org_unit=unit, is_current=True).values_list("stem", flat=True))
 
@@ -345,22 +291,17 @@ def question_import_prepare(job: Job, progress) -> ImportPlan:
     if len(rows) > MAX_ROWS:
         message = _("The file has more than %(n)d rows; split it into smaller files.") % {"n": MAX_ROWS}
         raise JobRejected(message, {"errors": [{"row": None, "column": "", "message": message}]})
-    questions, options, errors = [], [], []
+    questions, options, errors = [], [], Problems(COLUMNS)
     seen: dict[str, int] = {}
-    total = max(len(rows), 1)
     for offset, row in enumerate(rows):
         row_no = offset + 2  # row 1 is the header
-        done = offset + 1
-        if done % 50 == 0 or done == len(rows):
-            progress(
-                int(90 * done / total), _("Checked %(n)d of %(total)d rows") % {"n": done, "total": total}
-            )
-        if not any(v not in (None, "") for v in row):
+        report_progress(progress, offset + 1, len(rows))
+        if row_is_empty(row):
             continue
-        values = {c.key: _cell(row, index, c.key) for c in COLUMNS}
+        values, problems = parse_cells(COLUMNS, row, index, lookups, require=False)
         if values["stem"] in EXAMPLE_STEMS:
             continue
-        data, row_options, row_errors = parse_row(values, lookups)
+        data, row_options, row_errors = parse_row(values, problems)
         if not row_errors:
             try:
                 question, built = bank.build_question(
@@ -379,22 +320,11 @@ def question_import_prepare(job: Job, progress) -> ImportPlan:
                 seen.setdefault(stem, row_no)
                 questions.append(question)
                 options.extend(built)
-        errors.extend(
-            {"row": row_no, "column": label_of.get(field, field), "message": str(message)}
-            for field, message in row_errors
-        )
+        errors.extend(row_no, row_errors)
     if errors:
-        raise JobRejected(
-            ngettext(
-                "%(n)d problem found; nothing was imported.",
-                "%(n)d problems found; nothing was imported.",
-                len(errors),
-            )
-            % {"n": len(errors)},
-            {"errors": errors, "imported": 0},
-        )
+        raise errors.rejected(imported=0)
     if not questions:
-        raise JobRejected(_("The file has no rows to import."), {"errors": [], "imported": 0})
+        raise nothing_to_import(imported=0)
     return ImportPlan(questions=questions, options=options)
 
 
@@ -421,12 +351,22 @@ def question_import_apply(job: Job, plan: ImportPlan) -> dict:
     return {"questions_imported": len(plan.questions), "errors": []}
 
 
-# The uploaded sheet holds the answer key: downloading it needs the right to read the bank.
-job_handler(
-    IMPORT_KIND,
-    prepare=question_import_prepare,
-    apply=question_import_apply,
-    input_perm=training_perms.VIEW_QUESTION_BANK,
+register_importer(
+    Importer(
+        kind=IMPORT_KIND,
+        perm=training_perms.MANAGE_TRAINING,
+        start=question_import_start,
+        prepare=question_import_prepare,
+        apply=question_import_apply,
+        template=import_template,
+        template_filename="question-template.xlsx",
+        form="compliance.training.bank_forms.ImportForm",
+        page_template="training/question_import.html",
+        page_url_name="training:question-import",
+        result_template="training/_question_import_result.html",
+        # The uploaded sheet holds the answer key: downloading it needs the right to read the bank.
+        input_perm=training_perms.VIEW_QUESTION_BANK,
+    )
 )
 
 

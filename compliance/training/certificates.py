@@ -404,7 +404,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def expiring_xlsx(rows: list[DueRow]) -> bytes:
-    from compliance.jobs.excel import new_workbook, workbook_bytes
+    from compliance.imports.writer import new_workbook, workbook_bytes
 
     wb = new_workbook()
     ws = wb.active

@@ -13,27 +13,30 @@ recorded"), never doubled.
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from compliance.audit.services import PendingEvent, audit_record_many
-from compliance.jobs.excel import (
-    Column,
-    choice_lookup,
-    from_text,
-    new_workbook,
-    read_rows,
-    start_import,
-    workbook_bytes,
+from compliance.imports import writer
+from compliance.imports.columns import CHOICE, DATE, Column, cell_text
+from compliance.imports.importers import Importer, register_importer, start_import
+from compliance.imports.reader import read_rows
+from compliance.imports.rows import (
+    Problems,
+    cell_at,
+    nothing_to_import,
+    parse_cells,
+    report_progress,
+    row_is_empty,
 )
+from compliance.imports.template import template_workbook
 from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected, job_handler
+from compliance.jobs.services import JobRejected
 from compliance.training import permissions as training_perms
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, current_scope
@@ -42,94 +45,50 @@ from tenants.services import snapshot
 from . import courses
 from .models import Attendance, Course, TrainingSession
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = writer.XLSX
 IMPORT_KIND = "training_sessions_import"
 MAX_ROWS = 20000
 
 
 COLUMNS = [
-    Column("course", gettext_lazy("Course title"), True, 24),
-    Column("kind", gettext_lazy("Course kind"), False, 16),
-    Column("operation_type", gettext_lazy("Operation type"), False, 14),
-    Column("starts_on", gettext_lazy("Start date"), True, 12),
-    Column("ends_on", gettext_lazy("End date"), False, 12),
-    Column("hours", pgettext_lazy("import column", "Hours"), True, 8),
-    Column("instructor", gettext_lazy("Instructor"), False, 12),
-    Column("location", gettext_lazy("Location"), False, 16),
-    Column("employee_no", gettext_lazy("Employee number"), True, 12),
-    Column("name", gettext_lazy("Name"), False, 10),
-    Column("attended", gettext_lazy("Hours attended"), False, 10),
-]
-CHOICES = {"kind": Course.Kind, "operation_type": Person.OperationType}
+    Column("course", gettext_lazy("Course title"), True, 24, example="2026年度安全再培训",
+           help=gettext_lazy("A course of the unit or a unit above it; a new title makes a new course.")),
+    Column("kind", gettext_lazy("Course kind"), False, 16, kind=CHOICE, choices=Course.Kind,
+           help=gettext_lazy("For a new course. Empty: annual retraining.")),
+    Column("operation_type", gettext_lazy("Operation type"), False, 14, kind=CHOICE,
+           choices=Person.OperationType),
+    Column("starts_on", gettext_lazy("Start date"), True, 12, example="2026-03-02", kind=DATE),
+    Column("ends_on", gettext_lazy("End date"), False, 12, example="2026-03-03", kind=DATE,
+           help=gettext_lazy("Empty: the start date.")),
+    Column("hours", pgettext_lazy("import column", "Hours"), True, 8, example=16),
+    Column("instructor", gettext_lazy("Instructor"), False, 12, example="王老师"),
+    Column("location", gettext_lazy("Location"), False, 16, example="矿会议室"),
+    Column("employee_no", gettext_lazy("Employee number"), True, 12, example="A-001",
+           help=gettext_lazy("Of a person in the unit chosen at upload or a unit under it.")),
+    Column("name", gettext_lazy("Name"), False, 10, example="张三",
+           help=gettext_lazy("Optional; checked against the employee number.")),
+    Column("attended", gettext_lazy("Hours attended"), False, 10, example=16,
+           help=gettext_lazy("Empty: the session's hours.")),
+]  # fmt: skip
+CHOICES = {c.key: c.choices for c in COLUMNS if c.kind == CHOICE}
 
 
 def import_template() -> bytes:
-    wb = new_workbook()
-    ws = wb.active
-    ws.title = _("Sessions")
-    ws.append([str(c.label) for c in COLUMNS])
-    for index, column in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = column.width
-    # Examples and allowed values on a second sheet: a forgotten sample row is never imported.
-    guide = wb.create_sheet(_("Allowed values"))
-    guide.append(
-        [_("Example")]
-        + [
-            "2026年度安全再培训",
-            str(Course.Kind.ANNUAL.label),
-            "",
-            "2026-03-02",
-            "2026-03-03",
-            16,
-            "王老师",
-            "矿会议室",
-            "A-001",
-            "张三",
-            16,
-        ]
+    return template_workbook(
+        title=_("Sessions"),
+        columns=COLUMNS,
+        notes=[
+            _(
+                "Rows with the same course, dates, hours, instructor and location make one session. "
+                "People are found by employee number in the chosen unit and the units under it."
+            )
+        ],
     )
-    for key, choices in CHOICES.items():
-        guide.append(
-            [str(next(c.label for c in COLUMNS if c.key == key))]
-            + [str(label) for _v, label in choices.choices]
-        )
-    guide.append([_("Dates"), "2026-03-02", "2026/3/2"])
-    return workbook_bytes(wb)
 
 
 def sessions_import_start(*, scope: Scope, user, org_unit: OrgUnit, upload) -> Job:
     scope.require(training_perms.MANAGE_TRAINING, org_unit)
     return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=org_unit, upload=upload)
-
-
-def _raw(row, index, key):
-    position = index.get(key)
-    if position is None or position >= len(row):
-        return None
-    return row[position]
-
-
-def _text(value) -> str:
-    value = from_text(value)
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _date(value) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = _text(value).replace("/", "-").replace(".", "-")
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 # --- checking -------------------------------------------------------------------------------------------
@@ -151,8 +110,7 @@ def sessions_import_prepare(job: Job, progress) -> ImportPlan:
     root = OrgUnit.objects.filter(pk=job.org_unit_id).first()
     if root is None or not scope.has_perm(training_perms.MANAGE_TRAINING, root.path, root.tenant_id):
         raise JobRejected(_("You may no longer import into this unit."), {"errors": []})
-    label_of = {c.key: str(c.label) for c in COLUMNS}
-    lookups = {key: choice_lookup(choices) for key, choices in CHOICES.items()}
+    lookups = {c.key: c.lookup() for c in COLUMNS if c.kind == CHOICE}
 
     rows, index = read_rows(job, COLUMNS)
     rows = list(rows)
@@ -161,7 +119,7 @@ def sessions_import_prepare(job: Job, progress) -> ImportPlan:
         raise JobRejected(message, {"errors": [{"row": None, "column": "", "message": message}]})
 
     # Everything needed to check the file, in a fixed number of queries.
-    numbers = {_text(_raw(r, index, "employee_no")) for r in rows} - {""}
+    numbers = {cell_text(cell_at(r, index, "employee_no")) for r in rows} - {""}
     people = {
         p.employee_no: p
         for p in Person.objects.select_related("org_unit").filter(
@@ -189,40 +147,33 @@ def sessions_import_prepare(job: Job, progress) -> ImportPlan:
     new_courses: dict[str, Course] = {}
     sessions: dict[tuple, PlannedSession] = {}
     seen: dict[tuple, int] = {}
-    errors = []
-    total = max(len(rows), 1)
+    errors = Problems(COLUMNS)
     for offset, row in enumerate(rows):
         row_no = offset + 2
-        if not any(v not in (None, "") for v in row):
+        if row_is_empty(row):
             continue
-        problems: list[tuple[str, str]] = []
-        title = _text(_raw(row, index, "course"))[:200]
-        kind_text = _text(_raw(row, index, "kind"))
-        op_text = _text(_raw(row, index, "operation_type"))
-        kind = lookups["kind"].get(kind_text.lower()) if kind_text else Course.Kind.ANNUAL
-        operation_type = lookups["operation_type"].get(op_text.lower()) if op_text else ""
-        if kind is None:
-            problems.append(("kind", _("Not an allowed value: %(v)s") % {"v": kind_text}))
-        if operation_type is None:
-            problems.append(("operation_type", _("Not an allowed value: %(v)s") % {"v": op_text}))
+        values, problems = parse_cells(COLUMNS, row, index, lookups, require=False)
+        bad = {key for key, _m in problems}
+        title = values["course"][:200]
+        kind = None if "kind" in bad else values["kind"] or Course.Kind.ANNUAL
+        operation_type = None if "operation_type" in bad else values["operation_type"]
         if not title:
             problems.append(("course", _("Name the course.")))
-        starts_on = _date(_raw(row, index, "starts_on"))
-        if starts_on is None:
+        starts_on = values["starts_on"]
+        if starts_on is None and "starts_on" not in bad:
             problems.append(("starts_on", _("Enter a date such as 2026-03-02.")))
-        ends_raw = _raw(row, index, "ends_on")
-        ends_on = _date(ends_raw) if _text(ends_raw) else starts_on
-        if ends_on is None:
+        ends_on = None if "ends_on" in bad else values["ends_on"] or starts_on
+        if ends_on is None and "ends_on" not in bad:
             problems.append(("ends_on", _("Enter a date such as 2026-03-02.")))
-        elif starts_on and ends_on < starts_on:
+        elif ends_on is not None and starts_on and ends_on < starts_on:
             problems.append(("ends_on", _("The end date cannot be before the start date.")))
         try:
-            session_hours = courses._hours(_text(_raw(row, index, "hours")))
+            session_hours = courses._hours(values["hours"])
         except ValidationError as exc:
             session_hours = None
             problems.extend(("hours", m) for m in exc.messages)
         attended = None
-        attended_text = _text(_raw(row, index, "attended"))
+        attended_text = values["attended"]
         if attended_text:
             try:
                 attended = courses._hours(attended_text)
@@ -237,8 +188,7 @@ def sessions_import_prepare(job: Job, progress) -> ImportPlan:
                             % {"h": session_hours},
                         )
                     )
-        number = _text(_raw(row, index, "employee_no"))
-        name = _text(_raw(row, index, "name"))
+        number, name = values["employee_no"], values["name"]
         person = people.get(number)
         if not number:
             problems.append(("employee_no", _("Give the employee number.")))
@@ -278,8 +228,8 @@ def sessions_import_prepare(job: Job, progress) -> ImportPlan:
                     new_courses[title.lower()] = course
 
         if not problems and course is not None:
-            key = (course.pk, starts_on, ends_on, session_hours, _text(_raw(row, index, "instructor"))[:64],
-                   _text(_raw(row, index, "location"))[:200])  # fmt: skip
+            key = (course.pk, starts_on, ends_on, session_hours, values["instructor"][:64],
+                   values["location"][:200])  # fmt: skip
             planned = sessions.get(key)
             if planned is None:
                 found = existing_sessions.get(key) if course.title.lower() in known_courses else None
@@ -317,30 +267,13 @@ def sessions_import_prepare(job: Job, progress) -> ImportPlan:
                 except ValidationError as exc:
                     for k, ms in exc.message_dict.items():
                         problems.extend(("attended" if k == "hours" else "employee_no", m) for m in ms)
-        if problems:
-            errors.extend(
-                {"row": row_no, "column": label_of.get(k, k), "message": str(m)} for k, m in problems
-            )
-        done = offset + 1
-        if done % 100 == 0 or done == len(rows):
-            progress(
-                int(90 * done / total), _("Checked %(n)d of %(total)d rows") % {"n": done, "total": total}
-            )
+        errors.extend(row_no, problems)
+        report_progress(progress, offset + 1, len(rows), every=100)
     if errors:
-        raise JobRejected(
-            ngettext(
-                "%(n)d problem found; nothing was imported.",
-                "%(n)d problems found; nothing was imported.",
-                len(errors),
-            )
-            % {"n": len(errors)},
-            {"errors": errors, "sessions": 0, "attendances": 0},
-        )
+        raise errors.rejected(sessions=0, attendances=0)
     planned = [p for p in sessions.values() if p.attendances]
     if not planned:
-        raise JobRejected(
-            _("The file has no rows to import."), {"errors": [], "sessions": 0, "attendances": 0}
-        )
+        raise nothing_to_import(sessions=0, attendances=0)
     return ImportPlan(courses=list(new_courses.values()), sessions=planned)
 
 
@@ -380,9 +313,18 @@ def sessions_import_apply(job: Job, plan: ImportPlan) -> dict:
     }
 
 
-job_handler(
-    IMPORT_KIND,
-    prepare=sessions_import_prepare,
-    apply=sessions_import_apply,
-    input_perm=training_perms.MANAGE_TRAINING,
+register_importer(
+    Importer(
+        kind=IMPORT_KIND,
+        perm=training_perms.MANAGE_TRAINING,
+        start=sessions_import_start,
+        prepare=sessions_import_prepare,
+        apply=sessions_import_apply,
+        template=import_template,
+        template_filename="training-sessions-template.xlsx",
+        form="compliance.training.views.courses.SessionImportForm",
+        page_template="training/session_import.html",
+        page_url_name="training:session-import",
+        input_perm=training_perms.MANAGE_TRAINING,
+    )
 )

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from compliance.jobs.excel import as_text, from_text, new_workbook, workbook_bytes
+from compliance.imports.writer import as_text, from_text, new_workbook, workbook_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
-WRITER = ROOT / "compliance" / "jobs" / "excel.py"
+WRITER = ROOT / "compliance" / "imports" / "writer.py"
 
 # OWASP's list, and the full-width forms a Chinese input method types.
 DANGEROUS = [

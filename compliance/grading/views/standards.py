@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,8 +28,9 @@ from compliance.grading import permissions as grading_perms
 from compliance.grading import standards, standards_io
 from compliance.grading.models import Item, Part, Standard, StandardVersion
 from compliance.grading.selectors import visible_standards
+from compliance.imports.views import ImportTemplateView, ImportView
 from compliance.jobs.views import access_job
-from compliance.pages import ScopedPageMixin, apply_service_errors
+from compliance.pages import ScopedPageMixin
 from tenants import roles
 from tenants.models import MineProfile
 from tenants.scope import dangerously_platform_scope
@@ -41,6 +42,9 @@ class ImportForm(forms.Form):
     file = ValidatedFileField(
         label=gettext_lazy("Excel file (.xlsx)"), kinds=["xlsx"], max_bytes=lambda: settings.IMPORT_MAX_BYTES
     )
+
+    def __init__(self, *args, scope=None, **kwargs):  # the one import page passes the scope
+        super().__init__(*args, **kwargs)
 
 
 def _versions_prefetch():
@@ -156,10 +160,10 @@ class VersionExportView(ScopedPageMixin, View):
         return response
 
 
-class StandardImportTemplateView(ScopedPageMixin, View):
+class StandardImportTemplateView(ImportTemplateView):
     """The template holds an example only; the platform operator (no tenant grants) may fetch it too."""
 
-    required_perm = grading_perms.MANAGE_STANDARDS
+    kind = standards_io.IMPORT_KIND
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
@@ -167,34 +171,6 @@ class StandardImportTemplateView(ScopedPageMixin, View):
             self.scope = request.scope
             return View.dispatch(self, request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
-
-    def get(self, request):
-        response = HttpResponse(standards_io.import_template(), content_type=standards_io.XLSX)
-        response["Content-Disposition"] = 'attachment; filename="standard-template.xlsx"'
-        return response
-
-
-class StandardImportView(ScopedPageMixin, View):
-    """The group's own standard (or a new version of it) from Excel, as a background job."""
-
-    required_perm = grading_perms.MANAGE_STANDARDS
-    template_name = "grading/standards/import.html"
-
-    def get(self, request):
-        return render(request, self.template_name, {"form": ImportForm()})
-
-    def post(self, request):
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                job = standards_io.standard_import_start(
-                    scope=self.scope, user=request.user, upload=form.cleaned_data["file"]
-                )
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                return redirect("grading:standard-import-job", pk=job.pk)
-        return render(request, self.template_name, {"form": form}, status=400)
 
 
 class StandardImportJobView(ScopedPageMixin, TemplateView):
@@ -265,7 +241,7 @@ class NationalImportView(LoginRequiredMixin, View):
 
 urlpatterns = [
     path("standards/", StandardListView.as_view(), name="standard-list"),
-    path("standards/import/", StandardImportView.as_view(), name="standard-import"),
+    path("standards/import/", ImportView.as_view(kind=standards_io.IMPORT_KIND), name="standard-import"),
     path("standards/import/template/", StandardImportTemplateView.as_view(), name="standard-import-template"),
     path("standards/import/<uuid:pk>/", StandardImportJobView.as_view(), name="standard-import-job"),
     path("standards/national-import/", NationalImportView.as_view(), name="standard-national-import"),

@@ -19,11 +19,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.http import no_store
+from compliance.imports.views import ImportTemplateView, ImportView
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 from compliance.training import bank, bank_io, selectors
 from compliance.training import permissions as training_perms
 from compliance.training.bank_forms import (
-    ImportForm,
     OptionFormSet,
     PaperForm,
     QuestionFilterForm,
@@ -94,39 +94,6 @@ class QuestionExportView(ScopedPageMixin, View):
         )
         response["Content-Disposition"] = 'attachment; filename="questions.xlsx"'
         return no_store(response)
-
-
-class QuestionImportTemplateView(ScopedPageMixin, View):
-    required_perm = training_perms.MANAGE_TRAINING
-
-    def get(self, request):
-        response = HttpResponse(bank_io.import_template(), content_type=bank_io.XLSX)
-        response["Content-Disposition"] = 'attachment; filename="question-template.xlsx"'
-        return response
-
-
-class QuestionImportView(ScopedPageMixin, View):
-    required_perm = training_perms.MANAGE_TRAINING
-    template_name = "training/question_import.html"
-
-    def get(self, request):
-        return render(request, self.template_name, {"form": ImportForm(scope=self.scope)})
-
-    def post(self, request):
-        form = ImportForm(request.POST, request.FILES, scope=self.scope)
-        if form.is_valid():
-            try:
-                job = bank_io.question_import_start(
-                    scope=self.scope,
-                    user=request.user,
-                    org_unit=form.cleaned_data["org_unit"],
-                    upload=form.cleaned_data["file"],
-                )
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                return redirect("job-detail", pk=job.pk)
-        return render(request, self.template_name, {"form": form}, status=400)
 
 
 def _options_from(form: QuestionForm, formset) -> list[dict]:
@@ -415,8 +382,12 @@ class PaperDetailView(ScopedPageMixin, TemplateView):
 urlpatterns = [
     path("questions/", QuestionListView.as_view(), name="question-list"),
     path("questions/new/", QuestionFormView.as_view(), name="question-create"),
-    path("questions/import/", QuestionImportView.as_view(), name="question-import"),
-    path("questions/import/template/", QuestionImportTemplateView.as_view(), name="question-import-template"),
+    path("questions/import/", ImportView.as_view(kind=bank_io.IMPORT_KIND), name="question-import"),
+    path(
+        "questions/import/template/",
+        ImportTemplateView.as_view(kind=bank_io.IMPORT_KIND),
+        name="question-import-template",
+    ),
     path("questions/export/", QuestionExportView.as_view(), name="question-export"),
     path("questions/<uuid:pk>/", QuestionDetailView.as_view(), name="question-detail"),
     path("questions/<uuid:pk>/edit/", QuestionFormView.as_view(), name="question-edit"),

@@ -17,7 +17,8 @@ from django.views.generic import TemplateView
 
 from compliance.files import ValidatedFileField
 from compliance.http import no_store
-from compliance.jobs.excel import new_workbook, workbook_bytes
+from compliance.imports.views import ImportTemplateView, ImportView
+from compliance.imports.writer import new_workbook, workbook_bytes
 from compliance.pages import (
     ScopedChoiceField,
     ScopedPageMixin,
@@ -486,40 +487,6 @@ class AttendanceRemoveView(ScopedPageMixin, View):
         return redirect("training:session-detail", pk=attendance.session_id)
 
 
-# --- import -------------------------------------------------------------------------------------------
-class SessionImportView(ScopedPageMixin, View):
-    required_perm = training_perms.MANAGE_TRAINING
-    template_name = "training/session_import.html"
-
-    def get(self, request):
-        return render(request, self.template_name, {"form": SessionImportForm(scope=self.scope)})
-
-    def post(self, request):
-        form = SessionImportForm(request.POST, request.FILES, scope=self.scope)
-        if form.is_valid():
-            try:
-                job = sessions_io.sessions_import_start(
-                    scope=self.scope,
-                    user=request.user,
-                    org_unit=form.cleaned_data["org_unit"],
-                    upload=form.cleaned_data["file"],
-                )
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                return redirect("job-detail", pk=job.pk)
-        return render(request, self.template_name, {"form": form}, status=400)
-
-
-class SessionImportTemplateView(ScopedPageMixin, View):
-    required_perm = training_perms.MANAGE_TRAINING
-
-    def get(self, request):
-        response = HttpResponse(sessions_io.import_template(), content_type=XLSX)
-        response["Content-Disposition"] = 'attachment; filename="training-sessions-template.xlsx"'
-        return response
-
-
 urlpatterns = [
     path("hours/", HoursView.as_view(), name="hours"),
     path("hours/export/", HoursExportView.as_view(), name="hours-export"),
@@ -529,8 +496,12 @@ urlpatterns = [
     path("courses/<uuid:pk>/edit/", CourseFormView.as_view(), name="course-edit"),
     path("sessions/", SessionListView.as_view(), name="session-list"),
     path("sessions/new/", SessionCreateView.as_view(), name="session-create"),
-    path("sessions/import/", SessionImportView.as_view(), name="session-import"),
-    path("sessions/import/template/", SessionImportTemplateView.as_view(), name="session-import-template"),
+    path("sessions/import/", ImportView.as_view(kind=sessions_io.IMPORT_KIND), name="session-import"),
+    path(
+        "sessions/import/template/",
+        ImportTemplateView.as_view(kind=sessions_io.IMPORT_KIND),
+        name="session-import-template",
+    ),
     path("sessions/<uuid:pk>/", SessionDetailView.as_view(), name="session-detail"),
     path("attendance/<uuid:pk>/hours/", AttendanceEditView.as_view(), name="attendance-edit"),
     path("attendance/<uuid:pk>/remove/", AttendanceRemoveView.as_view(), name="attendance-remove"),
