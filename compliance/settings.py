@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "compliance.accounts",
     "compliance.training",
     "compliance.grading",
+    "compliance.inspections",
 ]
 
 MIDDLEWARE = [

@@ -698,6 +698,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> BuildRep
             log(f"created: {spec.name} ({count} people)")
         # Training and exams (training.demo), then standardization grading (grading.demo): for
         # every demo group that has none yet, also one built by an earlier version of this command.
+        from compliance import registry
         from compliance.grading.demo import seed_grading
         from compliance.training.demo import seed_training
 
@@ -707,6 +708,9 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> BuildRep
                     report.training.append(spec.name)
                 if seed_grading(spec, scope=platform, today=today, log=log) is not None:
                     report.grading.append(spec.name)
+                # Then what capabilities registered (compliance.registry), in their order.
+                for builder in registry.demo_builders():
+                    builder.build(spec, scope=platform, today=today, log=log)
     return report
 
 

@@ -43,10 +43,9 @@ MANAGE_MEMBERSHIPS = "manage_memberships"
 VIEW_AUDIT = "view_audit"
 VIEW_JOBS = "view_jobs"
 # Training and exams (training app)
-VIEW_TRAINING = "view_training"  # courses, sessions, hours, papers, attempts, certificates, inspections
+VIEW_TRAINING = "view_training"  # courses, sessions, hours, papers, attempts, certificates
 MANAGE_TRAINING = "manage_training"  # courses, sessions, question bank, papers, certificates
 VIEW_QUESTION_BANK = "view_question_bank"  # questions with their answers
-CONDUCT_INSPECTIONS = "conduct_inspections"  # inspections and their spot exams (逢查必考)
 TAKE_EXAMS = "take_exams"  # sit one's own exams
 # Standardization grading (grading app)
 VIEW_GRADING = "view_grading"  # assessments, results, accidents, grade certificates, dashboards
@@ -67,7 +66,6 @@ WRITE_PERMS = set(
         MANAGE_MEMBERSHIPS,
         EXPORT_PEOPLE,
         MANAGE_TRAINING,
-        CONDUCT_INSPECTIONS,
         TAKE_EXAMS,
         MANAGE_GRADING,
         REVIEW_GRADING,
@@ -92,7 +90,6 @@ _PERMS = {
         VIEW_TRAINING,
         MANAGE_TRAINING,
         VIEW_QUESTION_BANK,
-        CONDUCT_INSPECTIONS,
         TAKE_EXAMS,
         VIEW_GRADING,
         MANAGE_GRADING,
@@ -107,7 +104,6 @@ _PERMS = {
         VIEW_JOBS,
         VIEW_TRAINING,
         VIEW_QUESTION_BANK,
-        CONDUCT_INSPECTIONS,
         TAKE_EXAMS,
         VIEW_GRADING,
         REVIEW_GRADING,
@@ -124,7 +120,6 @@ _PERMS = {
         VIEW_TRAINING,
         MANAGE_TRAINING,
         VIEW_QUESTION_BANK,
-        CONDUCT_INSPECTIONS,
         TAKE_EXAMS,
         VIEW_GRADING,
         MANAGE_GRADING,

@@ -33,14 +33,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from compliance import registry
 from compliance.audit.context import ActorContext, acting_as, current_actor
 from compliance.audit.services import audit_record
 from tenants import roles
 from tenants.models import Person
-from tenants.scope import dangerously_platform_scope
+from tenants.scope import Grant, Scope, dangerously_platform_scope
 
-from . import blueprint, inspections, outcomes
-from .models import Attempt, AttemptQuestion, ExamPaper, QuestionOption, SpotCheck
+from . import blueprint, outcomes
+from .models import Attempt, AttemptQuestion, ExamPaper, QuestionOption
 
 log = logging.getLogger(__name__)
 
@@ -105,59 +106,69 @@ def start_attempt(
     *,
     paper: ExamPaper,
     person: Person,
-    spot_check: SpotCheck | None = None,
+    occasion: str = Attempt.Occasion.REGULAR,
     by_user=None,
     now=None,
     rng: random.Random | None = None,
+    audit_extra: dict | None = None,
 ) -> Attempt:
     """Start (or resume) ``person``'s attempt at ``paper``.
 
     A regular paper must be assigned to the person and open; at most ``attempts_allowed``
-    attempts, none after a pass. A spot exam (逢查必考) is started for a ``spot_check`` by the
-    inspector or through the person's one-time code: the audience check does not apply, and the
-    spot check has exactly one attempt. ``by_user`` is who pressed start when it is not the
-    person (an inspector's tablet); it is recorded in the audit trail.
+    attempts, none after a pass. An attempt for an ``occasion`` (a spot exam, 逢查必考) is
+    started by the capability that owns the occasion (compliance.inspections: the inspector, or
+    the person's one-time code), which keeps it to one per occasion: the audience, window and
+    attempt-count checks do not apply. ``by_user`` is who pressed start when it is not the
+    person (an inspector's tablet); it is recorded in the audit trail, with ``audit_extra``.
     """
     now = _now(now)
     try:
-        return _start(paper=paper, person=person, spot_check=spot_check, by_user=by_user, now=now, rng=rng)
+        return _start(
+            paper=paper,
+            person=person,
+            occasion=occasion,
+            by_user=by_user,
+            now=now,
+            rng=rng,
+            audit_extra=audit_extra,
+        )
     except IntegrityError:
-        # A concurrent start of the same attempt number won: resume that one.
-        existing = _in_progress(paper, person, spot_check)
+        # A concurrent start of the same attempt number won: resume that one. (An occasion's
+        # owner serialises its starts itself.)
+        existing = None if occasion else _in_progress(paper, person)
         if existing is None:
             raise
         return existing
 
 
-def _in_progress(paper, person, spot_check) -> Attempt | None:
-    qs = Attempt.dangerously_unscoped.filter(
-        tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, status=Attempt.Status.IN_PROGRESS
+def _in_progress(paper, person) -> Attempt | None:
+    return (
+        Attempt.dangerously_unscoped.filter(
+            tenant_id=paper.tenant_id,
+            paper_id=paper.pk,
+            person_id=person.pk,
+            status=Attempt.Status.IN_PROGRESS,
+            occasion=Attempt.Occasion.REGULAR,
+        )
+        .select_related("paper", "person")
+        .first()
     )
-    qs = qs.filter(spot_check_id=spot_check.pk) if spot_check else qs.filter(spot_check__isnull=True)
-    return qs.select_related("paper", "person").first()
 
 
 @transaction.atomic
-def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
+def _start(*, paper, person, occasion, by_user, now, rng, audit_extra) -> Attempt:
     if paper.tenant_id != person.tenant_id:
         raise Http404
+    if occasion not in Attempt.Occasion.values:
+        raise ValueError(f"unknown attempt occasion {occasion!r}")
     _lock_person(person)
-    if spot_check is not None:
-        if spot_check.paper_id != paper.pk or spot_check.person_id != person.pk:
-            raise ValidationError(_("This spot exam is for another person or paper."))
-        done = (
-            Attempt.dangerously_unscoped.filter(spot_check_id=spot_check.pk).select_related("paper").first()
-        )
-        if done is not None:
-            if done.status == Attempt.Status.IN_PROGRESS and now >= done.deadline:
-                return submit_attempt(done, now=now, auto=True)
-            return done
+    if occasion:
         if not paper.is_active:
             raise ValidationError(_("This exam is not active."))
     else:
         if paper.is_spot_exam:
             raise ValidationError(_("A spot exam is started by the inspection team."))
-        current = _in_progress(paper, person, None)
+        current = _in_progress(paper, person)
         if current is not None:
             if now < current.deadline:
                 return current
@@ -168,7 +179,10 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
         if not paper_is_for(paper, person):
             raise ValidationError(_("This exam is not assigned to you."))
         earlier = Attempt.dangerously_unscoped.filter(
-            tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, spot_check__isnull=True
+            tenant_id=paper.tenant_id,
+            paper_id=paper.pk,
+            person_id=person.pk,
+            occasion=Attempt.Occasion.REGULAR,
         )
         if earlier.filter(passed=True).exists():
             raise ValidationError(_("You have already passed this exam."))
@@ -193,7 +207,7 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
         started_at=now,
         deadline=now + timedelta(minutes=paper.duration_minutes),
         max_score=sum((Decimal(points) for _q, points in drawn), Decimal(0)),
-        spot_check=spot_check,
+        occasion=occasion,
     )
     with transaction.atomic():  # a lost race on the attempt number rolls back to here
         attempt.save(force_insert=True)
@@ -218,8 +232,7 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
         "questions": len(drawn),
         "max_score": attempt.max_score,
     }
-    if spot_check is not None:
-        after["spot_check"] = str(spot_check.pk)
+    after.update(audit_extra or {})
     if by_user is not None and by_user.pk != current_actor().user_id:
         after["started_by"] = by_user.get_username()
     audit_record(
@@ -441,15 +454,29 @@ def close_expired_attempts(now=None) -> int:
 
 
 # --- access -----------------------------------------------------------------------------------------
+# Attempts of an occasion (a spot exam) a browser session without a login may work on: the
+# occasion's owner puts them there once the person proved a one-time code.
 SESSION_KEY = "spot_attempts"
+
+
+def own_scope(person: Person) -> Scope:
+    """The scope of the person themself (as a worker seeing only their own records), for an
+    attempt worked on from a phone with nobody logged in."""
+    return Scope(
+        kind="tenant",
+        grants=(Grant(person.tenant_id, person.org_unit.path, roles.WORKER),),
+        user_id=person.user_id,
+        person_id=person.pk,
+    )
 
 
 def attempt_for_request(request, attempt_id, now=None) -> Attempt:
     """The attempt named in the URL, if this request may work on it; else 404.
 
-    Who may: the person it belongs to (their own login), for a spot exam whoever runs its
-    inspection (``inspections.runs_inspection``: the tablet), or a browser session that entered
-    the spot check's one-time code (``request.session["spot_attempts"]``). Nobody else — not a
+    Who may: the person it belongs to (their own login), those a capability lets in to an
+    attempt of its occasion (``compliance.registry.register_attempt_access``: for a spot exam,
+    whoever runs its inspection — the tablet), or a browser session that entered the spot
+    check's one-time code (``request.session["spot_attempts"]``). Nobody else — not a
     manager, not the inspected mine's own safety staff, not a regulator — sees a worker's attempt
     here (404, as for a missing one); an expired attempt is graded before it is returned.
     """
@@ -477,9 +504,10 @@ def _access_condition(request, prefix: str = "") -> Q:
     condition = Q(pk__in=[])
     if scope.person_id and scope.has_perm(roles.TAKE_EXAMS):
         condition |= Q(**{f"{prefix}person_id": scope.person_id, f"{prefix}tenant_id__in": scope.tenant_ids})
-    # The team running the spot check's inspection — not everyone with CONDUCT_INSPECTIONS over
-    # the unit: the inspected mine's own staff must not work on a head-office spot exam.
-    condition |= inspections.runs_condition(scope, f"{prefix}spot_check__inspection__")
+    # Whoever a capability lets in to its occasion's attempts: for a spot exam the team running
+    # its inspection — not everyone with CONDUCT_INSPECTIONS over the unit (compliance.inspections).
+    for access in registry.attempt_access_conditions():
+        condition |= access(scope, prefix)
     session = getattr(request, "session", None)
     held = []
     for value in session.get(SESSION_KEY, []) if session is not None else []:
@@ -488,7 +516,7 @@ def _access_condition(request, prefix: str = "") -> Q:
         except ValueError:
             continue
     if held:
-        condition |= Q(**{f"{prefix}pk__in": held, f"{prefix}spot_check__isnull": False})
+        condition |= Q(**{f"{prefix}pk__in": held}) & ~Q(**{f"{prefix}occasion": Attempt.Occasion.REGULAR})
     return condition
 
 

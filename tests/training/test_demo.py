@@ -17,14 +17,13 @@ from compliance.audit.models import AuditEvent
 from compliance.training import bank, hours
 from compliance.training import demo as training_demo
 from compliance.training.demo_questions import QUESTIONS
+from compliance.inspections.models import Inspection, Suspension
 from compliance.training.models import (
     Attempt,
     Certificate,
     Course,
     ExamPaper,
-    Inspection,
     Question,
-    Suspension,
     TrainingSession,
 )
 from compliance.training.selectors import assigned_papers
