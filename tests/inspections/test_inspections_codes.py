@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
 from compliance.inspections import services as inspections
-from compliance.training import attempts
 from compliance.inspections.models import SpotCheck
+from compliance.training import attempts
 from compliance.training.models import Attempt
 from tenants import roles
 from tenants.scope import dangerously_platform_scope

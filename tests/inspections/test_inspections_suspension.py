@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
 from compliance.inspections import services as inspections
-from compliance.training import attempts
 from compliance.inspections.models import Suspension
+from compliance.training import attempts
 from compliance.training.models import AttemptQuestion, QuestionOption
 from tenants import roles, services
 from tenants.models import Person

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance.training import dashboard
 from compliance.inspections.models import Inspection, SpotCheck, Suspension
+from compliance.training import dashboard
 from compliance.training.models import Attempt, Certificate
 from tenants import roles, services
 from tenants.scope import activate, dangerously_platform_scope

@@ -14,10 +14,10 @@ from django.test import Client
 from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
+from compliance.inspections.models import Inspection, Suspension
 from compliance.training import bank, hours
 from compliance.training import demo as training_demo
 from compliance.training.demo_questions import QUESTIONS
-from compliance.inspections.models import Inspection, Suspension
 from compliance.training.models import (
     Attempt,
     Certificate,
