@@ -6,6 +6,13 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def _check_now(schema_editor):
+    # Django's foreign keys are deferred: check them now, so the column change that follows in
+    # the same transaction finds no pending trigger events (PostgreSQL refuses ALTER TABLE then).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def copy_links(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         # Every group's rows: row-level security is forced on these tables, even for their owner.
@@ -15,6 +22,7 @@ def copy_links(apps, schema_editor):
         " SELECT a.id FROM training_attempt a WHERE a.spot_check_id = training_spotcheck.id"
         ") WHERE EXISTS (SELECT 1 FROM training_attempt a WHERE a.spot_check_id = training_spotcheck.id)"
     )
+    _check_now(schema_editor)
 
 
 def copy_back(apps, schema_editor):
@@ -25,6 +33,7 @@ def copy_back(apps, schema_editor):
         " SELECT s.id FROM training_spotcheck s WHERE s.attempt_id = training_attempt.id"
         ") WHERE EXISTS (SELECT 1 FROM training_spotcheck s WHERE s.attempt_id = training_attempt.id)"
     )
+    _check_now(schema_editor)
 
 
 class Migration(migrations.Migration):
