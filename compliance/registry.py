@@ -185,6 +185,21 @@ def attempt_listeners() -> list[Callable[[Any], None]]:
     return list(_attempt_listeners.values())
 
 
+# --- attempt access ------------------------------------------------------------------------------------
+# Who else may work on an attempt sat for a capability's occasion (a spot exam: the team running
+# its inspection): (scope, prefix) -> Q on training's Attempt (``prefix`` as in a lookup from a
+# row that leads to one, e.g. "attempt__"). Matches nothing for a scope it does not let in.
+_attempt_access: dict[str, Callable[[Any, str], Any]] = {}
+
+
+def register_attempt_access(key: str, condition: Callable[[Any, str], Any]) -> None:
+    _attempt_access[key] = condition
+
+
+def attempt_access_conditions() -> list[Callable[[Any, str], Any]]:
+    return list(_attempt_access.values())
+
+
 # --- per-mine figures -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MineFigure:
@@ -235,6 +250,7 @@ def snapshot() -> dict:
             ("person_panels", _person_panels),
             ("demo_builders", _demo_builders),
             ("attempt_listeners", _attempt_listeners),
+            ("attempt_access", _attempt_access),
             ("mine_figures", _mine_figures),
         )
     }
@@ -246,6 +262,7 @@ def restore(saved: dict) -> None:
         ("person_panels", _person_panels),
         ("demo_builders", _demo_builders),
         ("attempt_listeners", _attempt_listeners),
+        ("attempt_access", _attempt_access),
         ("mine_figures", _mine_figures),
     ):
         reg.clear()

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "compliance.accounts",
     "compliance.training",
     "compliance.grading",
+    "compliance.inspections",
 ]
 
 MIDDLEWARE = [

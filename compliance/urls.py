@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from compliance.accounts import api as accounts_api
 from compliance.audit.api import AuditEventViewSet
 from compliance.grading.api import urls as grading_api_urls
+from compliance.inspections.api import urls as inspections_api_urls
 from compliance.jobs.api import JobViewSet
 from compliance.tokens.api import ApiTokenViewSet, TokenView
 from compliance.training.api import urls as training_api_urls
@@ -32,6 +33,7 @@ api_v1 = [
     *router.urls,
     *training_api_urls.urlpatterns,
     *grading_api_urls.urlpatterns,
+    *inspections_api_urls.urlpatterns,
 ]
 
 urlpatterns = [
@@ -51,6 +53,8 @@ urlpatterns = [
     path("jobs/", include("compliance.jobs.urls")),
     path("account/", include("compliance.tokens.urls")),
     path("training/", include("compliance.training.urls")),
+    # Inspections moved out of training; their pages keep the paths users and QR codes know.
+    path("training/", include("compliance.inspections.urls")),
     path("grading/", include("compliance.grading.urls")),
     path("notifications/", include("compliance.notifications.urls")),
 ]

@@ -398,3 +398,53 @@ class PasswordChangeRequired(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class PersonHold(TenantOwned):
+    """A hold on a person: while one is open the person cannot be put on post.
+
+    Placed and lifted only through ``tenants.holds`` by a capability (a failed spot exam today;
+    later a lapsed contractor qualification or a points threshold). ``source`` says which rule
+    placed it (e.g. ``"inspections.spot_exam"``); ``reference`` the record behind it — a model
+    label and id, or free text. One hold per (source, reference): placing it again changes
+    nothing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="holds")
+    source = models.CharField(_("source"), max_length=64)
+    reason = models.CharField(_("reason"), max_length=300)
+    reference_type = models.CharField(max_length=64, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    reference_text = models.CharField(max_length=200, blank=True)
+    placed_at = models.DateTimeField(_("placed at"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lift_reason = models.CharField(_("lift reason"), max_length=300, blank=True)
+
+    scope_view_perm = roles.VIEW_PEOPLE
+    scope_path = "person__org_unit__path"
+    scope_owner = "person_id"
+
+    class Meta:
+        verbose_name = _("hold on a person")
+        verbose_name_plural = _("holds on people")
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source", "reference_type", "reference_id", "reference_text"],
+                name="personhold_once_per_reference",
+            )
+        ]
+        indexes = [models.Index(fields=["person", "lifted_at"], name="personhold_open_by_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} · {self.source} · {self.reason}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.lifted_at is None

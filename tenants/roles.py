@@ -42,10 +42,9 @@ VIEW_MEMBERSHIPS = "view_memberships"
 MANAGE_MEMBERSHIPS = "manage_memberships"
 VIEW_AUDIT = "view_audit"
 VIEW_JOBS = "view_jobs"
-# Inspections and their spot exams (逢查必考): moves to the inspections capability.
-CONDUCT_INSPECTIONS = "conduct_inspections"
-# A capability's own permissions (training, grading, ...) live in its ``permissions`` module and
-# join these bundles through ``register_permissions`` in its ``AppConfig.ready()``.
+# A capability's own permissions (training, grading, inspections, ...) live in its
+# ``permissions`` module and join these bundles through ``register_permissions`` in its
+# ``AppConfig.ready()``.
 
 # Marker: the holder reads only records about themself.
 SELF_ONLY = "self_only"
@@ -60,7 +59,6 @@ WRITE_PERMS = set(
         REVEAL_RESIDENT_ID,
         MANAGE_MEMBERSHIPS,
         EXPORT_PEOPLE,
-        CONDUCT_INSPECTIONS,
     }
 )
 
@@ -78,7 +76,6 @@ _PERMS = {
         MANAGE_MEMBERSHIPS,
         VIEW_AUDIT,
         VIEW_JOBS,
-        CONDUCT_INSPECTIONS,
     },
     HQ_AUDITOR: {
         VIEW_ORG,
@@ -86,7 +83,6 @@ _PERMS = {
         VIEW_MEMBERSHIPS,
         VIEW_AUDIT,
         VIEW_JOBS,
-        CONDUCT_INSPECTIONS,
     },
     SAFETY_MANAGER: {
         VIEW_ORG,
@@ -97,7 +93,6 @@ _PERMS = {
         REVEAL_RESIDENT_ID,
         VIEW_MEMBERSHIPS,
         VIEW_JOBS,
-        CONDUCT_INSPECTIONS,
     },
     TEAM_LEADER: {VIEW_ORG, VIEW_PEOPLE},
     WORKER: {VIEW_ORG, VIEW_PEOPLE, SELF_ONLY},

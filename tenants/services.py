@@ -21,7 +21,7 @@ from compliance.audit.services import audit_record
 from compliance.errors import Conflict
 from compliance.notifications.services import notify
 
-from . import personal_data, roles
+from . import holds, personal_data, roles
 from .models import AgencyMembership, Membership, MineProfile, OrgUnit, Person, RegulatorAgency, Tenant
 from .scope import Scope, dangerously_platform_scope
 
@@ -472,11 +472,9 @@ def person_update(
     errors = _fill_person(person, fields, resident_id or None)
     errors = _unique_errors(person) | errors
     if person.status == Person.Status.ON_POST:
-        # A suspension after a failed spot exam is lifted only by passing its paper (training).
-        from compliance.training.inspections import check_manual_status_change
-
+        # An open hold (e.g. after a failed spot exam) is lifted only by the rule that placed it.
         try:
-            check_manual_status_change(person, person.status)
+            holds.check_may_go_on_post(person, person.status)
         except ValidationError as exc:
             errors = exc.message_dict | errors
     if errors:

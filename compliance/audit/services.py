@@ -92,6 +92,15 @@ def _org_path_of(obj) -> str:
     return getattr(unit, "path", "") if unit is not None else ""
 
 
+def object_type_of(obj) -> str:
+    """The ``object_type`` an event about ``obj`` records: the model's label, or the label it had
+    when earlier events were written (``audit_object_type``) if it has moved to another app, so
+    one object keeps one type across the whole trail."""
+    if obj is None:
+        return ""
+    return getattr(obj, "audit_object_type", None) or obj._meta.label
+
+
 def audit_record(**kwargs) -> AuditEvent:
     """Append one event. Keyword arguments are those of PendingEvent."""
     return audit_record_many([PendingEvent(**kwargs)])[0]
@@ -125,7 +134,7 @@ def audit_record_many(pending: Iterable[PendingEvent]) -> list[AuditEvent]:
                     actor_label=actor.username[:150],
                     role=actor.role,
                     action=item.action,
-                    object_type=item.object_type or (obj._meta.label if obj is not None else ""),
+                    object_type=item.object_type or object_type_of(obj),
                     object_id=item.object_id or (str(obj.pk) if obj is not None else ""),
                     object_repr=(item.object_repr or (str(obj) if obj is not None else ""))[:200],
                     org_path=item.org_path or (_org_path_of(obj) if obj is not None else ""),

@@ -33,14 +33,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from compliance import registry
 from compliance.audit.context import ActorContext, acting_as, current_actor
 from compliance.audit.services import audit_record
 from compliance.training import permissions as training_perms
+from tenants import roles
 from tenants.models import Person
-from tenants.scope import Scope, dangerously_platform_scope
+from tenants.scope import Grant, Scope, dangerously_platform_scope
 
-from . import blueprint, inspections, outcomes
-from .models import Attempt, AttemptQuestion, ExamPaper, QuestionOption, SpotCheck
+from . import blueprint, outcomes
+from .models import Attempt, AttemptQuestion, ExamPaper, QuestionOption
 
 log = logging.getLogger(__name__)
 
@@ -105,63 +107,71 @@ def start_attempt(
     *,
     paper: ExamPaper,
     person: Person,
-    spot_check: SpotCheck | None = None,
+    occasion: str = Attempt.Occasion.REGULAR,
     by_user=None,
     now=None,
     rng: random.Random | None = None,
+    audit_extra: dict | None = None,
 ) -> Attempt:
     """Start (or resume) ``person``'s attempt at ``paper``.
 
     A regular paper must be assigned to the person and open; at most ``attempts_allowed``
-    attempts, none after a pass. A spot exam (逢查必考) is started for a ``spot_check`` by the
-    inspector or through the person's one-time code: the audience check does not apply, and the
-    spot check has exactly one attempt. ``by_user`` is who pressed start when it is not the
-    person (an inspector's tablet); it is recorded in the audit trail.
+    attempts, none after a pass. An attempt for an ``occasion`` (a spot exam, 逢查必考) is
+    started by the capability that owns the occasion (compliance.inspections: the inspector, or
+    the person's one-time code), which keeps it to one per occasion: the audience, window and
+    attempt-count checks do not apply. ``by_user`` is who pressed start when it is not the
+    person (an inspector's tablet); it is recorded in the audit trail, with ``audit_extra``.
     """
     now = _now(now)
     try:
-        return _start(paper=paper, person=person, spot_check=spot_check, by_user=by_user, now=now, rng=rng)
+        return _start(
+            paper=paper,
+            person=person,
+            occasion=occasion,
+            by_user=by_user,
+            now=now,
+            rng=rng,
+            audit_extra=audit_extra,
+        )
     except IntegrityError:
-        # A concurrent start of the same attempt number won: resume that one.
-        existing = _in_progress(paper, person, spot_check)
+        # A concurrent start of the same attempt number won: resume that one. (An occasion's
+        # owner serialises its starts itself.)
+        existing = None if occasion else _in_progress(paper, person)
         if existing is None:
             raise
         return existing
 
 
-def _in_progress(paper, person, spot_check) -> Attempt | None:
+def _in_progress(paper, person) -> Attempt | None:
     # Unscoped: the paper and person were fetched in the caller's scope and the filter names their
     # tenant; an inspector's or a code holder's scope would hide the person's attempts.
-    qs = Attempt.dangerously_unscoped.filter(
-        tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, status=Attempt.Status.IN_PROGRESS
+    return (
+        Attempt.dangerously_unscoped.filter(
+            tenant_id=paper.tenant_id,
+            paper_id=paper.pk,
+            person_id=person.pk,
+            status=Attempt.Status.IN_PROGRESS,
+            occasion=Attempt.Occasion.REGULAR,
+        )
+        .select_related("paper", "person")
+        .first()
     )
-    qs = qs.filter(spot_check_id=spot_check.pk) if spot_check else qs.filter(spot_check__isnull=True)
-    return qs.select_related("paper", "person").first()
 
 
 @transaction.atomic
-def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
+def _start(*, paper, person, occasion, by_user, now, rng, audit_extra) -> Attempt:
     if paper.tenant_id != person.tenant_id:
         raise Http404
+    if occasion not in Attempt.Occasion.values:
+        raise ValueError(f"unknown attempt occasion {occasion!r}")
     _lock_person(person)
-    if spot_check is not None:
-        if spot_check.paper_id != paper.pk or spot_check.person_id != person.pk:
-            raise ValidationError(_("This spot exam is for another person or paper."))
-        done = (
-            # The spot check's one attempt, by the id of a spot check already fetched in scope; the
-            # inspector's scope may not cover the person.
-            Attempt.dangerously_unscoped.filter(spot_check_id=spot_check.pk).select_related("paper").first()
-        )
-        if done is not None:
-            if done.status == Attempt.Status.IN_PROGRESS and now >= done.deadline:
-                return submit_attempt(done, now=now, auto=True)
-            return done
+    if occasion:
         if not paper.is_active:
             raise ValidationError(_("This exam is not active."))
     else:
         if paper.is_spot_exam:
             raise ValidationError(_("A spot exam is started by the inspection team."))
-        current = _in_progress(paper, person, None)
+        current = _in_progress(paper, person)
         if current is not None:
             if now < current.deadline:
                 return current
@@ -174,7 +184,10 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
         # The person's own earlier attempts at this paper (same tenant): the person was fetched in
         # the caller's scope.
         earlier = Attempt.dangerously_unscoped.filter(
-            tenant_id=paper.tenant_id, paper_id=paper.pk, person_id=person.pk, spot_check__isnull=True
+            tenant_id=paper.tenant_id,
+            paper_id=paper.pk,
+            person_id=person.pk,
+            occasion=Attempt.Occasion.REGULAR,
         )
         if earlier.filter(passed=True).exists():
             raise ValidationError(_("You have already passed this exam."))
@@ -201,7 +214,7 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
         started_at=now,
         deadline=now + timedelta(minutes=paper.duration_minutes),
         max_score=sum((Decimal(points) for _q, points in drawn), Decimal(0)),
-        spot_check=spot_check,
+        occasion=occasion,
     )
     with transaction.atomic():  # a lost race on the attempt number rolls back to here
         attempt.save(force_insert=True)
@@ -227,8 +240,7 @@ def _start(*, paper, person, spot_check, by_user, now, rng) -> Attempt:
         "questions": len(drawn),
         "max_score": attempt.max_score,
     }
-    if spot_check is not None:
-        after["spot_check"] = str(spot_check.pk)
+    after.update(audit_extra or {})
     if by_user is not None and by_user.pk != current_actor().user_id:
         after["started_by"] = by_user.get_username()
     audit_record(
@@ -458,6 +470,8 @@ def close_expired_attempts(now=None) -> int:
 
 
 # --- access -----------------------------------------------------------------------------------------
+# Attempts of an occasion (a spot exam) a browser session without a login may work on: the
+# occasion's owner puts them there once the person proved a one-time code.
 SESSION_KEY = "spot_attempts"
 
 
@@ -473,12 +487,24 @@ def held_spot_attempts(session) -> list[uuid.UUID]:
     return held
 
 
+def own_scope(person: Person) -> Scope:
+    """The scope of the person themself (as a worker seeing only their own records), for an
+    attempt worked on from a phone with nobody logged in."""
+    return Scope(
+        kind="tenant",
+        grants=(Grant(person.tenant_id, person.org_unit.path, roles.WORKER),),
+        user_id=person.user_id,
+        person_id=person.pk,
+    )
+
+
 def access_attempt(*, scope: Scope, held=(), attempt_id, now=None) -> Attempt:
     """The attempt ``attempt_id``, if this caller may work on it; else 404.
 
-    Who may: the person it belongs to (their own login), for a spot exam whoever runs its
-    inspection (``inspections.runs_inspection``: the tablet), or a browser session that entered
-    the spot check's one-time code (``held``: see ``held_spot_attempts``). Nobody else — not a
+    Who may: the person it belongs to (their own login), those a capability lets in to an
+    attempt of its occasion (``compliance.registry.register_attempt_access``: for a spot exam,
+    whoever runs its inspection — the tablet), or a browser session that entered the spot
+    check's one-time code (``held``: see ``held_spot_attempts``). Nobody else — not a
     manager, not the inspected mine's own safety staff, not a regulator — sees a worker's attempt
     here (404, as for a missing one); an expired attempt is graded before it is returned.
     """
@@ -505,12 +531,13 @@ def _access_condition(scope: Scope, held, prefix: str = "") -> Q:
     condition = Q(pk__in=[])
     if scope.person_id and scope.has_perm(training_perms.TAKE_EXAMS):
         condition |= Q(**{f"{prefix}person_id": scope.person_id, f"{prefix}tenant_id__in": scope.tenant_ids})
-    # The team running the spot check's inspection — not everyone with CONDUCT_INSPECTIONS over
-    # the unit: the inspected mine's own staff must not work on a head-office spot exam.
-    condition |= inspections.runs_condition(scope, f"{prefix}spot_check__inspection__")
+    # Whoever a capability lets in to its occasion's attempts: for a spot exam the team running
+    # its inspection — not everyone with CONDUCT_INSPECTIONS over the unit (compliance.inspections).
+    for access in registry.attempt_access_conditions():
+        condition |= access(scope, prefix)
     held = list(held)
     if held:
-        condition |= Q(**{f"{prefix}pk__in": held, f"{prefix}spot_check__isnull": False})
+        condition |= Q(**{f"{prefix}pk__in": held}) & ~Q(**{f"{prefix}occasion": Attempt.Occasion.REGULAR})
     return condition
 
 

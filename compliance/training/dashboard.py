@@ -14,14 +14,17 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from compliance import registry
 from compliance.reports import charts
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope
 
-from .models import Attempt, Certificate, SpotCheck, Suspension
+from .models import Attempt, Certificate
 
 EXPIRY_WINDOW_DAYS = 90
 MONTHS = 12
+# The per-mine figures of spot exams another capability provides (compliance.registry).
+SPOT_FIGURES = ("spot_total", "spot_graded", "spot_passed", "suspensions_open")
 
 
 def pass_rate(passed: int, graded: int) -> float | None:
@@ -39,6 +42,7 @@ class MineFigures:
     spot_total: int = 0
     spot_graded: int = 0
     spot_passed: int = 0
+    spot_url: str = ""  # the mine's inspections, where spot exams come from
     suspensions_open: int = 0
 
     @property
@@ -108,12 +112,15 @@ def mine_figures(*, scope: Scope, today: datetime.date | None = None, year: int 
     since = _since(today)
     rows = [MineFigures(mine=m) for m in dashboard_mines(scope=scope)]
     by_path = {r.mine.path: r for r in rows}
+    by_id = {r.mine.pk: r for r in rows}
     if not rows:
         return Dashboard(rows=[], months=monthly_pass_rates(scope=scope, today=today), year=year)
 
     exams = (
         scope.filter_queryset(
-            Attempt.objects.filter(passed__isnull=False, submitted_at__gte=since, spot_check__isnull=True)
+            Attempt.objects.filter(
+                passed__isnull=False, submitted_at__gte=since, occasion=Attempt.Occasion.REGULAR
+            )
         )
         .values("person__org_unit__path")
         .annotate(graded=Count("id"), passed=Count("id", filter=Q(passed=True)))
@@ -153,31 +160,15 @@ def mine_figures(*, scope: Scope, today: datetime.date | None = None, year: int 
             fig.certs_expiring += row["expiring"]
             fig.certs_expired += row["expired"]
 
-    spots = (
-        scope.filter_queryset(SpotCheck.objects.filter(inspection__date__gte=since.date()))
-        .values("person__org_unit__path")
-        .annotate(
-            total=Count("id"),
-            graded=Count("id", filter=Q(attempt__passed__isnull=False)),
-            passed=Count("id", filter=Q(attempt__passed=True)),
-        )
-        .order_by()
-    )
-    for row in spots:
-        if fig := _mine_by_path(row["person__org_unit__path"], by_path):
-            fig.spot_total += row["total"]
-            fig.spot_graded += row["graded"]
-            fig.spot_passed += row["passed"]
-
-    suspensions = (
-        scope.filter_queryset(Suspension.objects.filter(cleared_at__isnull=True))
-        .values("person__org_unit__path")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in suspensions:
-        if fig := _mine_by_path(row["person__org_unit__path"], by_path):
-            fig.suspensions_open += row["n"]
+    # Spot exams are inspections' (compliance.inspections): their per-mine figures come through
+    # the registry, by key; without that capability the columns stay at zero.
+    for mine_id, figures in registry.mine_figures(scope, [r.mine.pk for r in rows]).items():
+        fig = by_id.get(mine_id)
+        for figure in figures if fig is not None else ():
+            if figure.key in SPOT_FIGURES:
+                setattr(fig, figure.key, figure.value)
+                if figure.key == "spot_total":
+                    fig.spot_url = figure.url
 
     hours = _hours_summary(scope, [r.mine.pk for r in rows], year)
     for fig in rows:
@@ -206,8 +197,8 @@ def monthly_pass_rates(*, scope: Scope, today: datetime.date | None = None) -> l
     start = timezone.make_aware(datetime.datetime.combine(months[0], datetime.time.min))
     graded = scope.filter_queryset(Attempt.objects.filter(passed__isnull=False, submitted_at__gte=start))
     for spot, qs in (
-        (False, graded.filter(spot_check__isnull=True)),
-        (True, graded.filter(spot_check__isnull=False)),
+        (False, graded.filter(occasion=Attempt.Occasion.REGULAR)),
+        (True, graded.exclude(occasion=Attempt.Occasion.REGULAR)),
     ):
         rows = (
             qs.annotate(month=TruncMonth("submitted_at"))

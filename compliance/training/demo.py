@@ -18,9 +18,7 @@ Per demo group, everything written through the training services (validated and 
    two colleagues took the annual exam (one passed, one failed);
 5. certificates recorded from outside — ``training.certificates.record_external``: managers'
    and special-operation certificates, some due within 90 days, one expired, reviews due;
-6. a group HQ inspection with three spot exams — ``training.inspections.create_inspection /
-   pick_people`` and the attempts service; the failed one suspends its person from post (下岗)
-   through ``training.inspections.apply_attempt_result``.
+(the inspection with its spot exams is ``compliance.inspections.demo``'s, built after this).
 
 Deterministic: choices come from ``random.Random`` seeded per group; dates are relative to the
 day of the build (like the licence expiry dates in ``tenants.demo``), so "due within 90 days"
@@ -49,9 +47,9 @@ from tenants.demo import PROVINCE_ABBR
 from tenants.models import MineProfile, OrgUnit, Person, Tenant
 from tenants.scope import Scope
 
-from . import attempts, bank, certificates, courses, inspections
+from . import attempts, bank, certificates, courses
 from .demo_questions import QUESTIONS
-from .models import Attempt, AttemptQuestion, Course, ExamPaper, Inspection, Question, QuestionOption
+from .models import Attempt, AttemptQuestion, Course, ExamPaper, Question, QuestionOption
 
 SEED = 20260415
 MT = MineProfile.MineType
@@ -81,11 +79,6 @@ OPERATION_ZH = {
     OP.TAILINGS: "尾矿作业",
 }
 PROVINCE_BODY = {"52": "贵州", "53": "云南", "14": "山西"}
-# Who inspects for each group (the HQ auditor leads) and the team's other members.
-INSPECTORS = {
-    "qn": "集团安全监察部：杨国栋（组长）、罗文斌、周晓春",
-    "jt": "集团安全监察部：郭建军（组长）、王志刚、李海燕",
-}
 
 
 @dataclass
@@ -161,7 +154,6 @@ def seed_training(
         _seed_papers(demo)
         _seed_attempts(demo)
         _seed_certificates(demo)
-        _seed_inspection(demo)
     log(
         f"training created: {spec.name} (" + ", ".join(f"{n} {what}" for what, n in demo.counts.items()) + ")"
     )
@@ -682,39 +674,7 @@ def _seed_certificates(demo: Demo) -> None:
     demo.counts["certificates"] = made + len(exam_holders)
 
 
-# --- 6. an inspection with spot exams (逢查必考) ----------------------------------------------------------
-def _seed_inspection(demo: Demo) -> None:
-    worker1 = demo.logins[f"{demo.key}-worker1"]
-    mine = demo.mine_of[worker1.pk]
-    leader = demo.users.get(f"{demo.key}-auditor")
-    day = demo.today - _days(12)
-    inspection = inspections.create_inspection(
-        scope=demo.scope,
-        org_unit=mine,
-        user=leader,
-        kind=Inspection.Kind.GROUP_HQ,
-        date=day,
-        inspectors=INSPECTORS.get(demo.key, "集团安全监察部"),
-        notes="季度安全大检查：井下现场逢查必考3人（安全管理人员、特种作业人员、一线从业人员各1人）。",
-    )
-    here = [p for p in demo.on_post(demo.at(mine)) if p.pk not in demo.login_ids()]
-
-    def first(category: str) -> Person:
-        return next(p for p in here if p.post_category == category and p.job_title not in ("队长", "班长"))
-
-    picked = [first(PC.SAFETY_MANAGEMENT), first(PC.SPECIAL_OPERATION), first(PC.OTHER)]
-    checks = inspections.pick_people(
-        scope=demo.scope, inspection=inspection, paper=demo.papers["spot"], people=picked
-    )
-    # The first two pass; the third fails and is suspended from post until the re-test is passed.
-    for n, (check, target) in enumerate(zip(checks, ("pass", "pass", "fail"), strict=True)):
-        when = _at(day, 10, 20 * n)
-        attempt = attempts.start_attempt(
-            paper=check.paper, person=check.person, spot_check=check, by_user=leader, now=when, rng=demo.rng
-        )
-        finished = _answer(demo, attempt, target=target)
-        submitted = min(
-            finished + datetime.timedelta(seconds=30), attempt.deadline - datetime.timedelta(seconds=1)
-        )
-        attempts.submit_attempt(attempt, now=submitted)
-    demo.counts["spot exams"] = len(checks)
+# What another capability's demo builds on top of this one (compliance.inspections.demo): the
+# context of a group's training demo, and answering an attempt so it passes or fails.
+demo_context = _context
+answer_attempt = _answer

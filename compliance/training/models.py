@@ -1,5 +1,6 @@
 """Training and exams: rule packs, courses and hours, the question bank, exam papers, attempts,
-certificates, and "ask on every inspection" (逢查必考) spot exams.
+and certificates. Inspections and their spot exams (逢查必考) live in ``compliance.inspections``,
+which starts attempts here with ``occasion="spot_exam"``.
 
 Invariants kept here and in ``training.services``:
 - A question is never edited in place: an edit makes a new version (same ``family``), and an
@@ -22,7 +23,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from compliance.training import permissions as training_perms
-from tenants import roles
 from tenants.models import MineProfile, OrgUnit, Person, TenantOwned
 
 PostCategory = Person.PostCategory
@@ -374,6 +374,10 @@ class Attempt(TenantOwned):
         SUBMITTED = "submitted", _("Submitted")
         EXPIRED = "expired", _("Submitted at the deadline")
 
+    class Occasion(models.TextChoices):
+        REGULAR = "", _("Own exam")
+        SPOT_EXAM = "spot_exam", _("Spot exam")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="attempts")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="attempts")
@@ -385,8 +389,11 @@ class Attempt(TenantOwned):
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
     max_score = models.DecimalField(_("maximum score"), max_digits=6, decimal_places=2)
     passed = models.BooleanField(_("passed"), null=True)
-    spot_check = models.OneToOneField(
-        "SpotCheck", null=True, blank=True, on_delete=models.SET_NULL, related_name="attempt"
+    # Why the attempt was sat: one of the person's own attempts at an assigned paper, or on the
+    # spot for another capability (a spot exam of an inspection, which links to the attempt from
+    # its side). An occasion's attempts do not count against ``attempts_allowed``.
+    occasion = models.CharField(
+        _("occasion"), max_length=16, choices=Occasion.choices, blank=True, default=Occasion.REGULAR
     )
 
     scope_view_perm = training_perms.VIEW_TRAINING
@@ -497,91 +504,5 @@ class Reminder(TenantOwned):
         constraints = [
             models.UniqueConstraint(
                 fields=["certificate", "due_kind", "due_on", "days_before"], name="reminder_once"
-            )
-        ]
-
-
-# --- inspections and spot exams (逢查必考) ------------------------------------------------------
-
-
-class Inspection(TenantOwned):
-    class Kind(models.TextChoices):
-        GROUP_HQ = "group_hq", _("Group HQ inspection")
-        SUBSIDIARY = "subsidiary", _("Subsidiary inspection")
-        MINE_INTERNAL = "mine_internal", _("Mine internal inspection")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="inspections")
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    date = models.DateField(_("date"))
-    inspectors = models.CharField(_("inspectors"), max_length=300)
-    leader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    scope_view_perm = training_perms.VIEW_TRAINING
-    scope_path = "org_unit__path"
-
-    class Meta:
-        verbose_name = _("inspection")
-        verbose_name_plural = _("inspections")
-        ordering = ["-date", "-created_at"]
-
-
-class SpotCheck(TenantOwned):
-    """One person drawn (or picked) during an inspection to take a short paper there and then."""
-
-    class Selection(models.TextChoices):
-        RANDOM = "random", _("Drawn at random")
-        PICKED = "picked", _("Picked by the inspector")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="spot_checks")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="spot_checks")
-    paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="spot_checks")
-    selection = models.CharField(_("selection"), max_length=8, choices=Selection.choices)
-    # One-time code the person types on their own phone (stored as a digest, like a password).
-    code_digest = models.CharField(max_length=64, blank=True, editable=False)
-    code_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    scope_view_perm = training_perms.VIEW_TRAINING
-    scope_path = "inspection__org_unit__path"
-
-    class Meta:
-        verbose_name = _("spot exam")
-        verbose_name_plural = _("spot exams")
-        constraints = [models.UniqueConstraint(fields=["inspection", "person"], name="spotcheck_once")]
-
-
-class Suspension(TenantOwned):
-    """Suspended from post (下岗) pending retraining; cleared only by passing ``clearing_paper``."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="suspensions")
-    reason = models.CharField(_("reason"), max_length=300)
-    spot_check = models.ForeignKey(
-        SpotCheck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    clearing_paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="+")
-    started_at = models.DateTimeField(_("suspended at"))
-    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
-    cleared_by_attempt = models.ForeignKey(
-        Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    scope_view_perm = roles.VIEW_PEOPLE
-    scope_path = "person__org_unit__path"
-    scope_owner = "person_id"
-
-    class Meta:
-        verbose_name = _("suspension from post")
-        verbose_name_plural = _("suspensions from post")
-        ordering = ["-started_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["person"], condition=models.Q(cleared_at__isnull=True), name="suspension_one_open"
             )
         ]

@@ -42,8 +42,4 @@ def register() -> None:
             "training-dashboard", "training", _("Training dashboard"), "training:dashboard", order=60,
             visible=_overseer,
         ),
-        # moves to inspections: registered here until the inspections capability registers it.
-        NavEntry(
-            "inspections", "inspections", _("Inspections"), "training:inspection-list", visible=_overseer,
-        ),
     )  # fmt: skip

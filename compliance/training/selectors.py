@@ -76,7 +76,7 @@ class MyExam:
 
     @property
     def attempts_left(self) -> int:
-        regular = [a for a in self.attempts if a.spot_check_id is None]
+        regular = [a for a in self.attempts if not a.occasion]
         return max(self.paper.attempts_allowed - len(regular), 0)
 
     @property
@@ -168,7 +168,7 @@ def answers_revealed(attempt: Attempt, now=None) -> bool:
             tenant_id=attempt.tenant_id,
             paper_id=paper.pk,
             person_id=attempt.person_id,
-            spot_check__isnull=True,
+            occasion=Attempt.Occasion.REGULAR,
         ).values_list("status", "deadline", "passed")
     )
     if any(status == Attempt.Status.IN_PROGRESS and deadline > now for status, deadline, _p in regular):
@@ -185,7 +185,7 @@ def answers_never_shown(attempt: Attempt) -> bool:
     paper = attempt.paper
     return (
         paper.show_answers != ExamPaper.ShowAnswers.AFTER_LAST_ATTEMPT
-        or attempt.spot_check_id is not None
+        or bool(attempt.occasion)
         or paper.is_spot_exam
         or paper.clears_suspension
     )

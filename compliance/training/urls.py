@@ -1,6 +1,6 @@
 """Pages of the training app; each area keeps its own views and routes."""
 
-from .views import bank, certificates, courses, exams, inspections
+from .views import bank, certificates, courses, dashboard, exams
 
 app_name = "training"
 
@@ -9,5 +9,5 @@ urlpatterns = [
     *bank.urlpatterns,
     *courses.urlpatterns,
     *certificates.urlpatterns,
-    *inspections.urlpatterns,
+    *dashboard.urlpatterns,
 ]

@@ -44,9 +44,9 @@ EXEMPT = {
     "api-schema": "public: the OpenAPI description, no data",
     "api-docs": "public: the Swagger UI page, no data",
     "api:api-token": "public: exchanges the caller's own credentials for a token",
-    "training:spot-enter": "public by design: the drawn person types a one-time spot-exam code "
+    "inspections:spot-enter": "public by design: the drawn person types a one-time spot-exam code "
     "(no login); names no object, refuses read-only logins' writes, rate-limited "
-    "(tests/training/test_inspections_codes.py)",
+    "(tests/inspections/test_inspections_codes.py)",
     "training:certificate-verify": "public by design: the QR code's page, found only by a 192-bit token; "
     "shows validity, kind, masked name and dates only (tests/training/test_certificates_verify.py)",
     "notifications:read-all": "marks only the caller's own notifications read, names no object "
@@ -112,7 +112,8 @@ def _b_inspection(w):
     if getattr(w, "b_inspection", None) is None:
         import datetime
 
-        from compliance.training.models import ExamPaper, Inspection, SpotCheck
+        from compliance.inspections.models import Inspection, SpotCheck
+        from compliance.training.models import ExamPaper
 
         with dangerously_platform_scope():
             w.b_spot_paper = ExamPaper.objects.create(
@@ -525,18 +526,18 @@ ROUTES: dict[str, Route] = {
     "api:certificate-detail": Route(kwargs=lambda w: {"pk": _b_certificate(w).pk}),
     "api:me-notifications": Route(list_page=True),
     # inspections, spot exams, training dashboard
-    "training:inspection-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
-    "training:inspection-create": Route(body=lambda w: {"org_unit": w.b.mine.pk, **INSPECTION_BODY}),
-    "training:inspection-detail": Route(kwargs=lambda w: {"pk": _b_inspection(w).pk}),
-    "training:inspection-draw": Route(
+    "inspections:inspection-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
+    "inspections:inspection-create": Route(body=lambda w: {"org_unit": w.b.mine.pk, **INSPECTION_BODY}),
+    "inspections:inspection-detail": Route(kwargs=lambda w: {"pk": _b_inspection(w).pk}),
+    "inspections:inspection-draw": Route(
         kwargs=lambda w: {"pk": _b_inspection(w).pk}, body=lambda w: {"paper": w.b_spot_paper.pk, "count": 1}
     ),
-    "training:inspection-pick": Route(
+    "inspections:inspection-pick": Route(
         kwargs=lambda w: {"pk": _b_inspection(w).pk},
         body=lambda w: {"paper": w.b_spot_paper.pk, "people": [w.b.people[0].pk]},
     ),
-    "training:spot-code": Route(kwargs=lambda w: {"pk": _b_spot_check(w).pk}),
-    "training:spot-start": Route(kwargs=lambda w: {"pk": _b_spot_check(w).pk}),
+    "inspections:spot-code": Route(kwargs=lambda w: {"pk": _b_spot_check(w).pk}),
+    "inspections:spot-start": Route(kwargs=lambda w: {"pk": _b_spot_check(w).pk}),
     "training:dashboard": Route(list_page=True),
     "training:dashboard-chart": Route(),
     "api:inspection-list": Route(

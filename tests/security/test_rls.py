@@ -122,6 +122,7 @@ def test_every_tenant_owned_table_has_forced_rls_and_a_policy():
     assert {
         "tenants_person", "audit_auditevent", "jobs_job", "grading_standard", "grading_item",
         "training_exampaper_audience_units", "tenants_orgunituserobjectpermission",
+        "tenants_personhold", "training_inspection", "training_spotcheck", "training_suspension",
     } <= set(rows)  # fmt: skip
     assert set(EXEMPT) <= set(rows), "an exemption names a table the rule no longer finds"
     covered = {name: state for name, state in rows.items() if name not in EXEMPT}
@@ -241,3 +242,28 @@ def test_a_scope_reads_and_moves_only_its_own_tenants_audit_chain(world):
     from compliance.audit.services import audit_verify
 
     assert audit_verify().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_holds_on_a_person_are_walled_by_tenant_in_the_database(world):
+    """tenants_personhold has the tenant policy: another group's holds are invisible even to an
+    unscoped query, and a hold cannot be written into another group."""
+    from django.utils import timezone
+
+    from tenants.models import PersonHold
+
+    with dangerously_platform_scope():
+        PersonHold.dangerously_unscoped.create(
+            tenant=world.b.tenant, person=world.b.people[0], source="test.rls", reason="B 的限制",
+            reference_text="b", placed_at=timezone.now(),
+        )  # fmt: skip
+    with activate(scope_for_user(world.a.users[roles.TENANT_ADMIN])):
+        assert PersonHold.dangerously_unscoped.count() == 0
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            PersonHold.dangerously_unscoped.create(
+                tenant=world.b.tenant, person=world.b.people[1], source="test.rls", reason="越界",
+                reference_text="forged", placed_at=timezone.now(),
+            )  # fmt: skip
+    with dangerously_platform_scope():
+        assert PersonHold.dangerously_unscoped.filter(tenant=world.b.tenant).count() == 1
+        PersonHold.dangerously_unscoped.all().delete()

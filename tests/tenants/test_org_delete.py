@@ -8,7 +8,8 @@ from django.utils import translation
 
 from compliance.audit.models import AuditEvent
 from compliance.errors import Conflict
-from compliance.training.models import Course, Inspection
+from compliance.inspections.models import Inspection
+from compliance.training.models import Course
 from tenants import roles, services
 from tenants.models import OrgUnit
 from tenants.scope import activate, dangerously_platform_scope

@@ -17,16 +17,16 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from compliance.audit.models import AuditEvent
+from compliance.inspections import services as inspection_services
+from compliance.inspections.models import Inspection, SpotCheck
 from compliance.training import attempts, blueprint
 from compliance.training.models import (
     Attempt,
     AttemptQuestion,
     ExamPaper,
-    Inspection,
     PaperSection,
     Question,
     QuestionOption,
-    SpotCheck,
 )
 from tenants import roles, services
 from tenants.scope import dangerously_platform_scope
@@ -583,11 +583,9 @@ def test_inspector_and_code_holder_reach_a_spot_attempt(exam):
             paper=spot_paper,
             selection="random",
         )
-        attempt = attempts.start_attempt(paper=spot_paper, person=exam.a.worker_person, spot_check=check)
+        attempt = inspection_services.start_spot_attempt(spot_check=check)
         # A spot check has one attempt: starting again returns it.
-        assert (
-            attempts.start_attempt(paper=spot_paper, person=exam.a.worker_person, spot_check=check) == attempt
-        )
+        assert inspection_services.start_spot_attempt(spot_check=check) == attempt
     inspector = login(exam.a.users[roles.SAFETY_MANAGER])
     assert detail(inspector, attempt.pk).status_code == 200
     assert detail(login(exam.b.users[roles.SAFETY_MANAGER]), attempt.pk).status_code == 404
@@ -753,7 +751,7 @@ def test_a_phone_with_nobody_logged_in_takes_a_spot_exam_by_its_session(exam):
             paper=spot_paper,
             selection="picked",
         )
-        attempt = attempts.start_attempt(paper=spot_paper, person=exam.a.worker_person, spot_check=check)
+        attempt = inspection_services.start_spot_attempt(spot_check=check)
     phone = Client()
     take = reverse("training:exam-take", kwargs={"attempt_id": attempt.pk})
     assert phone.get(take).status_code == 302  # to the login page: no code entered

@@ -12,14 +12,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance.inspections.models import Inspection, SpotCheck, Suspension
 from compliance.training import dashboard
-from compliance.training.models import Attempt, Certificate, Inspection, SpotCheck, Suspension
+from compliance.training.models import Attempt, Certificate
 from tenants import roles, services
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
 
 from ..conftest import login
-from .test_inspections import add_person, make_paper
+from ..inspections.test_inspections import add_person, make_paper
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ DAY = datetime.timedelta(days=1)
 
 def _attempt(paper, person, *, passed, when=None, spot_check=None, number=1):
     when = when or timezone.now() - datetime.timedelta(minutes=5)
-    return Attempt.objects.create(
+    attempt = Attempt.objects.create(
         tenant=person.tenant,
         paper=paper,
         person=person,
@@ -40,8 +41,12 @@ def _attempt(paper, person, *, passed, when=None, spot_check=None, number=1):
         score=Decimal(90 if passed else 40),
         max_score=Decimal(100),
         passed=passed,
-        spot_check=spot_check,
+        occasion=Attempt.Occasion.SPOT_EXAM if spot_check is not None else Attempt.Occasion.REGULAR,
     )
+    if spot_check is not None:
+        spot_check.attempt = attempt
+        spot_check.save(update_fields=["attempt"])
+    return attempt
 
 
 def _cert(person, number, expires_on, status=Certificate.Status.VALID):
@@ -130,7 +135,7 @@ def test_the_page_links_mines_and_shows_the_figures(world):
     response = client.get(reverse("training:dashboard"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert f"{reverse('training:inspection-list')}?unit={a.mine.pk}" in body
+    assert f"{reverse('inspections:inspection-list')}?unit={a.mine.pk}" in body
     assert "50.0%" in body and world.b.mine.name not in body
     # works under the CSP: no inline script or style; the chart is an image from its own URL
     policy = response["Content-Security-Policy"]

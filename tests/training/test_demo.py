@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
+from compliance.inspections.models import Inspection, Suspension
 from compliance.training import bank, hours
 from compliance.training import demo as training_demo
 from compliance.training.demo_questions import QUESTIONS
@@ -22,9 +23,7 @@ from compliance.training.models import (
     Certificate,
     Course,
     ExamPaper,
-    Inspection,
     Question,
-    Suspension,
     TrainingSession,
 )
 from compliance.training.selectors import assigned_papers

@@ -309,7 +309,7 @@ class AttemptStartView(ScopedAPIMixin, APIView):
         """Start my attempt at an assigned paper: the server draws and shuffles the questions and
         fixes the deadline. While an attempt is in progress this returns it (another phone)."""
         paper, person = assigned_paper_or_404(request.scope, paper_id)
-        existing = attempts._in_progress(paper, person, None)
+        existing = attempts._in_progress(paper, person)
         attempt = attempts.start_attempt(paper=paper, person=person, by_user=request.user)
         code = (
             status.HTTP_200_OK

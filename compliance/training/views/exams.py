@@ -21,7 +21,6 @@ from compliance.pages import ScopedPageMixin
 from compliance.training import attempts, selectors
 from compliance.training import permissions as training_perms
 from compliance.training.api.exams import _my_person, answer_save, assigned_paper_or_404, attempt_of
-from compliance.training.inspections import person_scope
 from compliance.training.models import Attempt, PaperSection
 from tenants.models import Person
 from tenants.scope import switch_to_resolved
@@ -29,7 +28,7 @@ from tenants.scope import switch_to_resolved
 
 class AttemptPageMixin(ScopedPageMixin):
     """Pages of one attempt. Besides logged-in users (access_attempt decides who), a phone
-    with nobody logged in that entered a spot exam's one-time code (training.views.inspections
+    with nobody logged in that entered a spot exam's one-time code (compliance.inspections
     puts the attempt in the session) works on that attempt as the person themself."""
 
     def dispatch(self, request, *args, **kwargs):
@@ -46,13 +45,16 @@ class AttemptPageMixin(ScopedPageMixin):
             # platform scope, and everything after it under the person's own scope.
             def resolve():
                 person_id = (
-                    Attempt.dangerously_unscoped.filter(pk=attempt_id, spot_check__isnull=False)
+                    Attempt.dangerously_unscoped.filter(pk=attempt_id)
+                    .exclude(occasion=Attempt.Occasion.REGULAR)
                     .values_list("person_id", flat=True)
                     .first()
                 )
                 if person_id is None:
                     raise Http404
-                return person_scope(Person.dangerously_unscoped.select_related("org_unit").get(pk=person_id))
+                return attempts.own_scope(
+                    Person.dangerously_unscoped.select_related("org_unit").get(pk=person_id)
+                )
 
             request.scope = self.scope = switch_to_resolved(resolve)
             return View.dispatch(self, request, *args, **kwargs)

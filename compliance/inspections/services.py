@@ -1,14 +1,14 @@
-"""Inspections and spot exams (逢查必考): reads and writes.
+"""Inspections and spot exams (逢查必考): writes.
 
-An inspection team visits an org unit (usually a mine), draws people on post there — key posts
-first — or picks them, and each takes a short spot-exam paper on the inspector's tablet or on
-their own phone with a one-time code. A failed spot exam suspends the person from post (下岗)
-until they pass the designated clearing paper; nothing else lifts it.
-
-Writes take the scope first, check that the scope runs the inspection (``RUN_FROM``:
+Writes take the scope first, check that the scope runs the inspection (``selectors.RUN_FROM``:
 ``CONDUCT_INSPECTIONS`` at the level the inspection's kind names, over the inspected unit) and
-are audited in the same transaction. ``apply_attempt_result`` runs inside the grading transaction
-of ``training.attempts`` (via ``training.outcomes``), whoever's scope is active.
+are audited in the same transaction. ``apply_attempt_result`` is an attempt-outcome listener
+(registered in ``InspectionsConfig.ready()``): training calls it inside the grading transaction
+of every attempt, whoever's scope is active.
+
+A failed spot exam suspends the person from post (下岗): a ``Suspension`` here, and a hold on the
+person (``tenants.holds``) that takes them off post; passing the designated clearing paper
+clears the suspension and lifts the hold. Nothing else lifts it.
 """
 
 from __future__ import annotations
@@ -19,189 +19,40 @@ import hmac
 import random
 import secrets
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.access import access_or_404
 from compliance.audit.models import AuditEvent
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
-from tenants import roles
+from compliance.training import attempts
+from compliance.training.models import Attempt, ExamPaper
+from tenants import holds
 from tenants.models import OrgUnit, Person
-from tenants.scope import Grant, Scope, dangerously_platform_scope
+from tenants.scope import Scope, active_scope, dangerously_platform_scope
 from tenants.services import snapshot
 
-from .models import Attempt, ExamPaper, Inspection, SpotCheck, Suspension
+from .models import Inspection, SpotCheck, Suspension
+from .permissions import CONDUCT_INSPECTIONS
+from .selectors import (
+    KEY_POSTS,
+    MAX_DRAW,
+    clearing_paper_for,
+    eligible_people,
+    open_suspension,
+    require_runs,
+    runs_inspection,
+    spot_papers_for,
+)
 
 CODE_TTL = datetime.timedelta(hours=2)
 CODE_DIGITS = 6
 MAX_CODE_FAILURES = 5  # wrong codes against one spot check before its code is void
-MAX_DRAW = 50
-# Key posts are drawn first (random among them), then everybody else (DOMAIN.md).
-KEY_POSTS = (
-    Person.PostCategory.PRINCIPAL,
-    Person.PostCategory.SAFETY_MANAGEMENT,
-    Person.PostCategory.SPECIAL_OPERATION,
-)
-
 INSPECTION_FIELDS = ("kind", "date", "inspectors", "notes")
-
-# Who runs an inspection: the level its kind names. A group HQ inspection is run from the group
-# HQ, a subsidiary's from the subsidiary (or above), a mine's own from the mine (or above). The
-# inspected mine's own safety staff hold CONDUCT_INSPECTIONS over their mine too, but an HQ
-# inspection of that mine — its draws, codes and spot-exam attempts — is not theirs to touch.
-RUN_FROM = {
-    Inspection.Kind.GROUP_HQ: frozenset({OrgUnit.Kind.HQ}),
-    Inspection.Kind.SUBSIDIARY: frozenset({OrgUnit.Kind.HQ, OrgUnit.Kind.SUBSIDIARY}),
-    Inspection.Kind.MINE_INTERNAL: frozenset({OrgUnit.Kind.HQ, OrgUnit.Kind.SUBSIDIARY, OrgUnit.Kind.MINE}),
-}
-
-
-def worker_only(scope: Scope) -> bool:
-    """Whether the scope reads only its own records: inspections name colleagues, so no."""
-    return bool(scope.grants) and all(roles.SELF_ONLY in roles.perms_of(g.role) for g in scope.grants)
-
-
-# --- who runs an inspection ----------------------------------------------------------------------
-def _conduct_grants(scope: Scope) -> list[tuple[Grant, str]]:
-    """The scope's grants that carry CONDUCT_INSPECTIONS, each with the kind of its unit (one
-    query, none for a scope without such a grant)."""
-    if scope.read_only:
-        return []
-    grants = [
-        g for g in scope.grants if g.region is None and roles.CONDUCT_INSPECTIONS in roles.perms_of(g.role)
-    ]
-    if not grants:
-        return []
-    # The units the scope's own memberships were granted at, looked up by their paths. Safe
-    # unscoped: the filter names only the tenants and paths of this scope's own grants, and only
-    # those units' kinds are read.
-    kinds = {
-        (tenant_id, path): kind
-        for tenant_id, path, kind in OrgUnit.dangerously_unscoped.filter(
-            tenant_id__in={g.tenant_id for g in grants}, path__in={g.path for g in grants}
-        ).values_list("tenant_id", "path", "kind")
-    }
-    return [(g, kinds[(g.tenant_id, g.path)]) for g in grants if (g.tenant_id, g.path) in kinds]
-
-
-def runs_inspection(scope: Scope, inspection: Inspection) -> bool:
-    """Whether ``scope`` runs ``inspection`` (see RUN_FROM): draws, picks, issues codes, starts
-    spot exams on a tablet and works on their attempts."""
-    if scope.is_platform:
-        return True
-    run_from = RUN_FROM.get(inspection.kind, frozenset())
-    path = inspection.org_unit.path
-    return any(
-        grant.tenant_id == inspection.tenant_id and grant.covers(path) and kind in run_from
-        for grant, kind in _conduct_grants(scope)
-    )
-
-
-def require_runs(scope: Scope, inspection: Inspection) -> None:
-    if not runs_inspection(scope, inspection):
-        raise PermissionDenied(roles.CONDUCT_INSPECTIONS)
-
-
-def runs_condition(scope: Scope, prefix: str = "") -> Q:
-    """The inspections ``scope`` runs, as a condition on Inspection — or, with ``prefix`` (e.g.
-    ``"spot_check__inspection__"``), on a row that leads to one. Matches nothing for a scope
-    that runs none."""
-    condition = Q(pk__in=[])
-    for grant, unit_kind in _conduct_grants(scope):
-        kinds = [kind for kind, run_from in RUN_FROM.items() if unit_kind in run_from]
-        if kinds:
-            condition |= Q(
-                **{
-                    f"{prefix}tenant_id": grant.tenant_id,
-                    f"{prefix}org_unit__path__startswith": grant.path,
-                    f"{prefix}kind__in": kinds,
-                }
-            )
-    return condition
-
-
-# --- reads ------------------------------------------------------------------------------------------
-def inspection_list(
-    *,
-    scope: Scope,
-    org_unit: OrgUnit | None = None,
-    kind: str = "",
-    date_from: datetime.date | None = None,
-    date_to: datetime.date | None = None,
-) -> QuerySet[Inspection]:
-    """Inspections in the scope with their spot-exam tallies, in one query."""
-    qs = scope.filter_queryset(Inspection.objects.select_related("org_unit", "tenant", "leader")).annotate(
-        spot_total=Count("spot_checks", distinct=True),
-        spot_graded=Count("spot_checks", filter=Q(spot_checks__attempt__passed__isnull=False), distinct=True),
-        spot_passed=Count("spot_checks", filter=Q(spot_checks__attempt__passed=True), distinct=True),
-        spot_failed=Count("spot_checks", filter=Q(spot_checks__attempt__passed=False), distinct=True),
-    )
-    if org_unit is not None:
-        # The inspections of a mine: at the mine, under it, or of a unit above it (it was visited).
-        qs = qs.filter(tenant_id=org_unit.tenant_id, org_unit__path__startswith=org_unit.path)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if date_from:
-        qs = qs.filter(date__gte=date_from)
-    if date_to:
-        qs = qs.filter(date__lte=date_to)
-    return qs.order_by("-date", "-created_at")
-
-
-def access_inspection(scope: Scope, pk) -> Inspection:
-    return access_or_404(scope, Inspection.objects.select_related("org_unit", "tenant", "leader"), pk)
-
-
-def access_spot_check(scope: Scope, pk) -> SpotCheck:
-    return access_or_404(
-        scope, SpotCheck.objects.select_related("inspection", "inspection__org_unit", "person", "paper"), pk
-    )
-
-
-def spot_checks_of(inspection: Inspection) -> QuerySet[SpotCheck]:
-    """Everyone drawn in an inspection with their paper and result (one query)."""
-    return (
-        SpotCheck.objects.filter(inspection=inspection)
-        .select_related("person", "person__org_unit", "paper", "attempt")
-        .order_by("created_at", "person__employee_no")
-    )
-
-
-def spot_papers_for(inspection_or_unit) -> list[ExamPaper]:
-    """Active spot-exam papers usable at a unit: the group's papers made at the unit, above it
-    (e.g. by the group HQ) or under it."""
-    unit = getattr(inspection_or_unit, "org_unit", inspection_or_unit)
-    # A paper made at the group HQ applies to the mines below it, though a mine-level inspector's
-    # scope does not cover the HQ itself: look across this one tenant and keep only papers on the
-    # unit's own line of the tree (its ancestors or its subtree).
-    papers = ExamPaper.dangerously_unscoped.filter(
-        tenant_id=unit.tenant_id, is_spot_exam=True, is_active=True
-    ).select_related("org_unit")
-    return [
-        p
-        for p in papers.order_by("title")
-        if unit.path.startswith(p.org_unit.path) or p.org_unit.path.startswith(unit.path)
-    ]
-
-
-def eligible_people(inspection: Inspection) -> QuerySet[Person]:
-    """People on post under the inspected unit who have not been drawn in this inspection yet."""
-    drawn = SpotCheck.dangerously_unscoped.filter(inspection=inspection, person=OuterRef("pk"))
-    # The inspector holds CONDUCT_INSPECTIONS over the unit (checked by every caller that writes):
-    # the people under it are theirs to test.
-    return (
-        Person.dangerously_unscoped.filter(
-            tenant_id=inspection.tenant_id,
-            org_unit__path__startswith=inspection.org_unit.path,
-            status=Person.Status.ON_POST,
-        )
-        .exclude(Exists(drawn))
-        .select_related("org_unit")
-        .order_by("employee_no")
-    )
+# The source of the hold a failed spot exam places on the person (tenants.PersonHold).
+SPOT_EXAM_HOLD = "inspections.spot_exam"
 
 
 # --- writes: inspections -----------------------------------------------------------------------------
@@ -215,7 +66,7 @@ def _clean_inspection(inspection: Inspection) -> None:
 
 @transaction.atomic
 def create_inspection(*, scope: Scope, org_unit: OrgUnit, user=None, **fields) -> Inspection:
-    scope.require(roles.CONDUCT_INSPECTIONS, org_unit)
+    scope.require(CONDUCT_INSPECTIONS, org_unit)
     inspection = Inspection(
         tenant_id=org_unit.tenant_id,
         org_unit=org_unit,
@@ -352,8 +203,16 @@ def _matches(check: SpotCheck, code: str) -> bool:
     return bool(check.code_digest) and hmac.compare_digest(check.code_digest, code_digest(check.pk, code))
 
 
+def _attempt_of(check: SpotCheck) -> Attempt | None:
+    # Read fresh: the spot check in hand may predate its attempt.
+    attempt_id = (
+        SpotCheck.dangerously_unscoped.filter(pk=check.pk).values_list("attempt_id", flat=True).first()
+    )
+    return Attempt.dangerously_unscoped.filter(pk=attempt_id).first() if attempt_id else None
+
+
 def _has_attempt(check: SpotCheck) -> bool:
-    return Attempt.dangerously_unscoped.filter(spot_check_id=check.pk).exists()
+    return SpotCheck.dangerously_unscoped.filter(pk=check.pk, attempt__isnull=False).exists()
 
 
 @transaction.atomic
@@ -395,7 +254,7 @@ def code_failures(check: SpotCheck) -> int:
     issued = check.code_expires_at - CODE_TTL
     return AuditEvent.dangerously_unscoped.filter(
         tenant_id=check.tenant_id,
-        object_type=SpotCheck._meta.label,
+        object_type=SpotCheck.audit_object_type,
         object_id=str(check.pk),
         action="code_failed",
         created_at__gte=issued,
@@ -450,31 +309,44 @@ def _redeem(*, code: str, spot_check_id, now) -> SpotCheck | None:
 
 
 def person_scope(person: Person) -> Scope:
-    """The scope of the person themself (as a worker seeing only their own records), for a spot
-    exam started from a code on a phone with nobody logged in."""
-    from tenants.scope import Grant
+    """The scope of the person themself, for a spot exam started from a code on a phone with
+    nobody logged in (training's own rule for such attempts)."""
+    return attempts.own_scope(person)
 
-    return Scope(
-        kind="tenant",
-        grants=(Grant(person.tenant_id, person.org_unit.path, roles.WORKER),),
-        user_id=person.user_id,
-        person_id=person.pk,
+
+@transaction.atomic
+def start_spot_attempt(*, spot_check: SpotCheck, by_user=None, now=None, rng=None) -> Attempt:
+    """Start (or resume) the one attempt of a spot exam: training's attempt, sat on the spot,
+    linked from the spot check. Locks the spot check so two devices never start two."""
+    # By id: the caller was let in to this spot check (its inspector, or its one-time code).
+    check = (
+        SpotCheck.dangerously_unscoped.select_for_update(of=("self",))
+        .select_related("paper", "person", "person__org_unit")
+        .get(pk=spot_check.pk)
     )
-
-
-def start_spot_attempt(*, spot_check: SpotCheck, by_user=None) -> Attempt:
-    from . import attempts
-
-    return attempts.start_attempt(
-        paper=spot_check.paper, person=spot_check.person, spot_check=spot_check, by_user=by_user
+    if check.attempt_id is not None:
+        done = Attempt.dangerously_unscoped.select_related("paper", "person").get(pk=check.attempt_id)
+        return attempts.grade_if_expired(done, now=now)
+    attempt = attempts.start_attempt(
+        paper=check.paper,
+        person=check.person,
+        occasion=Attempt.Occasion.SPOT_EXAM,
+        by_user=by_user,
+        now=now,
+        rng=rng,
+        audit_extra={"spot_check": str(check.pk)},
     )
+    check.attempt = attempt
+    check.save(update_fields=["attempt"])
+    spot_check.attempt = attempt
+    return attempt
 
 
 @transaction.atomic
 def start_on_device(*, scope: Scope, spot_check: SpotCheck, user) -> Attempt:
     """The inspector starts the person's spot exam on the inspector's own tablet."""
     require_runs(scope, spot_check.inspection)
-    existing = Attempt.dangerously_unscoped.filter(spot_check_id=spot_check.pk).first()
+    existing = _attempt_of(spot_check)
     if existing is not None:
         if existing.status == Attempt.Status.IN_PROGRESS:
             return existing  # resume on the tablet
@@ -485,27 +357,6 @@ def start_on_device(*, scope: Scope, spot_check: SpotCheck, user) -> Attempt:
 
 
 # --- suspension from post (下岗) ----------------------------------------------------------------------
-def _fits_audience(paper: ExamPaper, person: Person) -> bool:
-    if person.post_category in (paper.audience_post_categories or []):
-        return True
-    return any(person.org_unit.path.startswith(u.path) for u in paper.audience_units.all())
-
-
-def clearing_paper_for(person: Person, spot_paper: ExamPaper) -> ExamPaper:
-    """An active paper of the group that clears a suspension — one meant for this person if
-    there is one — else the spot paper itself."""
-    papers = list(
-        ExamPaper.dangerously_unscoped.filter(
-            tenant_id=person.tenant_id, clears_suspension=True, is_active=True
-        ).prefetch_related("audience_units")
-    )
-    papers.sort(key=lambda p: p.created_at)
-    for paper in papers:
-        if _fits_audience(paper, person):
-            return paper
-    return papers[0] if papers else spot_paper
-
-
 def suspension_reason(spot_check: SpotCheck) -> str:
     inspection = spot_check.inspection
     return _("Failed a spot exam (逢查必考): %(unit)s inspection on %(date)s") % {
@@ -514,16 +365,19 @@ def suspension_reason(spot_check: SpotCheck) -> str:
     }
 
 
-def open_suspension(person: Person) -> Suspension | None:
-    return Suspension.dangerously_unscoped.filter(person_id=person.pk, cleared_at__isnull=True).first()
+def _outcome_scope(person: Person) -> Scope:
+    # The scope that graded the attempt (the person's, an inspector's, the deadline job's
+    # platform scope); the person's own if none is active (a direct call from a shell).
+    return active_scope() or person_scope(person)
 
 
 def apply_attempt_result(attempt) -> None:
-    """Called once an attempt is graded, inside the grading transaction (training.outcomes).
+    """The attempt-outcome listener: called once an attempt is graded, inside the grading
+    transaction (training.outcomes).
 
     A failed spot exam suspends the person from post pending retraining; passing the clearing
     paper of an open suspension lifts it. Idempotent. Runs under whatever scope graded the
-    attempt (the person's, an inspector's, the deadline job's), so it reads by id, unscoped.
+    attempt, so it reads by id, unscoped.
     """
     if attempt.passed is None:
         return
@@ -533,20 +387,25 @@ def apply_attempt_result(attempt) -> None:
             .select_related("org_unit")
             .get(pk=attempt.person_id)
         )
-        if attempt.spot_check_id and not attempt.passed:
-            _suspend(attempt, person)
+        check = None
+        if attempt.occasion == Attempt.Occasion.SPOT_EXAM and not attempt.passed:
+            check = (
+                SpotCheck.dangerously_unscoped.select_related("inspection", "inspection__org_unit", "paper")
+                .filter(attempt_id=attempt.pk)
+                .first()
+            )
+        if check is not None:
+            _suspend(attempt, check, person)
         elif attempt.passed:
             _clear(attempt, person)
 
 
-def _suspend(attempt, person: Person) -> None:
-    check = SpotCheck.dangerously_unscoped.select_related("inspection", "inspection__org_unit", "paper").get(
-        pk=attempt.spot_check_id
-    )
+def _suspend(attempt, check: SpotCheck, person: Person) -> None:
     if Suspension.dangerously_unscoped.filter(spot_check_id=check.pk).exists():
         return  # already applied
     reason = suspension_reason(check)
-    if open_suspension(person) is None:
+    suspension = open_suspension(person)
+    if suspension is None:
         clearing = clearing_paper_for(person, check.paper)
         suspension = Suspension.dangerously_unscoped.create(
             tenant_id=person.tenant_id,
@@ -570,11 +429,14 @@ def _suspend(attempt, person: Person) -> None:
                 "clearing_paper": str(clearing.pk),
             },
         )
-    before = snapshot(person)
-    person.status = Person.Status.SUSPENDED
-    person.status_reason = reason[:200]
-    person.save(update_fields=["status", "status_reason", "updated_at"])
-    audit_record(action="update", obj=person, before=before, after=snapshot(person))
+    # The hold takes the person off post (tenants sets the status); one per suspension.
+    holds.place_hold(
+        scope=_outcome_scope(person),
+        person=person,
+        source=SPOT_EXAM_HOLD,
+        reason=suspension.reason,
+        reference=suspension,
+    )
 
 
 def _clear(attempt, person: Person) -> None:
@@ -591,23 +453,10 @@ def _clear(attempt, person: Person) -> None:
         org_path=person.org_unit.path,
         after={"person": str(person.pk), "cleared_by_attempt": str(attempt.pk)},
     )
-    if person.status == Person.Status.SUSPENDED:
-        before = snapshot(person)
-        person.status = Person.Status.ON_POST
-        person.status_reason = ""
-        person.save(update_fields=["status", "status_reason", "updated_at"])
-        audit_record(action="update", obj=person, before=before, after=snapshot(person))
-
-
-def check_manual_status_change(person: Person, new_status: str) -> None:
-    """A person with an open suspension goes back on post only by passing the clearing paper
-    (tenants.services.person_update calls this before saving an edit)."""
-    if new_status == Person.Status.ON_POST and person.pk and open_suspension(person) is not None:
-        raise ValidationError(
-            {
-                "status": _(
-                    "Suspended from post after a failed spot exam: only passing the designated "
-                    "paper puts this person back on post."
-                )
-            }
-        )
+    holds.lift_hold(
+        scope=_outcome_scope(person),
+        person=person,
+        source=SPOT_EXAM_HOLD,
+        reference=suspension,
+        lift_reason=_("Passed the clearing paper %(paper)s") % {"paper": attempt.paper.title},
+    )

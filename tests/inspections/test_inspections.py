@@ -11,14 +11,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
-from compliance.training import inspections
+from compliance.inspections import services as inspections
+from compliance.inspections.models import Inspection, SpotCheck
 from compliance.training.models import (
     ExamPaper,
-    Inspection,
     PaperSection,
     Question,
     QuestionOption,
-    SpotCheck,
 )
 from tenants import roles, services
 from tenants.models import Person
@@ -226,31 +225,31 @@ def test_pages_record_draw_and_list_with_filters(world):
     paper = make_paper(a)
     client = login(a.users[roles.SAFETY_MANAGER])
     response = client.post(
-        reverse("training:inspection-create"),
+        reverse("inspections:inspection-create"),
         {"org_unit": a.mine.pk, "kind": "mine_internal", "date": "2026-03-05", "inspectors": "王五"},
     )
     assert response.status_code == 302
     with dangerously_platform_scope():
         inspection = Inspection.objects.get(tenant=a.tenant)
-    detail = reverse("training:inspection-detail", kwargs={"pk": inspection.pk})
+    detail = reverse("inspections:inspection-detail", kwargs={"pk": inspection.pk})
     assert response["Location"] == detail
     page = client.get(detail)
     assert page.status_code == 200 and paper.title in page.content.decode()
     response = client.post(
-        reverse("training:inspection-draw", kwargs={"pk": inspection.pk}), {"paper": paper.pk, "count": 2}
+        reverse("inspections:inspection-draw", kwargs={"pk": inspection.pk}), {"paper": paper.pk, "count": 2}
     )
     assert response.status_code == 302
     body = client.get(detail).content.decode()
     assert body.count('data-testid="spot-row"') == 2
     # picking someone of another mine is refused with the form
     response = client.post(
-        reverse("training:inspection-pick", kwargs={"pk": inspection.pk}),
+        reverse("inspections:inspection-pick", kwargs={"pk": inspection.pk}),
         {"paper": paper.pk, "people": [a.people[3].pk]},
     )
     assert response.status_code == 400
-    listing = client.get(reverse("training:inspection-list"), {"unit": a.mine.pk, "kind": "mine_internal"})
+    listing = client.get(reverse("inspections:inspection-list"), {"unit": a.mine.pk, "kind": "mine_internal"})
     assert listing.status_code == 200 and "王五" in listing.content.decode()
-    empty = client.get(reverse("training:inspection-list"), {"kind": "group_hq"})
+    empty = client.get(reverse("inspections:inspection-list"), {"kind": "group_hq"})
     assert "王五" not in empty.content.decode()
 
 
@@ -258,24 +257,31 @@ def test_workers_and_regulators(world):
     a = world.a
     inspection = make_inspection(a)
     worker = login(a.users[roles.WORKER])
-    assert worker.get(reverse("training:inspection-list")).status_code == 403
-    assert worker.get(reverse("training:inspection-detail", kwargs={"pk": inspection.pk})).status_code == 403
+    assert worker.get(reverse("inspections:inspection-list")).status_code == 403
+    assert (
+        worker.get(reverse("inspections:inspection-detail", kwargs={"pk": inspection.pk})).status_code == 403
+    )
     regulator = login(world.regulator_in)  # a's mine is in Guizhou: inside the jurisdiction
     assert (
-        regulator.get(reverse("training:inspection-detail", kwargs={"pk": inspection.pk})).status_code == 200
+        regulator.get(reverse("inspections:inspection-detail", kwargs={"pk": inspection.pk})).status_code
+        == 200
     )
     response = regulator.post(
-        reverse("training:inspection-create"),
+        reverse("inspections:inspection-create"),
         {"org_unit": a.mine.pk, "kind": "mine_internal", "date": "2026-03-05", "inspectors": "x"},
     )
     assert response.status_code == 403
     outside = login(world.regulator_out)
-    assert outside.get(reverse("training:inspection-detail", kwargs={"pk": inspection.pk})).status_code in (
+    assert outside.get(
+        reverse("inspections:inspection-detail", kwargs={"pk": inspection.pk})
+    ).status_code in (
         403,
         404,
     )
     b_admin = login(world.b.users[roles.TENANT_ADMIN])
-    assert b_admin.get(reverse("training:inspection-detail", kwargs={"pk": inspection.pk})).status_code == 404
+    assert (
+        b_admin.get(reverse("inspections:inspection-detail", kwargs={"pk": inspection.pk})).status_code == 404
+    )
 
 
 def _list_queries(client, url):
@@ -300,10 +306,10 @@ def test_inspection_list_and_api_have_constant_queries(world):
                 inspections.draw_people(scope=scope, inspection=inspection, paper=paper, count=2)
 
     add(2)
-    few_page = _list_queries(client, reverse("training:inspection-list"))
+    few_page = _list_queries(client, reverse("inspections:inspection-list"))
     few_api = _list_queries(client, reverse("api:inspection-list"))
     add(18)
-    assert _list_queries(client, reverse("training:inspection-list")) == few_page
+    assert _list_queries(client, reverse("inspections:inspection-list")) == few_page
     assert _list_queries(client, reverse("api:inspection-list")) == few_api
 
 

@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance.audit.models import AuditEvent
-from compliance.training import attempts, inspections
-from compliance.training.models import Attempt, SpotCheck
+from compliance.inspections import services as inspections
+from compliance.inspections.models import SpotCheck
+from compliance.training import attempts
+from compliance.training.models import Attempt
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 
@@ -47,7 +49,7 @@ def _issue(world, check, now=None) -> str:
 
 def test_the_code_page_needs_no_login_and_the_code_works_once(drawn):
     world, (check, other) = drawn
-    assert reverse("training:spot-enter") == ENTER
+    assert reverse("inspections:spot-enter") == ENTER
     code = _issue(world, check)
     with dangerously_platform_scope():
         stored = SpotCheck.objects.get(pk=check.pk)
@@ -159,7 +161,7 @@ def test_regulators_cannot_use_codes_and_inspectors_start_on_their_tablet(drawn)
     assert login(world.regulator_in).post(ENTER, {"code": code}).status_code == 403
 
     tablet = login(world.a.users[roles.SAFETY_MANAGER])
-    response = tablet.post(reverse("training:spot-start", kwargs={"pk": check.pk}))
+    response = tablet.post(reverse("inspections:spot-start", kwargs={"pk": check.pk}))
     assert response.status_code == 302
     with dangerously_platform_scope():
         attempt = Attempt.objects.get(spot_check=check)
@@ -168,21 +170,21 @@ def test_regulators_cannot_use_codes_and_inspectors_start_on_their_tablet(drawn)
     assert tablet.get(response["Location"]).status_code == 200
     assert Client().post(ENTER, {"code": code}).status_code == 400
     # once started, no new code can be issued
-    response = tablet.post(reverse("training:spot-code", kwargs={"pk": check.pk}))
+    response = tablet.post(reverse("inspections:spot-code", kwargs={"pk": check.pk}))
     assert response.status_code == 302
 
     # the code page shows the code once, with a QR code as an image (no inline script or style)
-    page = tablet.post(reverse("training:spot-code", kwargs={"pk": other.pk}))
+    page = tablet.post(reverse("inspections:spot-code", kwargs={"pk": other.pk}))
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
     body = page.content.decode()
     assert 'src="data:image/svg+xml' in body and "<script>" not in body and "style=" not in body
     # a team leader (no inspection rights) and a worker cannot start or issue
     for role in (roles.TEAM_LEADER, roles.WORKER):
         client = login(world.a.users[role])
-        assert client.post(reverse("training:spot-start", kwargs={"pk": other.pk})).status_code == 403
-        assert client.post(reverse("training:spot-code", kwargs={"pk": other.pk})).status_code == 403
+        assert client.post(reverse("inspections:spot-start", kwargs={"pk": other.pk})).status_code == 403
+        assert client.post(reverse("inspections:spot-code", kwargs={"pk": other.pk})).status_code == 403
     b_admin = login(world.b.users[roles.TENANT_ADMIN])
-    assert b_admin.post(reverse("training:spot-code", kwargs={"pk": other.pk})).status_code == 404
+    assert b_admin.post(reverse("inspections:spot-code", kwargs={"pk": other.pk})).status_code == 404
 
 
 @pytest.mark.redis
@@ -196,13 +198,13 @@ def test_wrong_codes_from_one_address_count_across_processes_in_the_shared_cache
 
     from django.core.cache import cache
 
-    from compliance.training.views import inspections as views
+    from compliance.inspections import views
 
     url, prefix, address = "redis://127.0.0.1:6379/0", f"test-{uuid.uuid4().hex}", "203.0.113.7"
     other_server = (
         "import django; django.setup()\n"
         "from django.conf import settings\n"
-        "from compliance.training.views import inspections as v\n"
+        "from compliance.inspections import views as v\n"
         "print(settings.CACHES['default']['BACKEND'])\n"
         f"for _ in range(v.ADDRESS_FAILURES_MAX): v.address_failed({address!r})\n"
     )

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from compliance.training import inspections
-from compliance.training.models import Attempt, AttemptQuestion, Inspection, QuestionOption
+from compliance.inspections import services as inspections
+from compliance.inspections.models import Inspection
+from compliance.training.models import Attempt, AttemptQuestion, QuestionOption
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 
@@ -148,14 +149,14 @@ def test_the_mine_cannot_take_over_an_hq_inspections_spot_exams(hq_spot):
         (other,) = inspections.pick_people(
             scope=scope, inspection=w.check.inspection, paper=w.check.paper, people=[a.people[1]]
         )
-    assert manager.post(reverse("training:spot-code", kwargs={"pk": other.pk})).status_code == 403
-    assert manager.post(reverse("training:spot-start", kwargs={"pk": other.pk})).status_code == 403
+    assert manager.post(reverse("inspections:spot-code", kwargs={"pk": other.pk})).status_code == 403
+    assert manager.post(reverse("inspections:spot-start", kwargs={"pk": other.pk})).status_code == 403
     with dangerously_platform_scope():
         assert not Attempt.objects.filter(spot_check=other).exists()
-    detail = manager.get(reverse("training:inspection-detail", kwargs={"pk": w.check.inspection_id}))
+    detail = manager.get(reverse("inspections:inspection-detail", kwargs={"pk": w.check.inspection_id}))
     assert detail.status_code == 200  # the mine still reads the inspection and its results
     assert (
-        reverse("training:inspection-draw", kwargs={"pk": w.check.inspection_id})
+        reverse("inspections:inspection-draw", kwargs={"pk": w.check.inspection_id})
         not in detail.content.decode()
     )
     # Nor can the mine record an inspection as if HQ ran it.

@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
-from compliance.training import attempts, inspections
-from compliance.training.models import AttemptQuestion, QuestionOption, Suspension
+from compliance.inspections import services as inspections
+from compliance.inspections.models import Suspension
+from compliance.training import attempts
+from compliance.training.models import AttemptQuestion, QuestionOption
 from tenants import roles, services
 from tenants.models import Person
 from tenants.scope import dangerously_platform_scope
@@ -25,7 +27,10 @@ def _take(paper, person, *, right: bool, spot_check=None, assign=True):
         person = Person.objects.select_related("org_unit").get(pk=person.pk)
         if spot_check is None and assign:
             paper.audience_people.add(person)
-        attempt = attempts.start_attempt(paper=paper, person=person, spot_check=spot_check)
+        if spot_check is not None:
+            attempt = inspections.start_spot_attempt(spot_check=spot_check)
+        else:
+            attempt = attempts.start_attempt(paper=paper, person=person)
         for row in AttemptQuestion.objects.filter(attempt=attempt):
             option = QuestionOption.objects.get(question_id=row.question_id, is_correct=right)
             attempts.save_answer(attempt, row.question_id, [str(option.pk)])
@@ -75,7 +80,7 @@ def test_failing_suspends_with_reason_audit_and_shows_in_people_list(spot):
     body = login(a.users[roles.SAFETY_MANAGER]).get(reverse("person-list")).content.decode()
     assert 'class="status suspended"' in body and person.status_reason in body
     detail = login(a.users[roles.SAFETY_MANAGER]).get(
-        reverse("training:inspection-detail", kwargs={"pk": inspection.pk})
+        reverse("inspections:inspection-detail", kwargs={"pk": inspection.pk})
     )
     assert 'class="status failed"' in detail.content.decode()
 

@@ -1,40 +1,39 @@
-"""Pages of inspections, spot exams (逢查必考) and the oversight dashboard (培训看板)."""
+"""Pages of inspections and their spot exams (逢查必考).
+
+Paths stay where users and QR codes know them (/training/inspections/…, /training/spot/); the
+URL namespace is "inspections".
+"""
 
 from __future__ import annotations
 
 import time
 
 import segno
-from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.pages import (
     SAFE_METHODS,
-    ScopedChoiceField,
     ScopedPageMixin,
     apply_service_errors,
     filter_query,
     paginate,
-    unit_label,
     valid_filters,
 )
-from compliance.reports import charts
-from compliance.training import dashboard, inspections
-from compliance.training import permissions as training_perms
-from compliance.training.models import Inspection
-from tenants import roles, selectors
-from tenants.models import OrgUnit
+from compliance.training import attempts
+from tenants import selectors as tenant_selectors
 from tenants.scope import activate
+
+from . import selectors, services
+from .forms import CodeForm, DrawForm, InspectionFilterForm, InspectionForm, PickForm
+from .permissions import CONDUCT_INSPECTIONS, VIEW_INSPECTIONS
 
 # The code-entry page needs no login: wrong codes are limited per browser session and per address.
 SESSION_FAILURES_MAX = 5
@@ -43,127 +42,31 @@ ADDRESS_FAILURES_MAX = 30
 ADDRESS_FAILURE_WINDOW = 60 * 60
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-def _inspectable_units(scope):
-    return [
-        (u, unit_label(u))
-        for u in selectors.writable_units(
-            scope=scope,
-            perm=roles.CONDUCT_INSPECTIONS,
-            kinds=[OrgUnit.Kind.SUBSIDIARY, OrgUnit.Kind.MINE, OrgUnit.Kind.TEAM],
-        )
-    ]
-
-
-class InspectionForm(forms.Form):
-    org_unit = ScopedChoiceField(
-        label=gettext_lazy("Inspected unit"),
-        access=selectors.access_org_unit,
-        choices_func=_inspectable_units,
-    )
-    kind = forms.ChoiceField(label=gettext_lazy("Kind of inspection"), choices=Inspection.Kind.choices)
-    date = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
-    inspectors = forms.CharField(
-        label=gettext_lazy("Inspectors"),
-        max_length=300,
-        help_text=gettext_lazy("Names, separated by commas."),
-    )
-    notes = forms.CharField(
-        label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    def __init__(self, *args, scope, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["org_unit"].set_choices(scope)
-
-
-class InspectionFilterForm(forms.Form):
-    unit = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    kind = forms.ChoiceField(
-        label=gettext_lazy("Kind of inspection"),
-        choices=[("", gettext_lazy("All kinds"))] + Inspection.Kind.choices,
-        required=False,
-    )
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
-
-
-class _PaperForm(forms.Form):
-    paper = forms.ChoiceField(label=gettext_lazy("Spot-exam paper"))
-
-    def __init__(self, *args, inspection, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.papers = {str(p.pk): p for p in inspections.spot_papers_for(inspection)}
-        self.fields["paper"].choices = [
-            (pk, f"{p.title} ({p.duration_minutes}′, {p.pass_mark})") for pk, p in self.papers.items()
-        ]
-
-    def clean_paper(self):
-        return self.papers[self.cleaned_data["paper"]]
-
-
-class DrawForm(_PaperForm):
-    count = forms.IntegerField(
-        label=gettext_lazy("How many people"), min_value=1, max_value=inspections.MAX_DRAW, initial=5
-    )
-
-
-class PickForm(_PaperForm):
-    people = forms.MultipleChoiceField(
-        label=gettext_lazy("People"), widget=forms.CheckboxSelectMultiple, required=True
-    )
-
-    def __init__(self, *args, inspection, **kwargs):
-        super().__init__(*args, inspection=inspection, **kwargs)
-        self.people = {str(p.pk): p for p in inspections.eligible_people(inspection)}
-        self.fields["people"].choices = [
-            (pk, f"{p.name} · {p.get_post_category_display()} · {p.org_unit.name}")
-            for pk, p in self.people.items()
-        ]
-
-    def clean_people(self):
-        return [self.people[pk] for pk in self.cleaned_data["people"]]
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Six-digit code"),
-        max_length=12,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
-        ),
-    )
-    s = forms.UUIDField(required=False, widget=forms.HiddenInput)
-
-
 def take_url(attempt) -> str:
     """The exam page of the attempts area (training.views.exams) for this attempt."""
     return reverse("training:exam-take", kwargs={"attempt_id": attempt.pk})
 
 
 class _NotWorkerMixin(ScopedPageMixin):
-    """Inspections and the dashboard name colleagues and whole mines: not for worker logins."""
+    """Inspections name colleagues: not for worker logins."""
 
     def dispatch(self, request, *args, **kwargs):
         scope = getattr(request, "scope", None)
-        if request.user.is_authenticated and scope is not None and inspections.worker_only(scope):
+        if request.user.is_authenticated and scope is not None and selectors.worker_only(scope):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
 
 # --- inspections ---------------------------------------------------------------------------------------
 class InspectionListView(_NotWorkerMixin, TemplateView):
-    template_name = "training/inspection_list.html"
-    required_perm = training_perms.VIEW_TRAINING
+    template_name = "inspections/inspection_list.html"
+    required_perm = VIEW_INSPECTIONS
 
     def get_context_data(self, **kwargs):
         form = InspectionFilterForm(self.request.GET or None)
         filters = valid_filters(form)
-        unit = selectors.access_org_unit(self.scope, filters["unit"]) if filters.get("unit") else None
-        qs = inspections.inspection_list(
+        unit = tenant_selectors.access_org_unit(self.scope, filters["unit"]) if filters.get("unit") else None
+        qs = selectors.inspection_list(
             scope=self.scope,
             org_unit=unit,
             kind=filters.get("kind", ""),
@@ -175,14 +78,14 @@ class InspectionListView(_NotWorkerMixin, TemplateView):
             unit=unit,
             page=paginate(self.request, qs),
             query=filter_query(self.request),
-            can_conduct=self.scope.has_perm(roles.CONDUCT_INSPECTIONS),
+            can_conduct=self.scope.has_perm(CONDUCT_INSPECTIONS),
             **kwargs,
         )
 
 
 class InspectionCreateView(_NotWorkerMixin, View):
-    required_perm = roles.CONDUCT_INSPECTIONS
-    template_name = "training/inspection_form.html"
+    required_perm = CONDUCT_INSPECTIONS
+    template_name = "inspections/inspection_form.html"
 
     def get(self, request):
         form = InspectionForm(
@@ -195,7 +98,7 @@ class InspectionCreateView(_NotWorkerMixin, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                inspection = inspections.create_inspection(
+                inspection = services.create_inspection(
                     scope=self.scope,
                     org_unit=data["org_unit"],
                     user=request.user,
@@ -208,20 +111,20 @@ class InspectionCreateView(_NotWorkerMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Inspection recorded. Now draw or pick the people to test."))
-                return redirect("training:inspection-detail", pk=inspection.pk)
+                return redirect("inspections:inspection-detail", pk=inspection.pk)
         return render(request, self.template_name, {"form": form}, status=400)
 
 
 class InspectionDetailView(_NotWorkerMixin, View):
-    required_perm = training_perms.VIEW_TRAINING
-    template_name = "training/inspection_detail.html"
+    required_perm = VIEW_INSPECTIONS
+    template_name = "inspections/inspection_detail.html"
 
     def get(self, request, pk, draw_form=None, pick_form=None, status=200):
-        inspection = inspections.access_inspection(self.scope, pk)
-        can_conduct = inspections.runs_inspection(self.scope, inspection)
+        inspection = selectors.access_inspection(self.scope, pk)
+        can_conduct = selectors.runs_inspection(self.scope, inspection)
         context = {
             "inspection": inspection,
-            "checks": list(inspections.spot_checks_of(inspection)),
+            "checks": list(selectors.spot_checks_of(inspection)),
             "can_conduct": can_conduct,
             "now": timezone.now(),
         }
@@ -232,17 +135,17 @@ class InspectionDetailView(_NotWorkerMixin, View):
 
 
 class _ConductMixin(_NotWorkerMixin):
-    required_perm = roles.CONDUCT_INSPECTIONS
+    required_perm = CONDUCT_INSPECTIONS
 
 
 class InspectionDrawView(_ConductMixin, View):
     def post(self, request, pk):
-        inspection = inspections.access_inspection(self.scope, pk)
-        inspections.require_runs(self.scope, inspection)
+        inspection = selectors.access_inspection(self.scope, pk)
+        selectors.require_runs(self.scope, inspection)
         form = DrawForm(request.POST, inspection=inspection)
         if form.is_valid():
             try:
-                checks = inspections.draw_people(
+                checks = services.draw_people(
                     scope=self.scope,
                     inspection=inspection,
                     paper=form.cleaned_data["paper"],
@@ -252,18 +155,18 @@ class InspectionDrawView(_ConductMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Drew %(n)s people.") % {"n": len(checks)})
-                return redirect("training:inspection-detail", pk=inspection.pk)
+                return redirect("inspections:inspection-detail", pk=inspection.pk)
         return InspectionDetailView(scope=self.scope).get(request, pk, draw_form=form, status=400)
 
 
 class InspectionPickView(_ConductMixin, View):
     def post(self, request, pk):
-        inspection = inspections.access_inspection(self.scope, pk)
-        inspections.require_runs(self.scope, inspection)
+        inspection = selectors.access_inspection(self.scope, pk)
+        selectors.require_runs(self.scope, inspection)
         form = PickForm(request.POST, inspection=inspection)
         if form.is_valid():
             try:
-                checks = inspections.pick_people(
+                checks = services.pick_people(
                     scope=self.scope,
                     inspection=inspection,
                     paper=form.cleaned_data["paper"],
@@ -273,7 +176,7 @@ class InspectionPickView(_ConductMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Added %(n)s people.") % {"n": len(checks)})
-                return redirect("training:inspection-detail", pk=inspection.pk)
+                return redirect("inspections:inspection-detail", pk=inspection.pk)
         return InspectionDetailView(scope=self.scope).get(request, pk, pick_form=form, status=400)
 
 
@@ -281,17 +184,17 @@ class SpotCodeView(_ConductMixin, View):
     """Issues a one-time code and shows it once, with a QR code to the code-entry page."""
 
     def post(self, request, pk):
-        check = inspections.access_spot_check(self.scope, pk)
+        check = selectors.access_spot_check(self.scope, pk)
         try:
-            code = inspections.issue_code(scope=self.scope, spot_check=check)
+            code = services.issue_code(scope=self.scope, spot_check=check)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return redirect("training:inspection-detail", pk=check.inspection_id)
-        link = request.build_absolute_uri(f"{reverse('training:spot-enter')}?s={check.pk}")
+            return redirect("inspections:inspection-detail", pk=check.inspection_id)
+        link = request.build_absolute_uri(f"{reverse('inspections:spot-enter')}?s={check.pk}")
         qr = segno.make(link, error="m").svg_data_uri(scale=5, border=2)
         response = render(
             request,
-            "training/spot_code.html",
+            "inspections/spot_code.html",
             {"check": check, "code": code, "link": link, "qr": qr, "expires_at": check.code_expires_at},
         )
         response["Cache-Control"] = "no-store"
@@ -302,12 +205,12 @@ class SpotStartView(_ConductMixin, View):
     """Start the drawn person's exam on this device (the inspector's tablet)."""
 
     def post(self, request, pk):
-        check = inspections.access_spot_check(self.scope, pk)
+        check = selectors.access_spot_check(self.scope, pk)
         try:
-            attempt = inspections.start_on_device(scope=self.scope, spot_check=check, user=request.user)
+            attempt = services.start_on_device(scope=self.scope, spot_check=check, user=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return redirect("training:inspection-detail", pk=check.inspection_id)
+            return redirect("inspections:inspection-detail", pk=check.inspection_id)
         return redirect(take_url(attempt))
 
 
@@ -337,7 +240,7 @@ def address_failed(address: str) -> None:
 class SpotEnterView(View):
     """Public: the drawn person types the one-time code on their own phone (no login)."""
 
-    template_name = "training/spot_enter.html"
+    template_name = "inspections/spot_enter.html"
 
     def dispatch(self, request, *args, **kwargs):
         scope = getattr(request, "scope", None)
@@ -365,9 +268,7 @@ class SpotEnterView(View):
             return self._render(request, retry, error, status=429)
         check = None
         if form.is_valid():
-            check = inspections.redeem_code(
-                code=form.cleaned_data["code"], spot_check_id=form.cleaned_data["s"]
-            )
+            check = services.redeem_code(code=form.cleaned_data["code"], spot_check_id=form.cleaned_data["s"])
         if check is None:
             # One message for every failure: it never says whether the code was mistyped, used,
             # expired or voided.
@@ -377,58 +278,14 @@ class SpotEnterView(View):
             return self._render(request, retry, error, status=400)
         try:
             # Nobody is logged in: the spot exam is started as the person themself.
-            with activate(inspections.person_scope(check.person)):
-                attempt = inspections.start_spot_attempt(spot_check=check)
+            with activate(services.person_scope(check.person)):
+                attempt = services.start_spot_attempt(spot_check=check)
         except ValidationError as exc:
             return self._render(request, CodeForm(), " ".join(exc.messages), status=400)
-        granted = [a for a in request.session.get("spot_attempts", []) if a != str(attempt.pk)]
-        request.session["spot_attempts"] = [*granted, str(attempt.pk)]
+        granted = [a for a in request.session.get(attempts.SESSION_KEY, []) if a != str(attempt.pk)]
+        request.session[attempts.SESSION_KEY] = [*granted, str(attempt.pk)]
         request.session.pop("spot_code_failures", None)
         return redirect(take_url(attempt))
-
-
-# --- oversight dashboard ------------------------------------------------------------------------------
-class _DashboardMixin(_NotWorkerMixin):
-    required_perm = training_perms.VIEW_TRAINING
-
-
-def _year(request) -> int:
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        return timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
-
-
-class DashboardView(_DashboardMixin, TemplateView):
-    template_name = "training/dashboard.html"
-
-    def get_context_data(self, **kwargs):
-        year = _year(self.request)
-        board = dashboard.mine_figures(scope=self.scope, year=year)
-        return super().get_context_data(
-            board=board,
-            year=year,
-            expiry_days=dashboard.EXPIRY_WINDOW_DAYS,
-            today=timezone.localdate(),
-            **kwargs,
-        )
-
-
-@method_decorator(charts.chart_csp, name="get")
-class DashboardChartView(_DashboardMixin, View):
-    """The monthly pass-rate chart as an SVG image (used in an <img>, so it never runs script;
-    pygal's styles are inside the SVG, allowed for this response only)."""
-
-    def get(self, request):
-        points = dashboard.monthly_pass_rates(scope=self.scope)
-        svg = dashboard.chart_svg(
-            points,
-            title=_("Pass rates over the last 12 months (%)"),
-            exam_label=_("Exams"),
-            spot_label=_("Spot exams"),
-        )
-        return charts.svg_response(svg)
 
 
 urlpatterns = [
@@ -440,6 +297,4 @@ urlpatterns = [
     path("spot-exams/<uuid:pk>/code/", SpotCodeView.as_view(), name="spot-code"),
     path("spot-exams/<uuid:pk>/start/", SpotStartView.as_view(), name="spot-start"),
     path("spot/", SpotEnterView.as_view(), name="spot-enter"),
-    path("dashboard/", DashboardView.as_view(), name="dashboard"),
-    path("dashboard/chart.svg", DashboardChartView.as_view(), name="dashboard-chart"),
 ]

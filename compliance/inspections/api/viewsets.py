@@ -16,8 +16,9 @@ from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedRelatedField, ScopedViewSet
 from compliance.errors import ERRORS
-from compliance.training import inspections
-from compliance.training.models import Inspection, SpotCheck
+from compliance.inspections import selectors as inspection_selectors
+from compliance.inspections import services
+from compliance.inspections.models import Inspection, SpotCheck
 from tenants import selectors
 
 WORKER_403 = OpenApiResponse(
@@ -54,10 +55,7 @@ class SpotResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def _attempt(self, obj):
-        try:
-            return obj.attempt
-        except SpotCheck.attempt.RelatedObjectDoesNotExist:
-            return None
+        return obj.attempt
 
     def get_status(self, obj) -> str:
         attempt = self._attempt(obj)
@@ -125,7 +123,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if inspections.worker_only(self.scope):
+        if inspection_selectors.worker_only(self.scope):
             raise exceptions.PermissionDenied()
 
     def scoped_queryset(self, scope):
@@ -146,7 +144,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         data = InspectionSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        inspection = inspections.create_inspection(
+        inspection = services.create_inspection(
             scope=self.scope,
             org_unit=v["org_unit"],
             user=request.user,

@@ -1,0 +1,59 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+def _nav_visible(scope) -> bool:
+    from tenants import roles
+
+    from .permissions import VIEW_INSPECTIONS
+
+    self_only = (
+        roles.SELF_ONLY in {p for r in scope.roles for p in roles.perms_of(r)} and len(scope.roles) == 1
+    )
+    return scope.has_perm(VIEW_INSPECTIONS) and not self_only
+
+
+class InspectionsConfig(AppConfig):
+    """Inspections, their spot exams (逢查必考) and suspensions from post: taken out of training,
+    plugged in through ``compliance.registry`` (training knows nothing of it)."""
+
+    name = "compliance.inspections"
+    label = "inspections"
+    verbose_name = _("Inspections")
+
+    def ready(self):
+        from compliance import registry
+
+        from . import demo, permissions, selectors, services
+
+        permissions.register()
+        registry.register_nav(
+            registry.NavEntry(
+                key="inspections",
+                group="inspections",
+                label=_("Inspections"),
+                url_name="inspections:inspection-list",
+                visible=_nav_visible,
+                order=10,
+                namespace="inspections",
+            )
+        )
+        # A graded spot exam suspends (failed) or a passed clearing paper lifts the suspension.
+        registry.register_attempt_listener("inspections.spot_exam", services.apply_attempt_result)
+        # The team running an inspection works on its spot exams' attempts (the tablet).
+        registry.register_attempt_access("inspections.spot_exam", selectors.spot_attempt_access)
+        registry.register_person_panel(
+            registry.PersonPanel(
+                key="inspections.spot_exams",
+                title=_("Spot-exam results and holds"),
+                template="inspections/person_panel.html",
+                context=selectors.person_panel,
+                order=40,
+            )
+        )
+        registry.register_mine_figures(
+            registry.MineFigureProvider(
+                key="inspections.spot_exams", label=_("Spot exams"), figures=selectors.mine_figures, order=40
+            )
+        )
+        registry.register_demo_builder(registry.DemoBuilder(key="inspections", build=demo.build, order=30))

@@ -1,0 +1,194 @@
+"""Holds on a person (``PersonHold``): reads and writes.
+
+A capability places a hold when one of its rules takes a person off post — a failed spot exam
+today; later a lapsed contractor qualification or a points threshold — and lifts it when the
+rule is satisfied again. While any hold is open the person cannot be put on post
+(``check_may_go_on_post``, called by ``tenants.services.person_update``).
+
+The base, not the capability, sets ``Person.status``: placing a hold takes the person off post
+(``SUSPENDED``, the hold's reason as the status reason); lifting the last open hold puts a
+suspended person back on post. Each write is idempotent by (source, reference), audited, and
+runs in one transaction — usually the capability's own (e.g. the grading of an attempt).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from compliance.audit.services import audit_record
+
+from .models import Person, PersonHold
+from .scope import Scope
+
+Reference = models.Model | tuple[str, object] | str
+
+
+def _reference(reference: Reference) -> dict:
+    """(type, id, text) of a reference: a saved model instance, a ``(type, id)`` pair, or text."""
+    if isinstance(reference, models.Model):
+        return {
+            "reference_type": reference._meta.label,
+            "reference_id": str(reference.pk),
+            "reference_text": "",
+        }
+    if isinstance(reference, tuple):
+        kind, pk = reference
+        return {"reference_type": str(kind), "reference_id": str(pk), "reference_text": ""}
+    text = str(reference or "").strip()
+    if not text:
+        raise ValueError("a hold needs a reference: a record or a text")
+    return {"reference_type": "", "reference_id": "", "reference_text": text[:200]}
+
+
+def _check_scope(scope: Scope, person: Person) -> None:
+    # A hold follows from a rule of the capability, not from the user's role (a worker who fails
+    # their own spot exam places one): the scope must only be of the person's own group and able
+    # to write. Fail closed otherwise.
+    if scope.read_only or not (scope.is_platform or person.tenant_id in scope.tenant_ids):
+        raise PermissionDenied("hold outside the scope's groups")
+
+
+def _hold_after(hold: PersonHold) -> dict:
+    return {
+        "person": str(hold.person_id),
+        "source": hold.source,
+        "reason": hold.reason,
+        "reference_type": hold.reference_type,
+        "reference_id": hold.reference_id,
+        "reference_text": hold.reference_text,
+    }
+
+
+def _locked_person(person: Person) -> Person:
+    # Serialises holds and status changes of one person. By id: the caller's scope was checked.
+    return Person.dangerously_unscoped.select_for_update().select_related("org_unit").get(pk=person.pk)
+
+
+def _set_status(person: Person, status: str, reason: str) -> None:
+    from .services import snapshot  # services imports this module for the on-post rule
+
+    if person.status == status and person.status_reason == reason[:200]:
+        return
+    before = snapshot(person)
+    person.status = status
+    person.status_reason = reason[:200]
+    person.save(update_fields=["status", "status_reason", "updated_at"])
+    audit_record(action="update", obj=person, before=before, after=snapshot(person))
+
+
+# --- reads ----------------------------------------------------------------------------------------
+def open_holds(person: Person) -> QuerySet[PersonHold]:
+    """The person's open holds, newest first. By id: callers have the person in their scope."""
+    return PersonHold.dangerously_unscoped.filter(person_id=person.pk, lifted_at__isnull=True).order_by(
+        "-placed_at"
+    )
+
+
+def has_open_hold(person: Person) -> bool:
+    return bool(person.pk) and open_holds(person).exists()
+
+
+def holds_of(*, scope: Scope, person: Person, limit: int = 20) -> list[PersonHold]:
+    """The person's holds the scope may read, open ones first (one query)."""
+    return list(
+        scope.filter_queryset(PersonHold.objects.filter(person_id=person.pk))
+        .select_related("placed_by", "lifted_by")
+        .order_by(models.F("lifted_at").desc(nulls_first=True), "-placed_at")[:limit]
+    )
+
+
+def check_may_go_on_post(person: Person, new_status: str) -> None:
+    """Refuse putting a person on post while a hold is open (a field error on ``status``)."""
+    if new_status != Person.Status.ON_POST or not person.pk:
+        return
+    hold = open_holds(person).first()
+    if hold is not None:
+        raise ValidationError(
+            {
+                "status": _(
+                    "This person is held off post (%(reason)s): they go back on post only once the "
+                    "hold is lifted."
+                )
+                % {"reason": hold.reason}
+            }
+        )
+
+
+# --- writes ---------------------------------------------------------------------------------------
+@transaction.atomic
+def place_hold(*, scope: Scope, person: Person, source: str, reason: str, reference: Reference) -> PersonHold:
+    """Place a hold (once per source and reference) and take the person off post.
+
+    Placing it again returns the existing hold, open or lifted, and changes nothing.
+    """
+    _check_scope(scope, person)
+    ref = _reference(reference)
+    reason = (reason or "").strip()[:300]
+    if not source or not reason:
+        raise ValueError("a hold needs a source and a reason")
+    person = _locked_person(person)
+    existing = PersonHold.dangerously_unscoped.filter(
+        tenant_id=person.tenant_id, source=source, **ref
+    ).first()
+    if existing is not None:
+        return existing
+    hold = PersonHold.dangerously_unscoped.create(
+        tenant_id=person.tenant_id,
+        person=person,
+        source=source,
+        reason=reason,
+        placed_at=timezone.now(),
+        placed_by_id=scope.user_id,
+        **ref,
+    )
+    audit_record(
+        action="create",
+        obj=hold,
+        object_repr=person.name,
+        org_path=person.org_unit.path,
+        after=_hold_after(hold),
+    )
+    if person.status != Person.Status.LEFT:
+        _set_status(person, Person.Status.SUSPENDED, reason)
+    return hold
+
+
+@transaction.atomic
+def lift_hold(
+    *, scope: Scope, person: Person, source: str, reference: Reference, lift_reason: str = ""
+) -> PersonHold | None:
+    """Lift the open hold of (source, reference); a person held by nothing else who was taken off
+    post goes back on post. None (and nothing changes) when there is no such open hold."""
+    _check_scope(scope, person)
+    ref = _reference(reference)
+    person = _locked_person(person)
+    hold = (
+        PersonHold.dangerously_unscoped.select_for_update()
+        .filter(tenant_id=person.tenant_id, person_id=person.pk, source=source, lifted_at__isnull=True, **ref)
+        .first()
+    )
+    if hold is None:
+        return None
+    hold.lifted_at = timezone.now()
+    hold.lifted_by_id = scope.user_id
+    hold.lift_reason = (lift_reason or "").strip()[:300]
+    hold.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    audit_record(
+        action="update",
+        obj=hold,
+        object_repr=person.name,
+        org_path=person.org_unit.path,
+        before={"lifted_at": None},
+        after={"event": "lift_hold", "lifted_at": hold.lifted_at, "lift_reason": hold.lift_reason},
+    )
+    if person.status == Person.Status.SUSPENDED:
+        remaining = open_holds(person).first()
+        if remaining is None:
+            _set_status(person, Person.Status.ON_POST, "")
+        else:
+            _set_status(person, Person.Status.SUSPENDED, remaining.reason)
+    return hold
