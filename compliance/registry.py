@@ -224,6 +224,11 @@ class MineFigureProvider:
 _mine_figures: dict[str, MineFigureProvider] = {}
 
 
+# Providers other capabilities read by key (declared here, so neither names the other): the
+# spot-exam figures per mine that compliance.inspections provides and the training dashboard shows.
+SPOT_EXAM_FIGURES = "inspections.spot_exams"
+
+
 def register_mine_figures(provider: MineFigureProvider) -> None:
     _mine_figures[provider.key] = provider
 
@@ -232,11 +237,17 @@ def mine_figure_providers() -> list[MineFigureProvider]:
     return sorted(_mine_figures.values(), key=lambda p: (p.order, p.key))
 
 
-def mine_figures(scope, mine_ids: Iterable) -> dict[Any, list[MineFigure]]:
-    """Every provider's figures for these mines, in provider order."""
+def mine_figures(
+    scope, mine_ids: Iterable, *, providers: Iterable[str] | None = None
+) -> dict[Any, list[MineFigure]]:
+    """Every provider's figures for these mines, in provider order; with ``providers``, only
+    those providers' (by key)."""
     mine_ids = list(mine_ids)
+    wanted = set(providers) if providers is not None else None
     out: dict[Any, list[MineFigure]] = {mine_id: [] for mine_id in mine_ids}
     for provider in mine_figure_providers():
+        if wanted is not None and provider.key not in wanted:
+            continue
         for mine_id, figures in provider.figures(scope, mine_ids).items():
             out.setdefault(mine_id, []).extend(figures)
     return out

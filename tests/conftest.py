@@ -105,32 +105,37 @@ def django_db_setup(django_db_setup, django_db_blocker):
 # A transactional test (live server, concurrency) empties every table when it ends, and a test
 # marked ``no_world`` (the operator's commands, which count whole tables) has the world removed
 # first; the world is committed again before the next database test that expects it.
-_WORLD: dict = {"template": None, "tables": ()}
+_WORLD: dict = {"template": None, "rows": {}}
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _row_counts() -> dict[str, int]:
+def _row_keys() -> dict[str, tuple[str, set]]:
+    """Every table's primary-key column and the keys of its rows."""
     from django.db import connection
 
+    keys = {}
     with connection.cursor() as cursor:
-        counts = {}
         for table in connection.introspection.table_names(cursor):
-            cursor.execute(f'SELECT count(*) FROM "{table}"')
-            counts[table] = cursor.fetchone()[0]
-    return counts
+            column = connection.introspection.get_primary_key_column(cursor, table)
+            if column is None:
+                continue
+            cursor.execute(f'SELECT "{column}" FROM "{table}"')
+            keys[table] = (column, {row[0] for row in cursor.fetchall()})
+    return keys
 
 
 def _commit_world(django_db_blocker) -> None:
     from django.test import override_settings
 
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-        first = _WORLD["template"] is None
-        before = _row_counts() if first else None
+        before = _row_keys()
         _WORLD["template"] = build_world()
-        if first:
-            # The tables only the world fills: what ``_remove_world`` empties.
-            after = _row_counts()
-            _WORLD["tables"] = tuple(t for t, n in after.items() if n and not before.get(t))
+        # The rows the world added, table by table: what ``_remove_world`` deletes.
+        _WORLD["rows"] = {
+            table: (column, added)
+            for table, (column, keys) in _row_keys().items()
+            if (added := keys - before.get(table, (None, set()))[1])
+        }
 
 
 def _world_in_db() -> bool:
@@ -138,9 +143,13 @@ def _world_in_db() -> bool:
 
 
 def _remove_world() -> None:
-    """Deletes every row of the world's tables (they hold nothing else between tests), as the
-    database owner: the application role may not delete audit events."""
+    """Deletes the rows the world added (nothing else is left between tests), as the database
+    owner: the application role may not delete audit events."""
     from django.db import connection
+
+    def statements():
+        for table, (column, added) in _WORLD["rows"].items():
+            yield f'DELETE FROM "{table}" WHERE "{column}" = %s', [(key,) for key in added]
 
     if connection.vendor == "postgresql":
         import psycopg
@@ -150,18 +159,17 @@ def _remove_world() -> None:
         with psycopg.connect(
             host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, dbname=s["NAME"],
             user=owner["user"], password=owner["password"] or None, autocommit=True,
-        ) as conn:  # fmt: skip
-            # The owner is a superuser in CI: no row-level security, and TRUNCATE ignores the
-            # foreign keys of tables outside the list
-            # only with CASCADE, which would empty those too; replica mode skips the key checks.
-            conn.execute("SET session_replication_role = replica")
-            for table in _WORLD["tables"]:
-                conn.execute(f'DELETE FROM "{table}"')
+        ) as conn, conn.cursor() as cursor:  # fmt: skip
+            # The owner is a superuser in CI: no row-level security; replica mode skips the
+            # foreign-key checks, so the order of the deletes does not matter.
+            cursor.execute("SET session_replication_role = replica")
+            for sql, params in statements():
+                cursor.executemany(sql, params)
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys = OFF")
-        for table in _WORLD["tables"]:
-            cursor.execute(f'DELETE FROM "{table}"')
+        for sql, params in statements():
+            cursor.executemany(sql, params)
         cursor.execute("PRAGMA foreign_keys = ON")
 
 

@@ -109,6 +109,12 @@ def test_the_contracts_hold_on_a_tree_that_keeps_them(package_tree):
             "import compliance.grading\n",
             "compliance.inspections is not allowed to import compliance.grading",
         ),
+        # The declared dependency goes one way only: training knows no inspection.
+        (
+            "compliance/training/attempts.py",
+            "import compliance.inspections\n",
+            "compliance.training is not allowed to import compliance.inspections",
+        ),
         # A platform piece imports a capability.
         (
             "compliance/jobs/services.py",

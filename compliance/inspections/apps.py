@@ -53,7 +53,10 @@ class InspectionsConfig(AppConfig):
         )
         registry.register_mine_figures(
             registry.MineFigureProvider(
-                key="inspections.spot_exams", label=_("Spot exams"), figures=selectors.mine_figures, order=40
+                key=registry.SPOT_EXAM_FIGURES,
+                label=_("Spot exams"),
+                figures=selectors.mine_figures,
+                order=40,
             )
         )
         registry.register_demo_builder(registry.DemoBuilder(key="inspections", build=demo.build, order=30))

@@ -257,8 +257,9 @@ FIGURES_WINDOW = datetime.timedelta(days=365)
 
 def mine_figures(scope: Scope, mine_ids) -> dict:
     """Spot exams of the last 12 months per mine — drawn, graded and passed — and the people
-    suspended from post now (two queries; the people's paths decide the mine). Keys
-    "spot_total", "spot_graded", "spot_passed", "suspensions_open"."""
+    suspended from post now, for the mines of ``mine_ids`` the scope may see (others are left
+    out; three queries; the people's paths decide the mine). Keys "spot_total", "spot_graded",
+    "spot_passed", "suspensions_open"."""
     from django.urls import reverse
 
     from compliance.registry import MineFigure
@@ -266,8 +267,13 @@ def mine_figures(scope: Scope, mine_ids) -> dict:
     mine_ids = list(mine_ids)
     if not mine_ids:
         return {}
-    # The mines are those the caller listed from its own scope; their paths are read by id.
-    mines = dict(OrgUnit.dangerously_unscoped.filter(pk__in=mine_ids).values_list("path", "pk"))
+    mines = dict(
+        scope.filter_queryset(OrgUnit.objects.filter(pk__in=mine_ids, kind=OrgUnit.Kind.MINE)).values_list(
+            "path", "pk"
+        )
+    )
+    if not mines:
+        return {}
     since = timezone.localdate() - FIGURES_WINDOW
     rows = (
         scope.filter_queryset(SpotCheck.objects.filter(inspection__date__gte=since))
@@ -280,7 +286,8 @@ def mine_figures(scope: Scope, mine_ids) -> dict:
         .order_by()
     )
     tally = {
-        pk: {"spot_total": 0, "spot_graded": 0, "spot_passed": 0, "suspensions_open": 0} for pk in mine_ids
+        pk: {"spot_total": 0, "spot_graded": 0, "spot_passed": 0, "suspensions_open": 0}
+        for pk in mines.values()
     }
     for row in rows:
         path = row["person__org_unit__path"]

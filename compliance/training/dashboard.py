@@ -162,7 +162,8 @@ def mine_figures(*, scope: Scope, today: datetime.date | None = None, year: int 
 
     # Spot exams are inspections' (compliance.inspections): their per-mine figures come through
     # the registry, by key; without that capability the columns stay at zero.
-    for mine_id, figures in registry.mine_figures(scope, [r.mine.pk for r in rows]).items():
+    spot = registry.mine_figures(scope, [r.mine.pk for r in rows], providers=[registry.SPOT_EXAM_FIGURES])
+    for mine_id, figures in spot.items():
         fig = by_id.get(mine_id)
         for figure in figures if fig is not None else ():
             if figure.key in SPOT_FIGURES:
