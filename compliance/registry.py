@@ -9,7 +9,8 @@ so a capability has one place to look:
 
 - permissions and role bundles: ``tenants.roles.register_permissions``;
 - holds on a person: ``tenants.holds`` (``place_hold`` / ``lift_hold``); a capability never
-  writes ``Person.status``.
+  writes ``Person.status``;
+- rule kinds (rules as data: source and verified flag): ``compliance.rules.base.register_rule_kind``.
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "compliance.tokens",
     "compliance.notifications",
     "compliance.accounts",
+    "compliance.rules",
     "compliance.training",
     "compliance.grading",
     "compliance.inspections",
