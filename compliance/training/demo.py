@@ -509,7 +509,8 @@ def _seed_papers(demo: Demo) -> None:
         title="下岗人员复训考试（逢查必考不合格复考）",
         sections=_sections(*STANDARD),
         duration_minutes=60,
-        attempts_allowed=3,
+        # One sitting and one re-sit: the national pack's cap (a paper may be stricter, never looser).
+        attempts_allowed=2,
         clears_suspension=True,
     )
     demo.counts["papers"] = len(demo.papers)
