@@ -41,7 +41,11 @@ class PracticeCreateView(ScopedPageMixin, View):
     required_perm = training_perms.MANAGE_TRAINING
 
     def get(self, request):
-        form = PracticeForm(initial={"person": request.GET.get("person"), "starts_on": timezone.localdate()})
+        initial = {"starts_on": timezone.localdate()}
+        if request.GET.get("person"):
+            # Named from the person page: looked up in the scope (a foreign or bad id is a 404).
+            initial["person"] = str(selectors.access_person(self.scope, request.GET["person"]).pk)
+        form = PracticeForm(initial=initial)
         form.set_choices(self.scope)
         return render(request, self.template_name, {"form": form})
 
