@@ -76,6 +76,7 @@ def pre_job(
     caller passes this year's ``rules`` and the person's ``row`` of ``hours.people_hours``."""
     today = today or hours.today()
     started = person.post_started_on
+    # A person with no start date (most of a registered workforce) costs no query here.
     if started is None or started < datetime.date(today.year, 1, 1) or person.status == Person.Status.LEFT:
         return None
     if rules is None or row is None:
@@ -103,7 +104,8 @@ def gate(scope: Scope, person: Person) -> PreJob | None:
     earlier post are lifted: that gate no longer applies."""
     state = pre_job(scope=scope, person=person)
     current = _reference(person)
-    for hold in _open_gate_holds(person):
+    held = _open_gate_holds(person)
+    for hold in held:
         if (hold.reference_type, hold.reference_id) != current:
             holds.lift_hold(
                 scope=scope,
@@ -113,13 +115,14 @@ def gate(scope: Scope, person: Person) -> PreJob | None:
                 lift_reason=_("The post changed: its pre-job training is asked again."),
             )
     if state is None or state.met or not state.binding:
-        holds.lift_hold(
-            scope=scope,
-            person=person,
-            source=SOURCE,
-            reference=current,
-            lift_reason=_("Pre-job training hours met."),
-        )
+        if any((h.reference_type, h.reference_id) == current for h in held):
+            holds.lift_hold(
+                scope=scope,
+                person=person,
+                source=SOURCE,
+                reference=current,
+                lift_reason=_("Pre-job training hours met."),
+            )
         return state
     holds.place_hold(
         scope=scope,

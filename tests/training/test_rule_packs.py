@@ -316,3 +316,24 @@ def test_an_unverified_pack_does_not_refuse_a_paper(world):
     paper of 80 at the Yunnan mine standing."""
     provincial(pass_mark=85)
     assert _paper(world, world.a.other_mine, pass_mark=80).pass_mark == 80
+
+
+def test_the_demo_override_is_yunnans_54_hours_unverified(world):
+    """The demo's provincial override (compliance/training/demo_rules.py): Yunnan (53) managers of
+    underground metal mines owe 54 initial hours, shown as 待核实 because DOMAIN.md gives the
+    figure only as an example of a provincial table, without its document."""
+    from compliance.training import demo_rules
+
+    with dangerously_platform_scope() as platform:
+        pack = demo_rules.seed_provincial_pack(scope=platform)
+        assert demo_rules.seed_provincial_pack(scope=platform) == pack  # idempotent
+    principal = set_person(
+        make_principal_at(world, world.a.other_mine), post_started_on=datetime.date(YEAR, 1, 2)
+    )
+    scope = world.a.scope(roles.TENANT_ADMIN)
+    with dangerously_platform_scope():
+        rules = hours.rules_for_year(YEAR, scope=scope)
+        row = hours.people_hours(scope=scope, year=YEAR, rules=rules).get(pk=principal.pk)
+    assert row.required == Decimal("54")
+    assert pack.region_prefix == "53" and not pack.verified
+    assert demo_rules.PROVINCIAL_SOURCE in hours.unverified_note(rules, row)
