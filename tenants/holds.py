@@ -13,6 +13,8 @@ runs in one transaction — usually the capability's own (e.g. the grading of an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
@@ -116,6 +118,24 @@ def check_may_go_on_post(person: Person, new_status: str) -> None:
                 % {"reason": hold.reason}
             }
         )
+
+
+# --- post gates -----------------------------------------------------------------------------------
+# Rules a capability checks when a person is registered or takes a new post (training's pre-job
+# hours, 岗前培训): a gate that is not met places a hold through ``place_hold`` below, and lifts it
+# itself when its rule is met. The base only calls them; it knows no capability.
+_post_gates: dict[str, Callable[[Scope, Person], None]] = {}
+
+
+def register_post_gate(key: str, gate: Callable[[Scope, Person], None]) -> None:
+    """Called from a capability's ``AppConfig.ready()``. Idempotent by key."""
+    _post_gates[key] = gate
+
+
+def run_post_gates(scope: Scope, person: Person) -> None:
+    """Inside the caller's transaction, after the person is saved and audited."""
+    for gate in list(_post_gates.values()):
+        gate(scope, person)
 
 
 # --- writes ---------------------------------------------------------------------------------------

@@ -457,6 +457,7 @@ def person_create(*, scope: Scope, org_unit: OrgUnit, resident_id: str, **fields
             {"employee_no": _("This employee number is already used in this group.")}
         ) from exc
     audit_record(action="create", obj=person, after=snapshot(person))
+    holds.run_post_gates(scope, person)
     return person
 
 
@@ -481,6 +482,9 @@ def person_update(
         raise ValidationError(errors)
     person.save()
     audit_record(action="update", obj=person, before=before, after=snapshot(person))
+    if any(before.get(name) != getattr(person, name) for name in ("post_category", "post_started_on")):
+        # A new post is a new start: the gates (e.g. pre-job training) are asked again.
+        holds.run_post_gates(scope, person)
     return person
 
 

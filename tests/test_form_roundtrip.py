@@ -382,7 +382,7 @@ def _paper_edit(w):
                 "title": "年度安全考试",
                 "duration_minutes": 90,
                 "pass_mark": 85,
-                "attempts_allowed": 3,
+                "attempts_allowed": 2,
                 "opens_at": opens,
                 "closes_at": opens + datetime.timedelta(days=14, hours=9, minutes=15),
             },

@@ -26,3 +26,17 @@ class TrainingConfig(AppConfig):
         panels.register()
         figures.register()
         register_demo_builder(DemoBuilder("training", _build_demo, order=10))
+        # Rules as data: the operator lists and verifies packs and hours rows (manage.py rules).
+        from compliance.rules.base import register_rule_kind
+
+        from .models import HoursRule, RulePack
+        from .packs import describe_hours, describe_pack
+
+        register_rule_kind("training.pack", RulePack, _("Training rule pack"), describe_pack)
+        register_rule_kind("training.hours", HoursRule, _("Training hours rule"), describe_hours)
+        # Pre-job training (岗前) gates going on post, through the base's holds.
+        from tenants.holds import register_post_gate
+
+        from . import prejob
+
+        register_post_gate("training.pre_job", prejob.gate)

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.audit.services import audit_record
@@ -33,6 +34,7 @@ from tenants.models import OrgUnit
 from tenants.scope import Scope, current_scope
 
 from .models import ExamPaper, MineType, PaperSection, PostCategory, Question, QuestionOption
+from .packs import pack_for_unit
 
 MAX_OPTIONS = 6
 OPTION_LETTERS = "ABCDEF"
@@ -430,6 +432,7 @@ def _clean_paper(scope: Scope, org_unit: OrgUnit, data: dict, units, people, err
         errors["certificate_operation_type"] = [
             _("An operation type is named only for a special-operation certificate.")
         ]
+    errors.update(pack_minimum_errors(scope, org_unit, cleaned))
     if cleaned.get("is_spot_exam") and (categories or units or people):
         errors["is_spot_exam"] = [
             _("A spot-exam paper is drawn during inspections, not assigned: leave its audience empty.")
@@ -446,6 +449,32 @@ def _clean_paper(scope: Scope, org_unit: OrgUnit, data: dict, units, people, err
                 % {"person": person.name, "paper_unit": org_unit.name}
             )
     return cleaned
+
+
+def pack_minimum_errors(scope: Scope, org_unit: OrgUnit, cleaned: dict) -> dict:
+    """A paper may be stricter, never looser, than the rule pack that applies at its unit today
+    (issue 14 point 11): a lower pass mark or more attempts is refused, field by field, naming the
+    pack's figure. Only a verified pack refuses; an unverified one (待核实) leaves the paper as it
+    is (DESIGN.md "Rules as data")."""
+    pack = pack_for_unit(scope=scope, unit=org_unit, day=timezone.localdate())
+    if pack is None or not pack.verified:
+        return {}
+    errors = {}
+    pass_mark, attempts = cleaned.get("pass_mark"), cleaned.get("attempts_allowed")
+    if isinstance(pass_mark, int) and pass_mark < pack.pass_mark:
+        errors["pass_mark"] = [
+            _("Pass mark %(value)d is below %(floor)d of %(pack)s: a paper may be stricter, never looser.")
+            % {"value": pass_mark, "floor": pack.pass_mark, "pack": pack.name}
+        ]
+    if isinstance(attempts, int) and attempts > pack.attempts_allowed:
+        errors["attempts_allowed"] = [
+            _(
+                "%(value)d attempts is more than the %(cap)d of %(pack)s: a paper may be stricter, "
+                "never looser."
+            )
+            % {"value": attempts, "cap": pack.attempts_allowed, "pack": pack.name}
+        ]
+    return errors
 
 
 def paper_snapshot(paper: ExamPaper, sections, units, people) -> dict:

@@ -22,6 +22,7 @@ from tenants.models import OrgUnit, Person
 from tenants.scope import Scope
 from tenants.services import snapshot
 
+from . import prejob
 from .models import Attendance, Course, TrainingSession
 
 COURSE_FIELDS = ("kind", "operation_type", "title", "hours", "description")
@@ -251,6 +252,8 @@ def attendance_add(*, scope: Scope, session: TrainingSession, people, hours=None
             for a in rows
         ]
     )
+    # Hours that may clear a pre-job hold (岗前培训): the gate is asked again for those it holds.
+    prejob.recheck(scope, [a.person_id for a in rows])
     return rows
 
 
@@ -269,6 +272,7 @@ def attendance_update(*, scope: Scope, attendance: Attendance, hours) -> Attenda
         before=before,
         after={"hours": str(attendance.hours)},
     )
+    prejob.recheck(scope, [attendance.person_id])
     return attendance
 
 

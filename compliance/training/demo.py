@@ -47,7 +47,7 @@ from tenants.demo import PROVINCE_ABBR
 from tenants.models import MineProfile, OrgUnit, Person, Tenant
 from tenants.scope import Scope
 
-from . import attempts, bank, certificates, courses
+from . import attempts, bank, certificates, courses, demo_rules
 from .demo_questions import QUESTIONS
 from .models import Attempt, AttemptQuestion, Course, ExamPaper, Question, QuestionOption
 
@@ -135,6 +135,8 @@ def seed_training(
     tenant = Tenant.objects.filter(credit_code=spec.credit_code).first()
     if tenant is None:
         return None
+    # Shared reference data, once for every group: the provincial override of the demo.
+    demo_rules.seed_provincial_pack(scope=scope)
     if (
         Question.objects.filter(tenant=tenant).exists()
         or ExamPaper.objects.filter(tenant=tenant).exists()
@@ -154,6 +156,7 @@ def seed_training(
         _seed_papers(demo)
         _seed_attempts(demo)
         _seed_certificates(demo)
+        demo.counts["supervised practices"] = demo_rules.seed_practice(demo)
     log(
         f"training created: {spec.name} (" + ", ".join(f"{n} {what}" for what, n in demo.counts.items()) + ")"
     )
@@ -509,7 +512,8 @@ def _seed_papers(demo: Demo) -> None:
         title="下岗人员复训考试（逢查必考不合格复考）",
         sections=_sections(*STANDARD),
         duration_minutes=60,
-        attempts_allowed=3,
+        # One sitting and one re-sit: the national pack's cap (a paper may be stricter, never looser).
+        attempts_allowed=2,
         clears_suspension=True,
     )
     demo.counts["papers"] = len(demo.papers)

@@ -4,10 +4,13 @@ Reads only; every function takes the scope (or uses the active one) and filters 
 
 How a person is judged for a year Y (decisions where DOMAIN.md is silent):
 
-* **Rule pack**: the pack in force on 1 January of Y — or today, for the current year, so that a
-  pack taking effect mid-year applies at once (``reference_day``). Within the pack the hours rule
-  for the person's post category and the mine group of their mine (coal / non-coal, from the
-  ``MineProfile`` of the mine their team or mine is in) wins over the rule for "any mine type".
+* **Rule pack**: the packs in force on 1 January of Y — or today, for the current year, so that a
+  pack taking effect mid-year applies at once (``reference_day``). For each person the most
+  specific pack that has a row for their post applies (their group's own pack, then a provincial
+  pack by the region code of their mine, then national: ``training.packs``); within a pack the
+  row for their mine's type wins over the row for its group (coal / non-coal), which wins over
+  the row for "any mine type". The mine is the ``MineProfile`` of the mine their team or mine is
+  in. ``hours_rule_id`` names the deciding row, so a page can say when it is unverified (待核实).
 * **Initial or annual hours**: a person is *new* in Y — and owes the initial hours — when they
   took their current post in Y (``Person.post_started_on``) and have no attendance before
   1 January of Y. Everyone else owes the annual retraining hours. The registration date of the
@@ -22,13 +25,14 @@ How a person is judged for a year Y (decisions where DOMAIN.md is silent):
   A flag clears with the first training attended after the event.
 
 Every list runs a constant number of queries: the hours, the "new" test and the flags are
-annotations of one people query; mine types come from one query; the rule pack from two.
+annotations of one people query (the mine's type and region code are subqueries of it); the
+rule packs and their rows come from two, resolved once per page.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
@@ -39,6 +43,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -54,7 +59,9 @@ from django.utils.translation import gettext_lazy as _
 from tenants.models import MineProfile, OrgUnit, Person
 from tenants.scope import Scope, current_scope
 
-from .models import Attendance, HoursRule, MineGroup, RulePack
+from . import packs
+from .models import Attendance, MineGroup
+from .packs import Candidates
 
 HOURS = DecimalField(max_digits=7, decimal_places=1)
 ZERO = Value(Decimal("0.0"), output_field=HOURS)
@@ -70,39 +77,14 @@ def reference_day(year: int) -> datetime.date:
     return now if year == now.year else datetime.date(year, 1, 1)
 
 
-def pack_for_year(year: int) -> RulePack | None:
-    day = reference_day(year)
-    try:
-        return RulePack.for_date(day)
-    except RulePack.DoesNotExist:
-        # Before the first pack took effect: judge by the oldest one rather than by nothing.
-        return RulePack.objects.order_by("effective_from").first()
+def rules_for_year(year: int, *, scope: Scope | None = None) -> Candidates:
+    """The packs that may judge a year (national, provincial, the scope's groups' own) with
+    their hours rules: two queries, resolved per person in SQL by ``people_hours``."""
+    return packs.candidates(scope=scope or current_scope(), day=reference_day(year))
 
 
-@dataclass
-class Rules:
-    """The hours rules of one pack: (post category, mine group) → (initial, annual)."""
-
-    pack: RulePack | None
-    table: dict = field(default_factory=dict)
-
-    def hours_for(self, post_category: str, mine_group: str) -> tuple[int, int] | None:
-        return self.table.get((post_category, mine_group)) or self.table.get((post_category, MineGroup.ANY))
-
-    @property
-    def absence_days(self) -> int:
-        return self.pack.retrain_after_absence_days if self.pack else 365
-
-
-def rules_for_year(year: int) -> Rules:
-    pack = pack_for_year(year)
-    if pack is None:
-        return Rules(pack=None)
-    table = {
-        (r.post_category, r.mine_group): (r.initial_hours, r.annual_hours)
-        for r in HoursRule.objects.filter(pack=pack)
-    }
-    return Rules(pack=pack, table=table)
+# Kept for callers that name the type of ``rules``.
+Rules = Candidates
 
 
 def year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
@@ -125,21 +107,74 @@ def _mine_type():
     return Subquery(profiles.filter(person_path__startswith=F("org_unit__path")).values("mine_type")[:1])
 
 
-def _required(rules: Rules):
+def _mine_region():
+    # The region code of that same mine (for provincial packs); same reasoning as _mine_type.
+    profiles = MineProfile.dangerously_unscoped.filter(tenant_id=OuterRef("tenant_id")).annotate(
+        person_path=ExpressionWrapper(OuterRef("org_unit__path"), output_field=CharField())
+    )
+    return Subquery(profiles.filter(person_path__startswith=F("org_unit__path")).values("region_code")[:1])
+
+
+def _pack_condition(pack) -> Q:
+    if pack.owner_tenant_id is not None:
+        return Q(tenant_id=pack.owner_tenant_id)
+    if pack.region_prefix:
+        return Q(mine_region__startswith=pack.region_prefix)
+    return Q()
+
+
+def _row_condition(rule) -> Q:
+    if rule.mine_type:
+        return Q(post_category=rule.post_category, mine_type=rule.mine_type)
+    if rule.mine_group:
+        return Q(post_category=rule.post_category, mine_group=rule.mine_group)
+    return Q(post_category=rule.post_category)
+
+
+def _rows_in_order(rules: Candidates):
+    """(pack, row) most specific first: the first SQL ``When`` that matches a person is the row
+    ``Candidates.hours_for`` would pick for them."""
+    for pack in rules.packs:
+        rows = rules.rules.get(pack.pk, [])
+        ordered = [r for r in rows if r.mine_type] + [r for r in rows if not r.mine_type and r.mine_group]
+        ordered += [r for r in rows if not r.mine_type and not r.mine_group]
+        for row in ordered:
+            yield pack, row
+
+
+def _required(rules: Candidates):
     whens = []
-    for post in Person.PostCategory.values:
-        for group in (MineGroup.COAL, MineGroup.NON_COAL, MineGroup.ANY):
-            hours = rules.hours_for(post, group)
-            if hours is None:
-                continue
-            initial, annual = hours
-            whens.append(
-                When(post_category=post, mine_group=group, is_new=True, then=Value(Decimal(initial), HOURS))
-            )
-            whens.append(
-                When(post_category=post, mine_group=group, is_new=False, then=Value(Decimal(annual), HOURS))
-            )
-    return Case(*whens, default=ZERO, output_field=HOURS)
+    for pack, row in _rows_in_order(rules):
+        cond = _pack_condition(pack) & _row_condition(row)
+        whens.append(When(cond & Q(is_new=True), then=Value(Decimal(row.initial_hours), HOURS)))
+        whens.append(When(cond & Q(is_new=False), then=Value(Decimal(row.annual_hours), HOURS)))
+    return Case(*whens, default=ZERO, output_field=HOURS) if whens else ZERO
+
+
+def _deciding_rule(rules: Candidates):
+    whens = [
+        When(_pack_condition(pack) & _row_condition(row), then=Value(row.pk))
+        for pack, row in _rows_in_order(rules)
+    ]
+    if not whens:
+        return Value(None, output_field=IntegerField())
+    return Case(*whens, default=None, output_field=IntegerField())
+
+
+def _absence_flag(rules: Candidates):
+    # The pack's own value (retrain after an absence of N days) comes from the most specific pack
+    # of the person's mine: once a pack's condition matches, the less specific ones are not asked.
+    base = Q(returned_on__isnull=False, absent_since__isnull=False, trained_since_return=False)
+    whens = []
+    for pack in rules.packs:
+        cond = _pack_condition(pack)
+        gap = datetime.timedelta(days=pack.retrain_after_absence_days)
+        whens.append(When(cond & base & Q(returned_on__gte=F("absent_since") + gap), then=Value(True)))
+        if cond:  # the national pack (no condition) is last: the default covers it
+            whens.append(When(cond, then=Value(False)))
+    if not whens:
+        return Value(False, output_field=BooleanField())
+    return Case(*whens, default=Value(False), output_field=BooleanField())
 
 
 def people_hours(
@@ -154,7 +189,7 @@ def people_hours(
 ) -> QuerySet[Person]:
     """People in scope with ``hours_done``, ``required``, ``shortfall``, ``is_new``, ``mine_type``,
     ``post_change_flag`` and ``absence_flag`` annotated; shortest first."""
-    rules = rules or rules_for_year(year)
+    rules = rules or rules_for_year(year, scope=scope)
     start, end = year_bounds(year)
     qs = people if people is not None else Person.objects.all()
     qs = scope.filter_queryset(qs).exclude(status=Person.Status.LEFT)
@@ -167,11 +202,11 @@ def people_hours(
         .annotate(total=Sum("hours"))
         .values("total")
     )
-    absence = datetime.timedelta(days=rules.absence_days)
     qs = qs.annotate(
         hours_done=Coalesce(Subquery(done, output_field=HOURS), ZERO, output_field=HOURS),
         had_before=Exists(_attended(session__starts_on__lt=start)),
         mine_type=_mine_type(),
+        mine_region=_mine_region(),
         trained_since_post=Exists(_attended(session__starts_on__gte=OuterRef("post_started_on"))),
         trained_since_return=Exists(_attended(session__starts_on__gte=OuterRef("returned_on"))),
     ).annotate(
@@ -190,21 +225,9 @@ def people_hours(
             default=Value(False),
             output_field=BooleanField(),
         ),
-        absence_flag=Case(
-            When(
-                Q(
-                    returned_on__isnull=False,
-                    absent_since__isnull=False,
-                    returned_on__gte=F("absent_since") + absence,
-                    trained_since_return=False,
-                ),
-                then=Value(True),
-            ),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
+        absence_flag=_absence_flag(rules),
     )
-    qs = qs.annotate(required=_required(rules)).annotate(
+    qs = qs.annotate(required=_required(rules), hours_rule_id=_deciding_rule(rules)).annotate(
         shortfall=Case(
             When(hours_done__lt=F("required"), then=F("required") - F("hours_done")),
             default=ZERO,
@@ -329,6 +352,21 @@ def mine_type_label(mine_type: str | None) -> str:
     if not mine_type:
         return ""
     return str(dict(MineProfile.MineType.choices).get(mine_type, mine_type))
+
+
+def deciding_rule(rules: Candidates, person):
+    """The hours row that set ``required`` for a person annotated by ``people_hours`` (None when
+    no rule covers them)."""
+    return rules.rule(getattr(person, "hours_rule_id", None))
+
+
+def unverified_note(rules: Candidates, person) -> str:
+    """ "待核实" with the source to check, when the row deciding the person's hours is unverified:
+    the shortfall is then a warning, never a stop (DESIGN.md "Rules as data")."""
+    rule = deciding_rule(rules, person)
+    if rule is None or rule.verified:
+        return ""
+    return _("To be verified: %(source)s") % {"source": rule.source or rule.pack.document_no}
 
 
 def retraining_flags(person) -> list[str]:

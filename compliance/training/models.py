@@ -18,12 +18,13 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from compliance.rules.base import RuleSource
 from compliance.training import permissions as training_perms
-from tenants.models import MineProfile, OrgUnit, Person, TenantOwned
+from tenants.models import MineProfile, OrgUnit, Person, Tenant, TenantOwned
 
 PostCategory = Person.PostCategory
 OperationType = Person.OperationType
@@ -44,19 +45,41 @@ def mine_group_of(mine_type: str | None) -> str:
     return MineGroup.COAL if mine_type.startswith("coal") else MineGroup.NON_COAL
 
 
-# --- rule packs (national reference data; not tenant-owned) ----------------------------------
+# --- rule packs: national, provincial or a tenant's own (training.packs resolves them) ---------
 
 
-class RulePack(models.Model):
+class RulePack(RuleSource):
     """The training rules in force between two dates, with the document that issued them.
 
-    A record is judged by the pack in force on its own date (``for_date``). National packs are
-    shipped by a data migration; figures DOMAIN.md marks uncertain stay editable here.
+    A pack is **national** (no region, no owner), **provincial** (``region_prefix``: the mines whose
+    region code starts with it) or a **tenant's own** (``owner_tenant``: that group's mines, seen by
+    that group only). For a mine on a day the most specific pack in force applies (tenant, then the
+    longest matching region prefix, then national), and a provincial or tenant pack may be
+    stricter, never looser, than the national pack in force (``training.packs``). ``source`` and
+    ``verified`` cover the pack's own values (pass mark, attempts, periods); each hours rule
+    carries its own.
     """
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    class Level(models.TextChoices):
+        NATIONAL = "national", _("National")
+        PROVINCIAL = "provincial", _("Provincial")
+        TENANT = "tenant", _("Group's own")
+
+    code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     document_no = models.CharField(_("issuing document"), max_length=200)
+    # Region-code prefix (GB/T 2260) of a provincial (or prefectural) pack; empty otherwise.
+    region_prefix = models.CharField(
+        _("region-code prefix"),
+        max_length=6,
+        blank=True,
+        default="",
+        validators=[RegexValidator(r"^[0-9]*$", _("Only digits."), code="invalid_region_prefix")],
+    )
+    # A group's own pack: tenant data, read only inside that group's scope (training.packs).
+    owner_tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("group")
+    )
     effective_from = models.DateField(_("effective from"))
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
     pass_mark = models.PositiveSmallIntegerField(_("pass mark (of 100)"), default=80)
@@ -73,21 +96,60 @@ class RulePack(models.Model):
     retrain_after_absence_days = models.PositiveSmallIntegerField(
         _("retrain after an absence of (days)"), default=365
     )
+    # 煤矿安全培训规定 (第92号令): new underground coal workers practise under a mentor (师带徒).
+    supervised_practice_months = models.PositiveSmallIntegerField(
+        _("supervised practice of new underground coal workers (months)"), default=4
+    )
     reminder_days = models.JSONField(_("reminder days before a due date"), default=list)
 
     class Meta:
         verbose_name = _("training rule pack")
         verbose_name_plural = _("training rule packs")
         ordering = ["-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=models.Q(owner_tenant__isnull=True), name="rulepack_code_shared"
+            ),
+            models.UniqueConstraint(
+                fields=["owner_tenant", "code"],
+                condition=models.Q(owner_tenant__isnull=False),
+                name="rulepack_code_per_tenant",
+            ),
+            # A group's own pack covers the group's mines; a provincial one every group's.
+            models.CheckConstraint(
+                condition=models.Q(owner_tenant__isnull=True) | models.Q(region_prefix=""),
+                name="rulepack_tenant_or_region",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.document_no})"
 
+    @property
+    def level(self) -> str:
+        if self.owner_tenant_id:
+            return self.Level.TENANT
+        return self.Level.PROVINCIAL if self.region_prefix else self.Level.NATIONAL
+
+    def get_level_display(self) -> str:
+        return str(self.Level(self.level).label)
+
+    @property
+    def specificity(self) -> int:
+        """Higher wins: a group's own pack, then the longest region prefix, then national."""
+        if self.owner_tenant_id:
+            return 100
+        return len(self.region_prefix)
+
+    def in_force(self, day) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or self.effective_to >= day)
+
     @classmethod
     def for_date(cls, day) -> RulePack:
-        """The pack in force on ``day`` (the latest one that started on or before it)."""
+        """The **national** pack in force on ``day`` (the latest one that started on or before it).
+        Provincial and group packs are resolved per mine by ``training.packs``."""
         pack = (
-            cls.objects.filter(effective_from__lte=day)
+            cls.objects.filter(owner_tenant__isnull=True, region_prefix="", effective_from__lte=day)
             .filter(models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=day))
             .order_by("-effective_from")
             .first()
@@ -97,29 +159,44 @@ class RulePack(models.Model):
         return pack
 
 
-class HoursRule(models.Model):
-    """Required training hours for a post category (and mine group) under a rule pack."""
+class HoursRule(RuleSource):
+    """Required training hours for a post category (and mine group, or one mine type) under a
+    rule pack. The most specific row wins: mine type, then mine group, then any mine.
+    ``source``/``verified``: a shortfall or the pre-job gate (岗前) of an unverified rule only
+    warns (待核实)."""
 
     pack = models.ForeignKey(RulePack, on_delete=models.CASCADE, related_name="hours_rules")
     post_category = models.CharField(_("post category"), max_length=24, choices=PostCategory.choices)
     mine_group = models.CharField(
         _("mine group"), max_length=12, choices=MineGroup.choices, blank=True, default=""
     )
+    mine_type = models.CharField(
+        _("mine type"), max_length=24, choices=MineType.choices, blank=True, default=""
+    )
     initial_hours = models.PositiveSmallIntegerField(_("initial training hours"))
     annual_hours = models.PositiveSmallIntegerField(_("annual retraining hours"))
-    uncertain = models.BooleanField(
-        _("from secondary sources"), default=False, help_text=_("Shipped as a default; check locally.")
-    )
 
     class Meta:
         verbose_name = _("hours rule")
         verbose_name_plural = _("hours rules")
         constraints = [
-            models.UniqueConstraint(fields=["pack", "post_category", "mine_group"], name="hoursrule_unique")
+            models.UniqueConstraint(
+                fields=["pack", "post_category", "mine_group", "mine_type"], name="hoursrule_unique"
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.get_post_category_display()} {self.initial_hours}/{self.annual_hours}"
+
+    @property
+    def owner_tenant_id(self):
+        """The group whose pack this row is in (None for shared packs): its audit chain."""
+        return self.pack.owner_tenant_id
+
+    def clean(self) -> None:
+        if self.mine_type:
+            # A mine type names its group; keep the two consistent so lookups by either agree.
+            self.mine_group = mine_group_of(self.mine_type)
 
 
 # --- courses, sessions, attendance ------------------------------------------------------------
@@ -506,3 +583,38 @@ class Reminder(TenantOwned):
                 fields=["certificate", "due_kind", "due_on", "days_before"], name="reminder_once"
             )
         ]
+
+
+# --- supervised practice (师带徒) ---------------------------------------------------------------
+
+
+class SupervisedPractice(TenantOwned):
+    """A new underground coal worker's practice under a mentor (师带徒, 煤矿安全培训规定 第92号令):
+    until ``ends_on`` (``starts_on`` + the pack's ``supervised_practice_months``) the worker is
+    not counted as qualified to work alone (``training.practice``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="supervised_practices")
+    mentor = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="apprentices", verbose_name=_("mentor")
+    )
+    starts_on = models.DateField(_("practice starts on"))
+    ends_on = models.DateField(_("practice ends on"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = training_perms.VIEW_TRAINING
+    scope_path = "person__org_unit__path"
+    scope_owner = "person_id"
+
+    class Meta:
+        verbose_name = _("supervised practice")
+        verbose_name_plural = _("supervised practices")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gt=models.F("starts_on")), name="practice_dates"
+            ),
+            models.CheckConstraint(condition=~models.Q(mentor=models.F("person")), name="practice_not_self"),
+        ]
+        indexes = [models.Index(fields=["person", "ends_on"], name="practice_by_person")]

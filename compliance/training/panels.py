@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from compliance.registry import PersonPanel, register_person_panel
+from tenants.models import Person
 
-from . import certificates, hours
+from . import certificates, hours, practice, prejob
 from . import permissions as perms
 from .models import Attempt
 
@@ -22,16 +23,36 @@ def _may_view(scope, person) -> bool:
 
 
 def hours_context(scope, person) -> dict | None:
-    """This year's hours against the rules and the retraining flags (3 queries: the rule pack, its
-    rules, the annotated person)."""
+    """This year's hours against the rules, the retraining flags and the pre-job gate (岗前) (at
+    most 4 queries: the rule packs, their rules, the annotated person, the pre-job hours)."""
     if not _may_view(scope, person):
         return None
     year = hours.today().year
-    row = hours.person_hours(scope=scope, person=person, year=year)
+    rules = hours.rules_for_year(year, scope=scope)
+    row = hours.people_hours(scope=scope, year=year, people=Person.objects.filter(pk=person.pk), rules=rules)
+    row = row.first()
+    pre_job = prejob.pre_job(scope=scope, person=person, rules=rules, row=row) if row is not None else None
     return {
         "year": year,
         "row": row,
+        "rule": hours.deciding_rule(rules, row) if row is not None else None,
+        "unverified": hours.unverified_note(rules, row) if row is not None else "",
+        "pre_job": pre_job,
         "retraining": hours.retraining_labels(row) if row is not None else [],
+    }
+
+
+def practice_context(scope, person) -> dict | None:
+    """Supervised practice (师带徒): whether the person counts as qualified to work alone (at most
+    4 queries), with the action to record a practice when permitted."""
+    if not _may_view(scope, person):
+        return None
+    state = practice.practice_state(scope=scope, person=person)
+    if not state.required:
+        return None
+    return {
+        "state": state,
+        "can_record": scope.has_perm(perms.MANAGE_TRAINING, person.org_unit.path, person.tenant_id),
     }
 
 
@@ -68,6 +89,15 @@ def register() -> None:
     register_person_panel(
         PersonPanel(
             "training-hours", _("Training hours"), "training/panels/hours.html", hours_context, order=10
+        )
+    )
+    register_person_panel(
+        PersonPanel(
+            "supervised-practice",
+            _("Supervised practice"),
+            "training/panels/practice.html",
+            practice_context,
+            order=15,
         )
     )
     register_person_panel(

@@ -42,7 +42,7 @@ from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, current_scope
 from tenants.services import snapshot
 
-from . import courses
+from . import courses, prejob
 from .models import Attendance, Course, TrainingSession
 
 XLSX = writer.XLSX
@@ -283,6 +283,8 @@ def sessions_import_apply(job: Job, plan: ImportPlan) -> dict:
     TrainingSession.objects.bulk_create(new_sessions)
     attendances = [a for p in plan.sessions for a in p.attendances]
     Attendance.objects.bulk_create(attendances)
+    # Imported hours may clear pre-job holds (岗前培训); the job runs in the importer's scope.
+    prejob.recheck(current_scope(), {a.person_id for a in attendances})
     events = [PendingEvent(action="create", obj=c, after=snapshot(c)) for c in plan.courses]
     events += [PendingEvent(action="create", obj=s, after=snapshot(s)) for s in new_sessions]
     events += [

@@ -1,6 +1,6 @@
 """Pages of the training app; each area keeps its own views and routes."""
 
-from .views import bank, certificates, courses, dashboard, exams
+from .views import bank, certificates, courses, dashboard, exams, practice
 
 app_name = "training"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *courses.urlpatterns,
     *certificates.urlpatterns,
     *dashboard.urlpatterns,
+    *practice.urlpatterns,
 ]

@@ -92,6 +92,24 @@ def _b_certificate(w):
     return w.b_certificate
 
 
+def _b_practice(w):
+    """A supervised practice (师带徒) of tenant B (made once per test world)."""
+    if getattr(w, "b_practice", None) is None:
+        import datetime
+
+        from compliance.training.models import SupervisedPractice
+
+        with dangerously_platform_scope():
+            w.b_practice = SupervisedPractice.objects.create(
+                tenant=w.b.tenant,
+                person=_b_person(w),
+                mentor=w.b.people[2],
+                starts_on=datetime.date(2026, 1, 5),
+                ends_on=datetime.date(2026, 5, 5),
+            )
+    return w.b_practice
+
+
 def _b_notification(w):
     """A notification to tenant B's safety manager (made once per test world)."""
     if getattr(w, "b_notification", None) is None:
@@ -524,6 +542,19 @@ ROUTES: dict[str, Route] = {
     "notifications:read": Route(kwargs=lambda w: {"pk": _b_notification(w).pk}),
     "api:certificate-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.team.pk}),
     "api:certificate-detail": Route(kwargs=lambda w: {"pk": _b_certificate(w).pk}),
+    # supervised practice (师带徒): tenant B's worker and mentor named in the form and the body
+    "training:practice-create": Route(
+        query=lambda w: {"person": _b_person(w).pk},
+        body=lambda w: {"person": _b_person(w).pk, "mentor": w.b.people[2].pk, "starts_on": "2026-01-05"},
+    ),
+    "api:training-practice-list": Route(
+        list_page=True,
+        body=lambda w: (
+            _b_practice(w),
+            {"person": str(_b_person(w).pk), "mentor": str(w.b.people[2].pk), "starts_on": "2026-01-05"},
+        )[1],
+    ),
+    "api:training-practice-detail": Route(kwargs=lambda w: {"pk": _b_practice(w).pk}),
     "api:me-notifications": Route(list_page=True),
     # inspections, spot exams, training dashboard
     "inspections:inspection-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),

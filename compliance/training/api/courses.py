@@ -61,6 +61,23 @@ class HoursRowSerializer(serializers.ModelSerializer):
     absence_flag = serializers.BooleanField(
         read_only=True, help_text="Back after a long absence, no training since"
     )
+    rule = serializers.SerializerMethodField(
+        help_text="The hours rule that set `required`: its pack, region, source and whether it is "
+        "verified (an unverified rule's shortfall is a warning, 待核实)"
+    )
+
+    def get_rule(self, obj) -> dict | None:
+        rules = self.context.get("rules")
+        rule = hours.deciding_rule(rules, obj) if rules is not None else None
+        if rule is None:
+            return None
+        return {
+            "pack": rule.pack.code,
+            "level": rule.pack.level,
+            "region_prefix": rule.pack.region_prefix,
+            "source": rule.source,
+            "verified": rule.verified,
+        }
 
     class Meta:
         model = Person
@@ -79,6 +96,7 @@ class HoursRowSerializer(serializers.ModelSerializer):
             "shortfall",
             "post_change_flag",
             "absence_flag",
+            "rule",
         ]
 
 
@@ -96,14 +114,21 @@ class TrainingHoursViewSet(mixins.ListModelMixin, ScopedViewSet):
         query = HoursQuerySerializer(data=self.request.query_params, context={"request": self.request})
         query.is_valid(raise_exception=True)
         f = query.validated_data
+        year = f.get("year") or hours.today().year
+        # Resolved once for the page: the rows name their deciding rule from it (no query per row).
+        self.rules = hours.rules_for_year(year, scope=scope)
         return hours.people_hours(
             scope=scope,
-            year=f.get("year") or hours.today().year,
+            year=year,
             org_unit=f.get("org_unit"),
             short_only=f["short_only"],
             flagged_only=f["flagged_only"],
             people=Person.objects.select_related("org_unit"),
+            rules=self.rules,
         )
+
+    def get_serializer_context(self):
+        return super().get_serializer_context() | {"rules": getattr(self, "rules", None)}
 
 
 # --- sessions ---------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """API routes of the training app (mounted under /api/v1/, namespace "api")."""
 
-from . import bank, certificates, courses, exams
+from . import bank, certificates, courses, exams, practice
 
 urlpatterns = [
     *exams.urlpatterns,
     *bank.urlpatterns,
     *courses.urlpatterns,
     *certificates.urlpatterns,
+    *practice.urlpatterns,
 ]

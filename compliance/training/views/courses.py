@@ -224,16 +224,21 @@ class HoursView(ScopedPageMixin, TemplateView):
             people=Person.objects.select_related("org_unit", "tenant"),
             rules=rules,
         )
+        page = paginate(self.request, people)
+        for person in page:
+            # From the packs resolved once for the page: no query per row.
+            person.rule_note = hours.unverified_note(rules, person)
         return super().get_context_data(
             filter_form=f["form"],
             year=f["year"],
             unit=f["unit"],
             pack=rules.pack,
+            overrides=rules.overrides,
             summaries=hours.summary_by_unit(
                 scope=self.scope, year=f["year"], level=f["level"], org_unit=f["unit"], rules=rules
             ),
             level_label=dict(LEVELS)[f["level"]],
-            page=paginate(self.request, people),
+            page=page,
             query=filter_query(self.request),
             can_manage=self.scope.has_perm(training_perms.MANAGE_TRAINING),
             **kwargs,
