@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance.registry import PersonPanel, register_person_panel
 
-from . import certificates, hours
+from . import certificates, hours, reviews
 from . import permissions as perms
 from .models import Attempt
 
@@ -36,11 +36,14 @@ def hours_context(scope, person) -> dict | None:
 
 
 def certificates_context(scope, person) -> dict | None:
-    """The person's certificates (one query), with the action to record one when permitted."""
+    """The person's certificates with their flags (a review's practical re-exam, a manager's
+    assessment), and the action to record one when permitted (six queries)."""
     if not _may_view(scope, person):
         return None
+    rows = certificates.person_certificates(scope=scope, person=person)
     return {
-        "certificates": certificates.person_certificates(scope=scope, person=person),
+        "certificates": rows,
+        "flags": reviews.person_flags(scope=scope, person=person, certs=rows),
         "can_record_certificate": scope.has_perm(
             perms.MANAGE_TRAINING, person.org_unit.path, person.tenant_id
         ),
