@@ -553,3 +553,20 @@ def test_the_operator_verifies_a_rule_with_the_command(db):
     call_command("rules", "--verify", f"training.pack_value:{source.pk}", "--by", "张工")
     source.refresh_from_db()
     assert source.verified and source.verified_by == "张工"
+
+
+def test_a_missed_review_counts_as_void_in_the_mine_figures_and_internal_records_not_at_all(world):
+    """令第30号 第二十六条 in the regulator's file of a mine: the holder of a certificate whose
+    review was missed is counted among people with a void certificate; a lapsed internal training
+    record (the group's own, issue 14 point 9) is no statutory gap and counts nowhere."""
+    from compliance.training import figures as training_figures
+    from tenants.scope import activate
+
+    a = world.a
+    make_cert(a.people[1], number="T-FIG-1", issued_on=D(2021, 6, 1))
+    make_cert(a.people[2], number="IN-FIG-1", kind="internal", issued_on=D(2024, 1, 2), source="exam")
+    scope = a.scope(roles.TENANT_ADMIN)
+    with at(D(2025, 3, 1)), activate(scope):
+        figures = {f.key: f for f in training_figures.mine_figures(scope, [a.mine.pk])[a.mine.pk]}
+    assert figures["training.certificates_void"].value == 1
+    assert figures["training.certificates_due"].value == 0

@@ -144,11 +144,9 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
             return Response(CertificateReviewSerializer(rows, many=True).data)
         serializer = CertificateReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # ``cert`` came through the scoped list, its person and unit with it.
         review = reviews.record_review(
-            scope=self.scope,
-            cert=certs.access_certificate(self.scope, cert.pk),
-            data=serializer.validated_data,
-            by=request.user,
+            scope=self.scope, cert=cert, data=serializer.validated_data, by=request.user
         )
         return Response(CertificateReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
