@@ -105,10 +105,12 @@ def record_review(*, scope: Scope, cert: Certificate, data: dict, by=None) -> Ce
         error("reviewed_on", _("The certificate had expired by then: it is renewed, not reviewed."))
     previous_due = cert.review_due_on
     next_due = previous_due
-    if kind == Kind.REVIEW and not errors:
+    # Every field is checked, so one answer names every mistake; the date checks need a good date.
+    date_ok = reviewed_on is not None and "reviewed_on" not in errors
+    if kind == Kind.REVIEW and "certificate" not in errors:
         if previous_due is None:
             error("reviewed_on", _("No review is due on this certificate before it expires."))
-        else:
+        elif date_ok:
             review_rule = book.value(cert.issued_on, "special_cert_review_years")
             if reviewed_on > previous_due and review_rule is not None and review_rule.binding:
                 error(
@@ -135,7 +137,7 @@ def record_review(*, scope: Scope, cert: Certificate, data: dict, by=None) -> Ce
             long_interval = book.value(cert.issued_on, "special_cert_review_years_long_service")
             if since is None:
                 error("in_operation_since", _("Enter since when the holder has worked in this operation."))
-            elif long_years is not None and reviewed_on and add_years(since, long_years.value) > reviewed_on:
+            elif long_years is not None and date_ok and add_years(since, long_years.value) > reviewed_on:
                 error(
                     "in_operation_since",
                     _(

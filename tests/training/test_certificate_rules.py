@@ -570,3 +570,14 @@ def test_a_missed_review_counts_as_void_in_the_mine_figures_and_internal_records
         figures = {f.key: f for f in training_figures.mine_figures(scope, [a.mine.pk])[a.mine.pk]}
     assert figures["training.certificates_void"].value == 1
     assert figures["training.certificates_due"].value == 0
+
+
+def test_every_mistake_of_a_review_is_named_at_once(world):
+    """令第30号 第二十三条 with a missing authority: both fields answer in one refusal."""
+    cert = make_cert(world.a.people[1], number="T-ALL-1", issued_on=D(2021, 6, 1))
+    with at(D(2024, 5, 25)), dangerously_platform_scope() as platform:
+        with pytest.raises(ValidationError) as caught:
+            reviews.record_review(
+                scope=platform, cert=cert, data=_review_data(authority="", retraining_hours="2")
+            )
+    assert {"authority", "retraining_hours"} <= set(caught.value.message_dict)
