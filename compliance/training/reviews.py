@@ -234,12 +234,17 @@ def manager_flag(
     kind = MANAGER_POSTS.get(person.post_category)
     if kind is None or person.post_started_on is None or person.status == Person.Status.LEFT:
         return None
+    started = person.post_started_on
+    # Passed: a (not revoked) assessment of the post's kind that was in force at some time in the
+    # post. One that ran out since is the expiry rule's business (shown as expired), not this one.
     if any(
-        c.kind == kind and c.status == Certificate.Status.VALID and c.issued_on <= today <= c.expires_on
+        c.kind == kind
+        and c.status == Certificate.Status.VALID
+        and c.issued_on <= today
+        and c.expires_on >= started
         for c in certs
     ):
         return None
-    started = person.post_started_on
     deadline = book.value(started, "manager_pass_within_months")
     apply = book.value(started, "manager_apply_within_days")
     if deadline is not None and today > add_months(started, deadline.value):

@@ -581,3 +581,17 @@ def test_every_mistake_of_a_review_is_named_at_once(world):
                 scope=platform, cert=cert, data=_review_data(authority="", retraining_hours="2")
             )
     assert {"authority", "retraining_hours"} <= set(caught.value.message_dict)
+
+
+def test_an_assessment_that_ran_out_since_is_no_missed_deadline(world):
+    """The 6-month deadline (令第44号 / 第92号) asks for a passed assessment in the post; one that
+    has since expired is shown as expired (3 years), not held as a missed deadline. A revoked one
+    does not count."""
+    person = _make_manager(world, D(2020, 3, 1))
+    make_cert(person, number="M-OLD-1", kind="principal", issued_on=D(2020, 5, 1))  # to 2023-05-01
+    revoked = make_cert(person, number="M-REV-1", kind="principal", issued_on=D(2020, 4, 1), status="revoked")
+    with at(D(2024, 1, 10)), dangerously_platform_scope():
+        book = certs.RuleBook.load()
+        rows = list(Certificate.objects.filter(person=person))
+        assert reviews.manager_flag(person, rows, D(2024, 1, 10), book) is None
+        assert reviews.manager_flag(person, [revoked], D(2024, 1, 10), book).key == "manager_assessment"
