@@ -412,6 +412,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=30),
         "options": {"expire_seconds": 6 * 3600},
     },
+    # Managers past the deadline for the regulator's assessment (training.reviews).
+    "training-manager-assessments": {
+        "task": "training.tasks.check_manager_assessments",
+        "schedule": crontab(hour=6, minute=40),
+        "options": {"expire_seconds": 6 * 3600},
+    },
     "jobs-sweep": {
         "task": "compliance.jobs.tasks.sweep_jobs",
         "schedule": float(JOB_SWEEP_INTERVAL),

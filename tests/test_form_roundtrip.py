@@ -505,6 +505,8 @@ EXEMPT: dict[str, str] = {
     "training:certificate-detail": _SHOWS,
     "training:certificate-pdf": _FILE,
     "training:certificate-revoke": "revokes with a reason typed into an empty form",
+    "training:certificate-review": "records a new review from an empty form "
+    "(tests/training/test_certificate_rules.py)",
     "training:certificate-verify": _SHOWS + " (public)",
     "inspections:inspection-detail": _SHOWS,
     "inspections:inspection-draw": "draws people into an inspection from an empty form",

@@ -18,13 +18,14 @@ class TrainingConfig(AppConfig):
         # Job handlers register on import: a Celery worker never loads the URLconf.
         from compliance.registry import DemoBuilder, register_demo_builder
 
-        from . import bank_io, figures, nav, panels, permissions, sessions_io  # noqa: F401
+        from . import bank_io, certificate_rules, figures, nav, panels, permissions, sessions_io  # noqa: F401
 
         # What this capability adds to the product, through compliance.registry.
         permissions.register()
         nav.register()
         panels.register()
         figures.register()
+        certificate_rules.register()
         register_demo_builder(DemoBuilder("training", _build_demo, order=10))
         # Rules as data: the operator lists and verifies packs and hours rows (manage.py rules).
         from compliance.rules.base import register_rule_kind

@@ -424,13 +424,18 @@ def _clean_paper(scope: Scope, org_unit: OrgUnit, data: dict, units, people, err
         errors["closes_at"] = [_("The paper must close after it opens.")]
     kind = cleaned.get("issues_certificate") or ""
     op_type = cleaned.get("certificate_operation_type") or ""
-    if kind == ExamPaper.CertificateKind.SPECIAL_OPERATION and not op_type:
-        errors["certificate_operation_type"] = [
-            _("A special-operation certificate names its operation type.")
+    # A group's own exam issues an internal training record, never a statutory certificate
+    # (those are entered from the issuing authority: issue 14, point 9).
+    if kind and kind not in ExamPaper.CertificateKind.values:
+        errors["issues_certificate"] = [
+            _(
+                "A paper issues an internal training record only: statutory certificates (the "
+                "managers' assessment, special operations) are recorded from the issuing authority."
+            )
         ]
-    elif kind != ExamPaper.CertificateKind.SPECIAL_OPERATION and op_type:
+    elif not kind and op_type:
         errors["certificate_operation_type"] = [
-            _("An operation type is named only for a special-operation certificate.")
+            _("An operation type is named only for a paper that issues a training record.")
         ]
     errors.update(pack_minimum_errors(scope, org_unit, cleaned))
     if cleaned.get("is_spot_exam") and (categories or units or people):

@@ -238,13 +238,19 @@ class PaperForm(forms.Form):
     opens_at = forms.DateTimeField(label=_("Opens at"), required=False, widget=DateTimeInput())
     closes_at = forms.DateTimeField(label=_("Closes at"), required=False, widget=DateTimeInput())
     issues_certificate = forms.ChoiceField(
-        label=_("Passing issues a certificate"), choices=ExamPaper.CertificateKind.choices, required=False
+        label=_("Passing issues a training record"),
+        choices=ExamPaper.CertificateKind.choices,
+        required=False,
+        help_text=_(
+            "The group's own record. Statutory certificates (managers' assessment, special "
+            "operations) are recorded from the issuing authority."
+        ),
     )
     certificate_operation_type = forms.ChoiceField(
         label=_("Certificate operation type"),
         choices=[("", "—")] + OperationType.choices,
         required=False,
-        help_text=_("For a special-operation certificate only."),
+        help_text=_("Optional: the trade the training record is for."),
     )
     is_spot_exam = forms.BooleanField(
         label=_("Spot-exam paper (逢查必考)"),

@@ -7,6 +7,13 @@ Validity follows the rule pack in force on the issue date (``RulePack.for_date``
 - 主要负责人 and 安全生产管理人员: valid ``manager_cert_valid_years`` (3), no review in between
   (they are re-assessed when the certificate runs out).
 
+Statutory certificates (those three kinds) are entered from the issuing authority
+(``record_external``); the group's own exam issues an internal training record only, valid
+``internal_record_valid_years`` (issue 14, point 9). A special-operation certificate past its
+review date with no review recorded is void (失效, 令第30号 第二十六条), computed on the day it is
+shown — where that rule is verified; an unverified one shows "review overdue (待核实)" instead.
+Reviews: ``training.reviews``.
+
 Every write is audited in the caller's transaction.
 """
 
@@ -33,6 +40,7 @@ from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, dangerously_platform_scope
 from tenants.services import snapshot
 
+from .certificate_rules import RuleBook, mine_group_of_person, special_operation_error
 from .models import Certificate, ExamPaper, RulePack
 
 Kind = Certificate.Kind
@@ -54,6 +62,8 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
 def validity(kind: str, issued_on: datetime.date) -> tuple[datetime.date, datetime.date | None]:
     """(expires_on, review_due_on) of a certificate of ``kind`` issued on ``issued_on``."""
     pack = RulePack.for_date(issued_on)
+    if kind == Kind.INTERNAL:
+        return add_years(issued_on, pack.internal_record_valid_years), None
     if kind == Kind.SPECIAL_OPERATION:
         expires = add_years(issued_on, pack.special_cert_valid_years)
         review = add_years(issued_on, pack.special_cert_review_years)
@@ -65,25 +75,82 @@ class Display:
     """What a certificate's state is today, as shown in lists, the PDF and the public page."""
 
     VALID = "valid"
+    VOID = "void"  # 失效: a special-operation certificate not reviewed on time
     EXPIRED = "expired"
     REVOKED = "revoked"
 
 
-def display_status(cert: Certificate, today: datetime.date | None = None) -> str:
+REVIEW_RULE = "special_cert_review_years"
+
+
+def review_missed(cert: Certificate, today: datetime.date) -> bool:
+    """A special-operation certificate whose review date has passed with no review recorded (a
+    recorded review moves ``review_due_on`` on)."""
+    return bool(
+        cert.kind == Kind.SPECIAL_OPERATION
+        and cert.review_due_on is not None
+        and cert.review_due_on < today
+        and cert.status == Certificate.Status.VALID
+        and cert.expires_on >= today
+    )
+
+
+def review_rule(cert: Certificate, book: RuleBook | None = None):
+    """The review rule the certificate is judged by (the pack of its issue date), or None."""
+    return (book or RuleBook.load()).value(cert.issued_on, REVIEW_RULE)
+
+
+def display_status(
+    cert: Certificate, today: datetime.date | None = None, book: RuleBook | None = None
+) -> str:
+    """Today's state. ``book`` saves two queries per row when many certificates are shown."""
     today = today or timezone.localdate()
     if cert.status == Certificate.Status.REVOKED:
         return Display.REVOKED
     if cert.expires_on < today:
         return Display.EXPIRED
+    if review_missed(cert, today):
+        rule = review_rule(cert, book)
+        if rule is not None and rule.binding:
+            return Display.VOID
     return Display.VALID
+
+
+def review_warning(
+    cert: Certificate, today: datetime.date | None = None, book: RuleBook | None = None
+) -> str:
+    """The warning shown instead of "void" when the review rule is not verified (待核实), or ""."""
+    today = today or timezone.localdate()
+    if not review_missed(cert, today):
+        return ""
+    rule = review_rule(cert, book)
+    if rule is not None and rule.binding:
+        return ""
+    return _("Review overdue: void once the rule is verified (待核实, check %(source)s).") % {
+        "source": (rule.source if rule else "") or _("the rule pack")
+    }
+
+
+def void_q(book: RuleBook, today: datetime.date) -> Q:
+    """The query condition of ``display_status(...) == VOID``."""
+    return (
+        Q(kind=Kind.SPECIAL_OPERATION, status=Certificate.Status.VALID, review_due_on__lt=today)
+        & Q(expires_on__gte=today)
+        & book.binding_days(REVIEW_RULE, "issued_on")
+    )
 
 
 def display_status_label(status: str) -> str:
     return {
         Display.VALID: _("Valid"),
+        Display.VOID: _("Void (review missed)"),
         Display.EXPIRED: _("Expired"),
         Display.REVOKED: _("Revoked"),
     }[status]
+
+
+def is_statutory(cert: Certificate) -> bool:
+    return cert.kind in Certificate.STATUTORY_KINDS
 
 
 def kind_label(cert: Certificate) -> str:
@@ -128,7 +195,9 @@ def _create_numbered(cert: Certificate) -> Certificate:
 
 @transaction.atomic
 def issue_for_passed_attempt(attempt) -> Certificate | None:
-    """Issue the certificate the attempt's paper is configured to issue, once per attempt.
+    """Issue the internal training record the attempt's paper is configured to issue, once per
+    attempt. A group's own exam never creates or renews a statutory certificate (issue 14, 9):
+    whatever the paper says, what it issues is ``Kind.INTERNAL``.
 
     Runs inside the grading transaction, in whatever scope graded it (the worker's own, an
     inspector's, or the platform scope of the scheduled job closing expired attempts).
@@ -140,10 +209,8 @@ def issue_for_passed_attempt(attempt) -> Certificate | None:
     existing = Certificate.dangerously_unscoped.filter(attempt_id=attempt.pk).first()
     if existing is not None:
         return existing
-    kind = paper.issues_certificate
-    operation_type = paper.certificate_operation_type if kind == Kind.SPECIAL_OPERATION else ""
-    if kind == Kind.SPECIAL_OPERATION and not operation_type:
-        operation_type = attempt.person.operation_type or ""
+    kind = Kind.INTERNAL
+    operation_type = paper.certificate_operation_type or ""
     issued_on = timezone.localdate(attempt.submitted_at or timezone.now())
     expires_on, review_due_on = validity(kind, issued_on)
     cert = Certificate(
@@ -186,7 +253,9 @@ EXTERNAL_FIELDS = ("kind", "operation_type", "number", "issued_on", "expires_on"
 
 @transaction.atomic
 def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Certificate:
-    """A certificate issued elsewhere (by the regulator's exam centre): its number is entered.
+    """A statutory certificate issued by the authority (the regulator's assessment of a manager, a
+    special-operation certificate): its number is entered. A special-operation type must be in the
+    national catalogue for the person's mine group (coal or non-coal).
 
     ``expires_on`` and ``review_due_on`` default to the dates the rules give for the issue date.
     """
@@ -196,12 +265,23 @@ def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Cer
     number = (data.get("number") or "").strip()
     issued_on = data.get("issued_on")
     errors: dict[str, list] = {}
-    if kind not in Kind.values:
+    if kind == Kind.INTERNAL:
+        errors.setdefault("kind", []).append(
+            _(
+                "An internal training record is issued by passing the group's own exam; only "
+                "statutory certificates are entered here."
+            )
+        )
+    elif kind not in Kind.values:
         errors.setdefault("kind", []).append(_("Choose the kind of certificate."))
     if kind == Kind.SPECIAL_OPERATION and not operation_type:
         errors.setdefault("operation_type", []).append(
             _("A special-operation certificate needs an operation type.")
         )
+    elif kind == Kind.SPECIAL_OPERATION:
+        refused = special_operation_error(operation_type, mine_group_of_person(person))
+        if refused:
+            errors.setdefault("operation_type", []).append(refused)
     if kind and kind != Kind.SPECIAL_OPERATION and operation_type:
         errors.setdefault("operation_type", []).append(
             _("Only special-operation certificates have an operation type.")
@@ -219,7 +299,7 @@ def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Cer
         errors.setdefault("issued_on", []).append(_("The issue date cannot be in the future."))
     expires_on = data.get("expires_on")
     review_due_on = data.get("review_due_on")
-    if issued_on is not None and kind in Kind.values and "issued_on" not in errors:
+    if issued_on is not None and kind in Certificate.STATUTORY_KINDS and "issued_on" not in errors:
         try:
             default_expiry, default_review = validity(kind, issued_on)
         except RulePack.DoesNotExist:
@@ -261,6 +341,10 @@ def record_external(*, scope: Scope, person: Person, data: dict, by=None) -> Cer
     except IntegrityError as exc:  # the same number recorded at the same moment
         raise ValidationError({"number": [_("A certificate with this number is already recorded.")]}) from exc
     audit_record(action="create", obj=cert, after=snapshot(cert), org_path=person.org_unit.path)
+    if kind in (Kind.PRINCIPAL, Kind.SAFETY_MANAGEMENT):
+        from .reviews import check_manager  # reviews builds on this module
+
+        check_manager(scope=scope, person=person)  # a passed assessment lifts the deadline's hold
     return cert
 
 
@@ -331,6 +415,7 @@ def certificate_list(
 ) -> QuerySet[Certificate]:
     today = today or timezone.localdate()
     qs = scope.filter_queryset(Certificate.objects.select_related("person", "person__org_unit", "tenant"))
+    void = void_q(RuleBook.load(), today) if status in (Display.VOID, Display.VALID) else Q()
     if org_unit is not None:
         qs = qs.filter(person__org_unit__path__startswith=org_unit.path)
     if kind:
@@ -341,8 +426,10 @@ def certificate_list(
         qs = qs.filter(status=Certificate.Status.REVOKED)
     elif status == Display.EXPIRED:
         qs = qs.filter(status=Certificate.Status.VALID, expires_on__lt=today)
+    elif status == Display.VOID:
+        qs = qs.filter(void)
     elif status == Display.VALID:
-        qs = qs.filter(status=Certificate.Status.VALID, expires_on__gte=today)
+        qs = qs.filter(status=Certificate.Status.VALID, expires_on__gte=today).exclude(void)
     if search:
         qs = qs.filter(Q(person__name__icontains=search) | Q(number__icontains=search))
     return qs.order_by("expires_on", "number")
@@ -353,11 +440,18 @@ def person_certificates(*, scope: Scope, person: Person) -> list[Certificate]:
     rows = list(
         scope.filter_queryset(Certificate.objects.filter(person=person)).order_by("-issued_on", "number")
     )
-    today = timezone.localdate()
-    for cert in rows:
-        cert.display = display_status(cert, today)
-        cert.display_label = display_status_label(cert.display)
+    annotate_display(rows)
     return rows
+
+
+def annotate_display(rows, today: datetime.date | None = None) -> None:
+    """Set ``display``, ``display_label`` and ``warning`` on each certificate (two queries)."""
+    today = today or timezone.localdate()
+    book = RuleBook.load()
+    for cert in rows:
+        cert.display = display_status(cert, today, book)
+        cert.display_label = display_status_label(cert.display)
+        cert.warning = review_warning(cert, today, book)
 
 
 @dataclass
@@ -388,7 +482,7 @@ def expiring(
             status=Certificate.Status.VALID
         )
     ).filter(Q(expires_on__range=(today, until)) | Q(review_due_on__range=(today, until)))
-    qs = qs.exclude(person__status=Person.Status.LEFT)
+    qs = qs.exclude(person__status=Person.Status.LEFT).exclude(void_q(RuleBook.load(), today))
     if org_unit is not None:
         qs = qs.filter(person__org_unit__path__startswith=org_unit.path)
     rows = []
@@ -491,14 +585,17 @@ def qr_data_uri(url: str) -> str:
 def certificate_pdf(cert: Certificate, *, verify_link: str) -> bytes:
     """The printable certificate (Chinese), with a QR code to the public verification page (a
     data: URI, the one thing the locked fetcher of ``compliance.reports.pdf`` reads besides)."""
+    book = RuleBook.load()
+    status = display_status(cert, book=book)
     with translation.override("zh-hans"):
         html = render_to_string(
             "training/certificate_pdf.html",
             {
                 "cert": cert,
                 "kind": kind_label(cert),
-                "status": display_status(cert),
-                "status_label": display_status_label(display_status(cert)),
+                "status": status,
+                "status_label": display_status_label(status),
+                "warning": review_warning(cert, book=book),
                 "qr": qr_data_uri(verify_link),
                 "verify_link": verify_link,
             },

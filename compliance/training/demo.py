@@ -47,7 +47,8 @@ from tenants.demo import PROVINCE_ABBR
 from tenants.models import MineProfile, OrgUnit, Person, Tenant
 from tenants.scope import Scope
 
-from . import attempts, bank, certificates, courses, demo_rules
+from . import attempts, bank, certificates, courses, demo_rules, reviews
+from .certificate_rules import mine_group_of_person, special_operation_error
 from .demo_questions import QUESTIONS
 from .models import Attempt, AttemptQuestion, Course, ExamPaper, Question, QuestionOption
 
@@ -481,7 +482,8 @@ def _seed_papers(demo: Demo) -> None:
             opens_at=opens,
             closes_at=closes,
         )
-    # The special-operation exam of worker 2's trade: it issues the operation certificate.
+    # The special-operation exam of worker 2's trade: the group's own exam, so it issues an
+    # internal training record; the statutory certificate comes from the authority (section 5).
     worker2 = demo.logins[f"{demo.key}-worker2"]
     trade = worker2.operation_type
     holders = [
@@ -495,7 +497,7 @@ def _seed_papers(demo: Demo) -> None:
         duration_minutes=120,
         opens_at=opens,
         closes_at=closes,
-        issues_certificate=ExamPaper.CertificateKind.SPECIAL_OPERATION,
+        issues_certificate=ExamPaper.CertificateKind.INTERNAL,
         certificate_operation_type=trade,
     )
     demo.papers["spot"] = _paper(
@@ -617,9 +619,12 @@ def _record(demo: Demo, person: Person, kind: str, issued_on: datetime.date, ser
     else:
         coal = demo.mine_type(person).startswith("coal")
         number = f"{abbr}{'煤' if coal else '非煤'}安考字〔{issued_on.year}〕第{serial:05d}号"
+    operation = person.operation_type
+    if operation == Person.OperationType.ROADHEADER:  # one catalogue item with 采煤机 (5.7)
+        operation = Person.OperationType.SHEARER
     data = {
         "kind": kind,
-        "operation_type": person.operation_type if kind == certificates.Kind.SPECIAL_OPERATION else "",
+        "operation_type": operation if kind == certificates.Kind.SPECIAL_OPERATION else "",
         "number": number,
         "issued_on": issued_on,
         "issuer": issuer,
@@ -634,9 +639,7 @@ def _seed_certificates(demo: Demo) -> None:
     years = certificates.add_years
     made = 0
     serial = demo.rng.randint(100, 900)
-    exam_holders = set(
-        demo.papers["special"].attempts.filter(passed=True).values_list("person_id", flat=True)
-    )
+    exam_records = demo.papers["special"].attempts.filter(passed=True).count()
     # Managers: 3-year certificates. The first principal's runs out in 45 days; one safety
     # manager's ran out 20 days ago; one more is due in 20 days.
     managers = [p for p in demo.on_post() if p.post_category in MANAGERS]
@@ -652,14 +655,22 @@ def _seed_certificates(demo: Demo) -> None:
         serial += 1
         _record(demo, person, person.post_category, issued, serial)
         made += 1
-    # Special operations: valid 6 years, reviewed every 3. About one in ten holds none (a gap the
-    # pages show); one is due in 60 days, one has its review due in 30 days.
+    # Special operations: valid 6 years, reviewed every 3 (the review recorded from the authority).
+    # About one in ten holds none (a gap the pages show); one is due in 60 days, one has its review
+    # due in 30 days. A job outside the national catalogue for its mine (e.g. 液压支架工, or a coal
+    # mine's 排水工) is a mine post, not a special operation: no statutory certificate.
     special = [
         p
         for p in demo.on_post()
         if p.post_category == PC.SPECIAL_OPERATION
-        and p.pk not in exam_holders
         and p.pk not in demo.login_ids()
+        and special_operation_error(
+            Person.OperationType.SHEARER
+            if p.operation_type == Person.OperationType.ROADHEADER
+            else p.operation_type,
+            mine_group_of_person(p),
+        )
+        is None
     ]
     uncertified = set(demo.rng.sample([p.pk for p in special], len(special) // 10))
     for index, person in enumerate(p for p in special if p.pk not in uncertified):
@@ -669,13 +680,23 @@ def _seed_certificates(demo: Demo) -> None:
             issued = years(today, -3) + _days(30)
         else:
             issued = today - _days(demo.rng.randint(30, 2000))
-        review = None
-        if years(issued, 3) <= today:  # the 3-year review is done; the next one falls at expiry
-            review = years(issued, 6)
         serial += 1
-        _record(demo, person, certificates.Kind.SPECIAL_OPERATION, issued, serial, review)
+        cert = _record(demo, person, certificates.Kind.SPECIAL_OPERATION, issued, serial)
+        if cert.review_due_on is not None and cert.review_due_on <= today:
+            # The 3-year review was held a few weeks before it fell due, after 8-16 hours of
+            # retraining; the next one would fall at expiry, where the certificate is renewed.
+            reviews.record_review(
+                scope=demo.scope,
+                cert=cert,
+                data={
+                    "kind": "review",
+                    "reviewed_on": cert.review_due_on - _days(demo.rng.randint(5, 50)),
+                    "authority": cert.issuer,
+                    "retraining_hours": demo.rng.choice([8, 8, 12, 16]),
+                },
+            )
         made += 1
-    demo.counts["certificates"] = made + len(exam_holders)
+    demo.counts["certificates"] = made + exam_records
 
 
 # What another capability's demo builds on top of this one (compliance.inspections.demo): the

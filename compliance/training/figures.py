@@ -1,6 +1,8 @@
 """Training's figures for a mine's profile (oversight assembles them from every capability):
-people short of this year's hours, certificates falling due, and void certificates nobody
-replaced. A constant number of queries whatever the number of mines."""
+people short of this year's hours, statutory certificates falling due, and void certificates
+(expired, revoked, or a special-operation review missed) nobody replaced. Internal training
+records are the group's own and count in none of them. A constant number of queries whatever the
+number of mines."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from tenants.models import OrgUnit, Person
 from tenants.scope import Scope
 
 from . import hours
+from .certificate_rules import RuleBook
+from .certificates import REVIEW_RULE, void_q
 from .models import Certificate
 
 DUE_WITHIN_DAYS = 30
@@ -30,7 +34,8 @@ def _mine_of(path: str, mines_by_hex: dict) -> object | None:
 
 def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | None = None) -> dict:
     """{mine pk: [MineFigure, ...]} for the mines of ``mine_ids`` the scope may see (others are left
-    out). Queries: the mines, the hours (rules and people), and the certificates: six in all."""
+    out). Queries: the mines, the hours (rules and people), the rule book (two) and the
+    certificates: eight in all."""
     today = today or timezone.localdate()
     mines = list(scope.filter_queryset(OrgUnit.objects.filter(pk__in=list(mine_ids), kind=OrgUnit.Kind.MINE)))
     if not mines:
@@ -42,7 +47,8 @@ def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | Non
     for mine in mines:
         under |= Q(person__org_unit__path__startswith=mine.path)
     until = today + datetime.timedelta(days=DUE_WITHIN_DAYS)
-    valid = Q(status=Certificate.Status.VALID, expires_on__gte=today)
+    book = RuleBook.load()
+    valid = Q(status=Certificate.Status.VALID, expires_on__gte=today) & ~void_q(book, today)
     # A void certificate (expired or revoked) counts only while its holder is still employed and
     # holds no valid certificate of the same kind and operation: a renewed one replaced it.
     replaced = Certificate.dangerously_unscoped.filter(  # same person: as visible as the outer row
@@ -52,21 +58,37 @@ def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | Non
         operation_type=OuterRef("operation_type"),
     )
     rows = (
-        scope.filter_queryset(Certificate.objects.filter(under))
+        scope.filter_queryset(Certificate.objects.filter(under, kind__in=Certificate.STATUTORY_KINDS))
         .exclude(person__status=Person.Status.LEFT)
         .filter(
             (valid & (Q(expires_on__lte=until) | Q(review_due_on__range=(today, until))))
             | (~valid & ~Exists(replaced))
         )
-        .values_list("person__org_unit__path", "person_id", "status", "expires_on")
+        .values_list(
+            "person__org_unit__path",
+            "person_id",
+            "status",
+            "expires_on",
+            "kind",
+            "review_due_on",
+            "issued_on",
+        )
     )
     due: dict = {m.pk: 0 for m in mines}
     void: dict = {m.pk: set() for m in mines}
-    for path, person_id, status, expires_on in rows:
+    for path, person_id, status, expires_on, kind, review_due_on, issued_on in rows:
         mine_id = _mine_of(path, by_hex)
         if mine_id is None:
             continue
-        if status == Certificate.Status.VALID and expires_on >= today:
+        review = book.value(issued_on, REVIEW_RULE)
+        missed = (
+            kind == Certificate.Kind.SPECIAL_OPERATION
+            and review_due_on is not None
+            and review_due_on < today
+            and review is not None
+            and review.binding
+        )
+        if status == Certificate.Status.VALID and expires_on >= today and not missed:
             due[mine_id] += 1
         else:
             void[mine_id].add(person_id)
@@ -98,10 +120,13 @@ def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | Non
             ),
             MineFigure(
                 key="training.certificates_void",
-                label=gettext_lazy("People with an expired or revoked certificate"),
+                label=gettext_lazy("People with an expired, void or revoked certificate"),
                 value=len(void[mine.pk]),
                 status="ok" if not void[mine.pk] else "violation",
-                rule=_("Nobody works on a certificate that expired or was revoked and was not renewed."),
+                rule=_(
+                    "Nobody works on a certificate that expired, was revoked or missed its review "
+                    "(void) and was not renewed."
+                ),
             ),
         ]
     return out

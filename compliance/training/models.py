@@ -101,6 +101,34 @@ class RulePack(RuleSource):
         _("supervised practice of new underground coal workers (months)"), default=4
     )
     reminder_days = models.JSONField(_("reminder days before a due date"), default=list)
+    # Certificate rules of 令第30号 and of the managers' assessment (issue 14, points 7 and 9). Each
+    # value's source and verified flag is a ``PackValueSource`` row: a value is binding (voids,
+    # holds) only once verified.
+    special_cert_review_years_long_service = models.PositiveSmallIntegerField(
+        _("special-operation review interval after long clean service (years)"), default=6
+    )
+    special_cert_long_service_years = models.PositiveSmallIntegerField(
+        _("continuous years in the operation for the longer review interval"), default=10
+    )
+    special_cert_review_min_hours = models.PositiveSmallIntegerField(
+        _("retraining hours before a special-operation review"), default=8
+    )
+    special_reexam_after_absence_months = models.PositiveSmallIntegerField(
+        _("practical re-exam after an absence from the operation of (months)"), default=6
+    )
+    manager_apply_within_days = models.PositiveSmallIntegerField(
+        _("managers apply for assessment within (days of taking the post)"), default=30
+    )
+    manager_pass_within_months = models.PositiveSmallIntegerField(
+        _("managers pass the assessment within (months of taking the post)"), default=6
+    )
+    manager_resits_allowed = models.PositiveSmallIntegerField(_("managers' assessment re-sits"), default=1)
+    manager_wait_after_fail_months = models.PositiveSmallIntegerField(
+        _("wait after failing the re-sit (months)"), default=12
+    )
+    internal_record_valid_years = models.PositiveSmallIntegerField(
+        _("internal training record valid (years)"), default=1
+    )
 
     class Meta:
         verbose_name = _("training rule pack")
@@ -197,6 +225,46 @@ class HoursRule(RuleSource):
         if self.mine_type:
             # A mine type names its group; keep the two consistent so lookups by either agree.
             self.mine_group = mine_group_of(self.mine_type)
+
+
+class PackValueSource(RuleSource):
+    """Where one value of a rule pack comes from, and whether it is verified (rules as data).
+
+    One row per (pack, field). A value with no row counts as unverified: it may warn, never void a
+    certificate or place a hold."""
+
+    pack = models.ForeignKey(RulePack, on_delete=models.CASCADE, related_name="value_sources")
+    field = models.CharField(_("rule value"), max_length=64)
+
+    class Meta:
+        verbose_name = _("rule pack value source")
+        verbose_name_plural = _("rule pack value sources")
+        constraints = [models.UniqueConstraint(fields=["pack", "field"], name="packvaluesource_once")]
+
+    def __str__(self) -> str:
+        return f"{self.pack.code}.{self.field}"
+
+
+class SpecialOperationType(RuleSource):
+    """One entry of the national catalogue of special operations (特种作业目录, 令第30号 附件) for
+    mines: the operation types a statutory special-operation certificate may name, per mine group.
+    A mine-internal post (e.g. 液压支架工) is not in it and is refused as a special operation."""
+
+    mine_group = models.CharField(_("mine group"), max_length=12, choices=MineGroup.choices)
+    operation_type = models.CharField(_("operation type"), max_length=24, choices=OperationType.choices)
+    item = models.CharField(_("catalogue item"), max_length=8)
+    name = models.CharField(_("name in the catalogue"), max_length=100)
+
+    class Meta:
+        verbose_name = _("special operation (national catalogue)")
+        verbose_name_plural = _("special operations (national catalogue)")
+        ordering = ["item"]
+        constraints = [
+            models.UniqueConstraint(fields=["mine_group", "operation_type"], name="specialoperation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.name}"
 
 
 # --- courses, sessions, attendance ------------------------------------------------------------
@@ -354,10 +422,11 @@ class ExamPaper(TenantOwned):
         NEVER = "never", _("Never (score only)")
 
     class CertificateKind(models.TextChoices):
+        """A group's own exam issues an internal training record only: statutory certificates
+        (managers' assessment, special operations) come from the issuing authority (issue 14, 9)."""
+
         NONE = "", _("No certificate")
-        PRINCIPAL = "principal", _("Principal person in charge")
-        SAFETY_MANAGEMENT = "safety_management", _("Safety management staff")
-        SPECIAL_OPERATION = "special_operation", _("Special operation")
+        INTERNAL = "internal", _("Internal training record")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
@@ -518,9 +587,15 @@ def _verify_token() -> str:
 
 class Certificate(TenantOwned):
     class Kind(models.TextChoices):
+        # Statutory: entered from the issuing authority (the regulator's assessment, the special-
+        # operation certificate); never created or renewed by the group's own exam.
         PRINCIPAL = "principal", _("Principal person in charge")
         SAFETY_MANAGEMENT = "safety_management", _("Safety management staff")
         SPECIAL_OPERATION = "special_operation", _("Special operation")
+        # The group's own record of a passed exam.
+        INTERNAL = "internal", _("Internal training record")
+
+    STATUTORY_KINDS = (Kind.PRINCIPAL, Kind.SAFETY_MANAGEMENT, Kind.SPECIAL_OPERATION)
 
     class Source(models.TextChoices):
         EXAM = "exam", _("Passed an exam here")
@@ -562,6 +637,42 @@ class Certificate(TenantOwned):
 
     def __str__(self) -> str:
         return self.number
+
+
+class CertificateReview(TenantOwned):
+    """A review (复审) of a special-operation certificate, or a practical re-exam after an absence,
+    as recorded from the issuing authority (令第30号)."""
+
+    class Kind(models.TextChoices):
+        REVIEW = "review", _("Review")
+        PRACTICAL_REEXAM = "practical_reexam", _("Practical re-exam after an absence")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.REVIEW)
+    reviewed_on = models.DateField(_("reviewed on"))
+    authority = models.CharField(_("reviewing authority"), max_length=200)
+    retraining_hours = models.DecimalField(
+        _("retraining hours before the review"), max_digits=5, decimal_places=1, default=0
+    )
+    # 令第30号: ten continuous years in the operation without a violation → next review in 6 years.
+    extended = models.BooleanField(_("longer interval granted"), default=False)
+    in_operation_since = models.DateField(_("in the operation since"), null=True, blank=True)
+    previous_due_on = models.DateField(_("review was due on"), null=True, blank=True)
+    next_due_on = models.DateField(_("next review due on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = training_perms.VIEW_TRAINING
+    scope_path = "certificate__person__org_unit__path"
+    scope_owner = "certificate__person_id"
+
+    class Meta:
+        verbose_name = _("certificate review")
+        verbose_name_plural = _("certificate reviews")
+        ordering = ["-reviewed_on", "-created_at"]
 
 
 class Reminder(TenantOwned):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from compliance.registry import PersonPanel, register_person_panel
 from tenants.models import Person
 
-from . import certificates, hours, practice, prejob
+from . import certificates, hours, practice, prejob, reviews
 from . import permissions as perms
 from .models import Attempt
 
@@ -57,11 +57,14 @@ def practice_context(scope, person) -> dict | None:
 
 
 def certificates_context(scope, person) -> dict | None:
-    """The person's certificates (one query), with the action to record one when permitted."""
+    """The person's certificates with their flags (a review's practical re-exam, a manager's
+    assessment), and the action to record one when permitted (six queries)."""
     if not _may_view(scope, person):
         return None
+    rows = certificates.person_certificates(scope=scope, person=person)
     return {
-        "certificates": certificates.person_certificates(scope=scope, person=person),
+        "certificates": rows,
+        "flags": reviews.person_flags(scope=scope, person=person, certs=rows),
         "can_record_certificate": scope.has_perm(
             perms.MANAGE_TRAINING, person.org_unit.path, person.tenant_id
         ),

@@ -29,3 +29,12 @@ def send_certificate_reminders() -> int:
     from .reminders import send_due_reminders
 
     return send_due_reminders()
+
+
+@shared_task(name="training.tasks.check_manager_assessments")
+def check_manager_assessments() -> int:
+    """Daily: managers past the deadline for the regulator's assessment are held off post (where
+    the rule is verified) and released once one is recorded. Idempotent."""
+    from .reviews import check_all_managers
+
+    return check_all_managers()

@@ -537,6 +537,15 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"pk": _b_certificate(w).pk}, body=lambda w: {"reason": "越界"}
     ),
     "training:certificate-pdf": Route(kwargs=lambda w: {"pk": _b_certificate(w).pk}),
+    "training:certificate-review": Route(
+        kwargs=lambda w: {"pk": _b_certificate(w).pk},
+        body=lambda w: {
+            "kind": "review",
+            "reviewed_on": "2026-01-05",
+            "authority": "越界",
+            "retraining_hours": "8",
+        },
+    ),
     "training:certificate-expiring": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
     "notifications:list": Route(list_page=True),
     "notifications:read": Route(kwargs=lambda w: {"pk": _b_notification(w).pk}),
@@ -555,6 +564,10 @@ ROUTES: dict[str, Route] = {
         )[1],
     ),
     "api:training-practice-detail": Route(kwargs=lambda w: {"pk": _b_practice(w).pk}),
+    "api:certificate-reviews": Route(
+        kwargs=lambda w: {"pk": _b_certificate(w).pk},
+        body=lambda w: {"reviewed_on": "2026-01-05", "authority": "越界", "retraining_hours": "8"},
+    ),
     "api:me-notifications": Route(list_page=True),
     # inspections, spot exams, training dashboard
     "inspections:inspection-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),

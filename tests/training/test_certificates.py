@@ -124,6 +124,9 @@ def test_masked_names():
 
 
 def test_passed_paper_that_issues_makes_one_certificate_once(world):
+    """A group's own exam issues an internal training record, never the statutory certificate
+    (issue 14, point 9): even a paper saved before that rule, still saying "special_operation",
+    issues an internal record (valid ``internal_record_valid_years``, no review)."""
     person = world.a.people[1]  # special-operation electrician
     attempt = make_attempt(person, passed=True, issues="special_operation", operation_type="hoist")
     with dangerously_platform_scope():
@@ -132,16 +135,17 @@ def test_passed_paper_that_issues_makes_one_certificate_once(world):
     assert again.pk == cert.pk
     assert len(_all_certs(attempt=attempt)) == 1
     today = timezone.localdate()
-    assert cert.kind == "special_operation" and cert.operation_type == "hoist"
+    assert cert.kind == "internal" and cert.operation_type == "hoist"
     assert cert.source == "exam" and cert.issued_on == today
-    assert (cert.expires_on, cert.review_due_on) == certs.validity("special_operation", today)
+    assert (cert.expires_on, cert.review_due_on) == certs.validity("internal", today)
+    assert (cert.expires_on, cert.review_due_on) == (certs.add_years(today, 1), None)
     assert cert.number == f"KA-{today.year}-000001"
     with dangerously_platform_scope():
         events = AuditEvent.objects.filter(object_id=str(cert.pk), action="create")
         assert events.count() == 1 and events.get().tenant_id == world.a.tenant.pk
     # The next one in the tenant takes the next number; tenant B starts its own sequence.
-    second = make_attempt(world.a.people[2], passed=True, issues="principal", number=1)
-    b_attempt = make_attempt(world.b.people[2], passed=True, issues="principal")
+    second = make_attempt(world.a.people[2], passed=True, issues="internal", number=1)
+    b_attempt = make_attempt(world.b.people[2], passed=True, issues="internal")
     with dangerously_platform_scope():
         assert certs.issue_for_passed_attempt(second).number == f"KA-{today.year}-000002"
         assert certs.issue_for_passed_attempt(b_attempt).number == f"KA-{today.year}-000001"
@@ -149,7 +153,7 @@ def test_passed_paper_that_issues_makes_one_certificate_once(world):
 
 def test_no_certificate_when_failed_or_not_configured(world):
     person = world.a.people[2]
-    failed = make_attempt(person, passed=False, issues="principal", number=1)
+    failed = make_attempt(person, passed=False, issues="internal", number=1)
     plain = make_attempt(person, passed=True, issues="", number=2)
     with dangerously_platform_scope():
         assert certs.issue_for_passed_attempt(failed) is None
@@ -160,11 +164,12 @@ def test_no_certificate_when_failed_or_not_configured(world):
 def test_issued_within_the_worker_own_scope(world, in_scope):
     """Grading runs in the worker's scope when they submit: issuing works there too."""
     person = world.a.worker_person
-    attempt = make_attempt(person, passed=True, issues="safety_management")
+    attempt = make_attempt(person, passed=True, issues="internal")
     with in_scope(world.a.users[roles.WORKER]):
         cert = certs.issue_for_passed_attempt(attempt)
-    assert cert.kind == "safety_management" and cert.review_due_on is None
-    assert cert.expires_on == certs.add_years(cert.issued_on, 3)
+    # Issue 14 (9): the record is internal, valid one year (was: a safety-management certificate).
+    assert cert.kind == "internal" and cert.review_due_on is None
+    assert cert.expires_on == certs.add_years(cert.issued_on, 1)
 
 
 # --- record from outside ---------------------------------------------------------------------------
@@ -426,7 +431,8 @@ def test_api_list_filters_and_display_status(world):
 
 
 def test_end_to_end_passing_the_real_exam_issues_the_certificate(world, in_scope):
-    """Through the exam services: start, answer right, submit (twice) → one certificate."""
+    """Through the exam services: start, answer right, submit (twice) → one internal training
+    record (issue 14, point 9: the group's exam never creates a statutory certificate)."""
     from decimal import Decimal
 
     from compliance.training import attempts
@@ -447,7 +453,7 @@ def test_end_to_end_passing_the_real_exam_issues_the_certificate(world, in_scope
             tenant=tw.tenant,
             org_unit=tw.mine,
             title="电工取证考试",
-            issues_certificate="special_operation",
+            issues_certificate="internal",
             certificate_operation_type="electrician",
         )
         PaperSection.objects.create(
@@ -463,8 +469,8 @@ def test_end_to_end_passing_the_real_exam_issues_the_certificate(world, in_scope
     assert graded.passed
     (cert,) = _all_certs(person=person)
     assert cert.attempt_id == attempt.pk and cert.operation_type == "electrician"
-    assert cert.review_due_on == certs.add_years(cert.issued_on, 3)
-    assert cert.expires_on == certs.add_years(cert.issued_on, 6)
+    assert cert.kind == "internal" and cert.review_due_on is None
+    assert cert.expires_on == certs.add_years(cert.issued_on, 1)
 
 
 def test_numbers_follow_the_highest_of_the_tenants_year_even_past_their_width(world):

@@ -220,9 +220,7 @@ def test_seed_demo_builds_the_training_demo_through_the_services():
                 assert total == 100 and paper.pass_mark == 80, paper.title
             annual = [p for p in papers if "年度" in p.title]
             assert annual and all(p.duration_minutes == 60 and p.audience_units.exists() for p in annual)
-            special = [
-                p for p in papers if p.issues_certificate == ExamPaper.CertificateKind.SPECIAL_OPERATION
-            ]
+            special = [p for p in papers if p.issues_certificate == ExamPaper.CertificateKind.INTERNAL]
             assert len(special) == 1 and special[0].certificate_operation_type
             (spot,) = [p for p in papers if p.is_spot_exam]
             assert spot.duration_minutes == 10
@@ -259,8 +257,15 @@ def test_seed_demo_builds_the_training_demo_through_the_services():
             assert certs.filter(source=Certificate.Source.EXAM, attempt__paper=special[0]).exists()
             assert certs.filter(expires_on__gte=today, expires_on__lte=soon).count() >= 2
             assert certs.filter(expires_on__lt=today).count() == 1
+            # Issue 14: the exam issues internal records; a special-operation certificate whose
+            # 3-year review has passed has that review recorded (next: renewal at expiry, so no
+            # review date left — was: the expiry date given as review date).
+            assert not certs.filter(source=Certificate.Source.EXAM).exclude(kind="internal").exists()
             operations = certs.filter(kind=Certificate.Kind.SPECIAL_OPERATION)
-            assert operations.count() >= 10 and not operations.filter(review_due_on__isnull=True).exists()
+            assert operations.count() >= 10
+            reviewed = operations.filter(review_due_on__isnull=True)
+            assert reviewed.exists() and all(c.reviews.filter(kind="review").exists() for c in reviewed)
+            assert not operations.filter(review_due_on__lt=today).exists()  # none void
             assert operations.filter(review_due_on__gte=today, review_due_on__lte=soon).exists()
             assert {Certificate.Kind.PRINCIPAL, Certificate.Kind.SAFETY_MANAGEMENT} <= set(
                 certs.values_list("kind", flat=True)

@@ -94,7 +94,9 @@ def test_paper_field_rules(world):
     cases = [
         ({"title": " "}, "title"),
         ({"opens_at": now, "closes_at": now - datetime.timedelta(hours=1)}, "closes_at"),
-        ({"issues_certificate": "special_operation"}, "certificate_operation_type"),
+        # Issue 14 (9): a paper issues an internal record only (was: special_operation needing
+        # an operation type, refused on certificate_operation_type).
+        ({"issues_certificate": "special_operation"}, "issues_certificate"),
         ({"certificate_operation_type": "electrician"}, "certificate_operation_type"),
         ({"is_spot_exam": True, "audience_post_categories": ["other"]}, "is_spot_exam"),
         ({"pass_mark": 101}, "pass_mark"),

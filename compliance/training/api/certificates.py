@@ -6,7 +6,9 @@ import django_filters
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, mixins, serializers
+from rest_framework import generics, mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedAPIMixin, ScopedViewSet
@@ -14,7 +16,8 @@ from compliance.errors import ERRORS
 from compliance.notifications import services as notification_services
 from compliance.notifications.models import Notification
 from compliance.training import certificates as certs
-from compliance.training.models import Certificate
+from compliance.training import reviews
+from compliance.training.models import Certificate, CertificateReview
 from tenants import selectors
 from tenants.models import Person
 
@@ -22,7 +25,11 @@ from tenants.models import Person
 class CertificateSerializer(serializers.ModelSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True)
     display_status = serializers.SerializerMethodField(
-        help_text="valid, expired (past its expiry date) or revoked — as of today"
+        help_text="valid, void (a special-operation certificate past its review date with no review "
+        "recorded, where that rule is verified), expired (past its expiry date) or revoked — as of today"
+    )
+    warning = serializers.SerializerMethodField(
+        help_text="A consequence of an unverified rule (待核实), with the source to check; empty if none"
     )
 
     class Meta:
@@ -41,12 +48,46 @@ class CertificateSerializer(serializers.ModelSerializer):
             "source",
             "status",
             "display_status",
+            "warning",
             "created_at",
         ]
         read_only_fields = fields
 
     def get_display_status(self, obj) -> str:
-        return certs.display_status(obj, self.context.get("today"))
+        return certs.display_status(obj, self.context.get("today"), self.context.get("book"))
+
+    def get_warning(self, obj) -> str:
+        return certs.review_warning(obj, self.context.get("today"), self.context.get("book"))
+
+
+class CertificateReviewSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, default="")
+
+    class Meta:
+        model = CertificateReview
+        fields = [
+            "id",
+            "certificate",
+            "kind",
+            "reviewed_on",
+            "authority",
+            "retraining_hours",
+            "extended",
+            "in_operation_since",
+            "previous_due_on",
+            "next_due_on",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "certificate",
+            "previous_due_on",
+            "next_due_on",
+            "recorded_by",
+            "created_at",
+        ]
+        extra_kwargs = {"retraining_hours": {"required": False}, "kind": {"required": False}}
 
 
 class CertificateFilter(django_filters.FilterSet):
@@ -79,7 +120,35 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         return certs.certificate_list(scope=scope)
 
     def get_serializer_context(self):
-        return super().get_serializer_context() | {"today": timezone.localdate()}
+        context = super().get_serializer_context() | {"today": timezone.localdate()}
+        if not getattr(self, "swagger_fake_view", False):
+            context["book"] = certs.RuleBook.load()  # two queries for the whole page
+        return context
+
+    @extend_schema(
+        methods=["get"], request=None, responses={200: CertificateReviewSerializer(many=True), **ERRORS}
+    )
+    @extend_schema(
+        methods=["post"],
+        request=CertificateReviewSerializer,
+        responses={201: CertificateReviewSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], serializer_class=CertificateReviewSerializer)
+    def reviews(self, request, pk=None):
+        """A special-operation certificate's reviews (复审) and practical re-exams, newest first;
+        POST records one as the reviewing authority held it (field-by-field errors, nothing saved
+        on an error). The certificate's next review date follows from the rules."""
+        cert = self.get_object()
+        if request.method == "GET":
+            rows = reviews.review_list(scope=self.scope, cert=cert)
+            return Response(CertificateReviewSerializer(rows, many=True).data)
+        serializer = CertificateReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # ``cert`` came through the scoped list, its person and unit with it.
+        review = reviews.record_review(
+            scope=self.scope, cert=cert, data=serializer.validated_data, by=request.user
+        )
+        return Response(CertificateReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
 class NotificationSerializer(serializers.ModelSerializer):

@@ -1,5 +1,5 @@
-"""Certificate pages: list, record one from outside, detail, revoke, PDF, expiring soon, and the
-public verification page the QR code on the PDF points at."""
+"""Certificate pages: list, record a statutory one from the issuing authority, detail, record a
+review, revoke, PDF, expiring soon, and the public verification page the QR code points at."""
 
 from __future__ import annotations
 
@@ -27,13 +27,15 @@ from compliance.pages import (
 )
 from compliance.training import certificates as certs
 from compliance.training import permissions as training_perms
-from compliance.training.models import Certificate
+from compliance.training import reviews
+from compliance.training.models import Certificate, CertificateReview
 from tenants import roles, selectors
 from tenants.models import OrgUnit, Person
 
 STATUS_CHOICES = [
     ("", gettext_lazy("Any status")),
     (certs.Display.VALID, gettext_lazy("Valid")),
+    (certs.Display.VOID, gettext_lazy("Void (review missed)")),
     (certs.Display.EXPIRED, gettext_lazy("Expired")),
     (certs.Display.REVOKED, gettext_lazy("Revoked")),
 ]
@@ -98,12 +100,21 @@ class ExternalCertificateForm(forms.Form):
     person = ScopedChoiceField(
         label=gettext_lazy("Person"), access=selectors.access_person, choices_func=_manageable_people
     )
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=[("", "—"), *Certificate.Kind.choices])
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        choices=[
+            ("", "—"),
+            *[(k, v) for k, v in Certificate.Kind.choices if k in Certificate.STATUTORY_KINDS],
+        ],
+    )
     operation_type = forms.ChoiceField(
         label=gettext_lazy("Operation type"),
         choices=[("", "—"), *Person.OperationType.choices],
         required=False,
-        help_text=gettext_lazy("For a special-operation certificate only."),
+        help_text=gettext_lazy(
+            "For a special-operation certificate only: an operation of the national catalogue for the "
+            "holder's mine (coal or metal/non-metal)."
+        ),
     )
     number = forms.CharField(label=gettext_lazy("Certificate number"), max_length=64)
     issued_on = forms.DateField(label=gettext_lazy("Issued on"), widget=DateInput)
@@ -120,6 +131,33 @@ class ExternalCertificateForm(forms.Form):
         help_text=gettext_lazy("Special operations only. Empty: from the rules in force on the issue date."),
     )
     issuer = forms.CharField(label=gettext_lazy("Issued by"), max_length=200, required=False)
+
+
+class ReviewForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        choices=CertificateReview.Kind.choices,
+        initial=CertificateReview.Kind.REVIEW,
+    )
+    reviewed_on = forms.DateField(label=gettext_lazy("Reviewed on"), widget=DateInput)
+    authority = forms.CharField(label=gettext_lazy("Reviewing authority"), max_length=200)
+    retraining_hours = forms.DecimalField(
+        label=gettext_lazy("Retraining hours before the review"),
+        max_digits=5,
+        decimal_places=1,
+        min_value=0,
+        required=False,
+    )
+    extended = forms.BooleanField(
+        label=gettext_lazy("Longer interval granted (10 continuous years in the operation, no violation)"),
+        required=False,
+    )
+    in_operation_since = forms.DateField(
+        label=gettext_lazy("In the operation since"),
+        widget=DateInput,
+        required=False,
+        help_text=gettext_lazy("Needed for the longer interval."),
+    )
 
 
 class RevokeForm(forms.Form):
@@ -146,10 +184,7 @@ class CertificateListView(ScopedPageMixin, View):
             search=filters.get("q", ""),
         )
         page = paginate(request, qs)
-        today = timezone.localdate()
-        for cert in page:
-            cert.display = certs.display_status(cert, today)
-            cert.display_label = certs.display_status_label(cert.display)
+        certs.annotate_display(page)
         return render(
             request,
             self.template_name,
@@ -197,16 +232,22 @@ class CertificateDetailView(ScopedPageMixin, View):
         cert = certs.access_certificate(self.scope, pk)
         person = cert.person
         today = timezone.localdate()
-        display = certs.display_status(cert, today)
+        book = certs.RuleBook.load()
+        display = certs.display_status(cert, today, book)
+        is_special = cert.kind == Certificate.Kind.SPECIAL_OPERATION
+        cert_reviews = reviews.review_list(scope=self.scope, cert=cert) if is_special else []
         can_manage = self.scope.has_perm(training_perms.MANAGE_TRAINING, person.org_unit.path, cert.tenant_id)
         context = {
             "cert": cert,
             "kind": certs.kind_label(cert),
             "display": display,
             "display_label": certs.display_status_label(display),
-            "review_overdue": bool(
-                cert.review_due_on and cert.review_due_on < today and display == certs.Display.VALID
-            ),
+            "warning": certs.review_warning(cert, today, book),
+            "is_special": is_special,
+            "reviews": cert_reviews,
+            "flags": [
+                f for f in [reviews.absence_flag(person, cert, cert_reviews, today, book)] if f is not None
+            ],
             "revoked_reason": certs.revocation_reason(cert),
             "verify_link": certs.verify_url(cert, request_origin=request.build_absolute_uri("/")),
             "can_manage": can_manage and cert.status == Certificate.Status.VALID,
@@ -237,6 +278,33 @@ class CertificateRevokeView(CertificateDetailView):
             certs.access_certificate(self.scope, pk)
             return redirect("training:certificate-detail", pk=pk)
         return super().get(request, pk, form=form, status=status)
+
+
+class CertificateReviewView(ScopedPageMixin, View):
+    """Record a review (复审) or a practical re-exam of a special-operation certificate."""
+
+    template_name = "training/certificate_review_form.html"
+    required_perm = training_perms.MANAGE_TRAINING
+
+    def _render(self, request, cert, form, status=200):
+        context = {"cert": cert, "kind": certs.kind_label(cert), "form": form}
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, pk):
+        return self._render(request, certs.access_certificate(self.scope, pk), ReviewForm())
+
+    def post(self, request, pk):
+        cert = certs.access_certificate(self.scope, pk)
+        form = ReviewForm(request.POST)
+        if form.is_valid():
+            try:
+                reviews.record_review(scope=self.scope, cert=cert, data=form.cleaned_data, by=request.user)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Review of %(number)s recorded.") % {"number": cert.number})
+                return redirect("training:certificate-detail", pk=cert.pk)
+        return self._render(request, cert, form, status=400)
 
 
 class CertificatePdfView(ScopedPageMixin, View):
@@ -322,6 +390,7 @@ urlpatterns = [
     path("certificates/expiring/", CertificateExpiringView.as_view(), name="certificate-expiring"),
     path("certificates/<uuid:pk>/", CertificateDetailView.as_view(), name="certificate-detail"),
     path("certificates/<uuid:pk>/revoke/", CertificateRevokeView.as_view(), name="certificate-revoke"),
+    path("certificates/<uuid:pk>/review/", CertificateReviewView.as_view(), name="certificate-review"),
     path("certificates/<uuid:pk>/pdf/", CertificatePdfView.as_view(), name="certificate-pdf"),
     path("verify/<str:token>/", CertificateVerifyView.as_view(), name="certificate-verify"),
 ]
