@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Case, F, IntegerField, Prefetch, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .history import mine_history
 from .models import Assessment, Deduction, ItemScore
@@ -53,6 +54,31 @@ def counting_result(assessment: Assessment, *, spec: StandardSpec | None = None)
         live.level = assessment.level
         live.blocking_rule = assessment.blocking_rule
     return live
+
+
+@dataclass(frozen=True)
+class RuleWarning:
+    """A rule the outcome rests on that is not verified (待核实): what it says and what to check."""
+
+    text: str
+    source: str
+
+
+def rule_warnings(assessment: Assessment, result: Result) -> list[RuleWarning]:
+    """The 待核实 warnings of an assessment's outcome: each unverified level rule it rests on, and
+    the edition's re-check interval when that is unverified (the grade's re-check date is then a
+    reading still to be checked). No query: the version is loaded with the assessment."""
+    out = [RuleWarning(d.text, d.source) for d in result.unverified]
+    version = assessment.version
+    if version.recheck_months and not version.verified:
+        out.append(
+            RuleWarning(
+                _("a re-check every %(months)s months (%(version)s)")
+                % {"months": version.recheck_months, "version": version.label},
+                version.source,
+            )
+        )
+    return out
 
 
 @dataclass
