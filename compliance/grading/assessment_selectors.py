@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from .history import mine_history
 from .models import Assessment, Deduction, ItemScore
-from .scoring import ItemMark, Result, StandardSpec, evaluate
+from .scoring import ItemMark, Result, StandardSpec, deciding_rules, evaluate
 
 
 def marks_of(assessment: Assessment) -> dict[int, ItemMark]:
@@ -48,11 +48,16 @@ def counting_result(assessment: Assessment, *, spec: StandardSpec | None = None)
     total/level/rule once approved (on the approval date), the mine's own before."""
     review = assessment.status in (Assessment.Status.UNDER_REVIEW, Assessment.Status.APPROVED)
     on_date = timezone.localdate(assessment.approved_at) if assessment.approved_at else None
+    spec = spec or StandardSpec.load(assessment.version)
     live = result(assessment, reviewed=review, on_date=on_date, spec=spec)
     if assessment.status == Assessment.Status.APPROVED:
         live.total = assessment.total
         live.level = assessment.level
         live.blocking_rule = assessment.blocking_rule
+        # The deciding rule of the frozen level (the rules in force may have been corrected since).
+        live.deciding, live.unverified = deciding_rules(
+            spec, assessment.level, live.failed_preconditions or live.failed_vetoes, live.parts
+        )
     return live
 
 

@@ -209,7 +209,12 @@ def _award_reason(assessment, level, replaced) -> str:
 def _rules_of(cert: GradeCertificate) -> list[LevelRule]:
     if cert.assessment_id is None:
         return []
-    return list(LevelRule.objects.filter(version_id=cert.assessment.version_id).order_by("level"))
+    # The rules in force (a corrected value's old row is history).
+    return list(
+        LevelRule.objects.filter(version_id=cert.assessment.version_id, superseded_at__isnull=True).order_by(
+            "level"
+        )
+    )
 
 
 def check_failed_outcome(cert: GradeCertificate, score: Decimal) -> int | None:

@@ -306,7 +306,7 @@ def evaluate(
     ordered = [results[p.id] for p in _tree_order(spec.parts)]
     failed_pre = [p for p in history.preconditions if not p.met]
     level, blocking = _level(spec, total, ordered, failed_vetoes, failed_pre, history, on_date)
-    deciding, unverified = _deciding(spec, level, failed_pre or failed_vetoes, ordered)
+    deciding, unverified = deciding_rules(spec, level, failed_pre or failed_vetoes, ordered)
     return Result(
         total=total,
         parts=ordered,
@@ -332,7 +332,7 @@ def rule_text(rule: RuleSpec, part_names: Mapping[str, str]) -> str:
     return f"{level_name(rule.level)}: {_joined(phrases)}"
 
 
-def _deciding(spec, level, voided, parts) -> tuple[Deciding | None, list[Deciding]]:
+def deciding_rules(spec, level, voided, parts) -> tuple[Deciding | None, list[Deciding]]:
     if voided:  # a precondition or veto item decided, not a level rule
         return None, []
     rules = sorted(spec.rules, key=lambda r: r.level)
@@ -346,8 +346,10 @@ def _deciding(spec, level, voided, parts) -> tuple[Deciding | None, list[Decidin
     if level is None:
         met, above = None, rules[-1]
     else:
-        met = next(r for r in rules if r.level == level)
+        met = next((r for r in rules if r.level == level), None)
         above = next((r for r in reversed(rules) if r.level < level), None)
+    if met is None and above is None:  # a frozen level no rule of the version names
+        return None, []
     deciding = as_deciding(met or above)
     unverified = [as_deciding(r) for r in (met, above) if r is not None and not r.verified]
     return deciding, unverified
