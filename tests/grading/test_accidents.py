@@ -167,10 +167,11 @@ def test_an_unverified_accident_rule_only_warns(world, mine_attr, level, acciden
         assert (cert.status, cert.level, cert.events.count()) == (Status.VALID, level, 1)
     assert warning.startswith(("待核实", "To be verified"))
     assert ("AQ/T 2050.1-2016" if mine_attr == "other_mine" else "未找到原文") in warning
-    html = login(world.a.users[roles.TENANT_ADMIN]).get(
-        reverse("grading:accident-detail", args=[accident.pk])
-    )
+    client = login(world.a.users[roles.TENANT_ADMIN])
+    html = client.get(reverse("grading:accident-detail", args=[accident.pk]))
     assert 'data-testid="accident-warning"' in html.content.decode()
+    api = client.get(reverse("api:grading-accident-detail", args=[accident.pk])).json()
+    assert api["grade_warning"] == warning and api["grade_events"] == []
 
 
 def test_the_rule_is_data_and_a_verified_correction_binds(world):
