@@ -181,6 +181,50 @@ def test_a_level_rule_corrected_as_a_new_version_decides_from_then_on():
     assert result.level == 3 and "85" in result.blocking_rule
 
 
+def test_the_operator_corrects_a_policy_rule_and_the_recheck_interval_from_the_command_line():
+    """manage.py grading_rule_correct: a policy rule becomes a new, unverified row (the old one
+    kept); the re-check interval of an edition is corrected in place; both audited."""
+    from io import StringIO
+
+    with dangerously_platform_scope():
+        old = PolicyRule.objects.get(key="non_coal_level3_years", superseded_at__isnull=True)
+        out = StringIO()
+        call_command(
+            "grading_rule_correct",
+            f"grading.policy:{old.pk}",
+            values=["starts_on=2023-03-01", "value=3"],
+            source="2023年全国矿山安全生产工作会议纪要",
+            by="张工",
+            stdout=out,
+        )
+        new = PolicyRule.objects.get(key="non_coal_level3_years", superseded_at__isnull=True)
+        assert new.pk != old.pk and new.starts_on == datetime.date(2023, 3, 1) and not new.verified
+        assert f"replaces grading.policy:{old.pk}" in out.getvalue()
+        version = StandardVersion.objects.get(
+            standard__code="coal", standard__owner_tenant__isnull=True, label="2024"
+        )
+        call_command(
+            "grading_rule_correct",
+            f"grading.recheck:{version.pk}",
+            values=["recheck_months=24"],
+            source="矿安〔2024〕109号 第十条",
+            by="张工",
+            verified=True,
+            stdout=StringIO(),
+        )
+        version.refresh_from_db()
+        assert (version.recheck_months, version.verified, version.verified_by) == (24, True, "张工")
+        assert AuditEvent.objects.filter(action="rule.correct").count() == 2
+        with pytest.raises(Exception, match="recheck_months"):  # a field the rule has not
+            call_command(
+                "grading_rule_correct",
+                f"grading.policy:{new.pk}",
+                values=["recheck_months=1"],
+                source="x",
+                by="y",
+            )
+
+
 # --- point 6: exact thresholds -------------------------------------------------------------------------
 def test_59_995_is_below_60():
     """AQ/T 2050.1-2016 三级 ≥ 60 (percentage); issue 14 point 6: thresholds compare on exact
