@@ -68,6 +68,7 @@ class MineProfileSerializer(serializers.ModelSerializer):
             "business_licence_no",
             "business_licence_expires",
             "production_status",
+            "production_status_since",
             "rated_capacity",
             "production_started_on",
         ]

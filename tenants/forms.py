@@ -124,6 +124,7 @@ class MineProfileForm(forms.ModelForm):
             "mine_type",
             "region_code",
             "production_status",
+            "production_status_since",
             "rated_capacity",
             "production_started_on",
             "mining_licence_no",

@@ -219,6 +219,9 @@ class MineProfile(TenantOwned):
         choices=ProductionStatus.choices,
         default=ProductionStatus.PRODUCING,
     )
+    # The day the current production status began: grading computes from it how long a mine has
+    # been stopped (a coal grade is lost after 6 months, 定级办法). Set when the status changes.
+    production_status_since = models.DateField(_("production status since"), null=True, blank=True)
     rated_capacity = models.DecimalField(
         _("rated capacity (10kt/year)"), max_digits=8, decimal_places=2, null=True, blank=True
     )

@@ -14,6 +14,7 @@ from django.db.models import F, Max, ProtectedError, RestrictedError, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.forms.models import model_to_dict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -294,8 +295,17 @@ def mine_profile_update(*, scope: Scope, profile: MineProfile, reason: str = "",
         raise ValidationError({name: message for name in changed})
     reason = (reason or "").strip()
     before = snapshot(profile)
+    status_changed = (
+        "production_status" in fields and fields["production_status"] != profile.production_status
+    )
     _diff_fields(profile, fields)
     errors = {}
+    if status_changed and not fields.get("production_status_since"):
+        # A status change is dated, so how long a mine has been stopped can be computed.
+        profile.production_status_since = timezone.localdate()
+    since = profile.production_status_since
+    if since is not None and since > timezone.localdate():
+        errors["production_status_since"] = [_("The date cannot be in the future.")]
     if changed and not reason:
         errors["reason"] = [_("Give the reason for changing the region code or the mine type.")]
     try:

@@ -283,6 +283,7 @@ def _mine_edit(w):
     with dangerously_platform_scope():
         profile = MineProfile.objects.get(org_unit=w.a.mine)
         profile.production_started_on = datetime.date(2008, 9, 1)
+        profile.production_status_since = datetime.date(2009, 1, 1)
         profile.mining_licence_no = "C5200002011111120112345"
         profile.mining_licence_expires = D1
         profile.safety_licence_no = "（黔）MK安许证字〔2026〕001"

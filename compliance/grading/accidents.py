@@ -1,14 +1,21 @@
 """The accident register (事故登记) of each mine, and what a fatal accident does to its grade.
 
 Accidents feed the level rules (``grading.history``: no fatal accident within the look-back).
-Recording a fatal accident also applies ``FATAL_ACCIDENT_CONSEQUENCES`` to the mine's valid
-grade certificate at once — a downgrade or a revocation, as an event that links the accident —
-in the same transaction, both audited.
+Recording a fatal accident also applies the **accident rule** of the grade's standard edition
+(``AccidentRule``, rule data with its source, issue 14 point 3) to the mine's valid grade at once
+— a downgrade or a revocation, as an event that links the accident — in the same transaction,
+both audited. An unverified accident rule changes nothing: its consequence is shown as a 待核实
+warning (``consequence_warning``) naming the source to check.
+
+An accident's class is checked against its figures (国务院令第493号 Art. 3): a class lower than
+its deaths, serious injuries or direct economic loss imply is refused.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,34 +32,21 @@ from tenants.scope import Scope
 from tenants.services import snapshot
 
 from . import grades
-from .models import Accident, AccidentClass, GradeCertificate, GradeEvent
+from .models import ACCIDENT_CLASS_ORDER, Accident, AccidentClass, AccidentRule, GradeCertificate, GradeEvent
 from .scoring import accident_class_name, level_name
 
-REVOKE = "revoke"
-
-# What a fatal accident (deaths > 0) does to the mine's valid grade, by mine family and accident
-# class: a level number — the grade falls to that level (a grade already at or below it is kept:
-# the accident still bars the better levels through the look-back of the level rules) — or
-# REVOKE. Configurable data, not a rule of the code: DOMAIN.md records "一级 → 三级 seen" for a
-# fatal accident at a coal mine and revocation for graver ones, but no confirmed national table,
-# and provinces apply their own; change the figures here (or override this table in a
-# deployment), not the service. Non-fatal accidents change no grade.
-FATAL_ACCIDENT_CONSEQUENCES: dict[str, dict[str, int | str]] = {
-    "coal": {
-        AccidentClass.GENERAL: 3,  # 一般事故 with deaths: down to 三级
-        AccidentClass.LARGE: REVOKE,  # 较大 and above: the grade is revoked
-        AccidentClass.MAJOR: REVOKE,
-        AccidentClass.GRAVE: REVOKE,
-    },
-    "non_coal": {
-        AccidentClass.GENERAL: 3,
-        AccidentClass.LARGE: REVOKE,
-        AccidentClass.MAJOR: REVOKE,
-        AccidentClass.GRAVE: REVOKE,
-    },
-}
-
 COAL_TYPES = (MineProfile.MineType.COAL_UNDERGROUND, MineProfile.MineType.COAL_OPEN_PIT)
+
+# 国务院令第493号《生产安全事故报告和调查处理条例》第三条: the least figure of each class, by
+# deaths, serious injuries and direct economic loss (万元); "以上包括本数". The gravest class any
+# figure reaches is the accident's least class.
+CLASS_THRESHOLDS = (
+    # (class, deaths, serious injuries, direct loss in 万元)
+    (AccidentClass.GRAVE, 30, 100, Decimal(10000)),
+    (AccidentClass.MAJOR, 10, 50, Decimal(5000)),
+    (AccidentClass.LARGE, 3, 10, Decimal(1000)),
+)
+CLASS_SOURCE = "国务院令第493号 第三条"
 
 
 def mine_family(mine: OrgUnit) -> str:
@@ -60,9 +54,86 @@ def mine_family(mine: OrgUnit) -> str:
     return "coal" if profile is not None and profile.mine_type in COAL_TYPES else "non_coal"
 
 
-def consequence(mine: OrgUnit, accident_class: str) -> int | str | None:
-    """The level a fatal accident of this class takes the mine's grade to, REVOKE, or None."""
-    return FATAL_ACCIDENT_CONSEQUENCES.get(mine_family(mine), {}).get(accident_class)
+def least_class(deaths: int, serious_injuries: int, direct_loss: Decimal) -> str:
+    """The class an accident's figures imply (国务院令第493号 Art. 3)."""
+    for cls, min_deaths, min_serious, min_loss in CLASS_THRESHOLDS:
+        if deaths >= min_deaths or serious_injuries >= min_serious or direct_loss >= min_loss:
+            return cls
+    return AccidentClass.GENERAL
+
+
+# --- the accident rule of a grade ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """What an accident rule does to one certificate: ``to_level`` or None for revoked."""
+
+    rule: AccidentRule
+    certificate: GradeCertificate
+    to_level: int | None
+
+    @property
+    def binding(self) -> bool:
+        return self.rule.binding
+
+    def words(self) -> str:
+        outcome = (
+            _("the grade falls to %(level)s") % {"level": level_name(self.to_level)}
+            if self.to_level is not None
+            else _("the grade is revoked")
+        )
+        return outcome
+
+
+def _version_of(cert: GradeCertificate, on_date: datetime.date):
+    if cert.assessment_id is not None:
+        return cert.assessment.version_id
+    from .selectors import version_for
+
+    profile = getattr(cert.mine, "mine_profile", None)
+    version = version_for(profile.mine_type, on_date) if profile is not None else None
+    return version.pk if version is not None else None
+
+
+def consequence(accident: Accident) -> Consequence | None:
+    """The accident rule's outcome for the mine's valid grade (awarded on or before the accident),
+    or None: not fatal, no valid grade, no rule, or a downgrade to a level it is already at or
+    below (the look-back of the level rules still bars the better levels)."""
+    from .rules import accident_rule
+
+    if not accident.is_fatal:
+        return None
+    # The mine was reached through the caller's scope; its valid certificate is read on the
+    # rule's behalf.
+    cert = (
+        GradeCertificate.dangerously_unscoped.filter(
+            tenant_id=accident.tenant_id, mine_id=accident.mine_id, status=GradeCertificate.Status.VALID
+        )
+        .select_related("mine", "mine__mine_profile", "assessment")
+        .first()
+    )
+    if cert is None or cert.awarded_on > accident.occurred_on:
+        return None
+    version_id = _version_of(cert, accident.occurred_on)
+    rule = accident_rule(version_id, cert.level, accident.accident_class) if version_id else None
+    if rule is None:
+        return None
+    if rule.to_level is not None and cert.level >= rule.to_level:
+        return None
+    return Consequence(rule=rule, certificate=cert, to_level=rule.to_level)
+
+
+def consequence_warning(accident: Accident) -> str:
+    """The 待核实 warning of an unverified accident rule that would change the mine's grade
+    (empty when none): the consequence and the source to check."""
+    outcome = consequence(accident)
+    if outcome is None or outcome.binding:
+        return ""
+    return _(
+        "To be verified: by the rule %(source)s %(outcome)s; the rule is not verified, so the grade "
+        "is unchanged until it is."
+    ) % {"source": outcome.rule.source, "outcome": outcome.words()}
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -125,7 +196,7 @@ def _validate(mine: OrgUnit, data: dict) -> dict:
     if accident_class not in AccidentClass.values:
         errors.setdefault("accident_class", []).append(_("Choose the class of the accident."))
     counts = {}
-    for name in ("deaths", "injuries"):
+    for name in ("deaths", "injuries", "serious_injuries"):
         value = data.get(name, 0)
         try:
             value = int(value if value not in (None, "") else 0)
@@ -134,24 +205,50 @@ def _validate(mine: OrgUnit, data: dict) -> dict:
         if value < 0 or value > 32767:
             errors.setdefault(name, []).append(_("Enter a whole number, 0 or more."))
         counts[name] = value
+    raw_loss = data.get("direct_loss", 0)
+    try:
+        loss = Decimal(str(raw_loss if raw_loss not in (None, "") else 0))
+    except (InvalidOperation, ValueError):
+        loss = Decimal(-1)
+    if not loss.is_finite() or loss < 0 or loss >= Decimal("1e10"):
+        errors.setdefault("direct_loss", []).append(
+            _("Enter the direct economic loss in 10k yuan, 0 or more.")
+        )
     description = (data.get("description") or "").strip()
     if not description:
         errors.setdefault("description", []).append(_("Describe what happened."))
+    if not errors:
+        implied = least_class(counts["deaths"], counts["serious_injuries"], loss)
+        if ACCIDENT_CLASS_ORDER.index(accident_class) < ACCIDENT_CLASS_ORDER.index(implied):
+            errors["accident_class"] = [
+                _(
+                    "By %(rule)s, %(deaths)s dead, %(serious)s seriously injured and a direct loss of "
+                    "%(loss)s (10k yuan) make this at least a %(cls)s; a lower class is not accepted."
+                )
+                % {
+                    "rule": CLASS_SOURCE,
+                    "deaths": counts["deaths"],
+                    "serious": counts["serious_injuries"],
+                    "loss": f"{loss.normalize():f}",
+                    "cls": accident_class_name(implied),
+                }
+            ]
     if errors:
         raise ValidationError(errors)
     return {
         "occurred_on": occurred_on,
         "accident_class": accident_class,
         "description": description[:10000],
+        "direct_loss": loss.quantize(Decimal("0.01")),
         **counts,
     }
 
 
 @transaction.atomic
 def record_accident(*, scope: Scope, mine: OrgUnit, data: dict, actor=None) -> Accident:
-    """Register an accident at ``mine`` (MANAGE_GRADING there). A fatal one applies
-    ``FATAL_ACCIDENT_CONSEQUENCES`` to the mine's valid grade, if it has one awarded on or before
-    the accident's date: an accident before the award was there to be weighed by the level rules
+    """Register an accident at ``mine`` (MANAGE_GRADING there). A fatal one applies the accident
+    rule of the grade's edition to the mine's valid grade, if it has one awarded on or before the
+    accident's date: an accident before the award was there to be weighed by the level rules
     when the grade was decided (a late-recorded one is downgraded by hand, REVIEW_GRADING)."""
     if mine is not None:
         scope.require(grading_perms.MANAGE_GRADING, mine)
@@ -165,38 +262,28 @@ def record_accident(*, scope: Scope, mine: OrgUnit, data: dict, actor=None) -> A
 
 
 def apply_fatal_accident(accident: Accident, *, actor=None) -> GradeEvent | None:
-    """Downgrade or revoke the mine's valid grade per the table; None when nothing changes."""
-    mine = accident.mine
-    outcome = consequence(mine, accident.accident_class)
-    if outcome is None or not accident.is_fatal:
+    """Downgrade or revoke the mine's valid grade by the accident rule; None when nothing changes
+    — also when the rule is unverified (it only warns, ``consequence_warning``)."""
+    outcome = consequence(accident)
+    if outcome is None or not outcome.binding:
         return None
-    # The mine was reached through the caller's scope (MANAGE_GRADING on it): its valid
-    # certificate is read and changed on the rule's behalf, not by the caller's review right.
-    cert = (
-        GradeCertificate.dangerously_unscoped.filter(
-            tenant_id=accident.tenant_id, mine_id=mine.pk, status=GradeCertificate.Status.VALID
-        )
-        .select_related("mine")
-        .first()
-    )
-    if cert is None or cert.awarded_on > accident.occurred_on:
-        return None
+    cert = outcome.certificate
     values = {
         "cls": accident_class_name(accident.accident_class),
         "date": accident.occurred_on.isoformat(),
         "deaths": accident.deaths,
+        "source": outcome.rule.source,
     }
     with translation.override(settings.LANGUAGE_CODE):  # stored text: in the site's language
-        if outcome == REVOKE:
+        if outcome.to_level is None:
             reason = _("Fatal %(cls)s on %(date)s (%(deaths)s dead): the grade is revoked.") % values
         else:
-            if cert.level >= int(outcome):
-                return None  # already at or below the level the rule gives
             reason = _("Fatal %(cls)s on %(date)s (%(deaths)s dead): the grade falls to %(level)s.") % (
-                values | {"level": level_name(int(outcome))}
+                values | {"level": level_name(outcome.to_level)}
             )
+        reason += " " + _("Rule: %(source)s.") % values
     occurred_on = max(accident.occurred_on, cert.awarded_on)
-    if outcome == REVOKE:
+    if outcome.to_level is None:
         return grades.record_event(
             cert,
             GradeEvent.Kind.REVOKED,
@@ -211,6 +298,6 @@ def apply_fatal_accident(accident: Accident, *, actor=None) -> GradeEvent | None
         actor=actor,
         reason=reason,
         occurred_on=occurred_on,
-        to_level=int(outcome),
+        to_level=outcome.to_level,
         accident=accident,
     )

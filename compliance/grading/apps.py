@@ -17,11 +17,12 @@ class GradingConfig(AppConfig):
         # Job handlers register on import: a Celery worker never loads the URLconf.
         from compliance.registry import DemoBuilder, register_demo_builder
 
-        from . import figures, nav, permissions, report, standards_io  # noqa: F401
+        from . import figures, nav, permissions, report, rules, standards_io  # noqa: F401
 
         # What this capability adds to the product, through compliance.registry. Its demo runs
         # after training's (order 20), as it always did.
         permissions.register()
         nav.register()
         figures.register()
+        rules.register()  # its rule kinds, for manage.py rules (compliance.rules.base)
         register_demo_builder(DemoBuilder("grading", _build_demo, order=20))

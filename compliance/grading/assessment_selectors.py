@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from django.db.models import Case, F, IntegerField, Prefetch, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .history import mine_history
 from .models import Assessment, Deduction, ItemScore
-from .scoring import ItemMark, Result, StandardSpec, evaluate
+from .scoring import ItemMark, Result, StandardSpec, deciding_rules, evaluate
 
 
 def marks_of(assessment: Assessment) -> dict[int, ItemMark]:
@@ -47,12 +48,42 @@ def counting_result(assessment: Assessment, *, spec: StandardSpec | None = None)
     total/level/rule once approved (on the approval date), the mine's own before."""
     review = assessment.status in (Assessment.Status.UNDER_REVIEW, Assessment.Status.APPROVED)
     on_date = timezone.localdate(assessment.approved_at) if assessment.approved_at else None
+    spec = spec or StandardSpec.load(assessment.version)
     live = result(assessment, reviewed=review, on_date=on_date, spec=spec)
     if assessment.status == Assessment.Status.APPROVED:
         live.total = assessment.total
         live.level = assessment.level
         live.blocking_rule = assessment.blocking_rule
+        # The deciding rule of the frozen level (the rules in force may have been corrected since).
+        live.deciding, live.unverified = deciding_rules(
+            spec, assessment.level, live.failed_preconditions or live.failed_vetoes, live.parts
+        )
     return live
+
+
+@dataclass(frozen=True)
+class RuleWarning:
+    """A rule the outcome rests on that is not verified (待核实): what it says and what to check."""
+
+    text: str
+    source: str
+
+
+def rule_warnings(assessment: Assessment, result: Result) -> list[RuleWarning]:
+    """The 待核实 warnings of an assessment's outcome: each unverified level rule it rests on, and
+    the edition's re-check interval when that is unverified (the grade's re-check date is then a
+    reading still to be checked). No query: the version is loaded with the assessment."""
+    out = [RuleWarning(d.text, d.source) for d in result.unverified]
+    version = assessment.version
+    if version.recheck_months and not version.verified:
+        out.append(
+            RuleWarning(
+                _("a re-check every %(months)s months (%(version)s)")
+                % {"months": version.recheck_months, "version": version.label},
+                version.source,
+            )
+        )
+    return out
 
 
 @dataclass

@@ -513,6 +513,7 @@ def adjust(
 def approve(*, scope: Scope, assessment: Assessment, actor, on_date=None) -> Assessment:
     """Freeze the reviewed result on the approval date and award the grade it earns."""
     from . import assessment_selectors
+    from .scoring import q2
 
     _require(scope, grading_perms.REVIEW_GRADING, assessment)
     _lock(assessment)
@@ -521,7 +522,8 @@ def approve(*, scope: Scope, assessment: Assessment, actor, on_date=None) -> Ass
     result = assessment_selectors.result(assessment, reviewed=True, on_date=on_date)
     assessment.status = Assessment.Status.APPROVED
     assessment.approved_at = timezone.now()
-    assessment.total = result.total
+    # The frozen total is a figure for display (two decimals); the level was decided on the exact one.
+    assessment.total = q2(result.total) if result.total is not None else None
     assessment.level = result.level
     assessment.blocking_rule = result.blocking_rule
     assessment.save(update_fields=["status", "approved_at", "total", "level", "blocking_rule"])

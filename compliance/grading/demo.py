@@ -57,9 +57,12 @@ class Demo:
 # Quality is the share of each item's points kept: 0.95 earns 一级, 0.85 二级, 0.74 三级.
 PLANS = {
     "qn": [
-        # 大河边煤矿: 一级 two years ago, then a fatal accident: downgraded to 三级; re-assessing.
+        # 大河边煤矿: 一级 two years ago (2024 edition), then a fatal accident: downgraded to 三级 by
+        # the verified accident rule; re-assessing. Its 12-month re-check has passed, but that
+        # interval is unverified: a 待核实 warning, still permitted to produce (issue 14).
         [("grade", 700, 0.96), ("accident", 60, "general", 1), ("open", "draft", 0.9)],
-        # 四角田煤矿: 二级 awarded in 2023, re-check missed: lapsed → not permitted to produce.
+        # 四角田煤矿: 二级 awarded in 2023 (2020 edition, verified 36 months), re-check missed:
+        # lapsed → not permitted to produce.
         [("grade", 1270, 0.86), ("open", "submitted", 0.87)],
         # 楚雄六苴铜矿: 二级 last year, now under review at HQ.
         [("grade", 400, 0.84), ("open", "under_review", 0.9)],
@@ -73,8 +76,9 @@ PLANS = {
         [("grade", 120, 0.96)],
         # 潞州王庄沟煤矿: 三级 two years ago; a draft in progress.
         [("grade", 800, 0.8), ("open", "draft", 0.82)],
-        # 平鲁东坡露天煤矿: 二级 under the 2024 edition's yearly re-check, missed: lapsed (not
-        # permitted to produce); the new assessment is submitted.
+        # 平鲁东坡露天煤矿: 二级 under the 2024 edition's yearly re-check, missed — an unverified
+        # interval, so not lapsed: a 待核实 warning, still permitted to produce (issue 14); the
+        # new assessment is submitted.
         [("grade", 500, 0.87), ("open", "submitted", 0.93)],
         # 代县峪口铁矿, 峪口铁矿尾矿库: under construction, no grade yet; one draft.
         [("open", "draft", 0.8)],

@@ -17,11 +17,18 @@ from tenants.models import MineProfile, OrgUnit
 from tenants.scope import Scope
 
 from .production import RECHECK_WINDOW_DAYS, MineStatus, with_grading_status
+from .rules import policy_rules
 
 
 def _production(status: MineStatus) -> MineFigure:
     label = gettext_lazy("May produce")
-    rule = status.production_words
+    rule = " ".join(
+        [status.production_words]
+        + [
+            _("To be verified: %(text)s (%(source)s)") % {"text": w.text, "source": w.source}
+            for w in status.warnings
+        ]
+    ).strip()
     if status.is_coal:
         if status.permitted:
             return MineFigure("grading.production", label, _("Yes"), "ok", rule)
@@ -39,6 +46,14 @@ def _recheck(status: MineStatus) -> MineFigure:
     label = gettext_lazy("Re-check due")
     due = status.recheck_due
     value = due.isoformat() if due else "—"
+    if status.recheck_overdue and not status.recheck_verified and status.level is not None:
+        return MineFigure(
+            "grading.recheck",
+            label,
+            value,
+            "watch",
+            _("The re-check is past due by an interval still to be verified: the grade still counts."),
+        )
     if status.recheck_overdue:
         return MineFigure(
             "grading.recheck",
@@ -62,8 +77,9 @@ def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | Non
     today = today or timezone.localdate()
     qs = scope.filter_queryset(OrgUnit.objects.filter(pk__in=list(mine_ids), kind=OrgUnit.Kind.MINE))
     out = {}
+    policies = policy_rules()
     for mine in with_grading_status(qs.select_related("mine_profile")):
-        status = MineStatus(mine, today)
+        status = MineStatus(mine, today, policies)
         url = reverse("grading:mine-status", args=[mine.pk])
         out[mine.pk] = [
             MineFigure(

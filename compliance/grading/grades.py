@@ -209,7 +209,12 @@ def _award_reason(assessment, level, replaced) -> str:
 def _rules_of(cert: GradeCertificate) -> list[LevelRule]:
     if cert.assessment_id is None:
         return []
-    return list(LevelRule.objects.filter(version_id=cert.assessment.version_id).order_by("level"))
+    # The rules in force (a corrected value's old row is history).
+    return list(
+        LevelRule.objects.filter(version_id=cert.assessment.version_id, superseded_at__isnull=True).order_by(
+            "level"
+        )
+    )
 
 
 def check_failed_outcome(cert: GradeCertificate, score: Decimal) -> int | None:
@@ -381,48 +386,112 @@ def lapse_overdue(today: datetime.date | None = None) -> int:
     """Every valid certificate whose re-check fell due before ``today`` becomes LAPSED, with an
     event dated the day after its due date. Returns how many lapsed in this run.
 
+    Only where the re-check interval that set the due date is verified (its standard version's
+    ``verified``): an unverified interval (the 2024 coal edition's 12 months) never lapses a grade
+    on its own — the mine's status shows the overdue re-check as a 待核实 warning instead
+    (``production.MineStatus``). A certificate with no assessment has a due date someone set by
+    hand, which binds.
+
     A scheduled job for every tenant (no user, no request): it runs in the platform scope. Each
     certificate in its own transaction under a row lock and re-read there, so a repeated or
     concurrent run lapses nothing twice, and one bad row does not stop the others.
     """
     today = today or timezone.localdate()
-    lapsed = 0
     with dangerously_platform_scope():
         ids = list(
             GradeCertificate.dangerously_unscoped.filter(status=Status.VALID, recheck_due__lt=today)
+            .exclude(assessment__version__verified=False)
             .order_by("recheck_due")
             .values_list("pk", flat=True)
         )
-        for pk in ids:
-            try:
-                with transaction.atomic():
-                    cert = (
-                        GradeCertificate.dangerously_unscoped.select_for_update()
-                        .select_related("mine")
-                        .filter(pk=pk, status=Status.VALID, recheck_due__lt=today)
-                        .first()
-                    )
-                    if cert is None:
-                        continue
-                    before = snapshot(cert)
-                    cert.status = Status.LAPSED
-                    cert.save(update_fields=["status"])
-                    with translation.override(settings.LANGUAGE_CODE):
-                        reason = _("The re-check due on %(date)s was not recorded.") % {
-                            "date": cert.recheck_due.isoformat()
-                        }
-                    event = _new_event(
-                        cert,
-                        Kind.LAPSED,
-                        occurred_on=cert.recheck_due + datetime.timedelta(days=1),
-                        from_level=cert.level,
-                        to_level=None,
-                        reason=reason,
-                    )
-                    _audit(cert, event, before, action=str(Kind.LAPSED), actor=None)
-                    lapsed += 1
-            except Exception:  # one bad certificate must not keep every other one valid
-                logger.exception("lapsing grade certificate %s failed", pk)
+
+        def reason(cert):
+            return _("The re-check due on %(date)s was not recorded.") % {
+                "date": cert.recheck_due.isoformat()
+            }
+
+        return _lapse_each(
+            ids,
+            still=lambda qs: qs.filter(recheck_due__lt=today),
+            reason=reason,
+            occurred_on=lambda cert: cert.recheck_due + datetime.timedelta(days=1),
+        )
+
+
+def lapse_stopped(today: datetime.date | None = None) -> int:
+    """Coal mines stopped (停产, status suspended) for longer than the policy rule's months lose
+    their valid grade: LAPSED, dated the day the period ran out. Only when that rule is verified;
+    unverified, the mine's status shows the loss as a 待核实 warning and nothing changes.
+    Same shape and guarantees as ``lapse_overdue``."""
+    from tenants.models import MineProfile
+
+    from .accidents import COAL_TYPES
+    from .models import PolicyRule
+    from .rules import policy_rules
+
+    today = today or timezone.localdate()
+    with dangerously_platform_scope():
+        rule = policy_rules().get(PolicyRule.Key.STOPPED_PRODUCTION_MONTHS)
+        if rule is None or not rule.binding:
+            return 0
+        months = rule.value
+        cutoff = add_months(today, -months)
+        stopped = dict(
+            MineProfile.dangerously_unscoped.filter(
+                mine_type__in=COAL_TYPES,
+                production_status=MineProfile.ProductionStatus.SUSPENDED,
+                production_status_since__lt=cutoff,
+            ).values_list("org_unit_id", "production_status_since")
+        )
+        ids = list(
+            GradeCertificate.dangerously_unscoped.filter(status=Status.VALID, mine_id__in=list(stopped))
+            .order_by("mine_id")
+            .values_list("pk", flat=True)
+        )
+
+        def reason(cert):
+            return _(
+                "Production stopped since %(date)s, more than %(months)s months: "
+                "the grade is lost (%(source)s)."
+            ) % {"date": stopped[cert.mine_id].isoformat(), "months": months, "source": rule.source}
+
+        return _lapse_each(
+            ids,
+            still=lambda qs: qs,
+            reason=reason,
+            occurred_on=lambda cert: max(add_months(stopped[cert.mine_id], months), cert.awarded_on),
+        )
+
+
+def _lapse_each(ids, *, still, reason, occurred_on) -> int:
+    lapsed = 0
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                cert = (
+                    still(GradeCertificate.dangerously_unscoped.select_for_update().select_related("mine"))
+                    .filter(pk=pk, status=Status.VALID)
+                    .first()
+                )
+                if cert is None:
+                    continue
+                before = snapshot(cert)
+                cert.status = Status.LAPSED
+                cert.save(update_fields=["status"])
+                with translation.override(settings.LANGUAGE_CODE):
+                    text = reason(cert)
+                event = _new_event(
+                    cert,
+                    Kind.LAPSED,
+                    occurred_on=occurred_on(cert),
+                    from_level=cert.level,
+                    to_level=None,
+                    reason=text[:4000],
+                )
+                _audit(cert, event, before, action=str(Kind.LAPSED), actor=None)
+                lapsed += 1
+        except Exception:  # one bad certificate must not keep every other one valid
+            logger.exception("lapsing grade certificate %s failed", pk)
     return lapsed
 
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from compliance.grading import permissions as grading_perms
+from compliance.rules.base import RuleSource
 from tenants.models import OrgUnit, Tenant, TenantOwned
 
 
@@ -96,8 +97,12 @@ class Standard(models.Model):
         return self.owner_tenant_id is None
 
 
-class StandardVersion(models.Model):
-    """One issue of a standard, in force between two dates, with the document that issued it."""
+class StandardVersion(RuleSource):
+    """One issue of a standard, in force between two dates, with the document that issued it.
+
+    Its ``RuleSource`` fields are the provenance of the one rule value the version holds itself,
+    the re-check interval (``recheck_months``): an unverified interval never lapses a grade on its
+    own (DESIGN.md, "Rules as data"). The level and accident rules carry their own."""
 
     standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="versions")
     label = models.CharField(_("version"), max_length=40)
@@ -168,14 +173,30 @@ class Item(models.Model):
         return f"{self.code} {self.title}"
 
 
-class LevelRule(models.Model):
+class Superseded(models.Model):
+    """A rule value corrected by the operator is not edited: a new row replaces it (``replaces``)
+    and the old one is kept for history with ``superseded_at`` set. Only rows without it are in
+    force; grades decided before the correction keep their frozen outcome and reason."""
+
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("replaces")
+    )
+
+    class Meta:
+        abstract = True
+
+
+class LevelRule(RuleSource, Superseded):
     """What a level needs, as data: a minimum total, minimum part scores, a clean accident record
     and a clean grading history. Checked from level 1 down; the first rule met gives the level."""
 
     version = models.ForeignKey(StandardVersion, on_delete=models.CASCADE, related_name="level_rules")
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     min_total = models.DecimalField(_("minimum total"), max_digits=5, decimal_places=2)
-    # Every top-level part must reach this (None: no such rule).
+    # Every part that holds items (each element or speciality) must reach this (None: no such
+    # rule). Coal 二级/三级 name their three management parts in ``part_minimums`` instead
+    # (定级办法 Art. 4: "各管理部分得分").
     min_every_part = models.DecimalField(
         _("minimum of every part"), max_digits=5, decimal_places=2, null=True, blank=True
     )
@@ -192,10 +213,81 @@ class LevelRule(models.Model):
         verbose_name = _("level rule")
         verbose_name_plural = _("level rules")
         ordering = ["level"]
-        constraints = [models.UniqueConstraint(fields=["version", "level"], name="level_rule_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "level"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="level_rule_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.version}: {self.get_level_display()}"
+
+
+ACCIDENT_CLASS_ORDER = ("general", "large", "major", "grave")
+
+
+class AccidentRule(RuleSource, Superseded):
+    """What a fatal accident does to a valid grade of ``level``, per standard version (edition):
+    the grade falls to ``to_level``, or is revoked when it is empty. A row covers accidents of
+    ``accident_class`` and worse, unless a row for a worse class of the same level exists."""
+
+    version = models.ForeignKey(StandardVersion, on_delete=models.CASCADE, related_name="accident_rules")
+    level = models.PositiveSmallIntegerField(_("level of the grade"), choices=Level.choices)
+    accident_class = models.CharField(
+        _("accident of this class or worse"), max_length=10, choices=AccidentClass.choices
+    )
+    to_level = models.PositiveSmallIntegerField(
+        _("falls to level (empty: revoked)"), choices=Level.choices, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("accident rule")
+        verbose_name_plural = _("accident rules")
+        ordering = ["version_id", "level", "accident_class"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "level", "accident_class"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="accident_rule_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.get_level_display()} + {self.get_accident_class_display()}"
+
+
+class PolicyRule(RuleSource, Superseded):
+    """A national grading rule value that belongs to no standard version: how long a stopped coal
+    mine keeps its grade, the non-coal deadline for 三级 (a window from ``starts_on``), the coal
+    waiting year before applying for 一级."""
+
+    class Key(models.TextChoices):
+        STOPPED_PRODUCTION_MONTHS = (
+            "stopped_production_months",
+            _("Grade lost after stopped production (months)"),
+        )
+        NON_COAL_LEVEL3_YEARS = "non_coal_level3_years", _("Non-coal mines reach Level 3 within (years)")
+        LEVEL1_WAIT_YEARS = "level1_wait_years", _("Years at Level 2 before applying for Level 1 (coal)")
+
+    key = models.CharField(_("rule"), max_length=40, choices=Key.choices)
+    value = models.PositiveSmallIntegerField(_("value"))
+    # The start of a policy window (the 2023 non-coal target), when the rule has one.
+    starts_on = models.DateField(_("counted from"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("grading policy rule")
+        verbose_name_plural = _("grading policy rules")
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=models.Q(superseded_at__isnull=True), name="policy_rule_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()}: {self.value}"
 
 
 # --- tenant records ------------------------------------------------------------------------
@@ -310,6 +402,12 @@ class Accident(TenantOwned):
     accident_class = models.CharField(_("class"), max_length=10, choices=AccidentClass.choices)
     deaths = models.PositiveSmallIntegerField(_("deaths"), default=0)
     injuries = models.PositiveSmallIntegerField(_("injuries"), default=0)
+    # 国务院令第493号 Art. 3 classes an accident by deaths, serious injuries (重伤, incl. acute
+    # industrial poisoning) and direct economic loss, whichever is gravest.
+    serious_injuries = models.PositiveSmallIntegerField(_("serious injuries"), default=0)
+    direct_loss = models.DecimalField(
+        _("direct economic loss (10k yuan)"), max_digits=12, decimal_places=2, default=0
+    )
     description = models.TextField(_("description"))
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -348,6 +348,7 @@ def report_context(assessment: Assessment, *, progress=None) -> dict:
         "mine_total": fmt(mine_result.total),
         "review_result": review_result,
         "review_total": fmt(review_result.total) if review_result else "",
+        "rule_warnings": selectors.rule_warnings(assessment, counting),
         "failed_vetoes": counting.failed_vetoes,
         "failed_preconditions": counting.failed_preconditions,
         "chart": chart,

@@ -14,7 +14,10 @@ Scoring (DOMAIN.md, "Safety-production standardization grading"):
   (non-coal) — 100 × all earned / all applicable maximum.
 - Level: preconditions and veto items first (either voids any level), then the level rules from
   level 1 down; the first rule met gives the level. ``blocking_rule`` says in words why the next
-  level up was not reached.
+  level up was not reached; ``deciding`` names the level rule that decided (its source and
+  whether it is verified, DESIGN.md "Rules as data").
+- Thresholds are compared on the exact figures (59.995 is below 60, issue 14 point 6); only
+  ``fmt`` (display) and the frozen total of an approved assessment round.
 """
 
 from __future__ import annotations
@@ -76,6 +79,10 @@ class RuleSpec:
     part_minimums: Mapping[str, Decimal] = dataclasses.field(default_factory=dict)
     fatal_lookback_years: Mapping[str, int] = dataclasses.field(default_factory=dict)
     clean_history_days: int | None = None
+    # Provenance (compliance.rules.base.RuleSource): the rule's row, its source, verified or not.
+    id: int | None = None
+    source: str = ""
+    verified: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,8 +112,12 @@ class StandardSpec:
                 part_minimums={k: Decimal(str(v)) for k, v in (r.part_minimums or {}).items()},
                 fatal_lookback_years={k: int(v) for k, v in (r.fatal_lookback_years or {}).items()},
                 clean_history_days=r.clean_history_days,
+                id=r.pk,
+                source=r.source,
+                verified=r.verified,
             )
-            for r in version.level_rules.order_by("level")
+            # The rules in force: a corrected value's old row is kept for history only.
+            for r in version.level_rules.filter(superseded_at__isnull=True).order_by("level")
         )
         return cls(version.standard.method, parts, items, rules, tuple(version.preconditions or ()))
 
@@ -153,6 +164,27 @@ class PartResult:
     items_touched: int
 
 
+@dataclasses.dataclass(frozen=True)
+class Deciding:
+    """The level rule that decided a result: the one met (it gives the level), or with no level
+    the lowest one missed. ``verified`` False: the outcome is shown with a 待核实 warning."""
+
+    level: int
+    text: str  # the rule in words, e.g. "二级: 总分 ≥ 80；安全基础管理 ≥ 80 …"
+    source: str
+    verified: bool
+    rule_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "rule": self.text,
+            "source": self.source,
+            "verified": self.verified,
+            "rule_id": self.rule_id,
+        }
+
+
 @dataclasses.dataclass
 class Result:
     total: Decimal | None
@@ -165,6 +197,10 @@ class Result:
     applicable_max: Decimal
     failed_vetoes: list[ItemSpec]
     failed_preconditions: list[Precondition]
+    deciding: Deciding | None = None
+    # Every level rule the outcome depends on that is not verified (the one met and the one just
+    # above it, which blocked the next level up).
+    unverified: list[Deciding] = dataclasses.field(default_factory=list)
 
     @property
     def progress(self) -> int:
@@ -250,7 +286,7 @@ def evaluate(
             part.code,
             part.name,
             part.parent_id,
-            q2(score) if score is not None else None,
+            score,  # exact: thresholds compare on it; only display rounds
             e,
             a,
             counts[part.id] + sum(k.items for k in kids),
@@ -267,10 +303,10 @@ def evaluate(
     else:
         weights = {p.id: p.weight for p in children.get(None, [])}
         total = _weighted((weights[t.id], t.score) for t in tops)
-    total = q2(total) if total is not None else None
     ordered = [results[p.id] for p in _tree_order(spec.parts)]
     failed_pre = [p for p in history.preconditions if not p.met]
     level, blocking = _level(spec, total, ordered, failed_vetoes, failed_pre, history, on_date)
+    deciding, unverified = deciding_rules(spec, level, failed_pre or failed_vetoes, ordered)
     return Result(
         total=total,
         parts=ordered,
@@ -282,7 +318,41 @@ def evaluate(
         applicable_max=all_applicable,
         failed_vetoes=failed_vetoes,
         failed_preconditions=failed_pre,
+        deciding=deciding,
+        unverified=unverified,
     )
+
+
+def rule_text(rule: RuleSpec, part_names: Mapping[str, str]) -> str:
+    """A level rule in words, for the deciding rule of a result."""
+    phrases = [_("total ≥ %(n)s") % {"n": fmt(rule.min_total)}]
+    phrases += [f"{part_names.get(code, code)} ≥ {fmt(v)}" for code, v in rule.part_minimums.items()]
+    if rule.min_every_part is not None:
+        phrases.append(_("every element or speciality ≥ %(n)s") % {"n": fmt(rule.min_every_part)})
+    return f"{level_name(rule.level)}: {_joined(phrases)}"
+
+
+def deciding_rules(spec, level, voided, parts) -> tuple[Deciding | None, list[Deciding]]:
+    if voided:  # a precondition or veto item decided, not a level rule
+        return None, []
+    rules = sorted(spec.rules, key=lambda r: r.level)
+    if not rules:
+        return None, []
+    names = {p.code: p.name for p in parts}
+
+    def as_deciding(rule):
+        return Deciding(rule.level, rule_text(rule, names), rule.source, rule.verified, rule.id)
+
+    if level is None:
+        met, above = None, rules[-1]
+    else:
+        met = next((r for r in rules if r.level == level), None)
+        above = next((r for r in reversed(rules) if r.level < level), None)
+    if met is None and above is None:  # a frozen level no rule of the version names
+        return None, []
+    deciding = as_deciding(met or above)
+    unverified = [as_deciding(r) for r in (met, above) if r is not None and not r.verified]
+    return deciding, unverified
 
 
 def _tree_order(parts: tuple[PartSpec, ...]) -> list[PartSpec]:

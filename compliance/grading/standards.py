@@ -19,8 +19,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from compliance.access import first_or_404
@@ -30,7 +32,17 @@ from tenants.models import MineProfile, OrgUnit
 from tenants.scope import Scope, dangerously_platform_scope
 
 from . import data as shipped
-from .models import AccidentClass, Assessment, Item, Level, LevelRule, Part, Standard, StandardVersion
+from .models import (
+    AccidentClass,
+    AccidentRule,
+    Assessment,
+    Item,
+    Level,
+    LevelRule,
+    Part,
+    Standard,
+    StandardVersion,
+)
 
 PRECONDITIONS = {
     # grading.history checks them; an unknown code fails closed there.
@@ -61,7 +73,7 @@ def version_structure(version: StandardVersion) -> dict:
     standard = version.standard
     parts = list(version.parts.order_by("position", "code"))
     items = list(version.items.order_by("position", "code"))
-    rules = list(version.level_rules.order_by("level"))
+    rules = list(version.level_rules.filter(superseded_at__isnull=True).order_by("level"))
     by_parent: dict[int | None, list[Part]] = {}
     for part in parts:
         by_parent.setdefault(part.parent_id, []).append(part)
@@ -251,7 +263,7 @@ def _summary(version: StandardVersion) -> dict:
         "effective_from": version.effective_from,
         "parts": version.parts.count(),
         "items": version.items.count(),
-        "level_rules": version.level_rules.count(),
+        "level_rules": version.level_rules.filter(superseded_at__isnull=True).count(),
     }
 
 
@@ -277,6 +289,8 @@ def standard_import(*, scope: Scope, data: dict, national: bool = False) -> list
             replaced.append(_summary(old))
             _version_remove(old)
     standard, created = shipped.load_standard(data, owner_tenant_id=owner_tenant_id)
+    if owner_tenant_id is not None:
+        _own_rules_bind(created)
     for version in created:
         audit_record(
             action="import",
@@ -289,6 +303,25 @@ def standard_import(*, scope: Scope, data: dict, national: bool = False) -> list
             after=_summary(version),
         )
     return created
+
+
+def _own_rules_bind(versions: list[StandardVersion]) -> None:
+    """A group's own standard is the group's rule for its own mines, not a reading of a national
+    text for the operator to check: its rule values bind as imported, their source the group's
+    document (DESIGN.md "Rules as data": a tenant may be stricter)."""
+    now = timezone.now()
+    for version in versions:
+        with translation.override(settings.LANGUAGE_CODE):  # stored text: in the site's language
+            source = version.source or _("%(document)s (the group's own standard)") % {
+                "document": version.document_no
+            }
+            marks = {"verified": True, "verified_by": _("the group"), "verified_at": now}
+        StandardVersion.objects.filter(pk=version.pk).update(source=source, **marks)
+        LevelRule.objects.filter(version=version, source="").update(source=source)
+        LevelRule.objects.filter(version=version).update(**marks)
+        AccidentRule.objects.filter(version=version, source="").update(source=source)
+        AccidentRule.objects.filter(version=version).update(**marks)
+        version.source, version.verified = source, True
 
 
 def _version_remove(version: StandardVersion) -> None:

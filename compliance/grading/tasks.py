@@ -9,15 +9,16 @@ from django.conf import settings
 
 @shared_task(name="grading.tasks.lapse_overdue_grades")
 def lapse_overdue_grades() -> int:
-    """Daily: grade certificates whose re-check fell due and was not recorded become LAPSED, each
-    with an event and an audit record (grading.grades.lapse_overdue).
+    """Daily: grade certificates whose re-check fell due and was not recorded, and those of coal
+    mines stopped past the verified limit, become LAPSED, each with an event and an audit record
+    (grading.grades.lapse_overdue, lapse_stopped). Unverified rules lapse nothing.
 
     Runs across all tenants in the platform scope; idempotent — a repeated or concurrent run
     lapses nothing twice.
     """
-    from .grades import lapse_overdue
+    from .grades import lapse_overdue, lapse_stopped
 
-    return lapse_overdue()
+    return lapse_overdue() + lapse_stopped()
 
 
 @shared_task(name="grading.tasks.sweep_orphan_evidence")

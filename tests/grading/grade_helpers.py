@@ -9,11 +9,12 @@ from decimal import Decimal as D
 from django.utils import timezone
 
 from compliance.grading import grades
+from compliance.grading.data import coal, load_accident_rules, noncoal
 from compliance.grading.models import Assessment, GradeCertificate, LevelRule, Standard, StandardVersion
 from tenants.scope import dangerously_platform_scope
 
 
-def coal_version(*, recheck_months=36, code="coal-test") -> StandardVersion:
+def coal_version(*, recheck_months=36, code="coal-test", recheck_verified=True) -> StandardVersion:
     with dangerously_platform_scope():
         standard, _ = Standard.objects.get_or_create(
             code=code,
@@ -31,11 +32,57 @@ def coal_version(*, recheck_months=36, code="coal-test") -> StandardVersion:
                 "document_no": "煤安监行管〔2020〕16号",
                 "effective_from": datetime.date(2020, 7, 1),
                 "recheck_months": recheck_months,
+                "source": "煤安监行管〔2020〕16号 考核定级办法",
+                "verified": recheck_verified,
             },
         )
         if created:
             for level, minimum in ((1, 90), (2, 80), (3, 70)):
-                LevelRule.objects.create(version=version, level=level, min_total=D(minimum))
+                LevelRule.objects.create(
+                    version=version,
+                    level=level,
+                    min_total=D(minimum),
+                    source="定级办法 第四条",
+                    verified=True,
+                )
+            # The shipped accident rules of the coal edition (issue 14, point 3).
+            load_accident_rules(version, {"accident_rules": coal.accident_rules("煤安监行管〔2020〕16号")})
+    return version
+
+
+def noncoal_version(*, code="metal-test") -> StandardVersion:
+    """A non-coal version with the shipped (unverified) accident rules."""
+    with dangerously_platform_scope():
+        standard, _ = Standard.objects.get_or_create(
+            code=code,
+            owner_tenant=None,
+            defaults={
+                "name": "金属非金属矿山安全标准化规范（测试）",
+                "method": Standard.Method.PERCENTAGE,
+                "mine_types": ["metal_underground"],
+            },
+        )
+        version, created = StandardVersion.objects.get_or_create(
+            standard=standard,
+            label="2016",
+            defaults={
+                "document_no": "AQ/T 2050.1-2016",
+                "effective_from": datetime.date(2017, 3, 1),
+                "recheck_months": 36,
+                "source": noncoal.RECHECK_SOURCE,
+                "verified": True,
+            },
+        )
+        if created:
+            for level, minimum in ((1, 90), (2, 75), (3, 60)):
+                LevelRule.objects.create(
+                    version=version,
+                    level=level,
+                    min_total=D(minimum),
+                    source=noncoal.LEVEL_SOURCE,
+                    verified=True,
+                )
+            load_accident_rules(version, {"accident_rules": noncoal.ACCIDENT_RULES})
     return version
 
 

@@ -1,5 +1,7 @@
-"""The accident register: recording (validated, audited, MANAGE_GRADING), and a fatal accident
-applying FATAL_ACCIDENT_CONSEQUENCES to the mine's valid grade with an event that links it."""
+"""The accident register: recording (validated, audited, MANAGE_GRADING; the class checked
+against the figures, 国务院令第493号), and a fatal accident applying the accident rule of the
+grade's edition (AccidentRule, issue 14 point 3) to the mine's valid grade with an event that
+links it — or, for an unverified rule, only a 待核实 warning."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
 from compliance.grading import accidents
-from compliance.grading.models import Accident, GradeCertificate, GradeEvent
+from compliance.grading.models import Accident, AccidentRule, GradeCertificate, GradeEvent
+from compliance.grading.rules import rule_correct
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 
 from ..conftest import login
-from .grade_helpers import award
+from .grade_helpers import award, coal_version, noncoal_version
 
 pytestmark = pytest.mark.django_db
 
@@ -85,22 +88,30 @@ def test_non_fatal_accident_changes_no_grade(world):
     assert cert.level == 1 and cert.status == Status.VALID
 
 
+DEATHS = {"general": 1, "large": 3, "major": 10, "grave": 30}
+
+
+# Changed by issue 14: a coal 二级 + 一般 row is unverified (the edition's text is not found), so
+# it only warns; non-coal rows are unverified (no source found) and only warn. Before, both
+# downgraded from a code constant.
 @pytest.mark.parametrize(
     "mine_attr, level, accident_class, expected",
     [
         ("mine", 1, "general", (Status.VALID, 3, Kind.DOWNGRADED, 3)),  # coal 一级 → 三级
-        ("mine", 2, "general", (Status.VALID, 3, Kind.DOWNGRADED, 3)),
         ("mine", 1, "large", (Status.REVOKED, 1, Kind.REVOKED, None)),  # 较大 → revoked
+        ("mine", 3, "general", (Status.REVOKED, 3, Kind.REVOKED, None)),  # 三级 + 一般 → revoked
         ("mine", 3, "major", (Status.REVOKED, 3, Kind.REVOKED, None)),
         ("mine", 2, "grave", (Status.REVOKED, 2, Kind.REVOKED, None)),
-        ("other_mine", 1, "general", (Status.VALID, 3, Kind.DOWNGRADED, 3)),  # non-coal
-        ("other_mine", 2, "large", (Status.REVOKED, 2, Kind.REVOKED, None)),
     ],
 )
-def test_fatal_accident_applies_the_table(world, mine_attr, level, accident_class, expected):
+def test_fatal_accident_applies_the_rule(world, mine_attr, level, accident_class, expected):
+    """国家矿山安全监察局通知（2022-11-10）: 一级 + 一般死亡事故 → 三级; 三级 + 一般及以上 → 撤销;
+    较大及以上 → 撤销 at any level (issue 14, point 3)."""
     mine = getattr(world.a, mine_attr)
     cert = award(mine, level=level, user=world.a.users["hq_auditor"], approved_on=datetime.date(2026, 1, 5))
-    accident = record(world.a, mine, role=roles.TENANT_ADMIN, accident_class=accident_class, deaths=3)
+    accident = record(
+        world.a, mine, role=roles.TENANT_ADMIN, accident_class=accident_class, deaths=DEATHS[accident_class]
+    )
     with dangerously_platform_scope():
         cert.refresh_from_db()
         event = cert.events.exclude(kind=Kind.AWARDED).get()
@@ -111,16 +122,18 @@ def test_fatal_accident_applies_the_table(world, mine_attr, level, accident_clas
     assert (cert.status, cert.level) == (status, new_level)
     assert (event.kind, event.from_level, event.to_level) == (kind, level, to_level)
     assert event.accident_id == accident.pk and event.occurred_on == accident.occurred_on
-    assert "2026-06-01" in event.reason
+    assert "2026-06-01" in event.reason and "2022-11-10" in event.reason  # names the rule's source
     assert audited == ["create", str(kind)]
     with dangerously_platform_scope():
         assert accidents.accident_events(accident) == [event]
+        assert accidents.consequence_warning(accident) == ""
 
 
-def test_the_table_is_data(world, monkeypatch):
-    monkeypatch.setitem(accidents.FATAL_ACCIDENT_CONSEQUENCES, "coal", {"general": accidents.REVOKE})
+def test_a_three_level_coal_grade_does_not_survive_a_fatal_accident(world):
+    """Fails before issue 14: a 三级 coal grade kept its level after a fatal 一般 accident.
+    Source: 国家矿山安全监察局通知（2022-11-10）, 三级 + 一般及以上死亡事故 → 撤销."""
     cert = award(
-        world.a.mine, level=2, user=world.a.users["hq_auditor"], approved_on=datetime.date(2026, 1, 5)
+        world.a.mine, level=3, user=world.a.users["hq_auditor"], approved_on=datetime.date(2026, 1, 5)
     )
     record(world.a, world.a.mine)
     with dangerously_platform_scope():
@@ -128,15 +141,80 @@ def test_the_table_is_data(world, monkeypatch):
     assert cert.status == Status.REVOKED
 
 
-def test_a_grade_already_at_the_level_is_kept(world):
+@pytest.mark.parametrize(
+    "mine_attr, level, accident_class",
+    [("mine", 2, "general"), ("other_mine", 1, "general"), ("other_mine", 2, "large")],
+)
+def test_an_unverified_accident_rule_only_warns(world, mine_attr, level, accident_class):
+    """Coal 二级 + 一般: 矿安〔2024〕109号 "一级、二级发生一般事故后分别降为( )级、( )级" is not read,
+    so the row is unverified; non-coal rows have no source found (AQ/T 2050.1-2016). The grade
+    stays; the accident page and API show the consequence as 待核实 with the source."""
+    mine = getattr(world.a, mine_attr)
+    version = coal_version() if mine_attr == "mine" else noncoal_version()
     cert = award(
-        world.a.mine, level=3, user=world.a.users["hq_auditor"], approved_on=datetime.date(2026, 1, 5)
+        mine,
+        level=level,
+        user=world.a.users["hq_auditor"],
+        approved_on=datetime.date(2026, 1, 5),
+        version=version,
+    )
+    accident = record(
+        world.a, mine, role=roles.TENANT_ADMIN, accident_class=accident_class, deaths=DEATHS[accident_class]
+    )
+    with dangerously_platform_scope():
+        cert.refresh_from_db()
+        warning = accidents.consequence_warning(accident)
+        assert (cert.status, cert.level, cert.events.count()) == (Status.VALID, level, 1)
+    assert warning.startswith(("待核实", "To be verified"))
+    assert ("AQ/T 2050.1-2016" if mine_attr == "other_mine" else "未找到原文") in warning
+    client = login(world.a.users[roles.TENANT_ADMIN])
+    html = client.get(reverse("grading:accident-detail", args=[accident.pk]))
+    assert 'data-testid="accident-warning"' in html.content.decode()
+    api = client.get(reverse("api:grading-accident-detail", args=[accident.pk])).json()
+    assert api["grade_warning"] == warning and api["grade_events"] == []
+
+
+def test_the_rule_is_data_and_a_verified_correction_binds(world):
+    """The operator reads the text and corrects the coal 二级 + 一般 row as a new, verified rule
+    version (the old row kept, superseded): the next accident applies it."""
+    version = coal_version()
+    with dangerously_platform_scope():
+        old = AccidentRule.objects.get(version=version, level=2, accident_class="general")
+        new = rule_correct(
+            old, by="张工", values={"to_level": None}, source="矿安〔2024〕109号 第X条", verified=True
+        )
+        old.refresh_from_db()
+        assert old.superseded_at is not None and new.replaces_id == old.pk and new.verified
+    cert = award(
+        world.a.mine, level=2, user=world.a.users["hq_auditor"], approved_on=datetime.date(2026, 1, 5)
     )
     record(world.a, world.a.mine)
     with dangerously_platform_scope():
         cert.refresh_from_db()
-        assert cert.events.count() == 1
-    assert (cert.status, cert.level) == (Status.VALID, 3)
+        assert AuditEvent.objects.filter(action="rule.correct", object_id=str(new.pk)).exists()
+    assert cert.status == Status.REVOKED
+
+
+def test_a_class_lower_than_the_figures_is_refused(world):
+    """国务院令第493号 第三条: 3 deaths, 10 serious injuries or a direct loss of 1,000万元 make a
+    较大 accident at least; a record as 一般 is refused with a message naming the rule, nothing
+    stored. A graver class than the figures is accepted."""
+    for figures in (
+        {"deaths": 3},
+        {"deaths": 0, "serious_injuries": 10},
+        {"deaths": 0, "direct_loss": "1000"},
+    ):
+        with pytest.raises(ValidationError) as exc:
+            record(world.a, world.a.mine, **figures)
+        assert "493" in exc.value.message_dict["accident_class"][0]
+    with pytest.raises(ValidationError) as exc:
+        record(world.a, world.a.mine, accident_class="major", deaths=30)  # 特别重大 by deaths
+    assert set(exc.value.message_dict) == {"accident_class"}
+    with dangerously_platform_scope():
+        assert not Accident.objects.exists()
+    ok = record(world.a, world.a.mine, deaths=2, serious_injuries=9, direct_loss="999.99")
+    assert ok.accident_class == "general"
+    assert record(world.a, world.a.mine, accident_class="large", deaths=1).accident_class == "large"
 
 
 def test_an_accident_before_the_award_is_not_applied_again(world):
@@ -150,7 +228,7 @@ def test_an_accident_before_the_award_is_not_applied_again(world):
 
 
 def test_no_grade_no_event(world):
-    accident = record(world.a, world.a.mine, accident_class="grave", deaths=12)
+    accident = record(world.a, world.a.mine, accident_class="grave", deaths=32)
     with dangerously_platform_scope():
         assert accident.pk and not GradeEvent.objects.exists()
 

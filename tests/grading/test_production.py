@@ -77,20 +77,42 @@ def test_revoked_grade_is_not_permitted_and_a_new_award_restores(world):
     assert status.permitted is True and status.level == 3
 
 
+def _correct_policy(key, **values):
+    from compliance.grading.models import PolicyRule
+    from compliance.grading.rules import rule_correct
+
+    with dangerously_platform_scope():
+        rule = PolicyRule.objects.get(key=key, superseded_at__isnull=True)
+        return rule_correct(rule, by="测试", values=values, source="测试来源", verified=True)
+
+
 def test_producing_non_coal_mine_counts_down_to_level_3(world):
+    """Changed by issue 14 (point 6): the deadline is the 2023 policy window (PolicyRule
+    non_coal_level3_years, 3 years from its start date as data: 2023-01-01 shipped, unverified), the
+    same date for every producing non-coal mine — no longer each mine's start of production.
+    Source: 2023年全国矿山安全生产工作会议."""
     mine = world.a.other_mine
     _profile(mine, production_status="producing", production_started_on=datetime.date(2024, 3, 1))
     status = status_of(mine)
-    assert status.level3_deadline == datetime.date(2027, 3, 1)
-    assert status.level3_days_left == (datetime.date(2027, 3, 1) - TODAY).days
-    assert not status.level3_overdue and "2027-03-01" in status.production_words
-
+    assert status.level3_deadline == datetime.date(2026, 1, 1)
     _profile(mine, production_started_on=datetime.date(2023, 1, 15))
+    assert status_of(mine).level3_deadline == datetime.date(2026, 1, 1)  # not the mine's own start
     status = status_of(mine)
-    assert status.level3_overdue and status.level3_days_left == (datetime.date(2026, 1, 15) - TODAY).days
+    assert status.level3_overdue and status.level3_days_left == (datetime.date(2026, 1, 1) - TODAY).days
+    # The window's rule is unverified: the overdue flag carries a 待核实 warning with its source.
+    assert any("2023年全国矿山安全生产工作会议" in w.source for w in status.warnings)
     with dangerously_platform_scope():
         overdue = production.with_grading_status(OrgUnit.objects.filter(kind="mine", tenant=world.a.tenant))
         assert list(overdue.filter(production.q_non_coal_overdue(TODAY))) == [mine]
+
+    # The operator corrects the window's start date (a new rule version): the countdown follows.
+    _correct_policy("non_coal_level3_years", starts_on=datetime.date(2024, 3, 1))
+    status = status_of(mine)
+    assert status.level3_deadline == datetime.date(2027, 3, 1)
+    assert status.level3_days_left == (datetime.date(2027, 3, 1) - TODAY).days
+    assert not status.level3_overdue and "2027-03-01" in status.production_words and not status.warnings
+    with dangerously_platform_scope():
+        assert not overdue.filter(production.q_non_coal_overdue(TODAY)).exists()
 
     award(mine, level=3, user=world.a.users["hq_auditor"])  # reached: no countdown any more
     status = status_of(mine)
@@ -100,7 +122,23 @@ def test_producing_non_coal_mine_counts_down_to_level_3(world):
     assert status_of(mine).level3_deadline is None
 
 
-def test_level_2_mine_may_apply_for_level_1_a_clean_year_later(world, monkeypatch):
+def test_the_waiting_year_for_level_1_is_coal_only(world):
+    """Issue 14 point 6 (2023年全国矿山安全生产工作会议: a 二级 coal mine applies for 一级 after a
+    full year without an accident): a non-coal 二级 mine has no waiting date."""
+    from .grade_helpers import noncoal_version
+
+    award(
+        world.a.other_mine,
+        level=2,
+        user=world.a.users["hq_auditor"],
+        approved_on=datetime.date(2025, 9, 1),
+        version=noncoal_version(),
+    )
+    status = status_of(world.a.other_mine)
+    assert status.level == 2 and status.level1_eligible_on is None and status.level1_words == ""
+
+
+def test_level_2_mine_may_apply_for_level_1_a_clean_year_later(world):
     mine = world.a.mine
     auditor = world.a.users["hq_auditor"]
     award(mine, level=2, user=auditor, approved_on=datetime.date(2025, 9, 1))
@@ -127,8 +165,8 @@ def test_level_2_mine_may_apply_for_level_1_a_clean_year_later(world, monkeypatc
         )
     assert status_of(mine).level1_eligible_on == datetime.date(2027, 2, 10)
 
-    # Configurable wait.
-    monkeypatch.setattr(production, "LEVEL1_WAIT_YEARS", 2)
+    # The wait is rule data (PolicyRule level1_wait_years), corrected as a new rule version.
+    _correct_policy("level1_wait_years", value=2)
     assert status_of(mine).level1_eligible_on == datetime.date(2028, 2, 10)
 
 

@@ -177,17 +177,33 @@ def test_the_shipped_variants_differ_where_the_mine_type_does():
 
 
 def test_level_rules_are_as_specified():
-    for label, recheck in (("2020", 36), ("2024", 12)):
-        version = national("coal", label)
-        assert version.preconditions == ["licences_valid", "five_posts_staffed"]
-        assert version.recheck_months == recheck
-        one, two, three = version.level_rules.order_by("level")
-        assert (one.level, one.min_total, one.min_every_part) == (1, 90, None)
-        assert one.part_minimums == {"disaster": 90, "professional": 90, "basics": 85}
-        assert one.fatal_lookback_years == {"general": 1, "large": 2, "major": 2, "grave": 3}
-        assert one.clean_history_days == 365
-        assert (two.min_total, two.min_every_part, two.fatal_lookback_years) == (80, 80, {})
-        assert (three.min_total, three.min_every_part) == (70, 70)
+    """Changed by issue 14: coal 二级/三级 minimums apply to the three management parts, not to
+    every element (定级办法 Art. 4: "考核总得分及各管理部分得分均不低于80/70分"); every rule value
+    carries its source and verified flag; the 2024 edition's 12-month re-check is unverified."""
+    three_parts = {"basics", "disaster", "professional"}
+    for code in ("coal", "coal-open-pit"):
+        for label, recheck, verified in (("2020", 36, True), ("2024", 12, False)):
+            version = national(code, label)
+            assert version.preconditions == ["licences_valid", "five_posts_staffed"]
+            assert (version.recheck_months, version.verified) == (recheck, verified)
+            assert version.source.startswith(version.document_no)
+            one, two, three = version.level_rules.order_by("level")
+            assert (one.level, one.min_total, one.min_every_part) == (1, 90, None)
+            assert one.part_minimums == {"disaster": 90, "professional": 90, "basics": 85}
+            assert one.fatal_lookback_years == {"general": 1, "large": 2, "major": 2, "grave": 3}
+            assert one.clean_history_days == 365
+            assert (two.min_total, two.min_every_part, two.fatal_lookback_years) == (80, None, {})
+            assert two.part_minimums == dict.fromkeys(three_parts, 80)
+            assert (three.min_total, three.min_every_part) == (70, None)
+            assert three.part_minimums == dict.fromkeys(three_parts, 70)
+            for rule in (one, two, three):
+                assert rule.verified and "第四条" in rule.source
+            rules = {(r.level, r.accident_class): r for r in version.accident_rules.all()}
+            assert (rules[1, "general"].to_level, rules[1, "general"].verified) == (3, True)
+            assert "2022-11-10" in rules[1, "general"].source
+            assert (rules[3, "general"].to_level, rules[3, "general"].verified) == (None, True)
+            assert (rules[2, "general"].to_level, rules[2, "general"].verified) == (3, False)
+            assert all(rules[lv, "large"].to_level is None and rules[lv, "large"].verified for lv in (1, 2))
     for code in ("metal-underground", "metal-open-pit", "tailings-pond"):
         version = national(code, "2016")
         assert version.preconditions == ["licences_valid"] and version.recheck_months == 36

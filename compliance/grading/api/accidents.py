@@ -2,8 +2,10 @@
 
 ``GET /api/v1/grading/accidents/`` (filters ``mine``, ``org_unit``, ``date_from``, ``date_to``) and
 ``/{id}/``; ``POST`` records an accident (MANAGE_GRADING on the mine). A fatal one changes the
-mine's valid grade at once (grading.accidents.FATAL_ACCIDENT_CONSEQUENCES); the response names
-the grade events it caused.
+mine's valid grade at once by the accident rule of the grade's edition (grading.AccidentRule); the
+response names the grade events it caused, and ``grade_warning`` the consequence of an unverified
+rule (待核实), which changes nothing. The class is checked against deaths, serious injuries and
+direct loss (国务院令第493号 Art. 3): a lower class than they imply is a 400 on ``accident_class``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ class AccidentSerializer(serializers.ModelSerializer):
     group = serializers.CharField(source="tenant.name", read_only=True)
     deaths = serializers.IntegerField(min_value=0, max_value=32767, default=0)
     injuries = serializers.IntegerField(min_value=0, max_value=32767, default=0)
+    serious_injuries = serializers.IntegerField(min_value=0, max_value=32767, default=0)
+    direct_loss = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, default=0, help_text="Direct economic loss in 万元"
+    )
     grade_events = serializers.SerializerMethodField(help_text="Grade events this accident caused")
 
     class Meta:
@@ -45,11 +51,22 @@ class AccidentSerializer(serializers.ModelSerializer):
             "accident_class",
             "deaths",
             "injuries",
+            "serious_injuries",
+            "direct_loss",
             "description",
             "grade_events",
+            "grade_warning",
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+
+    grade_warning = serializers.SerializerMethodField(
+        help_text="待核实: what an unverified accident rule would do to the grade (detail and create only)"
+    )
+
+    def get_grade_warning(self, obj) -> str:
+        warnings = self.context.get("warnings") or {}
+        return warnings.get(obj.pk, "")
 
     def get_grade_events(self, obj) -> list[str]:
         events = self.context.get("events") or {}
@@ -88,8 +105,14 @@ class AccidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     def retrieve(self, request, *args, **kwargs):
         accident = self.get_object()
-        events = {accident.pk: [e.pk for e in accidents.accident_events(accident)]}
-        return Response(AccidentSerializer(accident, context={"request": request, "events": events}).data)
+        return Response(AccidentSerializer(accident, context=self._one(request, accident)).data)
+
+    def _one(self, request, accident) -> dict:
+        return {
+            "request": request,
+            "events": {accident.pk: [e.pk for e in accidents.accident_events(accident)]},
+            "warnings": {accident.pk: accidents.consequence_warning(accident)},
+        }
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -109,9 +132,8 @@ class AccidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         mine = values.pop("mine")
         accident = accidents.record_accident(scope=self.scope, mine=mine, data=values, actor=request.user)
         accident = self.get_queryset().get(pk=accident.pk)
-        events = {accident.pk: [e.pk for e in accidents.accident_events(accident)]}
         return Response(
-            AccidentSerializer(accident, context={"request": request, "events": events}).data,
+            AccidentSerializer(accident, context=self._one(request, accident)).data,
             status=status.HTTP_201_CREATED,
         )
 

@@ -7,7 +7,8 @@
   when, nothing stored. Without it the save replaces whatever is there (last writer wins) — fine
   for a script that owns the assessment; the web pages always send it.
 - ``GET /api/v1/assessments/{id}/result/`` → ``{"total", "parts": [{"code", "name", "score"}],
-  "level", "blocking_rule"}`` (plus ``level_name``, ``progress`` and ``reviewed``): the mine's
+  "level", "blocking_rule", "deciding_rule": {"rule", "source", "verified", …}}`` (plus
+  ``level_name``, ``unverified_rules``, ``progress`` and ``reviewed``): the mine's
   figures while in draft or submitted, the reviewer's once the HQ review has begun, the frozen
   ones once approved.
 - ``POST /api/v1/assessments/{id}/submit/``; ``GET`` list and detail.
@@ -30,7 +31,7 @@ from compliance.errors import ERRORS
 from compliance.grading import assessment_selectors, assessments
 from compliance.grading import permissions as grading_perms
 from compliance.grading.models import Assessment, ItemScore, StandardVersion
-from compliance.grading.scoring import level_name, mine_item_score
+from compliance.grading.scoring import level_name, mine_item_score, q2
 from tenants import selectors
 
 CONFLICT = OpenApiResponse(
@@ -166,12 +167,28 @@ class PartScoreSerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True, help_text="Null when nothing in it applies")
 
 
+class DecidingRuleSerializer(serializers.Serializer):
+    level = serializers.IntegerField()
+    rule = serializers.CharField(help_text="The level rule in words")
+    source = serializers.CharField(help_text="Document number and article the rule is read from")
+    verified = serializers.BooleanField(help_text="False: 待核实, the outcome only warns")
+    rule_id = serializers.IntegerField(allow_null=True)
+
+
 class AssessmentResultSerializer(serializers.Serializer):
     total = serializers.FloatField(allow_null=True)
     parts = PartScoreSerializer(many=True)
     level = serializers.IntegerField(allow_null=True, help_text="1, 2 or 3; null: no level")
     level_name = serializers.CharField()
     blocking_rule = serializers.CharField(help_text="Why the next level up was not reached, in words")
+    deciding_rule = DecidingRuleSerializer(
+        allow_null=True,
+        help_text="The level rule met (or, with no level, the lowest one missed); null when a "
+        "precondition or veto item decided",
+    )
+    unverified_rules = DecidingRuleSerializer(
+        many=True, help_text="Rules the outcome rests on that are 待核实"
+    )
     progress = serializers.IntegerField(help_text="Per cent of items scored")
     reviewed = serializers.BooleanField(help_text="Whether the HQ reviewer's figures are used")
 
@@ -214,12 +231,20 @@ def item_body(score: ItemScore) -> dict:
 
 def result_body(assessment: Assessment) -> dict:
     result = assessment_selectors.counting_result(assessment)
+    deciding = result.deciding
     return {
-        "total": _f(result.total),
-        "parts": [{"code": p.code, "name": p.name, "score": _f(p.score)} for p in result.parts],
+        # Figures rounded for display; the level was decided on the exact ones.
+        "total": _f(q2(result.total)) if result.total is not None else None,
+        "parts": [
+            {"code": p.code, "name": p.name, "score": _f(q2(p.score)) if p.score is not None else None}
+            for p in result.parts
+        ],
         "level": result.level,
         "level_name": str(level_name(result.level)),
         "blocking_rule": result.blocking_rule,
+        # The level rule that decided, its source and whether it is verified (待核实 otherwise).
+        "deciding_rule": deciding.as_dict() if deciding is not None else None,
+        "unverified_rules": [d.as_dict() for d in result.unverified],
         "progress": result.progress,
         "reviewed": assessment.status in (Assessment.Status.UNDER_REVIEW, Assessment.Status.APPROVED),
     }

@@ -104,6 +104,11 @@ class GradeCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return grades.certificate_list(scope=scope).prefetch_related(Prefetch("events", queryset=events))
 
 
+class RuleWarningSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    source = serializers.CharField(help_text="The document and article to check")
+
+
 class MineStatusSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="mine.pk")
     name = serializers.CharField(source="mine.name")
@@ -134,6 +139,10 @@ class MineStatusSerializer(serializers.Serializer):
     )
     last_accident_on = serializers.DateField(allow_null=True)
     assessment_in_progress = serializers.BooleanField()
+    stopped_since = serializers.DateField(allow_null=True, help_text="A stopped (suspended) mine: since when")
+    warnings = RuleWarningSerializer(
+        many=True, help_text="待核实: consequences of unverified rules, shown but not acted on"
+    )
     grade = serializers.CharField(source="grade_words", help_text="The grade, in words")
     production = serializers.CharField(source="production_words", help_text="Production permission, in words")
 
@@ -194,20 +203,15 @@ class MineGradingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     def scoped_queryset(self, scope):
         return production.graded_mines(scope=scope)
 
-    def _status(self, mine):
-        return production.MineStatus(mine, timezone.localdate())
-
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if page is None:
-            return Response(MineStatusSerializer([self._status(m) for m in queryset], many=True).data)
-        return self.get_paginated_response(
-            MineStatusSerializer([self._status(m) for m in page], many=True).data
-        )
+            return Response(MineStatusSerializer(production.statuses(queryset), many=True).data)
+        return self.get_paginated_response(MineStatusSerializer(production.statuses(page), many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(MineStatusSerializer(self._status(self.get_object())).data)
+        return Response(MineStatusSerializer(production.statuses([self.get_object()])[0]).data)
 
 
 router = SimpleRouter()

@@ -76,6 +76,8 @@ class LevelRuleSerializer(serializers.ModelSerializer):
             "part_minimums",
             "fatal_lookback_years",
             "clean_history_days",
+            "source",
+            "verified",
         ]
 
 
@@ -103,6 +105,9 @@ class VersionSerializer(serializers.ModelSerializer):
             "effective_to",
             "preconditions",
             "recheck_months",
+            # The provenance of the re-check interval (grading.rules, kind grading.recheck).
+            "source",
+            "verified",
             "notes",
             "parts",
             "items",
@@ -145,7 +150,9 @@ class VersionViewSet(mixins.RetrieveModelMixin, _ReadOnly):
         return visible_versions(scope).prefetch_related(
             Prefetch("parts", queryset=Part.objects.order_by("position", "code")),
             Prefetch("items", queryset=Item.objects.order_by("position", "code")),
-            Prefetch("level_rules", queryset=LevelRule.objects.order_by("level")),
+            Prefetch(
+                "level_rules", queryset=LevelRule.objects.filter(superseded_at__isnull=True).order_by("level")
+            ),
         )
 
 

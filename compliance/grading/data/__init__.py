@@ -6,7 +6,9 @@ A structure is a dict::
     {"code", "name", "method", "mine_types": [...], "versions": [version, ...]}
     version = {"label", "document_no", "effective_from": "YYYY-MM-DD", "effective_to": … or None,
                "preconditions": [...], "recheck_months": int or None, "notes",
-               "parts": [part, ...], "level_rules": [rule, ...]}
+               "source", "verified" (of the re-check interval),
+               "parts": [part, ...], "level_rules": [rule, ...], "accident_rules": [rule, ...]}
+    rule = {... its values ..., "source": "document, article", "verified": bool}
     part = {"code", "name", "weight", "no": "1.2", "parts": [part, ...] | "items": [item, ...]}
     item = (title, max_points, guidance) or (title, max_points, guidance, True) for a veto item (否决项)
            or a dict {"code", "title", "max_points", "guidance", "is_veto"}
@@ -30,6 +32,41 @@ SHIPPED = [
     noncoal.METAL_OPEN_PIT,
     noncoal.TAILINGS_POND,
 ]
+
+
+# National grading rule values that belong to no standard version (grading.models.PolicyRule).
+POLICY_RULES = [
+    {
+        "key": "stopped_production_months",
+        "value": 6,
+        "source": "煤安监行管〔2020〕16号 考核定级办法（停产6个月以上的煤矿等级失效；条款待核实）",
+        "verified": False,
+    },
+    {
+        "key": "non_coal_level3_years",
+        "value": 3,
+        "starts_on": "2023-01-01",
+        "source": "2023年全国矿山安全生产工作会议：生产非煤矿山3年内达到三级（政策起算日待核实）",
+        "verified": False,
+    },
+    {
+        "key": "level1_wait_years",
+        "value": 1,
+        "source": "2023年全国矿山安全生产工作会议：二级煤矿满一年无事故方可申报一级（待核实）",
+        "verified": False,
+    },
+]
+
+
+def _has_field(model, name: str) -> bool:
+    # The data migration of 0003 loads with the models of its time, before rules had sources.
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def _provenance(model, rule: dict) -> dict:
+    if not _has_field(model, "source"):
+        return {}
+    return {"source": rule.get("source", ""), "verified": bool(rule.get("verified", False))}
 
 
 def _date(value) -> datetime.date | None:
@@ -124,14 +161,99 @@ def load_version(version_model_obj, version: dict, *, apps=None) -> None:
                 part_minimums={k: float(v) for k, v in (rule.get("part_minimums") or {}).items()},
                 fatal_lookback_years={k: int(v) for k, v in (rule.get("fatal_lookback_years") or {}).items()},
                 clean_history_days=rule.get("clean_history_days"),
+                **_provenance(LevelRule, rule),
             )
             for rule in version["level_rules"]
         ]
     )
+    load_accident_rules(version_model_obj, version, apps=apps)
 
 
-def version_fields(version: dict) -> dict:
+def _accident_rule_model(apps):
+    try:
+        return (apps or _registry()).get_model("grading", "AccidentRule")
+    except LookupError:  # before migration 0006
+        return None
+
+
+def _registry():
+    from django.apps import apps as registry
+
+    return registry
+
+
+def load_accident_rules(version_model_obj, version: dict, *, apps=None) -> None:
+    AccidentRule = _accident_rule_model(apps)
+    if AccidentRule is None or AccidentRule.objects.filter(version=version_model_obj).exists():
+        return
+    AccidentRule.objects.bulk_create(
+        [
+            AccidentRule(
+                version=version_model_obj,
+                level=rule["level"],
+                accident_class=rule["accident_class"],
+                to_level=rule.get("to_level"),
+                **_provenance(AccidentRule, rule),
+            )
+            for rule in version.get("accident_rules") or []
+        ]
+    )
+
+
+def load_policy_rules(apps=None) -> None:
+    """The national policy rules, each once (a row already in force is left as it is)."""
+    PolicyRule = (apps or _registry()).get_model("grading", "PolicyRule")
+    for rule in POLICY_RULES:
+        if PolicyRule.objects.filter(key=rule["key"], superseded_at__isnull=True).exists():
+            continue
+        PolicyRule.objects.create(
+            key=rule["key"],
+            value=rule["value"],
+            starts_on=_date(rule.get("starts_on")),
+            source=rule["source"],
+            verified=rule["verified"],
+        )
+
+
+def upgrade_shipped(apps=None) -> None:
+    """Bring the rows of the shipped national standards to the data here (migration 0007): the
+    provenance of every rule value, the coal 二级/三级 minimums on the three management parts
+    instead of every element, the accident rules per edition, the policy rules.
+
+    Only the rule values in force are rewritten (level rules by level); parts and items are left
+    as they are. Idempotent."""
+    Standard, StandardVersion, _p, _i, LevelRule = _models(apps)
+    for data in SHIPPED:
+        standard = Standard.objects.filter(code=data["code"], owner_tenant__isnull=True).first()
+        if standard is None:
+            continue
+        for version in data["versions"]:
+            row = StandardVersion.objects.filter(standard=standard, label=version["label"]).first()
+            if row is None:
+                continue
+            row.source, row.verified = version.get("source", ""), bool(version.get("verified"))
+            row.recheck_months = version.get("recheck_months")
+            row.save(update_fields=["source", "verified", "recheck_months"])
+            for rule in version["level_rules"]:
+                LevelRule.objects.filter(version=row, level=rule["level"], superseded_at__isnull=True).update(
+                    min_total=Decimal(str(rule["min_total"])),
+                    min_every_part=(
+                        Decimal(str(rule["min_every_part"]))
+                        if rule.get("min_every_part") is not None
+                        else None
+                    ),
+                    part_minimums={k: float(v) for k, v in (rule.get("part_minimums") or {}).items()},
+                    source=rule.get("source", ""),
+                    verified=bool(rule.get("verified")),
+                )
+            load_accident_rules(row, version, apps=apps)
+    load_policy_rules(apps)
+
+
+def version_fields(version: dict, model=None) -> dict:
+    provenance = _provenance(model, version) if model is not None else {}
     return {
+        **provenance,
         "document_no": version["document_no"],
         "effective_from": _date(version["effective_from"]),
         "effective_to": _date(version.get("effective_to")),
@@ -159,7 +281,7 @@ def load_standard(data: dict, *, apps=None, owner_tenant_id=None) -> tuple[objec
         if StandardVersion.objects.filter(standard=standard, label=version["label"]).exists():
             continue
         row = StandardVersion.objects.create(
-            standard=standard, label=version["label"], **version_fields(version)
+            standard=standard, label=version["label"], **version_fields(version, StandardVersion)
         )
         load_version(row, version, apps=apps)
         created.append(row)
@@ -183,6 +305,9 @@ def unload_shipped(apps=None) -> None:
         versions = StandardVersion.objects.filter(standard=standard, label__in=labels)
         Item.objects.filter(version__in=versions).delete()
         LevelRule.objects.filter(version__in=versions).delete()
+        AccidentRule = _accident_rule_model(apps)
+        if AccidentRule is not None:
+            AccidentRule.objects.filter(version__in=versions).delete()
         Part.objects.filter(version__in=versions, parent__isnull=False).delete()
         Part.objects.filter(version__in=versions).delete()
         versions.delete()

@@ -6,7 +6,8 @@ What is real and what is representative:
   安全风险分级管控, 事故隐患排查治理, 持续改进 and the quality-control specialities), the level
   rules of DOMAIN.md (一级 total ≥ 90 with 重大灾害防治 ≥ 90, 专业管理 ≥ 90, 安全基础管理 ≥ 85; no fatal
   accident within 1/2/2/3 years by class; no failed check or downgrade within a year; 二级 and 三级
-  with every part ≥ 80 / 70) and the preconditions (licences, five manager posts staffed).
+  with the total and each of the three management parts ≥ 80 / 70, 定级办法 Art. 4) and the
+  preconditions (licences, five manager posts staffed).
 - Representative, not complete: the grouping into three sections (安全基础管理, 重大灾害防治, 专业管理)
   follows the brief's reading of the system; the items are a representative subset (3–8 per
   element or speciality, each element scored out of 100) written after the published scoring
@@ -23,17 +24,63 @@ import copy
 PRECONDITIONS = ["licences_valid", "five_posts_staffed"]
 FATAL_LEVEL_1 = {"general": 1, "large": 2, "major": 2, "grave": 3}
 
-LEVEL_RULES = [
-    {
-        "level": 1,
-        "min_total": 90,
-        "part_minimums": {"disaster": 90, "professional": 90, "basics": 85},
-        "fatal_lookback_years": FATAL_LEVEL_1,
-        "clean_history_days": 365,
-    },
-    {"level": 2, "min_total": 80, "min_every_part": 80},
-    {"level": 3, "min_total": 70, "min_every_part": 70},
-]
+# The three management parts of the system; 定级办法 Art. 4 sets the 二级/三级 minimums on them
+# ("考核总得分及各管理部分得分均不低于80/70分"), not on each element or speciality.
+MANAGEMENT_PARTS = ("basics", "disaster", "professional")
+ART_4 = "考核定级办法 第四条"
+
+
+def level_rules(document_no: str) -> list[dict]:
+    source = f"{document_no} {ART_4}"
+    return [
+        {
+            "level": 1,
+            "min_total": 90,
+            "part_minimums": {"disaster": 90, "professional": 90, "basics": 85},
+            "fatal_lookback_years": FATAL_LEVEL_1,
+            "clean_history_days": 365,
+            "source": source,
+            "verified": True,
+        },
+        {
+            "level": 2,
+            "min_total": 80,
+            "part_minimums": dict.fromkeys(MANAGEMENT_PARTS, 80),
+            "source": source,
+            "verified": True,
+        },
+        {
+            "level": 3,
+            "min_total": 70,
+            "part_minimums": dict.fromkeys(MANAGEMENT_PARTS, 70),
+            "source": source,
+            "verified": True,
+        },
+    ]
+
+
+LEVEL_RULES = level_rules("煤安监行管〔2020〕16号")
+
+# What a fatal accident does to a valid grade (issue 14, point 3; DOMAIN.md). ``to_level`` None:
+# revoked. A row covers its class and worse unless a worse class has its own row.
+NOTICE_2022 = "国家矿山安全监察局通知（2022-11-10）"
+
+
+def accident_rules(document_no: str) -> list[dict]:
+    return [
+        {"level": 1, "accident_class": "general", "to_level": 3, "verified": True,
+         "source": f"{NOTICE_2022}：一级煤矿发生一般死亡事故降为三级"},
+        {"level": 1, "accident_class": "large", "to_level": None, "verified": True,
+         "source": f"{NOTICE_2022}：发生较大及以上事故撤销等级"},
+        # Not found in the text: "一级、二级发生一般事故后分别降为( )级、( )级" (2024) is unread.
+        {"level": 2, "accident_class": "general", "to_level": 3, "verified": False,
+         "source": f"{document_no} 考核定级办法（二级煤矿发生一般死亡事故后的等级，未找到原文，待核实）"},
+        {"level": 2, "accident_class": "large", "to_level": None, "verified": True,
+         "source": f"{NOTICE_2022}：发生较大及以上事故撤销等级"},
+        {"level": 3, "accident_class": "general", "to_level": None, "verified": True,
+         "source": f"{NOTICE_2022}：三级煤矿发生一般及以上死亡事故撤销等级"},
+    ]  # fmt: skip
+
 
 BASICS = {
     "code": "basics",
@@ -464,18 +511,28 @@ OPEN_PIT_PROFESSIONAL = {
 }
 
 
-def _version(label, document_no, effective_from, effective_to, recheck_months, notes, parts):
+def _version(label, document_no, effective_from, effective_to, recheck, notes, parts):
+    months, recheck_source, recheck_verified = recheck
     return {
         "label": label,
         "document_no": document_no,
         "effective_from": effective_from,
         "effective_to": effective_to,
         "preconditions": list(PRECONDITIONS),
-        "recheck_months": recheck_months,
+        "recheck_months": months,
+        "source": recheck_source,
+        "verified": recheck_verified,
         "notes": notes,
         "parts": copy.deepcopy(parts),
-        "level_rules": copy.deepcopy(LEVEL_RULES),
+        "level_rules": level_rules(document_no),
+        "accident_rules": accident_rules(document_no),
     }
+
+
+# The re-check interval of each edition: (months, source, verified). 2020: grades valid 3 years;
+# 2024: "每( )年进行一次复查复核" — the figure is not read from the text (issue 14, point 2).
+RECHECK_2020 = (36, "煤安监行管〔2020〕16号 考核定级办法（等级有效期3年）", True)
+RECHECK_2024 = (12, "矿安〔2024〕109号 考核定级办法（“每( )年进行一次复查复核”，周期未核实）", False)
 
 
 NOTES_2020 = (
@@ -497,8 +554,16 @@ COAL_UNDERGROUND = {
     "method": "weighted_parts",
     "mine_types": ["coal_underground"],
     "versions": [
-        _version("2020", "煤安监行管〔2020〕16号", "2020-07-01", "2024-12-31", 36, NOTES_2020, _UNDERGROUND),
-        _version("2024", "矿安〔2024〕109号", "2025-01-01", None, 12, NOTES_2024, _UNDERGROUND),
+        _version(
+            "2020",
+            "煤安监行管〔2020〕16号",
+            "2020-07-01",
+            "2024-12-31",
+            RECHECK_2020,
+            NOTES_2020,
+            _UNDERGROUND,
+        ),
+        _version("2024", "矿安〔2024〕109号", "2025-01-01", None, RECHECK_2024, NOTES_2024, _UNDERGROUND),
     ],
 }
 
@@ -508,7 +573,9 @@ COAL_OPEN_PIT = {
     "method": "weighted_parts",
     "mine_types": ["coal_open_pit"],
     "versions": [
-        _version("2020", "煤安监行管〔2020〕16号", "2020-07-01", "2024-12-31", 36, NOTES_2020, _OPEN_PIT),
-        _version("2024", "矿安〔2024〕109号", "2025-01-01", None, 12, NOTES_2024, _OPEN_PIT),
+        _version(
+            "2020", "煤安监行管〔2020〕16号", "2020-07-01", "2024-12-31", RECHECK_2020, NOTES_2020, _OPEN_PIT
+        ),
+        _version("2024", "矿安〔2024〕109号", "2025-01-01", None, RECHECK_2024, NOTES_2024, _OPEN_PIT),
     ],
 }

@@ -17,11 +17,25 @@ from __future__ import annotations
 import copy
 
 FATAL_EVERY_CLASS = {"general": 1, "large": 1, "major": 1, "grave": 1}
+LEVEL_SOURCE = "AQ/T 2050.1-2016（一级≥90、二级≥75、三级≥60，评审年度内无死亡事故）"
 LEVEL_RULES = [
-    {"level": 1, "min_total": 90, "fatal_lookback_years": FATAL_EVERY_CLASS},
-    {"level": 2, "min_total": 75, "fatal_lookback_years": FATAL_EVERY_CLASS},
-    {"level": 3, "min_total": 60, "fatal_lookback_years": FATAL_EVERY_CLASS},
+    {"level": level, "min_total": minimum, "fatal_lookback_years": FATAL_EVERY_CLASS,
+     "source": LEVEL_SOURCE, "verified": True}
+    for level, minimum in ((1, 90), (2, 75), (3, 60))
+]  # fmt: skip
+RECHECK_SOURCE = "AQ/T 2050.1-2016（至少每3年评审一次）"
+# No text found for what a fatal accident does to a standing non-coal grade: the figures are the
+# platform's earlier defaults, unverified, so they only warn.
+ACCIDENT_SOURCE = "AQ/T 2050.1-2016（非煤矿山事故后等级处理，未找到原文，待核实）"
+ACCIDENT_RULES = [
+    {"level": 1, "accident_class": "general", "to_level": 3},
+    {"level": 1, "accident_class": "large", "to_level": None},
+    {"level": 2, "accident_class": "general", "to_level": 3},
+    {"level": 2, "accident_class": "large", "to_level": None},
+    {"level": 3, "accident_class": "general", "to_level": None},
 ]
+for _rule in ACCIDENT_RULES:
+    _rule.update(source=ACCIDENT_SOURCE, verified=False)
 
 
 def _element(no: int, code: str, name: str, items: list) -> dict:
@@ -245,9 +259,12 @@ def _standard(code: str, name: str, mine_type: str, document_no: str, process: d
                 "effective_to": None,
                 "preconditions": ["licences_valid"],
                 "recheck_months": 36,
+                "source": RECHECK_SOURCE,
+                "verified": True,
                 "notes": notes,
                 "parts": elements,
                 "level_rules": copy.deepcopy(LEVEL_RULES),
+                "accident_rules": copy.deepcopy(ACCIDENT_RULES),
             }
         ],
     }

@@ -67,6 +67,20 @@ class AccidentForm(forms.Form):
     )
     deaths = forms.IntegerField(label=gettext_lazy("Deaths"), min_value=0, max_value=32767, initial=0)
     injuries = forms.IntegerField(label=gettext_lazy("Injuries"), min_value=0, max_value=32767, initial=0)
+    serious_injuries = forms.IntegerField(
+        label=gettext_lazy("Serious injuries"), min_value=0, max_value=32767, initial=0, required=False
+    )
+    direct_loss = forms.DecimalField(
+        label=gettext_lazy("Direct economic loss (10k yuan)"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        initial=0,
+        required=False,
+        help_text=gettext_lazy(
+            "The class is checked against these figures (State Council Decree No. 493, Art. 3)."
+        ),
+    )
     description = forms.CharField(
         label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000
     )
@@ -132,7 +146,11 @@ class AccidentDetailView(ScopedPageMixin, View):
         return render(
             request,
             self.template_name,
-            {"accident": accident, "events": accidents.accident_events(accident)},
+            {
+                "accident": accident,
+                "events": accidents.accident_events(accident),
+                "warning": accidents.consequence_warning(accident),
+            },
         )
 
 

@@ -92,6 +92,7 @@ def _panel_context(assessment: Assessment, spec: StandardSpec, *, reviewed: bool
         "result": result,
         "total_text": fmt(result.total),
         "level_text": level_name(result.level),
+        "rule_warnings": assessment_selectors.rule_warnings(assessment, result),
         "reviewed": reviewed,
         "assessment": assessment,
     }

@@ -128,7 +128,7 @@ class VersionDetailView(ScopedPageMixin, TemplateView):
             for child in part.subparts:
                 names[child.code] = child.name
         percentage = standard.method == Standard.Method.PERCENTAGE
-        rules = list(version.level_rules.order_by("level"))
+        rules = list(version.level_rules.filter(superseded_at__isnull=True).order_by("level"))
         for rule in rules:
             rule.phrases = standards.level_rule_phrases(rule, names, percentage=percentage)
         labels = standards.precondition_labels()
