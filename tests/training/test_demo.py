@@ -1,4 +1,4 @@
-"""The training demo that ``seed_demo`` adds (training.demo, training.demo_questions)."""
+"""The training demo that ``seed_demo`` adds (training.demo, training.demo.questions)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from compliance.audit.models import AuditEvent
 from compliance.inspections.models import Inspection, Suspension
 from compliance.training import bank, hours
 from compliance.training import demo as training_demo
-from compliance.training.demo_questions import QUESTIONS
+from compliance.training.demo.questions import QUESTIONS
 from compliance.training.models import (
     Attempt,
     Certificate,

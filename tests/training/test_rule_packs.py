@@ -319,10 +319,10 @@ def test_an_unverified_pack_does_not_refuse_a_paper(world):
 
 
 def test_the_demo_override_is_yunnans_54_hours_unverified(world):
-    """The demo's provincial override (compliance/training/demo_rules.py): Yunnan (53) managers of
+    """The demo's provincial override (compliance/training/demo/rules.py): Yunnan (53) managers of
     underground metal mines owe 54 initial hours, shown as 待核实 because DOMAIN.md gives the
     figure only as an example of a provincial table, without its document."""
-    from compliance.training import demo_rules
+    from compliance.training.demo import rules as demo_rules
 
     with dangerously_platform_scope() as platform:
         pack = demo_rules.seed_provincial_pack(scope=platform)

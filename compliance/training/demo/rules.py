@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import datetime
 
+from compliance.training import packs, practice
+from compliance.training.models import RulePack, SupervisedPractice
 from tenants.models import MineProfile, Person
 from tenants.scope import Scope
-
-from . import packs, practice
-from .models import RulePack, SupervisedPractice
 
 PROVINCIAL_CODE = "yn-noncoal-demo"
 PROVINCIAL_SOURCE = (
