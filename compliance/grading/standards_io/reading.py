@@ -1,38 +1,14 @@
-"""A full grading standard (one version) in and out of Excel (.xlsx).
-
-One workbook, four sheets, found by name (either language) or else by position:
-
-1. 标准与版本 — one field per row (column A the field, column B the value): 标准代码, 标准名称,
-   评分方法, 适用矿山类型, 版本, 发布文号, 施行日期, 废止日期, 前置条件, 复查周期（月）, 说明.
-2. 部分 — 代码, 名称, 上级代码, 权重, 序号 (parts and elements; at most two levels).
-3. 条目 — 编号, 所属部分, 项目, 标准分值, 评分方法, 否决项, 序号 (items hang on parts without children).
-4. 等级规则 — 等级, 总分不低于, 每部分不低于, 指定部分最低分 ("disaster=90；basics=85"),
-   死亡事故追溯年限 ("一般=1；较大=2"), 无降级或抽查不合格（天）.
-
-Every cell is checked and every problem reported with its sheet, row and column; if there is one,
-nothing is imported. A group's import runs as a background job (``compliance.jobs``) like the
-question bank's; the platform operator's national import (no group, so no job row) runs in the
-request — a standard is a few hundred rows. The export writes the same sheets, so an exported
-version imports again as the same structure.
-"""
+"""Reading the workbook: every cell checked, every problem reported with sheet, row and column."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import override as translation_override
-from openpyxl.styles import Font
 
-from compliance.grading import permissions as grading_perms
-from compliance.imports import writer
+from compliance.grading import standards
 from compliance.imports.columns import (
-    BOOLEAN,
-    CHOICE,
-    Column,
     cell_text,
     choice_lookup,
     in_both_languages,
@@ -41,280 +17,33 @@ from compliance.imports.columns import (
     parse_int,
     squash,
 )
-from compliance.imports.importers import Importer, register_importer, start_import
 from compliance.imports.reader import (
     UNREADABLE,
     SheetTooLarge,
     header_index,
-    job_input_bytes,
     missing_message,
     open_workbook,
     sheet_rows,
 )
 from compliance.imports.rows import Problems as RowProblems
-from compliance.imports.rows import rejected
-from compliance.imports.template import add_dropdowns, add_header_notes
-from compliance.imports.writer import new_workbook, workbook_bytes
-from compliance.jobs.models import Job
-from compliance.jobs.services import JobRejected
 from tenants.models import MineProfile
-from tenants.scope import Scope, current_scope
 
-from . import standards
-from .models import AccidentClass, Level, Standard, StandardVersion
-
-XLSX = writer.XLSX
-IMPORT_KIND = "standard_import"
-MAX_ROWS = 5000
-
-
-SHEETS = {
-    "version": gettext_lazy("Standard and version"),
-    "parts": gettext_lazy("Parts"),
-    "items": gettext_lazy("Items"),
-    "rules": gettext_lazy("Level rules"),
-}
-FIELDS = [
-    Column("code", gettext_lazy("Standard code"), True),
-    Column("name", gettext_lazy("Standard name"), True),
-    Column("method", gettext_lazy("Scoring method"), True),
-    Column("mine_types", gettext_lazy("Mine types"), True),
-    Column("label", gettext_lazy("Version"), True),
-    Column("document_no", gettext_lazy("Issuing document"), True),
-    Column("effective_from", gettext_lazy("Effective from"), True),
-    Column("effective_to", gettext_lazy("Effective to")),
-    Column("preconditions", gettext_lazy("Preconditions")),
-    Column("recheck_months", gettext_lazy("Re-check after (months)")),
-    Column("notes", gettext_lazy("Notes")),
-]
-PART_COLUMNS = [
-    Column("code", gettext_lazy("Code"), True, 16),
-    Column("name", gettext_lazy("Name"), True, 30),
-    Column("parent", gettext_lazy("Parent code"), False, 14),
-    Column("weight", gettext_lazy("Weight"), False, 10),
-    Column("position", gettext_lazy("Order"), False, 8),
-]
-ITEM_COLUMNS = [
-    Column("code", gettext_lazy("Item code"), True, 10),
-    Column("part", gettext_lazy("Part code"), True, 14),
-    Column("title", gettext_lazy("Item"), True, 50),
-    Column("max_points", gettext_lazy("Maximum points"), True, 10),
-    Column("guidance", gettext_lazy("Scoring guidance"), False, 50),
-    Column("is_veto", gettext_lazy("Veto item"), False, 8, kind=BOOLEAN),
-    Column("position", gettext_lazy("Order"), False, 8),
-]
-RULE_COLUMNS = [
-    Column("level", gettext_lazy("Level"), True, 8, kind=CHOICE, choices=Level),
-    Column("min_total", gettext_lazy("Minimum total"), True, 12),
-    Column("min_every_part", gettext_lazy("Minimum of every part"), False, 14),
-    Column("part_minimums", gettext_lazy("Minimums of named parts"), False, 36),
-    Column("fatal_lookback_years", gettext_lazy("No fatal accident within (years)"), False, 36),
-    Column("clean_history_days", gettext_lazy("No downgrade or failed check within (days)"), False, 16),
-]
-YES = {"是", "y", "yes", "true", "1", "√", "✓", "否决", "否决项"}
-NO = {"否", "n", "no", "false", "0", ""}
-PAIR_SEPARATORS = re.compile(r"[;；,，、\n]+")
-
-
-def _zh(label) -> str:
-    with translation_override("zh-hans"):
-        return str(label)
-
-
-def _method_lookup() -> dict[str, str]:
-    return choice_lookup(Standard.Method, {"加权": "weighted_parts", "百分制": "percentage"})
-
-
-def _level_lookup() -> dict[str, int]:
-    return choice_lookup(Level, {"一级": 1, "二级": 2, "三级": 3})
-
-
-def _class_lookup() -> dict[str, str]:
-    return choice_lookup(
-        AccidentClass, {"一般": "general", "较大": "large", "重大": "major", "特别重大": "grave"}
-    )
-
-
-def _precondition_names() -> dict[str, str]:
-    """Every label of every precondition, in either language, to its code."""
-    table = {}
-    for lang in ("zh-hans", "en"):
-        with translation_override(lang):
-            for code, label in standards.precondition_labels().items():
-                table[str(label)] = code
-    return table
-
-
-# --- writing ------------------------------------------------------------------------------------------
-def _text_of_pairs(mapping: dict, labels: dict | None = None) -> str:
-    return "；".join(f"{(labels or {}).get(k, k)}={v}" for k, v in mapping.items())
-
-
-def workbook_of(structure: dict, *, examples: bool = False) -> bytes:
-    """The workbook of a structure holding one version (export, and the template's example)."""
-    version = structure["versions"][0]
-    wb = new_workbook()
-    ws = wb.active
-    ws.title = _zh(SHEETS["version"])
-    method_labels = dict(Standard.Method.choices)
-    mine_labels = dict(MineProfile.MineType.choices)
-    with translation_override("zh-hans"):
-        pre_labels = standards.precondition_labels()
-        values = {
-            "code": structure["code"],
-            "name": structure["name"],
-            "method": str(method_labels.get(structure["method"], structure["method"])),
-            "mine_types": "、".join(str(mine_labels.get(t, t)) for t in structure["mine_types"]),
-            "label": version["label"],
-            "document_no": version["document_no"],
-            "effective_from": version["effective_from"],
-            "effective_to": version.get("effective_to") or "",
-            "preconditions": "；".join(str(pre_labels.get(p, p)) for p in version.get("preconditions") or []),
-            "recheck_months": version.get("recheck_months")
-            if version.get("recheck_months") is not None
-            else "",
-            "notes": version.get("notes") or "",
-        }
-        ws.append([_("Field"), _("Value")])
-        for column in FIELDS:
-            ws.append([str(column.label), values[column.key]])
-        ws.column_dimensions["A"].width = 22
-        ws.column_dimensions["B"].width = 80
-        class_labels = dict(AccidentClass.choices)
-        level_labels = dict(Level.choices)
-
-        parts_ws = wb.create_sheet(str(SHEETS["parts"]))
-        parts_ws.append([str(c.label) for c in PART_COLUMNS])
-        items_ws = wb.create_sheet(str(SHEETS["items"]))
-        items_ws.append([str(c.label) for c in ITEM_COLUMNS])
-
-        def walk(parts, parent_code):
-            for position, part in enumerate(parts, start=1):
-                parts_ws.append(
-                    [
-                        part["code"],
-                        part["name"],
-                        parent_code,
-                        part.get("weight", 1),
-                        part.get("position", position),
-                    ]
-                )
-                walk(part.get("parts") or [], part["code"])
-                for index, item in enumerate(standards.shipped.items_of(part), start=1):
-                    items_ws.append(
-                        [
-                            item["code"],
-                            part["code"],
-                            item["title"],
-                            standards._num(item["max_points"]),
-                            item["guidance"],
-                            _("Yes") if item["is_veto"] else "",
-                            _item_position(part, index),
-                        ]
-                    )
-
-        walk(version["parts"], "")
-        rules_ws = wb.create_sheet(str(SHEETS["rules"]))
-        rules_ws.append([str(c.label) for c in RULE_COLUMNS])
-        for rule in version["level_rules"]:
-            rules_ws.append(
-                [
-                    str(level_labels[rule["level"]]),
-                    rule["min_total"],
-                    rule.get("min_every_part") if rule.get("min_every_part") is not None else "",
-                    _text_of_pairs(rule.get("part_minimums") or {}),
-                    _text_of_pairs(
-                        rule.get("fatal_lookback_years") or {}, {k: str(v) for k, v in class_labels.items()}
-                    ),
-                    rule.get("clean_history_days") if rule.get("clean_history_days") is not None else "",
-                ]
-            )
-    for sheet, columns in ((parts_ws, PART_COLUMNS), (items_ws, ITEM_COLUMNS), (rules_ws, RULE_COLUMNS)):
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for index, column in enumerate(columns, start=1):
-            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = column.width
-        sheet.freeze_panes = "A2"
-        # The four sheets are the format (no fifth for the lists): the short lists go into the
-        # validations themselves.
-        with translation_override("zh-hans"):
-            add_dropdowns(sheet, columns)
-            add_header_notes(sheet, columns)
-    return workbook_bytes(wb)
-
-
-def _item_position(part: dict, index: int) -> int:
-    raw = (part.get("items") or [])[index - 1]
-    return raw.get("position", index) if isinstance(raw, dict) else index
-
-
-def version_export(version: StandardVersion) -> bytes:
-    return workbook_of(standards.version_structure(version))
-
-
-def import_template() -> bytes:
-    """A small complete example (two parts, three items, three level rules) to copy from; the
-    first sheet's notes say how to fill in each sheet."""
-    example = {
-        "code": "group-internal",
-        "name": "集团内部安全生产标准化考核标准",
-        "method": "percentage",
-        "mine_types": ["metal_underground"],
-        "versions": [
-            {
-                "label": "2026",
-                "document_no": "集团安〔2026〕1号",
-                "effective_from": "2026-01-01",
-                "effective_to": None,
-                "preconditions": ["licences_valid"],
-                "recheck_months": 12,
-                "notes": "示例：请按本集团标准替换全部内容。",
-                "parts": [
-                    {
-                        "code": "management",
-                        "name": "安全管理",
-                        "weight": 1,
-                        "items": [
-                            {
-                                "code": "1.1",
-                                "title": "建立全员安全生产责任制",
-                                "max_points": 40,
-                                "guidance": "未建立的，本项否决",
-                                "is_veto": True,
-                            },
-                            {
-                                "code": "1.2",
-                                "title": "每月开展隐患排查",
-                                "max_points": 60,
-                                "guidance": "缺1次扣10分",
-                                "is_veto": False,
-                            },
-                        ],
-                    },
-                    {
-                        "code": "site",
-                        "name": "现场管理",
-                        "weight": 1,
-                        "items": [
-                            {
-                                "code": "2.1",
-                                "title": "作业现场安全警示标志齐全",
-                                "max_points": 100,
-                                "guidance": "缺1处扣5分",
-                                "is_veto": False,
-                            },
-                        ],
-                    },
-                ],
-                "level_rules": [
-                    {"level": 1, "min_total": 90, "fatal_lookback_years": {"general": 1}},
-                    {"level": 2, "min_total": 75, "fatal_lookback_years": {"general": 1}},
-                    {"level": 3, "min_total": 60},
-                ],
-            }
-        ],
-    }
-    return workbook_of(example)
+from .columns import (
+    FIELDS,
+    ITEM_COLUMNS,
+    MAX_ROWS,
+    NO,
+    PAIR_SEPARATORS,
+    PART_COLUMNS,
+    RULE_COLUMNS,
+    SHEETS,
+    YES,
+    _class_lookup,
+    _level_lookup,
+    _method_lookup,
+    _precondition_names,
+    _zh,
+)
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -728,76 +457,3 @@ def parse_workbook(content: bytes, progress=None) -> tuple[dict | None, list[dic
         ],
     }
     return structure, []
-
-
-# --- a group's import, as a background job ---------------------------------------------------------
-def standard_import_start(*, scope: Scope, user, upload, org_unit=None) -> Job:
-    """Start importing the group's own standard from an uploaded workbook (MANAGE_STANDARDS at the
-    group's root unit, where the job is kept whatever ``org_unit`` the import page passes)."""
-    _owner, root = standards.owner_for(scope, national=False)
-    return start_import(scope=scope, user=user, kind=IMPORT_KIND, org_unit=root, upload=upload)
-
-
-def _rejected(errors: list[dict]) -> JobRejected:
-    return rejected(errors, imported=0)
-
-
-def standard_import_prepare(job: Job, progress) -> dict:
-    scope = current_scope()
-    try:
-        standards.owner_for(scope, national=False)
-    except PermissionDenied:
-        raise JobRejected(_("You may no longer import standards for this group."), {"errors": []}) from None
-    structure, errors = parse_workbook(job_input_bytes(job), progress)
-    if errors:
-        raise _rejected(errors)
-    problems = standards.import_problems(scope, structure, national=False)
-    if problems:
-        raise _rejected([{"row": None, "column": "", "message": p} for p in problems])
-    progress(90, _("Checked the whole standard"))
-    return structure
-
-
-def standard_import_apply(job: Job, structure: dict) -> dict:
-    try:
-        created = standards.standard_import(scope=current_scope(), data=structure, national=False)
-    except ValidationError as exc:  # changed between the check and now (e.g. an assessment started)
-        raise _rejected([{"row": None, "column": "", "message": m} for m in exc.messages]) from None
-    version = created[0]
-    return {
-        "standard_id": version.standard_id,
-        "version_id": version.pk,
-        "items_imported": version.items.count(),
-        "errors": [],
-    }
-
-
-register_importer(
-    Importer(
-        kind=IMPORT_KIND,
-        perm=grading_perms.MANAGE_STANDARDS,
-        start=standard_import_start,
-        prepare=standard_import_prepare,
-        apply=standard_import_apply,
-        template=import_template,
-        template_filename="standard-template.xlsx",
-        form="compliance.grading.views.standards.ImportForm",
-        page_template="grading/standards/import.html",
-        page_url_name="grading:standard-import",
-        job_url_name="grading:standard-import-job",
-        input_perm=grading_perms.MANAGE_STANDARDS,
-    )
-)
-
-
-# --- the platform operator's national import (in the request) --------------------------------------
-def national_import(*, scope: Scope, content: bytes) -> tuple[list[StandardVersion], list[dict]]:
-    """(versions created, []) or ([], every problem). ``scope`` must be the platform scope."""
-    standards.owner_for(scope, national=True)
-    structure, errors = parse_workbook(content)
-    if errors:
-        return [], errors
-    try:
-        return standards.standard_import(scope=scope, data=structure, national=True), []
-    except ValidationError as exc:
-        return [], [{"row": None, "column": "", "message": m} for m in exc.messages]
