@@ -4,6 +4,8 @@ readable on a laptop and on a phone."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from playwright.sync_api import expect
 
@@ -23,7 +25,13 @@ PANELS = ("person-hours", "person-certificates", "person-attempts", "person-hold
 def _file_of(world):
     """A worker with a certificate, a failed exam and an open hold: every panel has a row."""
     person = world.a.people[1]
-    make_cert(person, number="KA-2026-000777")
+    # Dates given: a transactional test before this one may have emptied the shipped rule packs.
+    make_cert(
+        person,
+        number="KA-2026-000777",
+        expires_on=datetime.date(2031, 3, 1),
+        review_due_on=datetime.date(2028, 3, 1),
+    )
     make_attempt(person, make_paper(world.a, title="2026年度安全知识考试"), passed=False, score="55")
     with activate(world.a.scope(roles.SAFETY_MANAGER)) as scope:
         holds.place_hold(

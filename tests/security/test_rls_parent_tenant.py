@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
-from compliance.grading.models import Item, LevelRule, Part, Standard, StandardVersion
-from compliance.training.models import ExamPaper
+from compliance.grading.models import AccidentRule, Item, LevelRule, Part, Standard, StandardVersion
+from compliance.training.models import ExamPaper, HoursRule, PackValueSource, RulePack
 from tenants import roles
 from tenants.models import OrgUnitUserObjectPermission
 from tenants.scope import activate, dangerously_platform_scope
@@ -43,7 +43,28 @@ def _standard(code: str, owner=None) -> dict:
     part = Part.objects.create(version=version, code="P1", name="要素1")
     item = _item(version, part, "P1-1")
     rule = LevelRule.objects.create(version=version, level=1, min_total=90)
-    return {"standard": standard, "version": version, "part": part, "item": item, "rule": rule}
+    accident = AccidentRule.objects.create(version=version, level=1, accident_class="general", to_level=3)
+    return {
+        "standard": standard,
+        "version": version,
+        "part": part,
+        "item": item,
+        "rule": rule,
+        "accident": accident,
+    }
+
+
+def _pack(code: str, owner=None) -> dict:
+    """A training rule pack with one hours row and one value source: national (no owner) or a
+    group's own."""
+    pack = RulePack.objects.create(
+        code=code, name=code, document_no=code, effective_from=datetime.date(2020, 1, 1), owner_tenant=owner
+    )
+    hours = HoursRule.objects.create(
+        pack=pack, post_category="principal", mine_group="coal", initial_hours=60, annual_hours=20
+    )
+    value = PackValueSource.objects.create(pack=pack, field="pass_mark", source=code)
+    return {"pack": pack, "hours": hours, "value": value}
 
 
 def _paper(tw) -> ExamPaper:
@@ -62,6 +83,9 @@ def rows(world):
             "national": _standard("national-test"),
             "a": _standard("a-own", world.a.tenant),
             "b": _standard("b-own", world.b.tenant),
+            "national_pack": _pack("national-pack-test"),
+            "a_pack": _pack("a-pack", world.a.tenant),
+            "b_pack": _pack("b-pack", world.b.tenant),
             "a_paper": _paper(world.a),
             "b_paper": _paper(world.b),
             "a_grant": OrgUnitUserObjectPermission.objects.create(
@@ -126,6 +150,49 @@ def _cases(world, r):
             LevelRule.objects.filter(pk__in=[a["rule"].pk, national["rule"].pk]),
             [lambda v=v: LevelRule.objects.create(version=v, level=2, min_total=8) for v in foreign_versions],
         ),
+        "grading_accidentrule": (
+            AccidentRule.objects.filter(version=b["version"]),
+            AccidentRule.objects.filter(pk__in=[a["accident"].pk, national["accident"].pk]),
+            [
+                lambda v=v: AccidentRule.objects.create(
+                    version=v, level=2, accident_class="general", to_level=3
+                )
+                for v in foreign_versions
+            ],
+        ),
+        "training_rulepack": (
+            RulePack.objects.filter(pk=r["b_pack"]["pack"].pk),
+            RulePack.objects.filter(pk__in=[r["a_pack"]["pack"].pk, r["national_pack"]["pack"].pk]),
+            [
+                # B's, or a national one: a group never adds either.
+                lambda owner=owner: RulePack.objects.create(
+                    code="x",
+                    name="x",
+                    document_no="x",
+                    effective_from=datetime.date(2021, 1, 1),
+                    owner_tenant=owner,
+                )
+                for owner in (world.b.tenant, None)
+            ],
+        ),
+        "training_hoursrule": (
+            HoursRule.objects.filter(pack=r["b_pack"]["pack"]),
+            HoursRule.objects.filter(pk__in=[r["a_pack"]["hours"].pk, r["national_pack"]["hours"].pk]),
+            [
+                lambda p=p: HoursRule.objects.create(
+                    pack=p, post_category="other", mine_group="coal", initial_hours=72, annual_hours=20
+                )
+                for p in (r["b_pack"]["pack"], r["national_pack"]["pack"])
+            ],
+        ),
+        "training_packvaluesource": (
+            PackValueSource.objects.filter(pack=r["b_pack"]["pack"]),
+            PackValueSource.objects.filter(pk__in=[r["a_pack"]["value"].pk, r["national_pack"]["value"].pk]),
+            [
+                lambda p=p: PackValueSource.objects.create(pack=p, field="attempts_allowed")
+                for p in (r["b_pack"]["pack"], r["national_pack"]["pack"])
+            ],
+        ),
         "training_exampaper_audience_units": (
             Units.objects.filter(exampaper_id=r["b_paper"].pk),
             Units.objects.filter(exampaper_id=r["a_paper"].pk),
@@ -161,6 +228,10 @@ TABLES = [
     "grading_part",
     "grading_item",
     "grading_levelrule",
+    "grading_accidentrule",
+    "training_rulepack",
+    "training_hoursrule",
+    "training_packvaluesource",
     "training_exampaper_audience_units",
     "training_exampaper_audience_people",
     "tenants_orgunituserobjectpermission",
