@@ -71,7 +71,10 @@ GENERIC_LABELS = {
     "family": pgettext_lazy("audit field", "Question family"),
     "version": pgettext_lazy("audit field", "Standard version"),
     "on": pgettext_lazy("audit field", "Date"),
+    "deductions": pgettext_lazy("audit field", "Deductions"),
 }
+# Bookkeeping that says nothing to a reader (optimistic-locking counters, row ids).
+HIDDEN_KEYS = frozenset({"row_version", "id"})
 # Shown as dots whatever they hold: never secrets in the trail, but never shown if one slipped in.
 SECRET_KEYS = ("password", "secret", "token_hash", "key_hash", "resident_id_enc", "resident_id_digest")
 PHONE_KEYS = ("phone", "mobile")
@@ -274,7 +277,7 @@ def changes_of(event, names: dict) -> list[Change]:
         keys.sort(key=lambda k: order.get(k, len(order)))
     out = []
     for key in keys:
-        if key in before and key in after and before[key] == after[key]:
+        if key in HIDDEN_KEYS or (key in before and key in after and before[key] == after[key]):
             continue
         out.append(
             Change(
