@@ -11,6 +11,9 @@ from .selectors import audit_event_list
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    # Any action of the platform or of a capability (the model's choices are the platform's own
+    # only): a plain string, so the schema does not promise fewer values than the trail holds.
+    action = serializers.CharField(read_only=True)
     # In the caller's language, from the registry every capability fills (compliance.registry).
     action_label = serializers.SerializerMethodField()
     object_kind = serializers.SerializerMethodField()

@@ -187,3 +187,15 @@ def test_queries_do_not_grow_with_the_rows(world, url):
     _events_by_many_actors(world, 48)
     # The export's own audit event adds one row between the runs: not a query more.
     assert count() == small
+
+
+def test_the_api_filters_by_any_capabilitys_action_and_names_it(world):
+    with dangerously_platform_scope():
+        audit_record(action="score_item", obj=world.a.mine, object_type="grading.ItemScore", object_id="1")
+    response = login(world.a.users[roles.HQ_AUDITOR]).get(
+        "/api/v1/audit-events/?action=score_item", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 200
+    (event,) = response.json()["results"]
+    assert event["action"] == "score_item" and event["action_label"] == "自评打分"
+    assert event["object_kind"] == "评分项得分"
