@@ -84,7 +84,12 @@ def view_acts_on_own_credentials(request) -> bool:
 def paginate(request, rows, *, per_page: int = PAGE_SIZE, param: str = "page") -> Page:
     """The page of ``rows`` asked for in the query string; a missing or bad number gives the
     first page and one past the end the last (Django's ``get_page``), never an error."""
-    return Paginator(rows, per_page).get_page(request.GET.get(param))
+    page = Paginator(rows, per_page).get_page(request.GET.get(param))
+    # The pager's numbers: the first and last page, and two either side of this one, with "…"
+    # between (Django's elided range; ``_pager.html`` shows them).
+    page.numbers = list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+    page.ellipsis = Paginator.ELLIPSIS
+    return page
 
 
 def filter_query(request, *, drop: tuple[str, ...] = ("page",)) -> str:

@@ -254,28 +254,77 @@ def mine_figures(
     return out
 
 
+# --- the audit trail as people read it ------------------------------------------------------------
+# Every action string written to ``AuditEvent.action`` has a label here (the platform's own from
+# compliance.audit, each capability's from its ``ready()``); tests/audit/test_action_labels.py
+# fails on an action written anywhere without one. Object kinds say how an event's object is
+# named (the model's verbose name, found through the app registry, unless ``label`` says
+# otherwise) and which page opens it; system actors give a readable name to the logins that are
+# not people (the demo, scheduled jobs), shown instead of the stored label, which stays as it is
+# (the chain's hashes cover it).
+@dataclass(frozen=True)
+class AuditObjectKind:
+    object_type: str  # as stored on the event: "<app label>.<Model>"
+    url_name: str | None = None  # the object's page, reversed with ``url_kwarg`` = the object id
+    url_kwarg: str = "pk"
+    # Needed at the event's org path for the link to show; None: never linked.
+    perm: str | None = None
+    label: Promise | None = None  # default: the model's verbose name
+
+
+_audit_actions: dict[str, Promise] = {}
+_audit_object_kinds: dict[str, AuditObjectKind] = {}
+_system_actors: dict[str, Promise] = {}
+
+
+def register_audit_actions(labels: dict[str, Promise]) -> None:
+    """Action key → label in the user's language (lazy), e.g. ``{"score_item": _("Scored an item")}``."""
+    for key, label in labels.items():
+        if len(key) > 16:
+            raise ValueError(f"audit action {key!r} is longer than the 16 characters the trail stores")
+        _audit_actions[key] = label
+
+
+def audit_action_labels() -> dict[str, Promise]:
+    return dict(_audit_actions)
+
+
+def register_audit_object_kinds(*kinds: AuditObjectKind) -> None:
+    for kind in kinds:
+        _audit_object_kinds[kind.object_type] = kind
+
+
+def audit_object_kinds() -> dict[str, AuditObjectKind]:
+    return dict(_audit_object_kinds)
+
+
+def register_system_actor(username: str, label: Promise) -> None:
+    """``username`` is the ``ActorContext.username`` a command or job writes under."""
+    _system_actors[username] = label
+
+
+def system_actors() -> dict[str, Promise]:
+    return dict(_system_actors)
+
+
+_REGISTRIES = (
+    ("nav", _nav),
+    ("person_panels", _person_panels),
+    ("demo_builders", _demo_builders),
+    ("attempt_listeners", _attempt_listeners),
+    ("attempt_access", _attempt_access),
+    ("mine_figures", _mine_figures),
+    ("audit_actions", _audit_actions),
+    ("audit_object_kinds", _audit_object_kinds),
+    ("system_actors", _system_actors),
+)
+
+
 def snapshot() -> dict:
-    return {
-        name: dict(reg)
-        for name, reg in (
-            ("nav", _nav),
-            ("person_panels", _person_panels),
-            ("demo_builders", _demo_builders),
-            ("attempt_listeners", _attempt_listeners),
-            ("attempt_access", _attempt_access),
-            ("mine_figures", _mine_figures),
-        )
-    }
+    return {name: dict(reg) for name, reg in _REGISTRIES}
 
 
 def restore(saved: dict) -> None:
-    for name, reg in (
-        ("nav", _nav),
-        ("person_panels", _person_panels),
-        ("demo_builders", _demo_builders),
-        ("attempt_listeners", _attempt_listeners),
-        ("attempt_access", _attempt_access),
-        ("mine_figures", _mine_figures),
-    ):
+    for name, reg in _REGISTRIES:
         reg.clear()
         reg.update(saved[name])

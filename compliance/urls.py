@@ -58,3 +58,9 @@ urlpatterns = [
     path("grading/", include("compliance.grading.urls")),
     path("notifications/", include("compliance.notifications.urls")),
 ]
+
+# Error pages in the product's look, translated, with the navigation and a way back (the API
+# answers JSON, as its views do).
+handler403 = "compliance.http.permission_denied"
+handler404 = "compliance.http.page_not_found"
+handler500 = "compliance.http.server_error"

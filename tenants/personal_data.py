@@ -67,6 +67,16 @@ def mask(number: str) -> str:
     return f"{number[:4]}{'*' * 10}{number[-4:]}"
 
 
+def mask_phone(number: str) -> str:
+    """138****5678 — the first three and last four digits only (shorter numbers: the last two)."""
+    digits = (number or "").strip()
+    if len(digits) >= 11:
+        return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+    if len(digits) > 2:
+        return f"{'*' * (len(digits) - 2)}{digits[-2:]}"
+    return digits
+
+
 def _derive(label: bytes) -> bytes:
     return hashlib.sha256(label + settings.SECRET_KEY.encode()).digest()
 

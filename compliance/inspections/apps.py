@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _nav_visible(scope) -> bool:
@@ -60,3 +61,25 @@ class InspectionsConfig(AppConfig):
             )
         )
         registry.register_demo_builder(registry.DemoBuilder(key="inspections", build=demo.build, order=30))
+
+        # The audit trail: inspections' actions and objects (they keep the "training." types they
+        # were first written with: see audit_object_type on the models).
+        registry.register_audit_actions(
+            {
+                "issue_code": pgettext_lazy("audit action", "Issue a spot-exam code"),
+                "code_used": pgettext_lazy("audit action", "Use a spot-exam code"),
+                "code_failed": pgettext_lazy("audit action", "Wrong spot-exam code"),
+                "code_locked": pgettext_lazy("audit action", "Lock a spot-exam code"),
+                "suspend": pgettext_lazy("audit action", "Suspend from post"),
+                "clear": pgettext_lazy("audit action", "Lift a suspension"),
+            }
+        )
+        registry.register_audit_object_kinds(
+            registry.AuditObjectKind(
+                "training.Inspection",
+                url_name="inspections:inspection-detail",
+                perm=permissions.VIEW_INSPECTIONS,
+            ),
+            registry.AuditObjectKind("training.SpotCheck"),
+            registry.AuditObjectKind("training.Suspension"),
+        )

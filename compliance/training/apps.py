@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _build_demo(spec, **kwargs):
@@ -41,3 +42,28 @@ class TrainingConfig(AppConfig):
         from . import prejob
 
         register_post_gate("training.pre_job", prejob.gate)
+
+        # The audit trail: how training's objects are named and opened, and its scheduled job.
+        from compliance import registry
+
+        from .attempts import SYSTEM_ACTOR
+
+        view = permissions.VIEW_TRAINING
+        registry.register_audit_object_kinds(
+            registry.AuditObjectKind("training.Course"),
+            registry.AuditObjectKind(
+                "training.TrainingSession", url_name="training:session-detail", perm=view
+            ),
+            registry.AuditObjectKind("training.Attendance"),
+            registry.AuditObjectKind(
+                "training.Question", url_name="training:question-detail", perm=permissions.VIEW_QUESTION_BANK
+            ),
+            registry.AuditObjectKind("training.ExamPaper", url_name="training:paper-detail", perm=view),
+            registry.AuditObjectKind("training.Attempt"),
+            registry.AuditObjectKind(
+                "training.Certificate", url_name="training:certificate-detail", perm=view
+            ),
+        )
+        registry.register_system_actor(
+            SYSTEM_ACTOR.username, pgettext_lazy("audit actor", "System (scheduled job: exam deadlines)")
+        )

@@ -472,7 +472,9 @@ ROUTES: dict[str, Route] = {
     "membership-password-reset": Route(kwargs=lambda w: {"pk": w.b_membership.pk}),
     # One's own password (a regulator's too): names no object; an empty form is 400.
     "account-password": Route(own_credentials=True),
-    "audit-list": Route(list_page=True),
+    "audit-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
+    # A workbook of the filtered trail: a foreign unit in the filter is 404 like a missing one.
+    "audit-export": Route(query=lambda w: {"unit": w.b.mine.pk}),
     "job-detail": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
     "account-tokens": Route(list_page=True, own_credentials=True),
     "account-token-revoke": Route(kwargs=lambda w: {"pk": w.b_token.pk}, own_credentials=True),
