@@ -45,6 +45,7 @@ class GradingConfig(AppConfig):
                 "revoked": pgettext_lazy("audit action", "Revoke a grade"),
                 "rechecked": pgettext_lazy("audit action", "Record a re-check"),
                 "lapsed": pgettext_lazy("audit action", "Lapse"),
+                "rule.correct": pgettext_lazy("audit action", "Correct a rule value"),
             }
         )
         view = permissions.VIEW_GRADING
@@ -57,4 +58,7 @@ class GradingConfig(AppConfig):
             ),
             registry.AuditObjectKind("grading.GradeEvent"),
             registry.AuditObjectKind("grading.StandardVersion"),
+            registry.AuditObjectKind("grading.LevelRule"),
+            registry.AuditObjectKind("grading.AccidentRule"),
+            registry.AuditObjectKind("grading.PolicyRule"),
         )

@@ -63,6 +63,15 @@ class TrainingConfig(AppConfig):
             registry.AuditObjectKind(
                 "training.Certificate", url_name="training:certificate-detail", perm=view
             ),
+            registry.AuditObjectKind("training.CertificateReview"),
+            registry.AuditObjectKind("training.SupervisedPractice"),
+            registry.AuditObjectKind("training.RulePack"),
+            registry.AuditObjectKind("training.HoursRule"),
+            registry.AuditObjectKind("training.PackValueSource"),
+            registry.AuditObjectKind("training.SpecialOperationType"),
+        )
+        registry.register_audit_actions(
+            {"review": pgettext_lazy("audit action", "Record a certificate review")}
         )
         registry.register_system_actor(
             SYSTEM_ACTOR.username, pgettext_lazy("audit actor", "System (scheduled job: exam deadlines)")
