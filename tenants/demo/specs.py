@@ -60,8 +60,8 @@ JOBS: dict[str, tuple[str, str]] = {
     "技术负责人": (PC.SAFETY_MANAGEMENT, ""),
     "安全员": (PC.SAFETY_MANAGEMENT, ""),
     "采煤机司机": (PC.SPECIAL_OPERATION, OP.SHEARER),
-    "液压支架工": (PC.SPECIAL_OPERATION, OP.HYDRAULIC_SUPPORT),
-    "掘进机司机": (PC.SPECIAL_OPERATION, OP.ROADHEADER),
+    "液压支架工": (PC.OTHER, ""),  # a mine post, not a special operation (令第30号 目录)
+    "掘进机司机": (PC.SPECIAL_OPERATION, OP.SHEARER),  # 5.7 采煤机(掘进机)操作
     "电钳工": (PC.SPECIAL_OPERATION, OP.ELECTRICIAN),
     "电工": (PC.SPECIAL_OPERATION, OP.ELECTRICIAN),
     "提升机操作工": (PC.SPECIAL_OPERATION, OP.HOIST),
