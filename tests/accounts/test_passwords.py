@@ -252,5 +252,6 @@ def test_password_actions_are_named_and_found_in_the_audit_trail(world):
     assert [e["object_repr"] for e in found.json()["results"]] == [worker.username]
     page = login(admin).get("/audit/", {"action": "password_reset"}).content.decode()
     assert '<option value="password_reset" selected>集团管理员重置密码</option>' in page
-    assert "<td>集团管理员重置密码</td>" in page
+    # The trail names the action in each event's sentence (issue 13: the audit trail reads as sentences).
+    assert '<span class="action-label">集团管理员重置密码</span>' in page
     assert '<option value="password_change">修改密码</option>' in page
