@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from compliance.audit.services import PendingEvent, audit_record, audit_record_many
 from compliance.imports import writer
-from compliance.imports.columns import CHOICE, Column
+from compliance.imports.columns import CHOICE, DATE, Column
 from compliance.imports.importers import Importer, register_importer, start_import
 from compliance.imports.reader import read_rows
 from compliance.imports.rows import Problems, nothing_to_import, parse_cells, report_progress, row_is_empty
@@ -23,7 +23,7 @@ from compliance.imports.writer import new_workbook, workbook_bytes
 from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected
 
-from . import roles, services
+from . import holds, roles, services
 from .models import OrgUnit, Person
 from .scope import Scope, current_scope
 
@@ -68,6 +68,18 @@ COLUMNS = [
         help=gettext_lazy("Empty: on post."),
     ),
     Column("status_reason", gettext_lazy("Status reason"), False, 20),
+    Column(
+        "post_started_on",
+        gettext_lazy("Took the current post on"),
+        False,
+        14,
+        example="2026-03-02",
+        kind=DATE,
+        help=gettext_lazy(
+            "For new workers and changes of post: a person new to the post this year is held off "
+            "post until the pre-job training hours of the post are met."
+        ),
+    ),
 ]
 CHOICE_FIELDS = {c.key: c.choices for c in COLUMNS if c.kind == CHOICE}
 
@@ -196,6 +208,9 @@ def people_import_apply(job: Job, plan: ImportPlan) -> dict:
         )
     )
     audit_record_many(events)
+    # As person_create does for one person: the post gates (e.g. pre-job training, 岗前培训) hold
+    # new people whose rule is not met, in this transaction, so a refused gate imports nothing.
+    holds.run_post_gates_many(current_scope(), plan.people)
     return {"imported": len(plan.people), "errors": []}
 
 
@@ -241,6 +256,7 @@ def people_export(*, scope: Scope, people) -> bytes:
                 person.employer,
                 person.get_status_display(),
                 person.status_reason,
+                person.post_started_on,
             ]
         )
         count += 1

@@ -41,7 +41,7 @@ class TrainingConfig(AppConfig):
 
         from . import prejob
 
-        register_post_gate("training.pre_job", prejob.gate)
+        register_post_gate("training.pre_job", prejob.gate, batch=prejob.gate_many)
 
         # The audit trail: how training's objects are named and opened, and its scheduled job.
         from compliance import registry

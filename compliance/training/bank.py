@@ -456,30 +456,58 @@ def _clean_paper(scope: Scope, org_unit: OrgUnit, data: dict, units, people, err
     return cleaned
 
 
-def pack_minimum_errors(scope: Scope, org_unit: OrgUnit, cleaned: dict) -> dict:
-    """A paper may be stricter, never looser, than the rule pack that applies at its unit today
-    (issue 14 point 11): a lower pass mark or more attempts is refused, field by field, naming the
-    pack's figure. Only a verified pack refuses; an unverified one (待核实) leaves the paper as it
-    is (DESIGN.md "Rules as data")."""
+def _pack_minimum(scope: Scope, org_unit: OrgUnit, values: dict):
+    """The rule pack at ``org_unit`` today and the paper's values looser than it, by field (three
+    queries)."""
     pack = pack_for_unit(scope=scope, unit=org_unit, day=timezone.localdate())
-    if pack is None or not pack.verified:
-        return {}
-    errors = {}
-    pass_mark, attempts = cleaned.get("pass_mark"), cleaned.get("attempts_allowed")
+    if pack is None:
+        return None, {}
+    findings = {}
+    pass_mark, attempts = values.get("pass_mark"), values.get("attempts_allowed")
     if isinstance(pass_mark, int) and pass_mark < pack.pass_mark:
-        errors["pass_mark"] = [
+        findings["pass_mark"] = [
             _("Pass mark %(value)d is below %(floor)d of %(pack)s: a paper may be stricter, never looser.")
             % {"value": pass_mark, "floor": pack.pass_mark, "pack": pack.name}
         ]
     if isinstance(attempts, int) and attempts > pack.attempts_allowed:
-        errors["attempts_allowed"] = [
+        findings["attempts_allowed"] = [
             _(
                 "%(value)d attempts is more than the %(cap)d of %(pack)s: a paper may be stricter, "
                 "never looser."
             )
             % {"value": attempts, "cap": pack.attempts_allowed, "pack": pack.name}
         ]
-    return errors
+    return pack, findings
+
+
+def pack_minimum_errors(scope: Scope, org_unit: OrgUnit, cleaned: dict) -> dict:
+    """A paper may be stricter, never looser, than the rule pack that applies at its unit today
+    (issue 14 point 11): a lower pass mark or more attempts is refused, field by field, naming the
+    pack's figure. Only a verified pack refuses; an unverified one (待核实) leaves the paper as it
+    is and ``pack_minimum_warnings`` says so (DESIGN.md "Rules as data")."""
+    pack, findings = _pack_minimum(scope, org_unit, cleaned)
+    return findings if pack is not None and pack.verified else {}
+
+
+def pack_minimum_warnings(*, scope: Scope, paper: ExamPaper) -> list[str]:
+    """What ``pack_minimum_errors`` would refuse in a saved paper when the pack at its unit is
+    not verified: each as a warning naming the source to check (待核实). Shown after saving, on
+    the paper's page and in the API's ``warnings``. Under a verified pack a looser paper can only
+    be one saved before the pack was verified (or before it came into force): its finding shows as
+    it is, and the next save refuses it. Three queries."""
+    values = {"pass_mark": paper.pass_mark, "attempts_allowed": paper.attempts_allowed}
+    pack, findings = _pack_minimum(scope, paper.org_unit, values)
+    if pack is None:
+        return []
+    if pack.verified:
+        return [finding for messages in findings.values() for finding in messages]
+    source = pack.source or pack.document_no
+    return [
+        _("To be verified (%(source)s): %(finding)s Until the rule is verified the paper is kept as it is.")
+        % {"source": source, "finding": finding}
+        for messages in findings.values()
+        for finding in messages
+    ]
 
 
 def paper_snapshot(paper: ExamPaper, sections, units, people) -> dict:

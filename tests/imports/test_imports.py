@@ -225,7 +225,7 @@ def test_people_template_filled_imports_and_exports_as_the_same_rows(world, mana
     with translation.override("zh-hans"):
         rows = [
             [f"往返{n}", resident_id(seq=700 + n), f"RT-{n}", "13900000000", world.a.team.name,
-             "特种作业人员", "瓦斯检查工", "瓦检员", "某公司", "在岗", ""]
+             "特种作业人员", "瓦斯检查工", "瓦检员", "某公司", "在岗", "", ""]
             for n in range(1, 4)
         ]  # fmt: skip
         template = manager.get("/people/import/template/").content

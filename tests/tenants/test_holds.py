@@ -153,3 +153,32 @@ def test_holds_stay_inside_their_group(world):
             holds.lift_hold(scope=b_scope, person=a_person, source=SOURCE, reference="case-1")
     assert _fresh(a_person).status == Person.Status.SUSPENDED
     assert _fresh(b_person).status == Person.Status.ON_POST
+
+
+def test_placing_many_at_once_leaves_each_person_as_one_by_one_would(world):
+    """``place_holds`` (a post gate over an import): each new hold audited, each person off post
+    with the reason of their last new hold; a hold that exists already changes nothing; a person
+    outside the scope's groups is refused before anything is written."""
+    first, second = world.a.people[0], world.a.people[1]
+    with activate(world.a.scope(roles.SAFETY_MANAGER)) as scope:
+        existing = _place(scope, second, ref="case-1", reason="旧原因")
+        placed = holds.place_holds(
+            scope=scope,
+            source=SOURCE,
+            placements=[
+                (first, "原因一", "case-2"),
+                (first, "原因二", "case-3"),
+                (second, "新原因", "case-1"),
+            ],
+        )
+        with pytest.raises(PermissionDenied):
+            holds.place_holds(scope=scope, source=SOURCE, placements=[(world.b.people[0], "原因", "x")])
+    assert [h.reference_text for h in placed] == ["case-2", "case-3"]
+    assert _fresh(first).status == Person.Status.SUSPENDED and _fresh(first).status_reason == "原因二"
+    assert _fresh(second).status_reason == "旧原因"
+    with dangerously_platform_scope():
+        assert PersonHold.objects.filter(person=second).get().pk == existing.pk
+        assert not PersonHold.objects.filter(person=world.b.people[0]).exists()
+        created = AuditEvent.objects.filter(object_type="tenants.PersonHold", action="create")
+        assert created.count() == 3
+        assert AuditEvent.objects.filter(object_id=str(first.pk), action="update").count() == 1

@@ -20,11 +20,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from compliance.training import bank, hours, packs
-from compliance.training.models import HoursRule, RulePack
+from compliance.training.models import ExamPaper, HoursRule, RulePack
 from tenants import roles, services
 from tenants.models import Person
 from tenants.scope import dangerously_platform_scope
 
+from ..conftest import login
 from ..factories import resident_id
 
 pytestmark = pytest.mark.django_db
@@ -337,3 +338,54 @@ def test_the_demo_override_is_yunnans_54_hours_unverified(world):
     assert row.required == Decimal("54")
     assert pack.region_prefix == "53" and not pack.verified
     assert demo_rules.PROVINCIAL_SOURCE in hours.unverified_note(rules, row)
+
+
+def _paper_through_the_form(world, unit, **values):
+    from .test_papers import fill_bank, paper_body
+
+    fill_bank(world)
+    client = login(world.a.users[roles.TENANT_ADMIN])
+    body = paper_body(unit, **{k: str(v) for k, v in values.items()})
+    response = client.post("/training/papers/new/", body, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.redirect_chain, response.content.decode()[:2000]
+    with dangerously_platform_scope():
+        paper = ExamPaper.objects.get(title=body["title"])
+    return client, paper, response
+
+
+def test_an_unverified_packs_minimum_warns_after_saving_on_the_page_and_in_the_api(world):
+    """DESIGN.md "Rules as data": an unverified Yunnan pass mark of 85 does not refuse a paper of
+    80 at the Yunnan mine — it is saved, and the looser figure shows as a warning (待核实, naming
+    the pack's document to check) in the message after saving, on the paper's page and in the
+    API's ``warnings``."""
+    provincial(pass_mark=85)
+    client, paper, response = _paper_through_the_form(world, world.a.other_mine, pass_mark=80)
+    assert paper.pass_mark == 80
+    warned = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert len(warned) == 1 and "待核实" in warned[0] and "某省安全培训规定（测试）" in warned[0]
+    assert "85" in warned[0] and "80" in warned[0]
+    page = client.get(f"/training/papers/{paper.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="paper-rule-warning"' in page and "某省安全培训规定（测试）" in page
+    body = client.get(f"/api/v1/papers/{paper.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert len(body["warnings"]) == 1 and "待核实" in body["warnings"][0]
+
+
+def test_a_paper_within_a_verified_pack_carries_no_warning(world):
+    """安监总培训〔2013〕104号 (verified national pack: 80, 2 attempts): a paper of 80 and 2 attempts
+    at the Guizhou coal mine saves with no warning anywhere; a looser one is refused (above)."""
+    client, paper, response = _paper_through_the_form(world, world.a.mine, pass_mark=80, attempts_allowed=2)
+    assert not [m for m in response.context["messages"] if m.level_tag == "warning"]
+    page = client.get(f"/training/papers/{paper.pk}/").content.decode()
+    assert 'data-testid="paper-rule-warning"' not in page
+    assert client.get(f"/api/v1/papers/{paper.pk}/").json()["warnings"] == []
+
+
+def test_once_the_pack_is_verified_an_older_looser_paper_shows_the_finding_without_待核实(world):
+    """A paper saved under the unverified 85 keeps its 80 until edited; once an operator verifies
+    the pack, the paper's page and API name the finding as binding (the next save refuses it)."""
+    pack = provincial(pass_mark=85)
+    client, paper, _response = _paper_through_the_form(world, world.a.other_mine, pass_mark=80)
+    with dangerously_platform_scope():
+        RulePack.objects.filter(pk=pack.pk).update(verified=True)
+    [warning] = client.get(f"/api/v1/papers/{paper.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["warnings"]
+    assert "85" in warning and "待核实" not in warning

@@ -347,6 +347,8 @@ class PaperFormView(ScopedPageMixin, View):
                     apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Saved %(title)s.") % {"title": paper.title})
+                for warning in bank.pack_minimum_warnings(scope=self.scope, paper=paper):
+                    messages.warning(request, warning)
                 return redirect("training:paper-detail", pk=paper.pk)
         return self._render(request, form, formset, paper, status=400)
 
@@ -362,6 +364,7 @@ class PaperDetailView(ScopedPageMixin, TemplateView):
         checks = bank.blueprint_check(sections, scope=self.scope)
         return super().get_context_data(
             paper=paper,
+            rule_warnings=bank.pack_minimum_warnings(scope=self.scope, paper=paper),
             checks=checks,
             total=bank.blueprint_total(sections),
             question_count=sum(s.count for s in sections),
