@@ -509,6 +509,8 @@ EXEMPT: dict[str, str] = {
     "training:certificate-review": "records a new review from an empty form "
     "(tests/training/test_certificate_rules.py)",
     "training:certificate-verify": _SHOWS + " (public)",
+    "training:assessment-sittings": "records a new sitting from an empty form below the list "
+    "(tests/training/test_assessment_sittings.py)",
     "inspections:inspection-detail": _SHOWS,
     "inspections:inspection-draw": "draws people into an inspection from an empty form",
     "inspections:inspection-pick": "picks a person into an inspection from an empty form",

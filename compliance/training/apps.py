@@ -65,6 +65,7 @@ class TrainingConfig(AppConfig):
             ),
             registry.AuditObjectKind("training.CertificateReview"),
             registry.AuditObjectKind("training.SupervisedPractice"),
+            registry.AuditObjectKind("training.ManagerAssessmentSitting"),
             registry.AuditObjectKind("training.RulePack"),
             registry.AuditObjectKind("training.HoursRule"),
             registry.AuditObjectKind("training.PackValueSource"),

@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from compliance.registry import PersonPanel, register_person_panel
 from tenants.models import Person
 
-from . import certificates, hours, practice, prejob, reviews
+from . import assessments, certificates, hours, practice, prejob, reviews
 from . import permissions as perms
+from .certificate_rules import RuleBook
 from .models import Attempt
 
 RECENT_ATTEMPTS = 10
@@ -58,13 +59,17 @@ def practice_context(scope, person) -> dict | None:
 
 def certificates_context(scope, person) -> dict | None:
     """The person's certificates with their flags (a review's practical re-exam, a manager's
-    assessment), and the action to record one when permitted (six queries)."""
+    assessment), a manager's statutory assessment sittings with where they stand and the
+    deadline, and the actions to record either when permitted (seven queries)."""
     if not _may_view(scope, person):
         return None
     rows = certificates.person_certificates(scope=scope, person=person)
+    book = RuleBook.load()
+    sittings = assessments.person_sittings(scope=scope, person=person)
     return {
         "certificates": rows,
-        "flags": reviews.person_flags(scope=scope, person=person, certs=rows),
+        "flags": reviews.person_flags(scope=scope, person=person, certs=rows, sittings=sittings, book=book),
+        "assessment": assessments.summary(person=person, sittings=sittings, book=book),
         "can_record_certificate": scope.has_perm(
             perms.MANAGE_TRAINING, person.org_unit.path, person.tenant_id
         ),

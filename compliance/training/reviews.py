@@ -16,8 +16,10 @@ unverified one warns (待核实) with the source to check.
   the absence began, before returning.
 - **Managers** (主要负责人, 安全生产管理人员) pass the regulator's assessment within
   ``manager_pass_within_months`` of taking the post (``Person.post_started_on``); the passed
-  assessment is their statutory certificate. Past that with none valid, they are flagged and — the
-  rule being verified — held off post (``tenants.holds``) until one is recorded.
+  assessment is their statutory certificate, or a passed sitting of it (``training.assessments``,
+  which also keeps the re-sit and the year's wait). Past that with neither, they are flagged and —
+  the rule being verified — held off post (``tenants.holds``) until one is recorded. A first
+  sitting later than ``manager_apply_within_days`` after taking the post is flagged, never held.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from tenants.models import Person
 from tenants.scope import Scope
 from tenants.services import snapshot
 
+from . import assessments
 from .certificate_rules import RuleBook, add_months
 from .certificates import add_years
-from .models import Certificate, CertificateReview
+from .models import Certificate, CertificateReview, ManagerAssessmentSitting
 
 Kind = CertificateReview.Kind
 MANAGER_HOLD_SOURCE = "training.manager_assessment"
@@ -228,9 +231,14 @@ def absence_flag(
 
 
 def manager_flag(
-    person: Person, certs: list[Certificate], today: datetime.date, book: RuleBook
+    person: Person,
+    certs: list[Certificate],
+    today: datetime.date,
+    book: RuleBook,
+    sittings: list[ManagerAssessmentSitting] = (),
 ) -> Flag | None:
-    """A manager's missing statutory assessment: due to apply, or past the deadline to pass."""
+    """A manager's missing statutory assessment: due to apply, or past the deadline to pass. A
+    passed sitting (``training.assessments``) counts as a recorded certificate does."""
     kind = MANAGER_POSTS.get(person.post_category)
     if kind is None or person.post_started_on is None or person.status == Person.Status.LEFT:
         return None
@@ -243,7 +251,7 @@ def manager_flag(
         and c.issued_on <= today
         and c.expires_on >= started
         for c in certs
-    ):
+    ) or assessments.passed_in_post(list(sittings), kind, started, today, book):
         return None
     deadline = book.value(started, "manager_pass_within_months")
     apply = book.value(started, "manager_apply_within_days")
@@ -253,6 +261,8 @@ def manager_flag(
             "ability: it was due within %(months)s months, by %(due)s."
         ) % {"started": started, "months": deadline.value, "due": add_months(started, deadline.value)}
         return Flag("manager_assessment", text, deadline.source, deadline.binding)
+    if sittings and assessments.first_in_post(list(sittings), kind, started):
+        return None  # applied and sat: a late first sitting is ``late_sitting_flag``'s business
     if apply is not None and today > started + datetime.timedelta(days=apply.value):
         text = _(
             "In post since %(started)s: the assessment is applied for within %(days)s days and passed "
@@ -266,18 +276,44 @@ def manager_flag(
     return None
 
 
-def person_flags(*, scope: Scope, person: Person, certs: list[Certificate]) -> list[Flag]:
-    """The flags of one person's certificates (three queries: the rule book and the re-exams)."""
+def late_sitting_flag(
+    person: Person, sittings: list[ManagerAssessmentSitting], book: RuleBook
+) -> Flag | None:
+    """The first sitting in the post (or its application) came later than the days allowed."""
+    late = assessments.late_application(person, sittings, book)
+    if late is None:
+        return None
+    first, by, rule = late
+    text = _(
+        "In post since %(started)s: the assessment was to be applied for by %(by)s, the first sitting "
+        "(or its application) was on %(day)s."
+    ) % {"started": person.post_started_on, "by": by, "day": first.applied_on or first.sat_on}
+    return Flag("manager_late_sitting", text, rule.source, rule.binding)
+
+
+def person_flags(
+    *,
+    scope: Scope,
+    person: Person,
+    certs: list[Certificate],
+    sittings: list[ManagerAssessmentSitting] | None = None,
+    book: RuleBook | None = None,
+) -> list[Flag]:
+    """The flags of one person's certificates and assessment sittings (four queries: the rule
+    book, the re-exams and the sittings, unless the caller has them)."""
     today = timezone.localdate()
-    book = RuleBook.load()
+    book = book or RuleBook.load()
     reexams = list(
         scope.filter_queryset(
             CertificateReview.objects.filter(certificate__person=person, kind=Kind.PRACTICAL_REEXAM)
         )
     )
+    if sittings is None:
+        sittings = assessments.person_sittings(scope=scope, person=person)
     flags = [f for c in certs if (f := absence_flag(person, c, reexams, today, book))]
-    manager = manager_flag(person, certs, today, book)
-    return flags + ([manager] if manager else [])
+    manager = manager_flag(person, certs, today, book, sittings)
+    late = late_sitting_flag(person, sittings, book)
+    return flags + [f for f in (late, manager) if f]
 
 
 def _manager_reference(person: Person) -> tuple[str, str]:
@@ -289,8 +325,10 @@ def _manager_reference(person: Person) -> tuple[str, str]:
 def check_manager(*, scope: Scope, person: Person, today: datetime.date | None = None) -> Flag | None:
     """Place or lift the person's assessment hold by the flag of today; returns the flag."""
     today = today or timezone.localdate()
-    certs = list(Certificate.dangerously_unscoped.filter(person_id=person.pk))  # the person is in scope
-    flag = manager_flag(person, certs, today, RuleBook.load())
+    # The person is in scope: their certificates and sittings are read without a second filter.
+    certs = list(Certificate.dangerously_unscoped.filter(person_id=person.pk))
+    sittings = list(ManagerAssessmentSitting.dangerously_unscoped.filter(person_id=person.pk))
+    flag = manager_flag(person, certs, today, RuleBook.load(), sittings)
     if person.post_started_on is None:
         return flag
     if flag is not None and flag.key == "manager_assessment" and flag.binding:

@@ -1,6 +1,6 @@
 """Pages of the training app; each area keeps its own views and routes."""
 
-from .views import bank, certificates, courses, dashboard, exams, practice
+from .views import assessments, bank, certificates, courses, dashboard, exams, practice
 
 app_name = "training"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *certificates.urlpatterns,
     *dashboard.urlpatterns,
     *practice.urlpatterns,
+    *assessments.urlpatterns,
 ]

@@ -110,6 +110,28 @@ def _b_practice(w):
     return w.b_practice
 
 
+def _b_sitting(w):
+    """A managers' assessment sitting of tenant B's principal (made once per test world)."""
+    if getattr(w, "b_sitting", None) is None:
+        import datetime
+
+        from compliance.training.models import ManagerAssessmentSitting
+
+        with dangerously_platform_scope():
+            w.b_sitting = ManagerAssessmentSitting.objects.create(
+                tenant=w.b.tenant,
+                person=w.b.people[2],
+                kind="principal",
+                sat_on=datetime.date(2026, 1, 20),
+                authority="B-考核机关",
+                result="failed",
+            )
+    return w.b_sitting
+
+
+SITTING_BODY = {"sat_on": "2026-01-21", "authority": "越界", "result": "passed"}
+
+
 def _b_notification(w):
     """A notification to tenant B's safety manager (made once per test world)."""
     if getattr(w, "b_notification", None) is None:
@@ -571,6 +593,16 @@ ROUTES: dict[str, Route] = {
         body=lambda w: {"reviewed_on": "2026-01-05", "authority": "越界", "retraining_hours": "8"},
     ),
     "api:me-notifications": Route(list_page=True),
+    # managers' statutory assessment sittings: tenant B's principal in the URL, the body and a filter
+    "training:assessment-sittings": Route(
+        kwargs=lambda w: {"pk": w.b.people[2].pk}, body=lambda w: (_b_sitting(w), SITTING_BODY)[1]
+    ),
+    "api:training-assessment-sitting-list": Route(
+        list_page=True,
+        query=lambda w: {"person": w.b.people[2].pk},
+        body=lambda w: (_b_sitting(w), {"person": str(w.b.people[2].pk), **SITTING_BODY})[1],
+    ),
+    "api:training-assessment-sitting-detail": Route(kwargs=lambda w: {"pk": _b_sitting(w).pk}),
     # inspections, spot exams, training dashboard
     "inspections:inspection-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
     "inspections:inspection-create": Route(body=lambda w: {"org_unit": w.b.mine.pk, **INSPECTION_BODY}),

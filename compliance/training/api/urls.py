@@ -1,6 +1,6 @@
 """API routes of the training app (mounted under /api/v1/, namespace "api")."""
 
-from . import bank, certificates, courses, exams, practice
+from . import assessments, bank, certificates, courses, exams, practice
 
 urlpatterns = [
     *exams.urlpatterns,
@@ -8,4 +8,5 @@ urlpatterns = [
     *courses.urlpatterns,
     *certificates.urlpatterns,
     *practice.urlpatterns,
+    *assessments.urlpatterns,
 ]

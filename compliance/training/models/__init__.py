@@ -14,7 +14,14 @@ Invariants kept here and in ``training.services``:
 
 from .courses import Attendance, Course, TrainingSession
 from .exams import Attempt, AttemptQuestion, ExamPaper, PaperSection, Question, QuestionOption
-from .records import Certificate, CertificateReview, Reminder, SupervisedPractice, _verify_token
+from .records import (
+    Certificate,
+    CertificateReview,
+    ManagerAssessmentSitting,
+    Reminder,
+    SupervisedPractice,
+    _verify_token,
+)
 from .rules import (
     HoursRule,
     MineGroup,
@@ -37,6 +44,7 @@ __all__ = [
     "Course",
     "ExamPaper",
     "HoursRule",
+    "ManagerAssessmentSitting",
     "MineGroup",
     "MineType",
     "OperationType",

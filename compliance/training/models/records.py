@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from compliance.training import permissions as training_perms
 from tenants.models import Person, TenantOwned
@@ -167,3 +168,58 @@ class SupervisedPractice(TenantOwned):
             models.CheckConstraint(condition=~models.Q(mentor=models.F("person")), name="practice_not_self"),
         ]
         indexes = [models.Index(fields=["person", "ends_on"], name="practice_by_person")]
+
+
+# --- the managers' statutory assessment (安全生产知识和管理能力考核) ------------------------------
+
+
+class ManagerAssessmentSitting(TenantOwned):
+    """One sitting of the regulator's assessment of a 主要负责人 or 安全生产管理人员, as entered
+    from the assessing authority (statutory, issue 14 point 9): never created by a group's exam.
+
+    The sittings in date order decide the one re-sit and the year's wait
+    (安全生产资格考试与证书管理暂行办法, 安监总培训〔2013〕104号; ``training.assessments``); a passed
+    one is a passed assessment for the deadline of ``manager_pass_within_months``."""
+
+    class Kind(models.TextChoices):
+        # The same values as Certificate.Kind: the sitting is for the certificate of that kind.
+        PRINCIPAL = "principal", _("Principal person in charge")
+        SAFETY_MANAGEMENT = "safety_management", _("Safety management staff")
+
+    class Result(models.TextChoices):
+        PASSED = "passed", pgettext_lazy("assessment result", "Passed")
+        FAILED = "failed", pgettext_lazy("assessment result", "Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="assessment_sittings")
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    applied_on = models.DateField(_("applied on"), null=True, blank=True)
+    sat_on = models.DateField(_("date of the sitting"))
+    authority = models.CharField(_("assessing authority"), max_length=200)
+    result = models.CharField(_("result"), max_length=8, choices=Result.choices)
+    score = models.DecimalField(_("score"), max_digits=4, decimal_places=1, null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = training_perms.VIEW_TRAINING
+    scope_path = "person__org_unit__path"
+    scope_owner = "person_id"
+
+    class Meta:
+        verbose_name = _("managers' assessment sitting")
+        verbose_name_plural = _("managers' assessment sittings")
+        ordering = ["sat_on", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "person", "kind", "sat_on"], name="assessment_sitting_once_a_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=100),
+                name="assessment_sitting_score",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sat_on} {self.get_result_display()}"
