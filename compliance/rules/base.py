@@ -51,29 +51,6 @@ class RuleSource(models.Model):
         return self.verified
 
 
-@dataclass(frozen=True)
-class Decision:
-    """A rule's verdict on a case, with what the product should do about it.
-
-    ``binding`` False means the verdict is shown as a warning (待核实, with ``source``) and changes
-    no status on its own."""
-
-    rule: str  # human-readable: which rule decided, e.g. "二级: 各管理部分 ≥ 80"
-    source: str
-    verified: bool
-
-    @property
-    def binding(self) -> bool:
-        return self.verified
-
-    def as_dict(self) -> dict:
-        return {"rule": self.rule, "source": self.source, "verified": self.verified}
-
-
-def decision(rule: RuleSource, text: str) -> Decision:
-    return Decision(rule=text, source=rule.source, verified=rule.verified)
-
-
 # --- the registry of rule kinds --------------------------------------------------------------------
 @dataclass(frozen=True)
 class RuleKind:
