@@ -307,6 +307,78 @@ def system_actors() -> dict[str, Promise]:
     return dict(_system_actors)
 
 
+# --- to-dos on the home page ---------------------------------------------------------------------------
+# Each role's home page is a to-do list for its scope: every capability contributes the items it
+# knows about (exams to take, certificates due, acknowledgements overdue, hazards past their
+# deadline …), each a count that links to the filtered list where the work is done.
+@dataclass(frozen=True)
+class TodoItem:
+    key: str  # unique within the provider; also the data-testid "todo-<key>"
+    label: Promise | str  # in the user's language, e.g. "证书 30 天内到期"
+    count: int
+    url: str = ""  # the filtered list where this work is done ("" when there is none)
+    # "info" / "due" / "overdue" / "blocked": how urgent; the page orders and colours by it.
+    severity: str = "due"
+    deadline: Any = None  # a date, when the item has one (the earliest of its rows)
+    hint: Promise | str = ""  # what to do, in one line ("参加补考即可解除")
+
+
+@dataclass(frozen=True)
+class TodoProvider:
+    key: str
+    label: Promise  # the heading the items sit under (the capability's name)
+    # (scope) -> [TodoItem, ...]: only what this scope may act on or must know; items with a
+    # count of 0 are dropped by the page. A constant number of queries whatever the row count.
+    items: Callable[[Any], list[TodoItem]]
+    order: int = 100
+
+
+_todo_providers: dict[str, TodoProvider] = {}
+
+
+def register_todo_provider(provider: TodoProvider) -> None:
+    _todo_providers[provider.key] = provider
+
+
+def todo_providers() -> list[TodoProvider]:
+    return sorted(_todo_providers.values(), key=lambda p: (p.order, p.key))
+
+
+# --- conditions: a state recorded by one capability that another must act on ---------------------------
+# A vacant required post at a coal mine (duties), labour-only contracting of mining at a coal mine or a
+# contractor cap exceeded (contractors), a failed control of a major risk (risks): each is a condition
+# the hidden-danger register takes up as a hazard. The capability that sees the state reports it, present
+# or gone, under a stable key; the sinks (hazards) decide what follows. Reporting the same key again
+# with the same presence changes nothing (sinks are idempotent by key).
+@dataclass(frozen=True)
+class Condition:
+    key: str  # stable for the state, e.g. "duties.post_vacant:<mine id>:<post code>"
+    kind: str  # e.g. "duties.post_vacant", "contractors.labour_only", "contractors.cap_exceeded"
+    tenant_id: Any
+    mine_id: Any  # the mine's org unit id
+    description: str  # what is wrong, in Chinese (it becomes the hazard's description)
+    # A major-hazard condition under the criteria the source names (e.g. coal: a required post vacant).
+    major: bool = False
+    criterion: str = ""  # the criterion's code in the major-hazard catalogue, when one applies
+    source: str = ""  # the document and article behind it
+    location: str = ""
+
+
+_condition_sinks: dict[str, Callable[..., None]] = {}
+
+
+def register_condition_sink(key: str, sink: Callable[..., None]) -> None:
+    """``sink(scope, condition, *, present: bool)``; called in the reporter's transaction."""
+    _condition_sinks[key] = sink
+
+
+def report_condition(scope, condition: Condition, *, present: bool = True) -> None:
+    """Tell every sink that ``condition`` holds (``present``) or no longer holds. With no sink
+    registered (no hazard register installed) the reporting capability's own record is all there is."""
+    for sink in list(_condition_sinks.values()):
+        sink(scope, condition, present=present)
+
+
 _REGISTRIES = (
     ("nav", _nav),
     ("person_panels", _person_panels),
@@ -317,6 +389,8 @@ _REGISTRIES = (
     ("audit_actions", _audit_actions),
     ("audit_object_kinds", _audit_object_kinds),
     ("system_actors", _system_actors),
+    ("todo_providers", _todo_providers),
+    ("condition_sinks", _condition_sinks),
 )
 
 

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "compliance.training",
     "compliance.grading",
     "compliance.inspections",
+    "compliance.duties",
+    "compliance.contractors",
 ]
 
 MIDDLEWARE = [

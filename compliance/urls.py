@@ -5,6 +5,8 @@ from rest_framework.routers import SimpleRouter
 
 from compliance.accounts import api as accounts_api
 from compliance.audit.api import AuditEventViewSet
+from compliance.contractors.api import urls as contractors_api_urls
+from compliance.duties.api import urls as duties_api_urls
 from compliance.grading.api import urls as grading_api_urls
 from compliance.inspections.api import urls as inspections_api_urls
 from compliance.jobs.api import JobViewSet
@@ -34,6 +36,8 @@ api_v1 = [
     *training_api_urls.urlpatterns,
     *grading_api_urls.urlpatterns,
     *inspections_api_urls.urlpatterns,
+    *duties_api_urls.urlpatterns,
+    *contractors_api_urls.urlpatterns,
 ]
 
 urlpatterns = [
@@ -56,6 +60,8 @@ urlpatterns = [
     # Inspections moved out of training; their pages keep the paths users and QR codes know.
     path("training/", include("compliance.inspections.urls")),
     path("grading/", include("compliance.grading.urls")),
+    path("duties/", include("compliance.duties.urls")),
+    path("contractors/", include("compliance.contractors.urls")),
     path("notifications/", include("compliance.notifications.urls")),
 ]
 

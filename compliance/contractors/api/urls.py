@@ -1,0 +1,3 @@
+"""API of outsourcing, under /api/v1/contractors/."""
+
+urlpatterns: list = []

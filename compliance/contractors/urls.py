@@ -1,0 +1,5 @@
+"""Pages of outsourcing, mounted under /contractors/."""
+
+app_name = "contractors"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API: lists."""
+
+urlpatterns: list = []

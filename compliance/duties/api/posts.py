@@ -1,0 +1,3 @@
+"""API: posts."""
+
+urlpatterns: list = []

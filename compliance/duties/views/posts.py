@@ -1,0 +1,3 @@
+"""Pages: posts."""
+
+urlpatterns: list = []
