@@ -396,6 +396,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Deployments sharing one Redis (or a test run beside another) keep their queues apart.
 if os.environ.get("CELERY_BROKER_KEY_PREFIX"):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_BROKER_KEY_PREFIX"]
+# The embedded default's worker (`./dev start`: `celery -A compliance worker -B` with
+# CELERY_BROKER_URL=filesystem://) needs no server: kombu's filesystem transport keeps its messages
+# as files under the var directory. The web process stays eager; the worker and its embedded beat
+# run the scheduled jobs exactly as in production (docs/jobs.md, "Scheduled jobs").
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = Path(os.environ.get("CELERY_BROKER_DIR") or VAR_DIR / "broker")
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(_broker_dir / "queue"),
+        data_folder_out=str(_broker_dir / "queue"),
+        processed_folder=str(_broker_dir / "processed"),
+        store_processed=False,
+        control_folder=str(_broker_dir / "control"),
+    )
 # The sweeper (compliance.jobs.services.job_sweep), run by beat.
 JOB_SWEEP_INTERVAL = int(os.environ.get("JOB_SWEEP_INTERVAL", "30"))
 JOB_PENDING_GRACE = 30  # a job never handed to the broker is handed over after this many seconds
@@ -447,14 +462,23 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Email (certificate reminders) ---
-# Unset EMAIL_HOST: no email is sent, in-app notifications only. SITE_URL makes links in emails
-# absolute (e.g. https://kuangan.example.cn).
+# --- Email (every notification, to users with an address: compliance.notifications) ---
+# Unset EMAIL_HOST: emails are printed on the console of the process that sends them (the worker,
+# for scheduled reminders); set: sent through that SMTP server. SITE_URL makes links in emails
+# absolute (e.g. https://kuangan.example.cn). The README lists every variable.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# An SMTP server that hangs never holds a job for long.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kuangan@localhost")
 SITE_URL = os.environ.get("SITE_URL", "")
 

@@ -136,3 +136,41 @@ def test_constant_queries(world):
         _count(client, "/api/v1/me/notifications/"),
         _count(client, "/"),
     ] == small
+
+
+def test_a_new_notification_goes_by_email_to_a_user_with_an_address_once(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    settings.SITE_URL = "https://kuangan.example.cn"
+    worker, manager = world.a.users[roles.WORKER], world.a.users[roles.SAFETY_MANAGER]
+    worker.email, manager.email = "worker@example.cn", ""
+    worker.save()
+    manager.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(world.a, roles.WORKER, "mail", title="证书30天内到期")
+        _notify(world.a, roles.WORKER, "mail", title="证书30天内到期")  # the same key: no second email
+        _notify(world.a, roles.SAFETY_MANAGER, "mail", title="无邮箱")
+    (message,) = mail.outbox
+    assert message.to == ["worker@example.cn"] and message.subject == "证书30天内到期"
+    assert "正文" in message.body and "https://kuangan.example.cn/" in message.body
+
+
+def test_embedded_default_prints_email_and_smtp_comes_from_the_environment():
+    import os
+    import subprocess
+    import sys
+
+    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT)"
+    run = [sys.executable, "-c", f"import django; django.setup(); {code}"]
+    env = {
+        "DJANGO_SETTINGS_MODULE": "compliance.settings",
+        "PATH": "/usr/bin:/bin",
+        "KUANGAN_VAR_DIR": os.environ.get("KUANGAN_VAR_DIR", "/tmp/kuangan-email-test"),
+    }
+    out = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split()[0] == "django.core.mail.backends.console.EmailBackend"
+    env |= {"EMAIL_HOST": "smtp.example.cn", "EMAIL_PORT": "465"}
+    out = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.cn", "465"]

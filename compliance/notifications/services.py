@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -10,9 +14,15 @@ from compliance.access import first_or_404
 
 from .models import Notification
 
+logger = logging.getLogger(__name__)
+
 
 def notify(*, user, tenant_id, title: str, body: str = "", link: str = "", dedupe_key: str) -> Notification:
     """One notification to ``user``; the same ``dedupe_key`` to the same user never makes a second.
+
+    A new notification also goes by email to the user's address, when they have one, through
+    Django's email settings (the console by default, SMTP when EMAIL_HOST is set), after the
+    commit: a rolled-back notification sends nothing, a repeated one sends nothing again.
 
     Called by scheduled jobs in the platform scope, which have already chosen the tenant.
     """
@@ -22,7 +32,7 @@ def notify(*, user, tenant_id, title: str, body: str = "", link: str = "", dedup
         return existing
     try:
         with transaction.atomic():
-            return Notification.dangerously_unscoped.create(
+            note = Notification.dangerously_unscoped.create(
                 tenant_id=tenant_id,
                 user=user,
                 title=title[:200],
@@ -32,6 +42,19 @@ def notify(*, user, tenant_id, title: str, body: str = "", link: str = "", dedup
             )
     except IntegrityError:  # a concurrent run made it a moment ago
         return Notification.dangerously_unscoped.get(user=user, dedupe_key=dedupe_key[:200])
+    address = (getattr(user, "email", "") or "").strip()
+    if address:
+        transaction.on_commit(lambda: _email(address, note.title, note.body, note.link))
+    return note
+
+
+def _email(address: str, title: str, body: str, link: str) -> None:
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    text = "\n\n".join(part for part in (body, f"{base}{link}" if link else "") if part)
+    try:
+        send_mail(title, text, None, [address])
+    except Exception:  # a courtesy copy: the in-app notification is already there
+        logger.exception("notification email to %s failed", address)
 
 
 def own_notifications(user) -> QuerySet[Notification]:

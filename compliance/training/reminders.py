@@ -1,6 +1,7 @@
 """Reminders of certificates falling due (expiry or review), sent once a day by the scheduled job
 ``training.send_certificate_reminders``: in the app to the person and their safety managers, and
-by email when configured. The thresholds (days before the date) come from the rule pack in force.
+by email to those with an address (compliance.notifications). The thresholds (days before the
+date) come from the rule pack in force.
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -167,17 +166,5 @@ def _remind(cert: Certificate, due_kind: str, due_on: datetime.date, days_left: 
             notifications.notify(
                 user=user, tenant_id=cert.tenant_id, title=title, body=body, link=link, dedupe_key=key
             )
-        emails = [u.email for u in recipients if u.email]
-        if emails and getattr(settings, "EMAIL_HOST", ""):
-            transaction.on_commit(lambda: _email(title, body, link, emails))
+        # Each new notification also goes by email to a recipient with an address (notify does it).
     return True
-
-
-def _email(title: str, body: str, link: str, emails: list[str]) -> None:
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
-    text = f"{body}\n\n{base}{link}" if base else body
-    for address in emails:
-        try:
-            send_mail(title, text, None, [address])
-        except Exception:  # mail is a courtesy copy: the in-app notification is already there
-            logger.exception("certificate reminder email to %s failed", address)
