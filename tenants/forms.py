@@ -213,6 +213,8 @@ class PersonFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All statuses"))] + Person.Status.choices, required=False
     )
+    # The source of an open hold (e.g. "inspections.spot_exam"); set by links, not shown.
+    hold = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     unit = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 

@@ -6,13 +6,21 @@ from __future__ import annotations
 import uuid
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from compliance.access import access_or_404
 
 from . import roles
-from .models import AgencyMembership, Membership, MineProfile, OrgUnit, OrgUnitUserObjectPermission, Person
+from .models import (
+    AgencyMembership,
+    Membership,
+    MineProfile,
+    OrgUnit,
+    OrgUnitUserObjectPermission,
+    Person,
+    PersonHold,
+)
 from .scope import Grant, Scope, dangerously_platform_scope, region_grant
 
 EMPTY_SCOPE = Scope(kind="tenant")
@@ -205,6 +213,7 @@ def people_list(
     post_category: str = "",
     status: str = "",
     search: str = "",
+    hold: str = "",
 ) -> QuerySet[Person]:
     qs = scope.filter_queryset(Person.objects.select_related("org_unit", "tenant"))
     if org_unit is not None:
@@ -213,6 +222,19 @@ def people_list(
         qs = qs.filter(post_category=post_category)
     if status:
         qs = qs.filter(status=status)
+    if hold:
+        # People with an open hold from that source (e.g. "inspections.spot_exam"): the home
+        # page's "suspended after a failed spot exam" links here.
+        qs = qs.filter(
+            Exists(
+                PersonHold.objects.filter(
+                    tenant_id=OuterRef("tenant_id"),
+                    person_id=OuterRef("pk"),
+                    source=hold,
+                    lifted_at__isnull=True,
+                )
+            )
+        )
     if search:
         qs = qs.filter(
             Q(name__icontains=search) | Q(employee_no__icontains=search) | Q(job_title__icontains=search)

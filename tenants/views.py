@@ -18,7 +18,7 @@ from compliance.errors import Conflict
 from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 
-from . import people_io, roles, selectors, services
+from . import home, people_io, roles, selectors, services
 from .forms import (
     LoginCreateForm,
     MembershipForm,
@@ -50,6 +50,10 @@ class HomeView(ScopedPageMixin, TemplateView):
             context["people_by_status"] = {
                 row["status"]: row["n"] for row in selectors.people_status_counts(scope=scope)
             }
+        # What to do next (every capability's providers), why I may not be on post, what is new.
+        context["todos"] = home.todo_list(scope)
+        context["my_holds"] = home.my_open_holds(scope)
+        context["unread"] = home.latest_unread(self.request.user)
         return context
 
 
@@ -266,6 +270,7 @@ class PersonListView(ScopedPageMixin, TemplateView):
             post_category=filters.get("post_category", ""),
             status=filters.get("status", ""),
             search=filters.get("q", ""),
+            hold=filters.get("hold", ""),
         )
         return super().get_context_data(
             filter_form=form,
@@ -291,6 +296,7 @@ class PersonExportView(ScopedPageMixin, View):
             post_category=filters.get("post_category", ""),
             status=filters.get("status", ""),
             search=filters.get("q", ""),
+            hold=filters.get("hold", ""),
         )
         response = HttpResponse(
             people_io.people_export(scope=self.scope, people=people), content_type=people_io.XLSX

@@ -23,6 +23,10 @@ class GradingConfig(AppConfig):
         # What this capability adds to the product, through compliance.registry. Its demo runs
         # after training's (order 20), as it always did.
         permissions.register()
+        # The home page's to-do items (tenants reads them through compliance.registry).
+        from . import todos
+
+        todos.register()
         nav.register()
         figures.register()
         rules.register()  # its rule kinds, for manage.py rules (compliance.rules.base)

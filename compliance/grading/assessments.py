@@ -69,8 +69,37 @@ class WrongState(Exception):
 
 
 # --- reads ------------------------------------------------------------------------------------------
-def assessment_list(*, scope: Scope, status: str = "", mine: OrgUnit | None = None) -> QuerySet[Assessment]:
-    """Assessments in the scope with their progress (items scored of all), in one query."""
+def returned_ids(*, scope: Scope) -> list:
+    """The drafts in the scope that HQ returned to the mine (a draft with a ``return_to_mine``
+    event), in two queries: the drafts, then the return events of those drafts only."""
+    from compliance.audit.models import AuditEvent
+
+    drafts = [
+        str(pk)
+        for pk in scope.filter_queryset(
+            Assessment.objects.filter(status=Assessment.Status.DRAFT)
+        ).values_list("pk", flat=True)
+    ]
+    if not drafts:
+        return []
+    # The trail of drafts the scope already reads (their ids and tenants in the filter): a safety
+    # manager sees whether their own assessment came back without reading the audit trail.
+    returned = set(
+        AuditEvent.dangerously_unscoped.filter(
+            tenant_id__in=scope.tenant_ids,
+            object_type=Assessment._meta.label,
+            action="return_to_mine",
+            object_id__in=drafts,
+        ).values_list("object_id", flat=True)
+    )
+    return [pk for pk in drafts if pk in returned]
+
+
+def assessment_list(
+    *, scope: Scope, status: str = "", mine: OrgUnit | None = None, returned: bool = False
+) -> QuerySet[Assessment]:
+    """Assessments in the scope with their progress (items scored of all), in one query (three
+    with ``returned``: only drafts HQ returned to the mine)."""
     qs = scope.filter_queryset(
         Assessment.objects.select_related("mine", "version", "version__standard", "created_by", "reviewer")
     ).annotate(
@@ -81,6 +110,8 @@ def assessment_list(*, scope: Scope, status: str = "", mine: OrgUnit | None = No
         qs = qs.filter(status=status)
     if mine is not None:
         qs = qs.filter(tenant_id=mine.tenant_id, mine__path__startswith=mine.path)
+    if returned:
+        qs = qs.filter(pk__in=returned_ids(scope=scope))
     return qs.order_by("-created_at")
 
 

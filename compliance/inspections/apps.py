@@ -28,6 +28,10 @@ class InspectionsConfig(AppConfig):
         from . import demo, permissions, selectors, services
 
         permissions.register()
+        # The home page's to-do items (tenants reads them through compliance.registry).
+        from . import todos
+
+        todos.register()
         registry.register_nav(
             registry.NavEntry(
                 key="inspections",

@@ -64,6 +64,7 @@ class InspectionFilterForm(forms.Form):
     )
     date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
+    failed = forms.BooleanField(label=gettext_lazy("Only with failed spot exams"), required=False)
 
 
 class _PaperForm(forms.Form):

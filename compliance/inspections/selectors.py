@@ -117,8 +117,10 @@ def inspection_list(
     kind: str = "",
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
+    failed: bool = False,
 ) -> QuerySet[Inspection]:
-    """Inspections in the scope with their spot-exam tallies, in one query."""
+    """Inspections in the scope with their spot-exam tallies, in one query; ``failed``: only those
+    where someone failed a spot exam."""
     qs = scope.filter_queryset(Inspection.objects.select_related("org_unit", "tenant", "leader")).annotate(
         spot_total=Count("spot_checks", distinct=True),
         spot_graded=Count("spot_checks", filter=Q(spot_checks__attempt__passed__isnull=False), distinct=True),
@@ -134,6 +136,8 @@ def inspection_list(
         qs = qs.filter(date__gte=date_from)
     if date_to:
         qs = qs.filter(date__lte=date_to)
+    if failed:
+        qs = qs.filter(Exists(SpotCheck.objects.filter(inspection_id=OuterRef("pk"), attempt__passed=False)))
     return qs.order_by("-date", "-created_at")
 
 

@@ -72,6 +72,7 @@ class InspectionListView(_NotWorkerMixin, TemplateView):
             kind=filters.get("kind", ""),
             date_from=filters.get("date_from"),
             date_to=filters.get("date_to"),
+            failed=bool(filters.get("failed")),
         )
         return super().get_context_data(
             filter_form=form,

@@ -28,6 +28,10 @@ class TrainingConfig(AppConfig):
         figures.register()
         certificate_rules.register()
         register_demo_builder(DemoBuilder("training", _build_demo, order=10))
+        # The home page's to-do items (tenants reads them through compliance.registry).
+        from . import todos
+
+        todos.register()
         # Rules as data: the operator lists and verifies packs and hours rows (manage.py rules).
         from compliance.rules.base import register_rule_kind
 

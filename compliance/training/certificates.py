@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -46,6 +46,7 @@ from .models import Certificate, ExamPaper, RulePack
 Kind = Certificate.Kind
 NUMBER_PREFIX = "KA"
 EXPIRING_WINDOW_DAYS = 90
+EXPIRING_WINDOWS = (7, 30, 90)  # the reminders' thresholds; the expiring page takes ?days= one of them
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -477,14 +478,9 @@ def expiring(
     soonest first — one query."""
     today = today or timezone.localdate()
     until = today + datetime.timedelta(days=days)
-    qs = scope.filter_queryset(
-        Certificate.objects.select_related("person", "person__org_unit", "tenant").filter(
-            status=Certificate.Status.VALID
-        )
-    ).filter(Q(expires_on__range=(today, until)) | Q(review_due_on__range=(today, until)))
-    qs = qs.exclude(person__status=Person.Status.LEFT).exclude(void_q(RuleBook.load(), today))
-    if org_unit is not None:
-        qs = qs.filter(person__org_unit__path__startswith=org_unit.path)
+    qs = _due_within(scope=scope, org_unit=org_unit, today=today, until=until).select_related(
+        "person", "person__org_unit", "tenant"
+    )
     rows = []
     for cert in qs:
         for due_kind, due_on in (("expiry", cert.expires_on), ("review", cert.review_due_on)):
@@ -492,6 +488,34 @@ def expiring(
                 rows.append(DueRow(cert, due_kind, due_on, (due_on - today).days))
     rows.sort(key=lambda r: (r.days_left, r.cert.person.name, r.cert.number, r.due_kind))
     return rows
+
+
+def _due_within(
+    *, scope: Scope, org_unit, today: datetime.date, until: datetime.date
+) -> QuerySet[Certificate]:
+    qs = scope.filter_queryset(Certificate.objects.filter(status=Certificate.Status.VALID)).filter(
+        Q(expires_on__range=(today, until)) | Q(review_due_on__range=(today, until))
+    )
+    qs = qs.exclude(person__status=Person.Status.LEFT).exclude(void_q(RuleBook.load(), today))
+    if org_unit is not None:
+        qs = qs.filter(person__org_unit__path__startswith=org_unit.path)
+    return qs
+
+
+def expiring_counts(
+    *, scope: Scope, windows: tuple[int, ...], today: datetime.date | None = None
+) -> dict[int, int]:
+    """How many rows ``expiring(days=d)`` lists for each window ``d`` (an expiry and a review of
+    one certificate are two rows, as on the page) — two queries whatever the number of rows."""
+    today = today or timezone.localdate()
+    until = today + datetime.timedelta(days=max(windows))
+    aggregates = {}
+    for d in windows:
+        end = today + datetime.timedelta(days=d)
+        aggregates[f"e{d}"] = Count("pk", filter=Q(expires_on__range=(today, end)))
+        aggregates[f"r{d}"] = Count("pk", filter=Q(review_due_on__range=(today, end)))
+    totals = _due_within(scope=scope, org_unit=None, today=today, until=until).aggregate(**aggregates)
+    return {d: (totals[f"e{d}"] or 0) + (totals[f"r{d}"] or 0) for d in windows}
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

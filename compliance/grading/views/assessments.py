@@ -76,6 +76,7 @@ class FilterForm(forms.Form):
         required=False,
     )
     mine = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    returned = forms.BooleanField(label=gettext_lazy("Only returned by HQ"), required=False)
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -225,7 +226,12 @@ class AssessmentListView(_GradingPage, TemplateView):
         form = FilterForm(self.request.GET or None)
         filters = valid_filters(form)
         mine = selectors.access_org_unit(self.scope, filters["mine"]) if filters.get("mine") else None
-        qs = assessments.assessment_list(scope=self.scope, status=filters.get("status", ""), mine=mine)
+        qs = assessments.assessment_list(
+            scope=self.scope,
+            status=filters.get("status", ""),
+            mine=mine,
+            returned=bool(filters.get("returned")),
+        )
         return super().get_context_data(
             filter_form=form,
             mine=mine,

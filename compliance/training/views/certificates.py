@@ -331,7 +331,9 @@ class CertificateExpiringView(ScopedPageMixin, View):
         form = UnitFilterForm(request.GET or None)
         form.fields["unit"].set_choices(self.scope)
         unit = form.cleaned_data.get("unit") if form.is_valid() else None
-        rows = certs.expiring(scope=self.scope, org_unit=unit)
+        # ?days=7 or 30 narrows the window (the home page's "due in 7 / 30 days" link here).
+        days = _window(request.GET.get("days"))
+        rows = certs.expiring(scope=self.scope, org_unit=unit, days=days)
         if request.GET.get("export") == "xlsx":
             response = HttpResponse(certs.expiring_xlsx(rows), content_type=certs.XLSX)
             response["Content-Disposition"] = 'attachment; filename="certificates-expiring.xlsx"'
@@ -343,10 +345,18 @@ class CertificateExpiringView(ScopedPageMixin, View):
                 "filter_form": form,
                 "unit": unit,
                 "rows": rows,
-                "days": certs.EXPIRING_WINDOW_DAYS,
+                "days": days,
                 "query": filter_query(request, drop=("page", "export")),
             },
         )
+
+
+def _window(value) -> int:
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        return certs.EXPIRING_WINDOW_DAYS
+    return days if days in certs.EXPIRING_WINDOWS else certs.EXPIRING_WINDOW_DAYS
 
 
 class CertificateVerifyView(View):
