@@ -230,6 +230,7 @@ register_importer(
         # The uploaded sheet holds full resident ID numbers: downloading it needs the right to
         # reveal them.
         input_perm=roles.REVEAL_RESIDENT_ID,
+        label=gettext_lazy("Import of people"),
     )
 )
 

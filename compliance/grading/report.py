@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from compliance.access import access_or_404
 from compliance.grading import permissions as grading_perms
@@ -411,4 +412,10 @@ def report_apply(job: Job, content: bytes) -> dict:
     ) | {"assessment": job.params.get("assessment")}
 
 
-job_handler(REPORT_KIND, prepare=report_prepare, apply=report_apply, output_perm=grading_perms.VIEW_GRADING)
+job_handler(
+    REPORT_KIND,
+    prepare=report_prepare,
+    apply=report_apply,
+    output_perm=grading_perms.VIEW_GRADING,
+    label=gettext_lazy("Self-assessment report (PDF)"),
+)

@@ -31,6 +31,7 @@ class Importer:
     job_url_name: str = "job-detail"  # where the upload leads: the job's progress and result
     result_template: str | None = None  # shown on the job page once the job succeeded
     input_perm: str | None = None  # to download the uploaded file again (see ``job_handler``)
+    label: object = ""  # what the jobs page calls it ("导入人员"); the kind when empty
 
     def form_class(self):
         return import_string(self.form)
@@ -41,7 +42,13 @@ _importers: dict[str, Importer] = {}
 
 def register_importer(importer: Importer) -> None:
     _importers[importer.kind] = importer
-    job_handler(importer.kind, prepare=importer.prepare, apply=importer.apply, input_perm=importer.input_perm)
+    job_handler(
+        importer.kind,
+        prepare=importer.prepare,
+        apply=importer.apply,
+        input_perm=importer.input_perm,
+        label=importer.label,
+    )
 
 
 def importer_for(kind: str) -> Importer | None:

@@ -52,15 +52,42 @@ class JobHandler:
     apply: Callable[[Job, object], dict]
     input_perm: str | None = None
     output_perm: str | None = None
+    label: object = ""  # what the jobs page calls this kind ("导入人员"); the kind when empty
 
 
 HANDLERS: dict[str, JobHandler] = {}
 
 
 def job_handler(
-    kind: str, *, prepare, apply, input_perm: str | None = None, output_perm: str | None = None
+    kind: str,
+    *,
+    prepare,
+    apply,
+    input_perm: str | None = None,
+    output_perm: str | None = None,
+    label: object = "",
 ) -> None:
-    HANDLERS[kind] = JobHandler(prepare=prepare, apply=apply, input_perm=input_perm, output_perm=output_perm)
+    HANDLERS[kind] = JobHandler(
+        prepare=prepare, apply=apply, input_perm=input_perm, output_perm=output_perm, label=label
+    )
+
+
+def job_kind_label(kind: str) -> str:
+    handler = HANDLERS.get(kind)
+    return str(handler.label) if handler is not None and handler.label else kind
+
+
+def job_list(*, scope, user=None, kind: str = "", status: str = ""):
+    """Jobs in the scope, newest first, with their unit and who started them (one query);
+    ``user``: only the jobs that login started."""
+    qs = scope.filter_queryset(Job.objects.select_related("org_unit", "created_by", "created_by__person"))
+    if user is not None:
+        qs = qs.filter(created_by=user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
 
 
 def job_input_bytes(job: Job) -> bytes:

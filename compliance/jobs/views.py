@@ -1,14 +1,61 @@
+from django import forms
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from compliance import storage
 from compliance.access import access_or_404
 from compliance.imports.importers import importer_for
-from compliance.pages import ScopedPageMixin
+from compliance.pages import ScopedPageMixin, filter_query, paginate, valid_filters
 from tenants import roles
 
 from . import services
 from .models import Job
+
+
+class JobFilterForm(forms.Form):
+    whose = forms.ChoiceField(
+        label=gettext_lazy("Whose"),
+        choices=[("", gettext_lazy("Mine")), ("all", gettext_lazy("Everyone's in my scope"))],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("All statuses"))] + Job.Status.choices,
+        required=False,
+    )
+
+
+class JobListView(ScopedPageMixin, TemplateView):
+    """My imports and reports (and, on request, everyone's in my scope): status, errors and the
+    files to download again, so a report made last week is found again. One query for the page's
+    jobs and one for the count, whatever their number; the download rights are checked per row
+    against the scope in memory."""
+
+    template_name = "jobs/job_list.html"
+    required_perm = roles.VIEW_JOBS
+
+    def get_context_data(self, **kwargs):
+        form = JobFilterForm(self.request.GET or None)
+        filters = valid_filters(form)
+        everyone = filters.get("whose") == "all"
+        qs = services.job_list(
+            scope=self.scope,
+            user=None if everyone else self.request.user,
+            status=filters.get("status", ""),
+        )
+        page = paginate(self.request, qs)
+        for job in page:
+            job.kind_label = services.job_kind_label(job.kind)
+            job.can_download_input = bool(job.input_file) and services.job_input_allowed(
+                scope=self.scope, job=job
+            )
+            job.can_download_output = services.job_output_allowed(scope=self.scope, job=job)
+            job.error_count = len((job.result or {}).get("errors") or [])
+            job.title = (job.result or {}).get("output_name") or (job.params or {}).get("filename") or ""
+        return super().get_context_data(
+            filter_form=form, page=page, everyone=everyone, query=filter_query(self.request), **kwargs
+        )
 
 
 def access_job(scope, pk) -> Job:

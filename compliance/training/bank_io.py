@@ -366,6 +366,7 @@ register_importer(
         result_template="training/_question_import_result.html",
         # The uploaded sheet holds the answer key: downloading it needs the right to read the bank.
         input_perm=training_perms.VIEW_QUESTION_BANK,
+        label=gettext_lazy("Import of questions"),
     )
 )
 

@@ -328,5 +328,6 @@ register_importer(
         page_template="training/session_import.html",
         page_url_name="training:session-import",
         input_perm=training_perms.MANAGE_TRAINING,
+        label=gettext_lazy("Import of training sessions"),
     )
 )

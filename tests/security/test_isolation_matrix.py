@@ -498,6 +498,8 @@ ROUTES: dict[str, Route] = {
     # A workbook of the filtered trail: a foreign unit in the filter is 404 like a missing one.
     "audit-export": Route(query=lambda w: {"unit": w.b.mine.pk}),
     "job-detail": Route(kwargs=lambda w: {"pk": w.b_job.pk}),
+    # The caller's own jobs (and with ?whose=all everyone's in the scope: tests/jobs/test_job_list.py).
+    "job-list": Route(list_page=True),
     "account-tokens": Route(list_page=True, own_credentials=True),
     "account-token-revoke": Route(kwargs=lambda w: {"pk": w.b_token.pk}, own_credentials=True),
     "job-input": Route(kwargs=lambda w: {"pk": w.b_job.pk}),

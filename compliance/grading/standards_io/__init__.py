@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from compliance.grading import permissions as grading_perms
 from compliance.grading import standards
@@ -108,6 +109,7 @@ register_importer(
         page_url_name="grading:standard-import",
         job_url_name="grading:standard-import-job",
         input_perm=grading_perms.MANAGE_STANDARDS,
+        label=gettext_lazy("Import of a grading standard"),
     )
 )
 
