@@ -16,7 +16,7 @@ from .models import Job
 class JobFilterForm(forms.Form):
     whose = forms.ChoiceField(
         label=gettext_lazy("Whose"),
-        choices=[("", gettext_lazy("Mine")), ("all", gettext_lazy("Everyone's in my scope"))],
+        choices=[("", gettext_lazy("My own")), ("all", gettext_lazy("Everyone's in my scope"))],
         required=False,
     )
     status = forms.ChoiceField(
