@@ -108,6 +108,8 @@ def old_nav(scope) -> set[str]:
         "training": has("view_training") and not self_only,
         "my-training": has("view_training") and self_only and bool(scope.person_id),
         "grading": has("view_grading") and not self_only,
+        # Added since: my imports and reports (issue 13).
+        "jobs": has(roles.VIEW_JOBS) and not self_only,
     }
     return {key for key, on in shown.items() if on}
 
