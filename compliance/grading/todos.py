@@ -111,7 +111,8 @@ def mine_items(scope: Scope) -> list[TodoItem]:
                 count=count,
                 url=_url("grading:mine-list", **filters),
                 severity=severity,
-                hint=hint,
+                # What to do is the mine's; a regulator reads the flag and opens the list.
+                hint="" if scope.is_regulator else hint,
             )
         )
     return items
