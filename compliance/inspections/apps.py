@@ -28,6 +28,8 @@ class InspectionsConfig(AppConfig):
         from . import demo, permissions, selectors, services
 
         permissions.register()
+        from . import record  # noqa: F401  (registers the inspection record's job handler)
+
         registry.register_nav(
             registry.NavEntry(
                 key="inspections",
