@@ -124,7 +124,7 @@ def record_context(inspection: Inspection) -> dict:
         person = check.person
         post = person_named(person).post
         if person.operation_type and person.get_operation_type_display() not in post:
-            post = f"{post}（{person.get_operation_type_display()}）"
+            post = f"{post} · {person.get_operation_type_display()}"
         tally["drawn"] += 1
         graded = attempt is not None and attempt.passed is not None
         failed = graded and attempt.passed is False

@@ -398,3 +398,18 @@ def test_seed_demo_staff_logins_have_names_for_reports(seeded):
         for role in ("admin", "auditor", "manager", "leader"):
             user = User.objects.get(username=f"{key}-{role}")
             assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", user.get_full_name()), user.username
+
+
+@pytest.mark.django_db
+def test_seed_demo_inspections_name_their_leader_and_date_their_suspensions(seeded):
+    """The printed inspection record shows the leader (a login, by name) beside the list of
+    inspectors, and the suspension beside the inspection's date: they agree."""
+    from compliance.inspections.models import Inspection, Suspension
+
+    inspections = list(Inspection.objects.select_related("leader"))
+    assert len(inspections) == 2
+    for inspection in inspections:
+        assert f"{inspection.leader.get_full_name()}（组长）" in inspection.inspectors, inspection.inspectors
+        suspensions = Suspension.objects.filter(spot_check__inspection=inspection)
+        assert suspensions.exists()
+        assert all(timezone.localdate(s.started_at) == inspection.date for s in suspensions)
