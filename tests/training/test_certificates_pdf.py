@@ -140,3 +140,18 @@ def test_site_url_is_used_for_the_qr_link(world, settings):
         login(world.a.users[roles.SAFETY_MANAGER]).get(f"/training/certificates/{cert.pk}/").content.decode()
     )
     assert f"https://kuangan.example.cn/training/verify/{cert.verify_token}/" in page
+
+
+def test_the_public_page_says_what_the_qr_code_verifies(world):
+    """The QR code of a registration record checks the registration, not the certificate; that of
+    an internal record says it is the group's own."""
+    from django.test import Client
+
+    statutory = make_cert(world.a.people[1], number="PUB-1")
+    internal = make_cert(
+        world.a.people[2], number="PUB-2", kind="internal", operation_type="", source=Certificate.Source.EXAM
+    )
+    page = Client().get(f"/training/verify/{statutory.verify_token}/").content.decode()
+    assert "本页核验的是持证人所在企业登记的证书信息" in page and "发证机关" in page
+    page = Client().get(f"/training/verify/{internal.verify_token}/").content.decode()
+    assert "内部培训记录，不是政府部门颁发的证书" in page
