@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tenants.models import OrgUnit, Tenant
 from tenants.scope import Scope
@@ -199,8 +199,17 @@ def _grade(demo: Demo, mine: OrgUnit, days_ago: int, quality: float) -> None:
     assessments.submit(scope=demo.scope, assessment=assessment, actor=demo.assessor(mine))
     assessments.start_review(scope=demo.scope, assessment=assessment, actor=demo.reviewer)
     assessments.approve(scope=demo.scope, assessment=assessment, actor=demo.reviewer, on_date=day)
+    # A grade awarded years ago was submitted and approved then, not on the day the demo is built:
+    # the report and the pages print these dates next to the assessment date (issue 13).
+    Assessment.objects.filter(pk=assessment.pk).update(
+        submitted_at=_moment(day, 9), approved_at=_moment(day, 15)
+    )
     if GradeCertificate.objects.filter(assessment=assessment).exists():
         demo.count("grades")
+
+
+def _moment(day: datetime.date, hour: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
 def _accident(demo: Demo, mine: OrgUnit, days_ago: int, accident_class: str, deaths: int) -> None:

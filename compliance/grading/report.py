@@ -33,6 +33,7 @@ from compliance.jobs.models import Job
 from compliance.jobs.services import JobRejected, job_handler, job_output_save, job_start
 from compliance.reports import evidence as stored_evidence
 from compliance.reports import pdf
+from compliance.reports.signoff import sign_off, user_named
 from tenants import roles
 from tenants.scope import Scope, current_scope
 
@@ -130,7 +131,7 @@ class ItemRow:
 
 @dataclass
 class PartBlock:
-    code: str
+    number: str  # printed number ("1.2"), not the part's internal code
     name: str
     depth: int
     score: str
@@ -149,10 +150,38 @@ class ChartRow:
     review_width: str
 
 
-def _user_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+def _part_numbers(parts) -> dict:
+    """The printed number of each part in the order of the standard ("1", "1.2"): the parts' codes
+    are internal keys ("policy"), never shown in a Chinese document."""
+    numbers: dict = {}
+    counters: dict = {}
+    for part in parts:
+        parent = part.parent_id
+        counters[parent] = counters.get(parent, 0) + 1
+        prefix = f"{numbers[parent]}." if parent is not None and parent in numbers else ""
+        numbers[part.id] = f"{prefix}{counters[parent]}"
+    return numbers
+
+
+def conclusion(headline: dict, total: str) -> str:
+    """The report's conclusion in one sentence: the level reached (or not, with the rule that
+    decided it), and whether it stands (approved) or waits for approval."""
+    level = headline["level_name"]
+    rule = headline["blocking_rule"] or ""
+    if headline["frozen"]:
+        if headline["level"] is None:
+            message = _("Approved: total %(total)s; no level is reached (%(rule)s).")
+            return message % {"total": total, "rule": rule}
+        return _("Approved: total %(total)s, %(level)s.") % {"total": total, "level": level}
+    if headline["level"] is None:
+        return _(
+            "Not yet approved: on the present figures the total is %(total)s and no level is "
+            "reached (%(rule)s)."
+        ) % {"total": total, "rule": rule}
+    return _(
+        "Not yet approved: on the present figures the total is %(total)s, which reaches %(level)s; "
+        "the level stands only once approved."
+    ) % {"total": total, "level": level}
 
 
 def marks_of(assessment: Assessment) -> tuple[dict[int, ItemMark], list[ItemScore]]:
@@ -268,6 +297,7 @@ def report_context(assessment: Assessment, *, progress=None) -> dict:
     depth = {}
     for part in mine_result.parts:
         depth[part.id] = 0 if part.parent_id is None else depth.get(part.parent_id, 0) + 1
+    numbers = _part_numbers(mine_result.parts)
 
     blocks: list[PartBlock] = []
     chart: list[ChartRow] = []
@@ -287,7 +317,7 @@ def report_context(assessment: Assessment, *, progress=None) -> dict:
             )
         )
         block = PartBlock(
-            part.code,
+            numbers[part.id],
             part.name,
             depth[part.id],
             fmt(part.score),
@@ -333,6 +363,9 @@ def report_context(assessment: Assessment, *, progress=None) -> dict:
         )
 
     thresholds = sorted({r.min_total for r in spec.rules if r.min_total is not None})
+    started_by = user_named(assessment.created_by, tenant_id=assessment.tenant_id)
+    reviewer = user_named(assessment.reviewer, tenant_id=assessment.tenant_id)
+    percent = " %" if spec.method == "percentage" else ""
     return {
         "assessment": assessment,
         "group": assessment.tenant.name,
@@ -342,9 +375,17 @@ def report_context(assessment: Assessment, *, progress=None) -> dict:
         "version": version,
         "standard": version.standard,
         "status": assessment.get_status_display(),
-        "started_by": _user_name(assessment.created_by),
-        "reviewer": _user_name(assessment.reviewer),
+        "started_by": started_by,
+        "reviewer": reviewer,
         "headline": headline,
+        "conclusion": conclusion(headline, f"{headline['total']}{percent}"),
+        "signoff": sign_off(
+            prepared=started_by,
+            prepared_on=timezone.localdate(assessment.submitted_at) if assessment.submitted_at else None,
+            reviewed=reviewer if assessment.reviewer_id else None,
+            reviewed_on=timezone.localdate(assessment.approved_at) if assessment.approved_at else None,
+            seal_unit=assessment.mine.name,
+        ),
         "mine_result": mine_result,
         "mine_total": fmt(mine_result.total),
         "review_result": review_result,

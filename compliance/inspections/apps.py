@@ -32,6 +32,8 @@ class InspectionsConfig(AppConfig):
         from . import todos
 
         todos.register()
+        from . import record  # noqa: F401  (registers the inspection record's job handler)
+
         registry.register_nav(
             registry.NavEntry(
                 key="inspections",

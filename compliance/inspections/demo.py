@@ -20,16 +20,17 @@ from django.utils import timezone, translation
 from compliance.training import attempts
 from compliance.training import demo as training_demo
 from compliance.training.models import ExamPaper
-from tenants.models import Person, Tenant
+from tenants.models import Person, PersonHold, Tenant
 
 from . import services
-from .models import Inspection
+from .models import Inspection, Suspension
 
 PC = Person.PostCategory
-# Who inspects for each group (the HQ auditor leads) and the team's other members.
+# Who inspects for each group: the HQ auditor's login leads (named first, as 组长, so the record's
+# leader and its list of inspectors agree), with the team's other members.
 INSPECTORS = {
-    "qn": "集团安全监察部：杨国栋（组长）、罗文斌、周晓春",
-    "jt": "集团安全监察部：郭建军（组长）、王志刚、李海燕",
+    "qn": "罗文斌、周晓春",
+    "jt": "王志刚、李海燕",
 }
 
 
@@ -68,7 +69,7 @@ def _seed_inspection(demo, spot_paper: ExamPaper) -> int:
         user=leader,
         kind=Inspection.Kind.GROUP_HQ,
         date=day,
-        inspectors=INSPECTORS.get(demo.key, "集团安全监察部"),
+        inspectors=f"集团安全监察部：{leader.get_full_name()}（组长）、{INSPECTORS.get(demo.key, '')}",
         notes="季度安全大检查：井下现场逢查必考3人（安全管理人员、特种作业人员、一线从业人员各1人）。",
     )
     here = [p for p in demo.on_post(demo.at(mine)) if p.pk not in demo.login_ids()]
@@ -87,4 +88,10 @@ def _seed_inspection(demo, spot_paper: ExamPaper) -> int:
             finished + datetime.timedelta(seconds=30), attempt.deadline - datetime.timedelta(seconds=1)
         )
         attempts.submit_attempt(attempt, now=submitted)
+        # The failure suspended the person as it was graded, which the service dates now: in the
+        # demo that was on the inspection's day, so the record and the person page say so.
+        Suspension.objects.filter(spot_check=check).update(started_at=submitted)
+        PersonHold.objects.filter(
+            person_id=check.person_id, source=services.SPOT_EXAM_HOLD, lifted_at__isnull=True
+        ).update(placed_at=submitted)
     return len(checks)

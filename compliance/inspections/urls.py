@@ -1,7 +1,7 @@
 """Pages of inspections, mounted under /training/ where users and QR codes know them."""
 
-from . import views
+from . import record_views, views
 
 app_name = "inspections"
 
-urlpatterns = [*views.urlpatterns]
+urlpatterns = [*views.urlpatterns, *record_views.urlpatterns]

@@ -31,7 +31,7 @@ from compliance.training import attempts
 from tenants import selectors as tenant_selectors
 from tenants.scope import activate
 
-from . import selectors, services
+from . import record, selectors, services
 from .forms import CodeForm, DrawForm, InspectionFilterForm, InspectionForm, PickForm
 from .permissions import CONDUCT_INSPECTIONS, VIEW_INSPECTIONS
 
@@ -127,6 +127,7 @@ class InspectionDetailView(_NotWorkerMixin, View):
             "inspection": inspection,
             "checks": list(selectors.spot_checks_of(inspection)),
             "can_conduct": can_conduct,
+            "can_record": record.can_start_record(self.scope, inspection),
             "now": timezone.now(),
         }
         if can_conduct:

@@ -35,6 +35,7 @@ from compliance.access import access_or_404
 from compliance.audit.services import audit_record
 from compliance.numbering import save_numbered
 from compliance.reports import pdf
+from compliance.reports.signoff import person_named
 from compliance.training import permissions as training_perms
 from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, dangerously_platform_scope
@@ -606,16 +607,22 @@ def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
 
 
-def certificate_pdf(cert: Certificate, *, verify_link: str) -> bytes:
-    """The printable certificate (Chinese), with a QR code to the public verification page (a
-    data: URI, the one thing the locked fetcher of ``compliance.reports.pdf`` reads besides)."""
+def certificate_html(cert: Certificate, *, verify_link: str) -> str:
+    """The printable record (Chinese), with a QR code to the public verification page (a data:
+    URI, the one thing the locked fetcher of ``compliance.reports.pdf`` reads besides).
+
+    Neither kind imitates a government certificate: the group's own exam prints as its internal
+    training record (企业内部培训考核合格证明, issued by the group); a statutory certificate recorded
+    from outside prints as its registration (证书登记信息: issuing authority, number, dates)."""
     book = RuleBook.load()
     status = display_status(cert, book=book)
     with translation.override("zh-hans"):
-        html = render_to_string(
+        return render_to_string(
             "training/certificate_pdf.html",
             {
                 "cert": cert,
+                "statutory": is_statutory(cert),
+                "post": person_named(cert.person).post,
                 "kind": kind_label(cert),
                 "status": status,
                 "status_label": display_status_label(status),
@@ -624,4 +631,7 @@ def certificate_pdf(cert: Certificate, *, verify_link: str) -> bytes:
                 "verify_link": verify_link,
             },
         )
-    return pdf.render_pdf(html)
+
+
+def certificate_pdf(cert: Certificate, *, verify_link: str) -> bytes:
+    return pdf.render_pdf(certificate_html(cert, verify_link=verify_link))

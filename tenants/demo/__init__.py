@@ -107,6 +107,11 @@ def _build_tenant(spec: TenantSpec, today: datetime.date) -> int:
                     "mine_type": mine_spec.mine_type,
                     "region_code": mine_spec.region_code,
                     "production_status": mine_spec.status,
+                    "production_status_since": (
+                        today - datetime.timedelta(days=mine_spec.status_since_days)
+                        if mine_spec.status_since_days is not None
+                        else None
+                    ),
                     "rated_capacity": Decimal(mine_spec.capacity) if mine_spec.capacity else None,
                     "production_started_on": mine_spec.started,
                     **_licence_numbers(spec, mine_spec, today),
@@ -150,13 +155,16 @@ def _build_tenant(spec: TenantSpec, today: datetime.date) -> int:
                     password=DEMO_PASSWORD,
                 )
             else:
-                services.tenant_user_create(
+                user = services.tenant_user_create(
                     tenant=tenant,
                     username=login.username,
                     password=DEMO_PASSWORD,
                     role=login.role,
                     org_unit=units[login.unit],
                 )
+                if login.full_name:  # reports name people, not logins
+                    user.first_name = login.full_name
+                    user.save(update_fields=["first_name"])
     return len(people)
 
 

@@ -168,6 +168,8 @@ class MineSpec:
     capacity: str | None  # rated capacity, 10kt (万吨) a year
     started: datetime.date | None
     status: str = PS.PRODUCING
+    # Days before the build date the status began (None: not recorded).
+    status_since_days: int | None = None
     licence_year: int = 2012
     # Days from the build date: None means years away (computed from the licence year).
     safety_expires_in: int | None = None
@@ -186,6 +188,8 @@ class LoginSpec:
     role: str
     unit: str  # "" for the HQ, "<mine>" or "<mine>/<team>"
     job_title: str = ""  # workers: the person who gets the login (first on post with this title)
+    # Staff logins: the name printed on reports and sign-offs (never the login name).
+    full_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,12 +210,20 @@ class AgencySpec:
     username: str
 
 
+# The staff behind each group's admin, auditor, manager and team-leader logins, by login key.
+STAFF_NAMES = {
+    "qn": ("王建国", "刘志强", "陈立新", "赵永明"),
+    "jt": ("郭振华", "李文斌", "张海涛", "王成刚"),
+}
+
+
 def _logins(key: str, mine: str, team: str, worker1: tuple[str, str], worker2: tuple[str, str]):
+    admin, auditor, manager, leader = STAFF_NAMES[key]
     return (
-        LoginSpec(f"{key}-admin", roles.TENANT_ADMIN, ""),
-        LoginSpec(f"{key}-auditor", roles.HQ_AUDITOR, ""),
-        LoginSpec(f"{key}-manager", roles.SAFETY_MANAGER, mine),
-        LoginSpec(f"{key}-leader", roles.TEAM_LEADER, f"{mine}/{team}"),
+        LoginSpec(f"{key}-admin", roles.TENANT_ADMIN, "", full_name=admin),
+        LoginSpec(f"{key}-auditor", roles.HQ_AUDITOR, "", full_name=auditor),
+        LoginSpec(f"{key}-manager", roles.SAFETY_MANAGER, mine, full_name=manager),
+        LoginSpec(f"{key}-leader", roles.TEAM_LEADER, f"{mine}/{team}", full_name=leader),
         LoginSpec(f"{key}-worker1", roles.WORKER, worker1[0], job_title=worker1[1]),
         LoginSpec(f"{key}-worker2", roles.WORKER, worker2[0], job_title=worker2[1]),
     )
@@ -243,6 +255,10 @@ TENANTS: tuple[TenantSpec, ...] = (
                         "520203",
                         "60",
                         datetime.date(2006, 3, 18),
+                        # Its grade lapsed (compliance/grading/demo.py): a coal mine without a
+                        # valid grade may not produce, so it is stopped for rectification since.
+                        status=PS.SUSPENDED,
+                        status_since_days=150,
                         licence_year=2016,
                         safety_expires_in=25,
                     ),

@@ -376,3 +376,32 @@ def test_the_page_button_is_offered_only_to_those_who_may_start_a_report(world, 
         can = report.can_start_report(scope, assessment)
         html = render_to_string("grading/report/_button.html", {"assessment": assessment, "can_report": can})
         assert can is offered and (url in html) is offered, user
+
+
+@needs_poppler
+def test_the_report_names_people_signs_off_and_concludes_without_internal_codes(world, scored, tmp_path):
+    """Issue 13, "Honest documents": people by name and post (never a login name), the sign-off
+    block (编制 / 审核 / 批准, 签字, 日期, 盖章) and a conclusion; a part's internal code (here
+    "P1.2", in the national standards "policy") never reaches the Chinese document."""
+    from compliance.grading.models import Part
+
+    assessment, _items = scored
+    manager, auditor = world.a.users[roles.SAFETY_MANAGER], world.a.users[roles.HQ_AUDITOR]
+    manager.first_name, auditor.first_name = "陈立新", "刘志强"
+    manager.save(update_fields=["first_name"])
+    auditor.save(update_fields=["first_name"])
+    with dangerously_platform_scope():
+        parts = list(Part.objects.filter(version=assessment.version))
+        for n, part in enumerate(parts):  # codes are keys, as in the national standards
+            part.code = f"policy{'x' * n}"
+            part.save(update_fields=["code"])
+        codes = {"policy"}
+        path = tmp_path / "signed.pdf"
+        path.write_bytes(report.report_pdf(assessment))
+    text = "".join(_tool("pdftotext", str(path), "-").split())
+    assert "陈立新" in text and "刘志强" in text
+    assert "安全管理人员" in text and "集团安监审计" in text  # their posts (role at their unit)
+    assert manager.username not in text and auditor.username not in text
+    for words in ("结论", "尚未批准", "编制", "审核", "批准", "签字", "日期", "（盖章）", world.a.mine.name):
+        assert words in text, words
+    assert not any(code in text for code in codes)

@@ -609,6 +609,7 @@ ROUTES: dict[str, Route] = {
     "inspections:inspection-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
     "inspections:inspection-create": Route(body=lambda w: {"org_unit": w.b.mine.pk, **INSPECTION_BODY}),
     "inspections:inspection-detail": Route(kwargs=lambda w: {"pk": _b_inspection(w).pk}),
+    "inspections:inspection-record": Route(kwargs=lambda w: {"pk": _b_inspection(w).pk}),
     "inspections:inspection-draw": Route(
         kwargs=lambda w: {"pk": _b_inspection(w).pk}, body=lambda w: {"paper": w.b_spot_paper.pk, "count": 1}
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections import Counter, defaultdict
 
 import pytest
@@ -254,3 +255,161 @@ def test_seed_demo_json_lists_logins_that_work(seeded):
     assert not Client().login(
         request=HttpRequest(), username=logins[0]["username"], password="wrong-password-2026"
     )
+
+
+# --- issue 13, "Honest documents": the demo agrees with itself and with the README --------------
+
+# Terms of coal mining only ("煤矿、非煤矿山…" in a rule for both is not one of them).
+COAL_WORDS = ("瓦斯", "甲烷", "煤层", "煤尘", "采煤", "综采", "煤与瓦斯突出")
+
+
+def _mines_by_id() -> dict:
+    return {m.path.strip("/").split("/")[-1]: m for m in OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE)}
+
+
+@pytest.mark.django_db
+def test_seed_demo_uses_coal_only_terms_at_coal_mines_only(seeded):
+    """No coal-only special operation (a catalogue item of coal mines only, e.g. 瓦斯检查作业), and
+    no exam question about gas or coal, reaches anyone at a metal/non-metal mine or tailings pond."""
+    from compliance.training.models import (
+        Attempt,
+        AttemptQuestion,
+        Certificate,
+        Question,
+        QuestionOption,
+        SpecialOperationType,
+    )
+
+    catalogue = defaultdict(set)
+    for group, operation in SpecialOperationType.objects.values_list("mine_group", "operation_type"):
+        catalogue[group].add(operation)
+    coal_only = catalogue["coal"] - catalogue["non_coal"]
+    assert "gas_inspection" in coal_only
+    mines = _mines_by_id()
+    profiles = {p.org_unit_id: p for p in MineProfile.objects.all()}
+
+    def coal(unit) -> bool:
+        return profiles[mine_of(unit, mines).pk].mine_type.startswith("coal")
+
+    for person in Person.objects.exclude(operation_type="").select_related("org_unit"):
+        assert coal(person.org_unit) or person.operation_type not in coal_only, person
+    for cert in Certificate.objects.exclude(operation_type="").select_related("person__org_unit"):
+        assert coal(cert.person.org_unit) or cert.operation_type not in coal_only, cert
+    non_coal_attempts = [
+        a.pk for a in Attempt.objects.select_related("person__org_unit") if not coal(a.person.org_unit)
+    ]
+    assert non_coal_attempts, "the demo has exams taken at non-coal mines"
+    drawn = set(
+        AttemptQuestion.objects.filter(attempt_id__in=non_coal_attempts).values_list("question_id", flat=True)
+    )
+    assert drawn
+    texts = {q.pk: [q.stem, q.explanation] for q in Question.objects.filter(pk__in=drawn)}
+    for question_id, text in QuestionOption.objects.filter(question_id__in=drawn).values_list(
+        "question_id", "text"
+    ):
+        texts[question_id].append(text)
+    coal_terms = {
+        words[0]: [w for w in COAL_WORDS if any(w in t for t in words)]
+        for words in texts.values()
+        if any(w in t for t in words for w in COAL_WORDS)
+    }
+    assert not coal_terms, coal_terms
+
+
+@pytest.mark.django_db
+def test_seed_demo_production_status_and_right_to_produce_agree(seeded):
+    """A coal mine not permitted to produce (no valid grade) is not recorded as producing; every
+    producing coal mine is permitted."""
+    from compliance.grading import production
+
+    mines = production.with_grading_status(
+        OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE).select_related("mine_profile")
+    )
+    statuses = production.statuses(mines)
+    coal = [s for s in statuses if s.is_coal]
+    assert any(s.permitted is False for s in coal), "the demo shows a coal mine that may not produce"
+    for status in coal:
+        producing = status.production_status == MineProfile.ProductionStatus.PRODUCING
+        assert status.permitted or not producing, (status.mine.name, status.production_words)
+        if not status.permitted:
+            assert status.mine.mine_profile.production_status_since, "a stop is dated"
+
+
+@pytest.mark.django_db
+def test_seed_demo_matches_the_story_the_readme_tells(seeded):
+    """The README's demo paragraph names the mines that may not produce, the downgrade after the
+    fatal accident and the exam that issued an internal record; the dashboards say the same."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from compliance.grading import production
+    from compliance.grading.models import GradeCertificate
+    from compliance.training.models import Certificate
+
+    readme = " ".join((Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8").split())
+    story = readme[
+        readme.index("For standardization grading the demo") : readme.index("The platform operator")
+    ]
+    named = set(re.findall(r"[\u4e00-\u9fff]+矿", story))
+    not_permitted_sentence = re.search(r"one lapsed grade: (.+?) is not permitted to produce", story)
+    readme_stopped = set(re.findall(r"[\u4e00-\u9fff]+矿", not_permitted_sentence.group(1)))
+    statuses = production.statuses(
+        production.with_grading_status(
+            OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE).select_related("mine_profile")
+        )
+    )
+    by_name = {s.mine.name: s for s in statuses}
+    assert named <= set(by_name), named - set(by_name)
+    assert readme_stopped == {s.mine.name for s in statuses if s.permitted is False}
+    assert all(by_name[name].mine.mine_profile.production_status == "suspended" for name in readme_stopped)
+    warned = re.search(r"停产整顿\)\. (.+?) are past a re-check interval", story).group(1)
+    for name in re.findall(r"[\u4e00-\u9fff]+矿", warned):
+        assert by_name[name].permitted and by_name[name]._past_due, name  # 待核实, still permitted
+    downgraded = GradeCertificate.objects.get(mine__name="大河边煤矿", status="valid")
+    assert (downgraded.awarded_level, downgraded.level) == (1, 3) and "大河边煤矿 from 一级 to 三级" in story
+    # "*-worker2 passed the group's own exam for their trade, which issued an internal training record"
+    assert "internal training record" in readme
+    for key in ("qn", "jt"):
+        worker2 = Person.objects.get(user__username=f"{key}-worker2")
+        issued = Certificate.objects.filter(person=worker2, source=Certificate.Source.EXAM)
+        assert issued.exists() and set(issued.values_list("kind", flat=True)) == {"internal"}
+        title = issued.first().attempt.paper.title
+        assert "企业内部" in title and "特种作业安全技术" not in title, title
+
+
+@pytest.mark.django_db
+def test_seed_demo_grades_were_approved_when_they_were_awarded(seeded):
+    """A grade awarded years ago was submitted and approved then: the report prints those dates
+    next to the assessment date, so they may not be the day the demo was built."""
+    from compliance.grading.models import Assessment, GradeCertificate
+
+    for grade in GradeCertificate.objects.select_related("assessment"):
+        assessment = grade.assessment
+        assert assessment.status == Assessment.Status.APPROVED
+        assert timezone.localdate(assessment.approved_at) == grade.awarded_on, grade
+        assert assessment.assessed_on <= timezone.localdate(assessment.submitted_at) <= grade.awarded_on
+
+
+@pytest.mark.django_db
+def test_seed_demo_staff_logins_have_names_for_reports(seeded):
+    """Reports name people by name and post: every staff login of the demo has a name."""
+    for key in ("qn", "jt"):
+        for role in ("admin", "auditor", "manager", "leader"):
+            user = User.objects.get(username=f"{key}-{role}")
+            assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", user.get_full_name()), user.username
+
+
+@pytest.mark.django_db
+def test_seed_demo_inspections_name_their_leader_and_date_their_suspensions(seeded):
+    """The printed inspection record shows the leader (a login, by name) beside the list of
+    inspectors, and the suspension beside the inspection's date: they agree."""
+    from compliance.inspections.models import Inspection, Suspension
+
+    inspections = list(Inspection.objects.select_related("leader"))
+    assert len(inspections) == 2
+    for inspection in inspections:
+        assert f"{inspection.leader.get_full_name()}（组长）" in inspection.inspectors, inspection.inspectors
+        suspensions = Suspension.objects.filter(spot_check__inspection=inspection)
+        assert suspensions.exists()
+        assert all(timezone.localdate(s.started_at) == inspection.date for s in suspensions)

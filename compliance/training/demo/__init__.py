@@ -9,11 +9,12 @@ Per demo group, everything written through the training services (validated and 
    of their hours — ``training.courses``; one person back after 500 days away and not retrained
    since (flagged for retraining) — ``tenants.services.person_update``;
 3. papers — ``training.bank.paper_create``: an annual exam per mine type (every post category at
-   those mines), a special-operation exam that issues a certificate, a spot-exam paper (逢查必考)
-   and a re-test paper that clears a suspension;
+   those mines), the group's own exam for a special-operation trade (it issues an internal
+   training record, never the statutory certificate), a spot-exam paper (逢查必考) and a re-test
+   paper that clears a suspension;
 4. attempts — ``training.attempts.start_attempt / save_answer / submit_attempt`` with ``now`` in
    the past for finished ones: worker 1 failed the annual exam and has the re-sit in progress,
-   worker 2 passed the special-operation exam (its certificate is issued by the grading,
+   worker 2 passed the group's exam of their trade (its internal record is issued by the grading,
    ``training.certificates.issue_for_passed_attempt``) and has the annual exam still to take, and
    two colleagues took the annual exam (one passed, one failed);
 5. certificates recorded from outside — ``training.certificates.record_external``: managers'

@@ -303,7 +303,9 @@ def _seed_papers(demo: Demo) -> None:
     ]
     demo.papers["special"] = _paper(
         demo,
-        title=f"特种作业安全技术理论考试（{OPERATION_ZH[trade]}）",
+        # Named as what it is, the group's own exam: the state's 特种作业安全技术理论考试 is the
+        # authority's, and an internal record must not look like it (issue 13).
+        title=f"{OPERATION_ZH[trade]}岗位安全培训考试（企业内部）",
         sections=_sections(*STANDARD, mine_type=MT.COAL_UNDERGROUND, post_category=PC.SPECIAL_OPERATION),
         people=holders,
         duration_minutes=120,

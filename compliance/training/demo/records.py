@@ -78,7 +78,7 @@ def _seed_attempts(demo: Demo) -> None:
         paper=annual(worker1), person=worker1, now=demo.now - datetime.timedelta(minutes=8), rng=demo.rng
     )
     _answer(demo, resit, target=None, answered=0.4, until=demo.now)
-    # Worker 2 passed the special-operation exam (which issues the certificate); the annual exam
+    # Worker 2 passed the group's exam of their trade (which issues an internal record); the annual exam
     # is still to take.
     _take(demo, demo.papers["special"], worker2, _at(demo.today - _days(34), 9, 0), "pass")
     made += 3

@@ -384,6 +384,7 @@ class CertificateVerifyView(View):
                     "status": display,
                     "status_label": certs.display_status_label(display),
                     "kind": certs.kind_label(cert),
+                    "statutory": certs.is_statutory(cert),
                     "masked_name": certs.mask_name(cert.person.name),
                     "issued_on": cert.issued_on,
                     "expires_on": cert.expires_on,
