@@ -228,15 +228,24 @@ class HoursView(ScopedPageMixin, TemplateView):
         for person in page:
             # From the packs resolved once for the page: no query per row.
             person.rule_note = hours.unverified_note(rules, person)
+        summaries = hours.summary_by_unit(
+            scope=self.scope, year=f["year"], level=f["level"], org_unit=f["unit"], rules=rules
+        )
+        # A summary row may name a unit above the caller's reach (a team leader sees the mine
+        # their team is in): its drill-down is everything the caller may see, not that unit,
+        # which is outside the scope and would answer 404.
+        reachable = {value for value, _label in f["form"].fields["unit"].widget.choices if value}
+        for summary in summaries:
+            summary.drill_unit = (
+                summary.unit if summary.unit is not None and str(summary.unit.pk) in reachable else None
+            )
         return super().get_context_data(
             filter_form=f["form"],
             year=f["year"],
             unit=f["unit"],
             pack=rules.pack,
             overrides=rules.overrides,
-            summaries=hours.summary_by_unit(
-                scope=self.scope, year=f["year"], level=f["level"], org_unit=f["unit"], rules=rules
-            ),
+            summaries=summaries,
             level_label=dict(LEVELS)[f["level"]],
             page=page,
             query=filter_query(self.request),
