@@ -14,6 +14,8 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Rows per list page. Each list's selector loads related rows for the whole page (constant
 # queries), so the size bounds the work of one page, not its query count.
 PAGE_SIZE = 50
+# The page sizes a reader may choose (``?per_page=``); anything else gives the list's own size.
+PAGE_SIZES = (20, 50, 100)
 
 
 class ScopedPageMixin(LoginRequiredMixin):
@@ -81,10 +83,27 @@ def view_acts_on_own_credentials(request) -> bool:
 
 
 # --- list pages: one page of rows, the filters that chose them, the pager's links -------------
+def page_size(request, default: int = PAGE_SIZE) -> int:
+    """The page size the reader chose (``per_page``, one of PAGE_SIZES), else ``default``: a bad
+    value is ignored like a bad page number, never an error."""
+    value = request.GET.get("per_page", "")
+    return int(value) if value.isdigit() and int(value) in PAGE_SIZES else default
+
+
 def paginate(request, rows, *, per_page: int = PAGE_SIZE, param: str = "page") -> Page:
     """The page of ``rows`` asked for in the query string; a missing or bad number gives the
-    first page and one past the end the last (Django's ``get_page``), never an error."""
-    page = Paginator(rows, per_page).get_page(request.GET.get(param))
+    first page and one past the end the last (Django's ``get_page``), never an error. The reader
+    may choose the page size (``per_page``: 20, 50 or 100); the pager's links and the filters
+    keep it, since ``filter_query`` drops only the page number."""
+    size = page_size(request, per_page)
+    page = Paginator(rows, size).get_page(request.GET.get(param))
+    # The size choice: links to the first page at each size, with the current filters.
+    params = request.GET.copy()
+    for key in (param, "per_page"):
+        params.pop(key, None)
+    base = params.urlencode()
+    page.per_page = size
+    page.sizes = [(n, f"{base}&per_page={n}" if base else f"per_page={n}") for n in PAGE_SIZES]
     # The pager's numbers: the first and last page, and two either side of this one, with "…"
     # between (Django's elided range; ``_pager.html`` shows them).
     page.numbers = list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))

@@ -201,6 +201,30 @@ def attempt_access_conditions() -> list[Callable[[Any, str], Any]]:
     return list(_attempt_access.values())
 
 
+# --- notes on an attempt's result page --------------------------------------------------------------
+# What follows a graded attempt in another capability, told to the person on training's result
+# page (a failed spot exam: suspended from post, and the re-test). ``context(attempt, scope)``
+# returns None when there is nothing to say, else the context of ``template``; a constant number
+# of queries.
+@dataclass(frozen=True)
+class AttemptResultNote:
+    key: str
+    template: str
+    context: Callable[[Any, Any], dict | None]
+    order: int = 100
+
+
+_attempt_result_notes: dict[str, AttemptResultNote] = {}
+
+
+def register_attempt_result_note(note: AttemptResultNote) -> None:
+    _attempt_result_notes[note.key] = note
+
+
+def attempt_result_notes() -> list[AttemptResultNote]:
+    return sorted(_attempt_result_notes.values(), key=lambda n: (n.order, n.key))
+
+
 # --- per-mine figures -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MineFigure:
@@ -385,6 +409,7 @@ _REGISTRIES = (
     ("demo_builders", _demo_builders),
     ("attempt_listeners", _attempt_listeners),
     ("attempt_access", _attempt_access),
+    ("attempt_result_notes", _attempt_result_notes),
     ("mine_figures", _mine_figures),
     ("audit_actions", _audit_actions),
     ("audit_object_kinds", _audit_object_kinds),

@@ -11,7 +11,11 @@ whose region code starts with the prefix, decided by the database when a query r
 ``Grant.region``). A model says which permission lets one read it (``scope_view_perm``), where
 its org path is (``scope_path``), for records a worker may see of their own, how it links to
 a person (``scope_owner``) and, for records a regulator reads by the regions they name rather
-than by where they sit, the field listing those regions (``scope_regions``).
+than by where they sit, the field listing those regions (``scope_regions``). Content a group
+makes once for the units below it (courses, the question bank, papers) names the permission
+whose holders also *read* the rows placed at the units above their grant
+(``scope_ancestor_perm``): a mine's safety manager reads the group HQ's courses. Writes never
+widen: services check ``Scope.require`` on the row's own unit.
 """
 
 from __future__ import annotations
@@ -170,6 +174,7 @@ class Scope:
         path_field = getattr(model, "scope_path", None)
         owner_field = getattr(model, "scope_owner", None)
         regions_field = getattr(model, "scope_regions", None)
+        ancestor_perm = getattr(model, "scope_ancestor_perm", None)
         condition = Q(pk__in=[])
         regions: dict[str, set] = {}
         for grant in self.grants:
@@ -191,7 +196,14 @@ class Scope:
                 else:
                     continue
             elif path_field:
-                cond &= Q(**{f"{path_field}__startswith": grant.path})
+                here = Q(**{f"{path_field}__startswith": grant.path})
+                if ancestor_perm and ancestor_perm in perms:
+                    # The units above the grant, by their exact paths (a path is its ancestors'
+                    # paths plus one segment each): content the group placed there applies here.
+                    above = _ancestor_paths(grant.path)
+                    if above:
+                        here |= Q(**{f"{path_field}__in": above})
+                cond &= here
             condition |= cond
         for prefix in sorted(regions):
             condition |= _in_region_condition(prefix, path_field)
@@ -202,6 +214,13 @@ class Scope:
                     **{f"{regions_field}__contains": f" {prefix}"}, tenant_id__in=sorted(regions[prefix])
                 )
         return qs.filter(condition)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """The paths of the units strictly above the unit at ``path`` ("<hq>/<sub>/<mine>/" gives
+    "<hq>/" and "<hq>/<sub>/")."""
+    segments = [s for s in path.split("/") if s]
+    return ["".join(f"{s}/" for s in segments[:n]) for n in range(1, len(segments))]
 
 
 # An org path is "<32 hex digits>/" per level (tenants.services). The region test looks for a mine

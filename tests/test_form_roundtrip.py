@@ -516,6 +516,7 @@ EXEMPT: dict[str, str] = {
     "inspections:inspection-pick": "picks a person into an inspection from an empty form",
     "inspections:spot-code": _ACTION,
     "inspections:spot-start": _ACTION,
+    "inspections:retest-code": _ACTION,
     "training:question-detail": _SHOWS,
     "training:question-retire": _ACTION,
     "training:paper-detail": _SHOWS,

@@ -49,6 +49,14 @@ class InspectionsConfig(AppConfig):
         registry.register_attempt_listener("inspections.spot_exam", services.apply_attempt_result)
         # The team running an inspection works on its spot exams' attempts (the tablet).
         registry.register_attempt_access("inspections.spot_exam", selectors.spot_attempt_access)
+        # The result page of a failed spot exam says the person is suspended and what the re-test is.
+        registry.register_attempt_result_note(
+            registry.AttemptResultNote(
+                key="inspections.suspension",
+                template="inspections/attempt_note.html",
+                context=selectors.attempt_result_note,
+            )
+        )
         registry.register_person_panel(
             registry.PersonPanel(
                 key="inspections.spot_exams",
@@ -78,6 +86,8 @@ class InspectionsConfig(AppConfig):
                 "code_locked": pgettext_lazy("audit action", "Lock a spot-exam code"),
                 "suspend": pgettext_lazy("audit action", "Suspend from post"),
                 "clear": pgettext_lazy("audit action", "Lift a suspension"),
+                "retest_code": pgettext_lazy("audit action", "Issue a re-test code"),
+                "retest_used": pgettext_lazy("audit action", "Use a re-test code"),
             }
         )
         registry.register_audit_object_kinds(

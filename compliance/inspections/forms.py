@@ -103,6 +103,26 @@ class PickForm(_PaperForm):
     def clean_people(self):
         return [self.people[pk] for pk in self.cleaned_data["people"]]
 
+    def picker(self) -> dict:
+        """The people as rows of the picker (name, post, team; checked as posted) and the posts
+        and teams among them, for its filters."""
+        chosen = set(self.data.getlist("people")) if self.is_bound else set()
+        rows = [
+            {
+                "pk": pk,
+                "person": p,
+                "post": p.get_post_category_display(),
+                "team": p.org_unit.name,
+                "checked": pk in chosen,
+            }
+            for pk, p in self.people.items()
+        ]
+        return {
+            "rows": rows,
+            "posts": sorted({r["post"] for r in rows}),
+            "teams": sorted({r["team"] for r in rows}),
+        }
+
 
 class CodeForm(forms.Form):
     code = forms.CharField(

@@ -100,6 +100,10 @@ class Suspension(TenantOwned):
     cleared_by_attempt = models.ForeignKey(
         Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A one-time re-test code for a person with no login, typed on the spot-exam page (stored as
+    # a digest, like the spot exam's own code).
+    retest_code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    retest_code_expires_at = models.DateTimeField(null=True, blank=True)
 
     scope_view_perm = roles.VIEW_PEOPLE
     scope_path = "person__org_unit__path"

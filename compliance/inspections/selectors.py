@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from compliance.access import access_or_404
-from compliance.training.models import ExamPaper
+from compliance.training.models import Attempt, ExamPaper
 from tenants import roles
 from tenants.models import OrgUnit, Person
 from tenants.scope import Grant, Scope
@@ -151,11 +151,22 @@ def access_spot_check(scope: Scope, pk) -> SpotCheck:
     )
 
 
+def access_suspension(scope: Scope, pk) -> Suspension:
+    return access_or_404(
+        scope, Suspension.objects.select_related("person", "person__org_unit", "clearing_paper"), pk
+    )
+
+
 def spot_checks_of(inspection: Inspection) -> QuerySet[SpotCheck]:
-    """Everyone drawn in an inspection with their paper and result (one query)."""
+    """Everyone drawn in an inspection with their paper and result, and the open suspension this
+    spot exam placed, if any (one query)."""
+    suspension = Suspension.objects.filter(spot_check=OuterRef("pk"), cleared_at__isnull=True).values("pk")[
+        :1
+    ]
     return (
         SpotCheck.objects.filter(inspection=inspection)
         .select_related("person", "person__org_unit", "paper", "attempt")
+        .annotate(open_suspension_id=Subquery(suspension))
         .order_by("created_at", "person__employee_no")
     )
 
@@ -341,3 +352,45 @@ def _mine_of(path: str, mines: dict):
         if prefix in mines:
             return mines[prefix]
     return None
+
+
+# --- the result page of an attempt (training's, through the registry) ------------------------------
+def attempt_result_note(attempt, scope: Scope) -> dict | None:
+    """What a graded attempt means for the person's post: a failed spot exam suspended them
+    (and which re-test lifts it), or this attempt lifted a suspension. None otherwise. One query
+    (two for a suspension). The caller already holds the attempt (its taker, the inspection
+    team, or the taker's one-time code): its suspension is read by the attempt's id."""
+    if attempt.passed is None:
+        return None
+    if attempt.passed:
+        lifted = Suspension.dangerously_unscoped.filter(
+            tenant_id=attempt.tenant_id, cleared_by_attempt_id=attempt.pk
+        ).first()
+        return {"lifted": lifted} if lifted is not None else None
+    if attempt.occasion != Attempt.Occasion.SPOT_EXAM:
+        return None
+    suspension = (
+        Suspension.dangerously_unscoped.filter(tenant_id=attempt.tenant_id, spot_check__attempt_id=attempt.pk)
+        .select_related("clearing_paper")
+        .first()
+    )
+    if suspension is None:
+        return None
+    paper = suspension.clearing_paper
+    return {
+        "suspension": suspension,
+        "paper": paper,
+        # A re-test listed among the person's exams (a spot-exam paper is not: it is sat by code).
+        "in_my_exams": not paper.is_spot_exam,
+        "is_taker": scope.person_id == attempt.person_id,
+    }
+
+
+def is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -460,3 +460,109 @@ def _clear(attempt, person: Person) -> None:
         reference=suspension,
         lift_reason=_("Passed the clearing paper %(paper)s") % {"paper": attempt.paper.title},
     )
+
+
+# --- the re-test of a suspended person with no login (复考码) ---------------------------------------
+def _live_retest_codes(now) -> QuerySet[Suspension]:
+    # As _active_codes: the public page looks across tenants (inside the platform scope); only the
+    # matching suspension leaves this module.
+    return Suspension.dangerously_unscoped.filter(
+        cleared_at__isnull=True, retest_code_expires_at__gt=now
+    ).exclude(retest_code_digest="")
+
+
+def _retest_matches(suspension: Suspension, code: str) -> bool:
+    return bool(suspension.retest_code_digest) and hmac.compare_digest(
+        suspension.retest_code_digest, code_digest(suspension.pk, code)
+    )
+
+
+@transaction.atomic
+def issue_retest_code(*, scope: Scope, suspension: Suspension, now=None) -> str:
+    """A one-time code with which the suspended person starts the re-test on a phone with nobody
+    logged in (the spot-exam page). Issued by whoever runs inspections over the person's unit
+    (the mine's safety manager, the inspection team); any earlier code stops working."""
+    scope.require(CONDUCT_INSPECTIONS, suspension.person.org_unit)
+    if suspension.cleared_at is not None:
+        raise ValidationError(_("This suspension has already been lifted."))
+    now = now or timezone.now()
+    with dangerously_platform_scope():  # unique among every live code of every group
+        spot = list(_active_codes(now).only("pk", "code_digest"))
+        retests = list(_live_retest_codes(now).exclude(pk=suspension.pk).only("pk", "retest_code_digest"))
+    while True:
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        if not any(_matches(c, code) for c in spot) and not any(_retest_matches(s, code) for s in retests):
+            break
+    suspension.retest_code_digest = code_digest(suspension.pk, code)
+    suspension.retest_code_expires_at = now + CODE_TTL
+    suspension.save(update_fields=["retest_code_digest", "retest_code_expires_at"])
+    audit_record(
+        action="retest_code",
+        obj=suspension,
+        object_repr=suspension.person.name,
+        org_path=suspension.person.org_unit.path,
+        after={"expires_at": suspension.retest_code_expires_at},
+    )
+    return code
+
+
+def redeem_retest_code(*, code: str, now=None) -> Suspension | None:
+    """The open suspension whose live re-test code this is — and the code is used up — or None.
+    Nobody is logged in: runs in the platform scope and touches only the one suspension."""
+    now = now or timezone.now()
+    code = (code or "").strip()
+    if not (code.isdigit() and len(code) == CODE_DIGITS):
+        return None
+    with dangerously_platform_scope(), transaction.atomic():
+        found = next(
+            (s for s in _live_retest_codes(now).only("pk", "retest_code_digest") if _retest_matches(s, code)),
+            None,
+        )
+        if found is None:
+            return None
+        suspension = (
+            Suspension.dangerously_unscoped.select_for_update(of=("self",))
+            .select_related("person", "person__org_unit", "clearing_paper")
+            .get(pk=found.pk)
+        )
+        if not _retest_matches(suspension, code) or suspension.cleared_at is not None:
+            return None
+        suspension.retest_code_digest = ""
+        suspension.save(update_fields=["retest_code_digest"])
+        audit_record(
+            action="retest_used",
+            obj=suspension,
+            object_repr=suspension.person.name,
+            org_path=suspension.person.org_unit.path,
+        )
+        return suspension
+
+
+@transaction.atomic
+def start_retest_attempt(*, suspension: Suspension, now=None, rng=None) -> Attempt:
+    """Start (or resume) the re-test of a suspension from a used re-test code: training's attempt
+    at the clearing paper, for the re-test occasion; passing it lifts the suspension (the
+    attempt-outcome listener above)."""
+    running = (
+        Attempt.dangerously_unscoped.filter(
+            tenant_id=suspension.tenant_id,
+            person_id=suspension.person_id,
+            paper_id=suspension.clearing_paper_id,
+            occasion=Attempt.Occasion.RETEST,
+            status=Attempt.Status.IN_PROGRESS,
+        )
+        .select_related("paper", "person")
+        .first()
+    )
+    if running is not None:
+        running = attempts.grade_if_expired(running, now=now)
+        if running.status == Attempt.Status.IN_PROGRESS:
+            return running
+    return attempts.start_attempt(
+        paper=suspension.clearing_paper,
+        person=suspension.person,
+        occasion=Attempt.Occasion.RETEST,
+        now=now,
+        rng=rng,
+        audit_extra={"suspension": str(suspension.pk)},
+    )

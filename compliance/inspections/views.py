@@ -203,6 +203,36 @@ class SpotCodeView(_ConductMixin, View):
         return response
 
 
+class RetestCodeView(_ConductMixin, View):
+    """Issues a one-time re-test code for a suspended person with no login, shown once with a QR
+    code to the spot-exam page, where the person types it and sits the re-test."""
+
+    def post(self, request, pk):
+        suspension = selectors.access_suspension(self.scope, pk)
+        back = request.POST.get("inspection")
+        try:
+            code = services.issue_retest_code(scope=self.scope, suspension=suspension)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("person-detail", pk=suspension.person_id)
+        link = request.build_absolute_uri(reverse("inspections:spot-enter"))
+        qr = segno.make(link, error="m").svg_data_uri(scale=5, border=2)
+        response = render(
+            request,
+            "inspections/retest_code.html",
+            {
+                "suspension": suspension,
+                "code": code,
+                "link": link,
+                "qr": qr,
+                "expires_at": suspension.retest_code_expires_at,
+                "inspection_id": back if back and selectors.is_uuid(back) else None,
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
 class SpotStartView(_ConductMixin, View):
     """Start the drawn person's exam on this device (the inspector's tablet)."""
 
@@ -268,9 +298,19 @@ class SpotEnterView(View):
         if len(failures) >= SESSION_FAILURES_MAX or address_blocked(address):
             error = _("Too many wrong codes. Wait a while, or ask the inspector for help.")
             return self._render(request, retry, error, status=429)
-        check = None
+        check = retest = None
         if form.is_valid():
             check = services.redeem_code(code=form.cleaned_data["code"], spot_check_id=form.cleaned_data["s"])
+            if check is None and not form.cleaned_data["s"]:
+                # Not a spot exam's code: a suspended person's re-test code (复考码)?
+                retest = services.redeem_retest_code(code=form.cleaned_data["code"])
+        if retest is not None:
+            try:
+                with activate(services.person_scope(retest.person)):
+                    attempt = services.start_retest_attempt(suspension=retest)
+            except ValidationError as exc:
+                return self._render(request, CodeForm(), " ".join(exc.messages), status=400)
+            return self._grant(request, attempt)
         if check is None:
             # One message for every failure: it never says whether the code was mistyped, used,
             # expired or voided.
@@ -284,6 +324,10 @@ class SpotEnterView(View):
                 attempt = services.start_spot_attempt(spot_check=check)
         except ValidationError as exc:
             return self._render(request, CodeForm(), " ".join(exc.messages), status=400)
+        return self._grant(request, attempt)
+
+    @staticmethod
+    def _grant(request, attempt):
         granted = [a for a in request.session.get(attempts.SESSION_KEY, []) if a != str(attempt.pk)]
         request.session[attempts.SESSION_KEY] = [*granted, str(attempt.pk)]
         request.session.pop("spot_code_failures", None)
@@ -298,5 +342,6 @@ urlpatterns = [
     path("inspections/<uuid:pk>/pick/", InspectionPickView.as_view(), name="inspection-pick"),
     path("spot-exams/<uuid:pk>/code/", SpotCodeView.as_view(), name="spot-code"),
     path("spot-exams/<uuid:pk>/start/", SpotStartView.as_view(), name="spot-start"),
+    path("suspensions/<uuid:pk>/retest-code/", RetestCodeView.as_view(), name="retest-code"),
     path("spot/", SpotEnterView.as_view(), name="spot-enter"),
 ]

@@ -152,6 +152,11 @@ def _save_session(session: TrainingSession) -> None:
 def session_create(
     *, scope: Scope, course: Course, org_unit: OrgUnit | None = None, **fields
 ) -> TrainingSession:
+    if org_unit is None and not scope.has_perm(
+        training_perms.MANAGE_TRAINING, course.org_unit.path, course.tenant_id
+    ):
+        # A course of the group (a unit above the caller's) is held by one of the caller's units.
+        raise ValidationError({"org_unit": [_("Choose the unit that holds the session.")]})
     org_unit = org_unit or course.org_unit
     scope.require(training_perms.MANAGE_TRAINING, org_unit)
     fields.setdefault("hours", course.hours)

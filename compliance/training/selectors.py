@@ -214,6 +214,15 @@ def attempt_sheet(attempt: Attempt) -> list[SheetQuestion]:
     return _sheet(attempt, reveal=False)
 
 
+def unanswered_positions(attempt: Attempt) -> list[int]:
+    """The numbers of the questions of ``attempt`` with no answer saved, in order. One query."""
+    from .models import AttemptQuestion
+
+    # The rows of an attempt the caller already holds.
+    rows = AttemptQuestion.dangerously_unscoped.filter(attempt_id=attempt.pk).order_by("position")
+    return [position for position, selected in rows.values_list("position", "selected") if not selected]
+
+
 def _sheet(attempt: Attempt, *, reveal: bool) -> list[SheetQuestion]:
     """``reveal`` comes from ``answers_revealed`` only: it adds the correct options, whether each
     answer was right, and the explanations. Two queries."""

@@ -81,10 +81,46 @@
       });
   }
 
+  // "Answered n / N", the question numbers, "next unanswered" and the submit warning follow
+  // what is chosen on this page (the server rendered them as saved).
+  function isAnswered(fieldset) {
+    return fieldset.querySelector("input:checked") !== null;
+  }
+
+  function progress(after) {
+    var fieldsets = Array.prototype.slice.call(form.querySelectorAll("fieldset.question"));
+    var open = fieldsets.filter(function (f) { return !isAnswered(f); });
+    var answered = fieldsets.length - open.length;
+    var count = document.getElementById("answered-count");
+    if (count) count.textContent = answered;
+    var left = document.getElementById("unanswered-count");
+    if (left) left.textContent = open.length;
+    var hidden = document.getElementById("confirm-unanswered");
+    if (hidden) hidden.value = open.length;
+    var warning = form.querySelector(".warn-unanswered");
+    if (warning) warning.hidden = open.length === 0;
+    Array.prototype.forEach.call(form.querySelectorAll(".qnav a"), function (link) {
+      var f = document.getElementById("q-" + link.dataset.position);
+      link.classList.toggle("done", !!f && isAnswered(f));
+    });
+    // The next unanswered question after the one just answered, else the first one left.
+    var next = open.filter(function (f) { return +f.dataset.position > (after || 0); })[0] || open[0];
+    var jump = document.getElementById("next-unanswered");
+    if (jump) {
+      jump.hidden = !next;
+      jump.href = next ? "#" + next.id : "#submit-box";
+    }
+    var first = document.getElementById("first-unanswered");
+    if (first && open[0]) first.href = "#" + open[0].id;
+  }
+
   form.addEventListener("change", function (event) {
     if (closed) return;
     var fieldset = event.target.closest("fieldset.question");
-    if (fieldset) save(fieldset, 0);
+    if (fieldset) {
+      save(fieldset, 0);
+      progress(+fieldset.dataset.position);
+    }
   });
 
   function timeUp() {

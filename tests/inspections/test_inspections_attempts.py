@@ -15,6 +15,7 @@ from django.urls import reverse
 from compliance.inspections import services as inspections
 from compliance.inspections.models import Inspection
 from compliance.training.models import Attempt, AttemptQuestion, QuestionOption
+from compliance.training.selectors import unanswered_positions
 from tenants import roles
 from tenants.scope import dangerously_platform_scope
 
@@ -108,7 +109,12 @@ def test_the_inspected_mines_safety_manager_gets_404_on_an_hq_spot_attempt(hq_sp
         assert Attempt.objects.get(pk=w.attempt.pk).status == Attempt.Status.IN_PROGRESS
 
     # The examinee submits; the result stays closed to the mine's manager, and no key shows anywhere.
-    assert _page(w.phone, "post", "exam-submit", w.attempt).status_code == 302
+    # Questions left unanswered: the server asks first (no script needed), then submits.
+    warned = _page(w.phone, "post", "exam-submit", w.attempt)
+    assert warned.status_code == 200 and 'data-testid="confirm-page"' in warned.content.decode()
+    left = len(unanswered_positions(w.attempt))
+    url = reverse("training:exam-submit", kwargs={"attempt_id": w.attempt.pk})
+    assert w.phone.post(url, {"confirm_unanswered": str(left)}).status_code == 302
     assert _api(manager, "get", "attempt-detail", w.attempt).status_code == 404
     assert _page(manager, "get", "exam-result", w.attempt).status_code == 404
     inspector_view = _api(w.inspector, "get", "attempt-detail", w.attempt)

@@ -181,6 +181,26 @@ def _b_spot_check(w):
     return w.b_spot_check
 
 
+def _b_suspension(w):
+    """An open suspension of tenant B's person after its spot check (made once per test world)."""
+    if getattr(w, "b_suspension", None) is None:
+        from django.utils import timezone
+
+        from compliance.inspections.models import Suspension
+
+        check = _b_spot_check(w)
+        with dangerously_platform_scope():
+            w.b_suspension = Suspension.objects.create(
+                tenant=w.b.tenant,
+                person=check.person,
+                reason="B-抽考不合格",
+                spot_check=check,
+                clearing_paper=w.b_spot_paper,
+                started_at=timezone.now(),
+            )
+    return w.b_suspension
+
+
 INSPECTION_BODY = {"kind": "mine_internal", "date": "2026-03-02", "inspectors": "越界检查组"}
 
 
@@ -619,6 +639,7 @@ ROUTES: dict[str, Route] = {
     ),
     "inspections:spot-code": Route(kwargs=lambda w: {"pk": _b_spot_check(w).pk}),
     "inspections:spot-start": Route(kwargs=lambda w: {"pk": _b_spot_check(w).pk}),
+    "inspections:retest-code": Route(kwargs=lambda w: {"pk": _b_suspension(w).pk}),
     "training:dashboard": Route(list_page=True),
     "training:dashboard-chart": Route(),
     "api:inspection-list": Route(

@@ -824,7 +824,18 @@ def test_pages_start_take_reload_and_submit_without_javascript(exam):
     for word in ("is_correct", "explanation", "依据《煤矿安全规程》"):
         assert word not in html
     form = {f"q-{row.question_id}": correct_ids(row.question_id) for row in rows[1:3]}
-    done = client.post(reverse("training:exam-submit", kwargs={"attempt_id": attempt_id}), form)
+    # Two questions left unanswered while the page said four (it was read before these two
+    # answers): the server saves the answers and warns with the count it holds.
+    submit_url = reverse("training:exam-submit", kwargs={"attempt_id": attempt_id})
+    assert 'name="confirm_unanswered" id="confirm-unanswered" value="4"' in html
+    with translation.override("zh-hans"):
+        warned = client.post(submit_url, {**form, "confirm_unanswered": "4"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert warned.status_code == 200
+    warning = warned.content.decode()
+    assert 'data-testid="confirm-page"' in warning and "2 道题未作答" in warning
+    with dangerously_platform_scope():
+        assert Attempt.objects.get(pk=attempt_id).status == "in_progress"
+    done = client.post(submit_url, {"confirm_unanswered": "2"})
     assert done.status_code == 302
     with translation.override("zh-hans"):
         result = client.get(done["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()

@@ -371,3 +371,26 @@ def _grow_more(world):
                 post_category="principal",
             )
             attend(session(c, starts_on=datetime.date(YEAR, 6, 1) + datetime.timedelta(days=i)), person)
+
+
+def test_team_leader_drills_down_from_the_mine_row(world):
+    """The hours page of a team leader sums their team under its mine (a unit above their
+    reach); the mine row's drill-down opens, showing their team, not a 404."""
+    import re
+
+    client = login(world.a.users[roles.TEAM_LEADER])
+    page = client.get("/training/hours/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    links = re.findall(r'href="([^"]+)" data-testid="drill-down"', body)
+    assert links, "the summary links somewhere"
+    for link in links:
+        assert str(world.a.mine.pk) not in link  # the mine is not the leader's to open
+        drill = client.get("/training/hours/" + link.replace("&amp;", "&"))
+        assert drill.status_code == 200
+        drilled = drill.content.decode()
+        assert world.a.team.name in drilled and world.a.people[0].name in drilled
+        assert world.a.people[3].name not in drilled  # another mine's team stays out
+    # A manager of the mine still drills into the mine itself.
+    manager = login(world.a.users[roles.SAFETY_MANAGER]).get("/training/hours/").content.decode()
+    assert f"unit={world.a.mine.pk}" in manager

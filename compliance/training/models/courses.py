@@ -36,6 +36,8 @@ class Course(TenantOwned):
 
     scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "org_unit__path"
+    # The group's content for the units below it: a manager there reads it (never writes it).
+    scope_ancestor_perm = training_perms.MANAGE_TRAINING
 
     class Meta:
         verbose_name = _("course")

@@ -47,6 +47,8 @@ class Question(TenantOwned):
 
     scope_view_perm = training_perms.VIEW_QUESTION_BANK
     scope_path = "org_unit__path"
+    # The group's content for the units below it: a manager there reads it (never writes it).
+    scope_ancestor_perm = training_perms.MANAGE_TRAINING
 
     class Meta:
         verbose_name = _("question")
@@ -73,6 +75,8 @@ class QuestionOption(TenantOwned):
 
     scope_view_perm = training_perms.VIEW_QUESTION_BANK
     scope_path = "question__org_unit__path"
+    # The group's content for the units below it: a manager there reads it (never writes it).
+    scope_ancestor_perm = training_perms.MANAGE_TRAINING
 
     class Meta:
         ordering = ["position"]
@@ -142,6 +146,8 @@ class ExamPaper(TenantOwned):
 
     scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "org_unit__path"
+    # The group's content for the units below it: a manager there reads it (never writes it).
+    scope_ancestor_perm = training_perms.MANAGE_TRAINING
 
     class Meta:
         verbose_name = _("exam paper")
@@ -175,6 +181,8 @@ class PaperSection(TenantOwned):
 
     scope_view_perm = training_perms.VIEW_TRAINING
     scope_path = "paper__org_unit__path"
+    # The group's content for the units below it: a manager there reads it (never writes it).
+    scope_ancestor_perm = training_perms.MANAGE_TRAINING
 
     class Meta:
         ordering = ["position"]
@@ -192,6 +200,9 @@ class Attempt(TenantOwned):
     class Occasion(models.TextChoices):
         REGULAR = "", _("Own exam")
         SPOT_EXAM = "spot_exam", _("Spot exam")
+        # The re-test that lifts a suspension, started from a re-test code on a phone with nobody
+        # logged in (compliance.inspections): one attempt per code, beside the paper's own count.
+        RETEST = "retest", _("Re-test")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="attempts")

@@ -87,7 +87,10 @@ def _course_choices(scope):
     return [
         (c, f"{c.title} · {c.org_unit.name}")
         for c in rows
-        if not scope.read_only and any(c.org_unit.path.startswith(p) for p in units)
+        # A session is held at the caller's unit under the course's: the course may be the
+        # caller's own or one of a unit above it (the group's courses).
+        if not scope.read_only
+        and any(c.org_unit.path.startswith(p) or p.startswith(c.org_unit.path) for p in units)
     ]
 
 
@@ -228,15 +231,24 @@ class HoursView(ScopedPageMixin, TemplateView):
         for person in page:
             # From the packs resolved once for the page: no query per row.
             person.rule_note = hours.unverified_note(rules, person)
+        summaries = hours.summary_by_unit(
+            scope=self.scope, year=f["year"], level=f["level"], org_unit=f["unit"], rules=rules
+        )
+        # A summary row may name a unit above the caller's reach (a team leader sees the mine
+        # their team is in): its drill-down is everything the caller may see, not that unit,
+        # which is outside the scope and would answer 404.
+        reachable = {value for value, _label in f["form"].fields["unit"].widget.choices if value}
+        for summary in summaries:
+            summary.drill_unit = (
+                summary.unit if summary.unit is not None and str(summary.unit.pk) in reachable else None
+            )
         return super().get_context_data(
             filter_form=f["form"],
             year=f["year"],
             unit=f["unit"],
             pack=rules.pack,
             overrides=rules.overrides,
-            summaries=hours.summary_by_unit(
-                scope=self.scope, year=f["year"], level=f["level"], org_unit=f["unit"], rules=rules
-            ),
+            summaries=summaries,
             level_label=dict(LEVELS)[f["level"]],
             page=page,
             query=filter_query(self.request),
@@ -328,8 +340,14 @@ class CourseListView(ScopedPageMixin, TemplateView):
         rows = courses.course_list(
             scope=self.scope, kind=kind if kind in Course.Kind.values else "", search=search
         )
+        page = paginate(self.request, rows)
+        for course in page:
+            # A course of a unit above the caller's (the group HQ's) is theirs to use, not to edit.
+            course.can_edit = self.scope.has_perm(
+                training_perms.MANAGE_TRAINING, course.org_unit.path, course.tenant_id
+            )
         return super().get_context_data(
-            page=paginate(self.request, rows),
+            page=page,
             query=filter_query(self.request),
             kinds=Course.Kind.choices,
             filters={"kind": kind, "q": search},

@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views import View
 
-from compliance import jsoninput
+from compliance import jsoninput, registry
 from compliance.pages import ScopedPageMixin
 from compliance.training import attempts, selectors
 from compliance.training import permissions as training_perms
@@ -124,12 +124,18 @@ class AttemptTakeView(AttemptPageMixin, View):
         if attempt.status != Attempt.Status.IN_PROGRESS:
             return redirect("training:exam-result", attempt_id=attempt.pk)
         now = timezone.now()
+        sheet = selectors.attempt_sheet(attempt)
+        unanswered = [q.position for q in sheet if not q.selected]
         return render(
             request,
             "training/exam_take.html",
             {
                 "attempt": attempt,
-                "sheet": selectors.attempt_sheet(attempt),
+                "sheet": sheet,
+                "total": len(sheet),
+                "answered": len(sheet) - len(unanswered),
+                "unanswered": len(unanswered),
+                "first_unanswered": unanswered[0] if unanswered else None,
                 # Logged in: the API; a code-holding phone with nobody logged in: this page's twin.
                 "answer_url": (
                     reverse("api:attempt-detail", kwargs={"attempt_id": attempt.pk}) + "answers/"
@@ -151,10 +157,30 @@ class AttemptTakeView(AttemptPageMixin, View):
 
 
 class AttemptSubmitView(AttemptPageMixin, View):
+    """Submit, after a warning when questions are unanswered. The take page sends the number of
+    unanswered questions the person was shown (``confirm_unanswered``, kept live by exam.js);
+    when the server counts another number (without JavaScript the answers arrive only now) it
+    asks again on a page of its own, so the warning never needs a script. At the deadline there
+    is nothing to confirm: the attempt is graded on what was saved."""
+
     def post(self, request, attempt_id):
         attempt = attempt_of(request, attempt_id)
         if attempt.status == Attempt.Status.IN_PROGRESS:
             self._save_form_answers(request, attempt)
+            if timezone.now() < attempt.deadline:
+                unanswered = selectors.unanswered_positions(attempt)
+                if unanswered and request.POST.get("confirm_unanswered") != str(len(unanswered)):
+                    return render(
+                        request,
+                        "training/exam_confirm.html",
+                        {
+                            "attempt": attempt,
+                            "unanswered": unanswered,
+                            "count": len(unanswered),
+                            "back_url": reverse("training:exam-take", kwargs={"attempt_id": attempt.pk})
+                            + f"#q-{unanswered[0]}",
+                        },
+                    )
         attempt = attempts.submit_attempt(attempt)
         return redirect("training:exam-result", attempt_id=attempt.pk)
 
@@ -177,6 +203,11 @@ class AttemptResultView(AttemptPageMixin, View):
         if attempt.status == Attempt.Status.IN_PROGRESS:
             return redirect("training:exam-take", attempt_id=attempt.pk)
         review = selectors.attempt_review(attempt)
+        notes = []
+        for note in registry.attempt_result_notes():
+            context = note.context(attempt, self.scope)
+            if context is not None:
+                notes.append({"template": note.template, "context": context})
         return render(
             request,
             "training/exam_result.html",
@@ -185,6 +216,7 @@ class AttemptResultView(AttemptPageMixin, View):
                 "review": review.revealed,
                 "sheet": review.sheet if review.revealed else None,
                 "never": review.never,
+                "notes": notes,
             },
         )
 
