@@ -68,8 +68,8 @@ def register() -> None:
     perms.register()
     registry.register_nav(
         registry.NavEntry(
-            "duty-lists", "people", _("Responsibility lists"), "duties:list-templates",
-            visible=_manager, order=40, namespace="duties", subnav="duties/lists/_subnav.html",
+            "duty-lists", "people", _("Responsibility lists"), "duties:list-dashboard",
+            visible=_manager, order=40,
         ),
         registry.NavEntry(
             "my-duty-lists", "people", _("My responsibility list"), "duties:my-lists", order=41,
