@@ -159,15 +159,15 @@ class ListPublishView(_ManagerPage, View):
             else:
                 messages.success(request, _("Version %(n)d published.") % {"n": version.number})
                 return redirect("duties:list-template-detail", pk=version.template_id)
-            return render(request, self.template_name, context)
-        return render(request, self.template_name, {"form": form, "inherited": [], "own": []})
+            return render(request, self.template_name, context, status=400)
+        return render(request, self.template_name, {"form": form, "inherited": [], "own": []}, status=400)
 
 
 # --- posts and holders --------------------------------------------------------------------------------------
 class PostListView(_ManagerPage, View):
     template_name = "duties/lists/post_list.html"
 
-    def _render(self, request, form):
+    def _render(self, request, form, status=200):
         return render(
             request,
             self.template_name,
@@ -176,6 +176,7 @@ class PostListView(_ManagerPage, View):
                 "form": form,
                 "can_manage": self.scope.has_perm(MANAGE_DUTY_LISTS),
             },
+            status=status,
         )
 
     def get(self, request):
@@ -191,13 +192,13 @@ class PostListView(_ManagerPage, View):
             else:
                 messages.success(request, _("Post added."))
                 return redirect("duties:post-list")
-        return self._render(request, form)
+        return self._render(request, form, status=400)
 
 
 class HolderListView(_ManagerPage, View):
     template_name = "duties/lists/holder_list.html"
 
-    def _render(self, request, form):
+    def _render(self, request, form, status=200):
         rows = sel.acknowledgement_rows(self.scope)
         return render(
             request,
@@ -208,6 +209,7 @@ class HolderListView(_ManagerPage, View):
                 "form": form,
                 "can_manage": self.scope.has_perm(MANAGE_DUTY_LISTS),
             },
+            status=status,
         )
 
     def get(self, request):
@@ -237,7 +239,7 @@ class HolderListView(_ManagerPage, View):
                 else:
                     messages.success(request, _("Post assigned."))
                     return redirect("duties:holder-list")
-        return self._render(request, form)
+        return self._render(request, form, status=400)
 
 
 # --- signatures -----------------------------------------------------------------------------------------
@@ -472,7 +474,7 @@ class ListSettingsView(_ManagerPage, View):
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("duties:list-settings")
-        return render(request, self.template_name, {"form": form, "can_manage": True})
+        return render(request, self.template_name, {"form": form, "can_manage": True}, status=400)
 
 
 urlpatterns = [
