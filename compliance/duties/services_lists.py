@@ -185,7 +185,13 @@ def _check_keeps_base(items: list[dict], base_items: list[ListItem]) -> None:
 
 
 def _write_version(
-    scope: Scope, template: ListTemplate, items: list[dict], note: str, base_items: list[ListItem] | None
+    scope: Scope,
+    template: ListTemplate,
+    items: list[dict],
+    note: str,
+    base_items: list[ListItem] | None,
+    *,
+    published_at: datetime.datetime | None = None,
 ) -> ListVersion:
     locked = ListTemplate.dangerously_unscoped.select_for_update().get(pk=template.pk)
     last = (
@@ -200,7 +206,8 @@ def _write_version(
         number=(last.number + 1) if last else 1,
         note=(note or "")[:300],
         base_version=locked.base.current_version if locked.base_id else None,
-        published_at=timezone.now(),
+        # A list adopted on paper before the platform keeps the day it was issued.
+        published_at=published_at or timezone.now(),
         published_by_id=scope.user_id,
     )
     ListItem.objects.bulk_create(
@@ -235,7 +242,7 @@ def _write_version(
             "base": str(locked.base_id or ""),
         },
     )
-    _republish_adaptations(scope, locked)
+    _republish_adaptations(scope, locked, published_at=published_at)
     return version
 
 
@@ -243,7 +250,9 @@ def _item_dict(item: ListItem) -> dict:
     return {"key": item.key, **{f: getattr(item, f) for f in ITEM_FIELDS}}
 
 
-def _republish_adaptations(scope: Scope, template: ListTemplate) -> None:
+def _republish_adaptations(
+    scope: Scope, template: ListTemplate, *, published_at: datetime.datetime | None = None
+) -> None:
     """The base changed: every adaptation gets a new version = the new base items + its own items."""
     base_items = sel.version_items(template.current_version)
     base_keys = {b.key for b in base_items}
@@ -263,12 +272,19 @@ def _republish_adaptations(scope: Scope, template: ListTemplate) -> None:
             items,
             _("Follows version %(n)d of the list above.") % {"n": template.current_version.number},
             base_items,
+            published_at=published_at,
         )
 
 
 @transaction.atomic
 def list_publish(
-    *, scope: Scope, post: DutyPost, org_unit: OrgUnit, items: list[dict], note: str = ""
+    *,
+    scope: Scope,
+    post: DutyPost,
+    org_unit: OrgUnit,
+    items: list[dict],
+    note: str = "",
+    published_at: datetime.datetime | None = None,
 ) -> ListVersion:
     """Publish a new version of ``post``'s list at ``org_unit`` (creating the list, or the
     adaptation of the nearest list above, the first time). ``items`` is the whole list in order;
@@ -300,7 +316,9 @@ def list_publish(
     base_items = sel.version_items(template.base.current_version) if template.base_id else []
     if template.base_id:
         _check_keeps_base(cleaned, base_items)
-    return _write_version(scope, template, cleaned, note, base_items)
+    if published_at is not None and published_at > timezone.now():
+        raise ValidationError({"published_at": [_("A list cannot be published in the future.")]})
+    return _write_version(scope, template, cleaned, note, base_items, published_at=published_at)
 
 
 def adaptation_start_items(*, template: ListTemplate | None, base: ListTemplate | None) -> list[dict]:
@@ -385,6 +403,46 @@ def list_acknowledge(*, scope: Scope, version: ListVersion, signed_name: str) ->
         object_repr=f"{person.name} · {dues[0].template} v{version.number}",
         org_path=person.org_unit.path,
         after={"person": str(person.pk), "version": str(version.pk), "number": version.number},
+    )
+    return ack
+
+
+@transaction.atomic
+def list_acknowledge_recorded(
+    *, scope: Scope, holder: PostHolder, signed_at: datetime.datetime | None = None
+) -> Acknowledgement:
+    """Record a signature made on the printed list (a worker without a phone): the safety manager
+    enters it for the version in force, marked as signed on paper."""
+    person = holder.person
+    scope.require(MANAGE_DUTY_LISTS, person.org_unit)
+    due = sel._dues([person.tenant_id], [holder], today=timezone.localdate())[0]
+    if due.version is None:
+        raise ValidationError({"holder": [_("There is no list in force for this post.")]})
+    if due.acknowledgement is not None:
+        raise ValidationError({"holder": [_("This version has already been signed.")]})
+    signed_at = signed_at or timezone.now()
+    if signed_at < due.version.published_at or signed_at > timezone.now():
+        raise ValidationError({"signed_at": [_("The signature must fall between the publication and now.")]})
+    ack = Acknowledgement.objects.create(
+        tenant_id=person.tenant_id,
+        person=person,
+        version=due.version,
+        signed_name=person.name,
+        acknowledged_at=signed_at,
+        user_id=scope.user_id,
+        on_paper=True,
+    )
+    audit_record(
+        action="list_ack",
+        obj=ack,
+        object_repr=f"{person.name} · {due.template} v{due.version.number}",
+        org_path=person.org_unit.path,
+        after={
+            "person": str(person.pk),
+            "version": str(due.version.pk),
+            "on_paper": True,
+            "signed_at": signed_at,
+        },
     )
     return ack
 

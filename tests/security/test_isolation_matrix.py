@@ -139,7 +139,6 @@ def _b_duty_list(w):
 
         from compliance.duties import services_lists as duty_lists
         from compliance.duties.models import ListItem
-
         from tenants.scope import activate
         from tenants.selectors import scope_for_user
 

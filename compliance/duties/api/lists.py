@@ -223,11 +223,14 @@ class DutyPostViewSet(mixins.ListModelMixin, ScopedViewSet):
 
 
 class TemplateFilter(django_filters.FilterSet):
-    post = django_filters.UUIDFilter(field_name="post_id")
+    post = django_filters.UUIDFilter(method="by_post", help_text="A post: its lists at every unit")
 
     class Meta:
         model = ListTemplate
         fields = ["post"]
+
+    def by_post(self, qs, name, value):
+        return qs.filter(post=access_post(self.request.scope, value))
 
 
 @extend_schema(responses={200: ListTemplateDetailSerializer, **ERRORS})
@@ -365,12 +368,15 @@ class AcknowledgementViewSet(mixins.ListModelMixin, ScopedViewSet):
 
 
 class AssessmentFilter(django_filters.FilterSet):
-    period_start = django_filters.DateFilter()
-    person = django_filters.UUIDFilter(field_name="person_id")
+    period_start = django_filters.DateFilter(help_text="The first day of the month or quarter")
+    person = django_filters.UUIDFilter(method="by_person")
 
     class Meta:
         model = DutyAssessment
         fields = ["period_start", "person"]
+
+    def by_person(self, qs, name, value):
+        return qs.filter(person=access_person(self.request.scope, value))
 
 
 @extend_schema(responses={200: AssessmentSerializer, **ERRORS})

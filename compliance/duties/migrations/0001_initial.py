@@ -179,6 +179,7 @@ class Migration(migrations.Migration):
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('signed_name', models.CharField(max_length=64, verbose_name='signature')),
                 ('acknowledged_at', models.DateTimeField(verbose_name='signed at')),
+                ('on_paper', models.BooleanField(default=False, verbose_name='signed on paper')),
                 ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='list_acknowledgements', to='tenants.person')),
                 ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, to='tenants.tenant')),
                 ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -251,7 +251,9 @@ class Acknowledgement(TenantOwned):
     version = models.ForeignKey(ListVersion, on_delete=models.PROTECT, related_name="acknowledgements")
     signed_name = models.CharField(_("signature"), max_length=64)
     acknowledged_at = models.DateTimeField(_("signed at"))
+    # The login that signed (the person's own), or the manager who recorded a signature on paper.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    on_paper = models.BooleanField(_("signed on paper"), default=False)
 
     scope_view_perm = perms.VIEW_DUTY_LISTS
     scope_path = "person__org_unit__path"
