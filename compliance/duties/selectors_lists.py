@@ -80,6 +80,20 @@ def template_versions(scope: Scope, template: ListTemplate) -> list[ListVersion]
     )
 
 
+def versions_with_items(scope: Scope) -> QuerySet[ListVersion]:
+    # Items of the versions the scope returned (an item has no scope of its own beyond its version).
+    items = ListItem.dangerously_unscoped.order_by("position")
+    return scope.queryset(ListVersion).prefetch_related(Prefetch("items", queryset=items))
+
+
+def assessments_with_scores(scope: Scope):
+    from .models.lists import AssessmentScore
+
+    # Scores of the assessments the scope returned.
+    scores = AssessmentScore.dangerously_unscoped.select_related("item").order_by("item__position")
+    return assessments(scope).prefetch_related(Prefetch("scores", queryset=scores))
+
+
 def version_items(version: ListVersion | None) -> list[ListItem]:
     """The items of a version the caller already reached through its scope."""
     if version is None:

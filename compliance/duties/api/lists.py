@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -252,8 +251,7 @@ class ListVersionViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = ListVersionSerializer
 
     def scoped_queryset(self, scope):
-        items = ListItem.dangerously_unscoped.order_by("position")  # under versions the scope returned
-        return scope.queryset(ListVersion).prefetch_related(Prefetch("items", queryset=items))
+        return sel.versions_with_items(scope)
 
     @extend_schema(request=PublishSerializer, responses={201: ListVersionSerializer, **ERRORS})
     def create(self, request):
@@ -387,8 +385,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     filterset_class = AssessmentFilter
 
     def scoped_queryset(self, scope):
-        scores = AssessmentScore.dangerously_unscoped.select_related("item").order_by("item__position")
-        return sel.assessments(scope).prefetch_related(Prefetch("scores", queryset=scores))
+        return sel.assessments_with_scores(scope)
 
     @extend_schema(request=AssessInputSerializer, responses={201: AssessmentSerializer, **ERRORS})
     def create(self, request):
