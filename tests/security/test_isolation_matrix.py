@@ -811,6 +811,8 @@ ROUTES: dict[str, Route] = {
     "duties:assessment-create": Route(kwargs=lambda w: {"holder_id": _b_duty_list(w).holder.pk}),
     "duties:assessment-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).assessment.pk}),
     "duties:list-settings": Route(),
+    "duties:person-list-pdf": Route(kwargs=lambda w: {"person_id": w.b.worker_person.pk}),
+    "duties:mine-results-pdf": Route(kwargs=lambda w: {"mine_id": w.b.mine.pk}),
     "api:duty-post-list": Route(list_page=True),
     "api:duty-list-template-list": Route(list_page=True),
     "api:duty-list-template-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).template_id}),

@@ -477,7 +477,68 @@ class ListSettingsView(_ManagerPage, View):
         return render(request, self.template_name, {"form": form, "can_manage": True}, status=400)
 
 
+# --- PDFs -----------------------------------------------------------------------------------------
+def _pdf_response(body: bytes, filename: str):
+    from django.http import HttpResponse
+
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class PersonListPdfView(ScopedPageMixin, View):
+    """A person's lists with their items and signatures (签字确认), printable; a worker their own."""
+
+    required_perm = VIEW_DUTY_LISTS
+
+    def get(self, request, person_id):
+        from django.template.loader import render_to_string
+        from django.utils import translation
+
+        from compliance.reports import pdf
+
+        person = tenant_selectors.access_person(self.scope, person_id)
+        dues = sel.person_lists(self.scope, person)
+        with translation.override("zh-hans"):
+            html = render_to_string(
+                "duties/lists/person_list_pdf.html",
+                {"person": person, "dues": dues, "today": timezone.localdate()},
+            )
+        return _pdf_response(pdf.render_pdf(html), "duty-list.pdf")
+
+
+class MineResultsPdfView(_ManagerPage, View):
+    """A mine's duty-assessment results for a period (``?period=`` any day of it), printable."""
+
+    def get(self, request, mine_id):
+        from django.template.loader import render_to_string
+        from django.utils import translation
+
+        from compliance.reports import pdf
+
+        mine = tenant_selectors.access_mine(self.scope, mine_id)
+        form = PeriodForm(request.GET or None)
+        filters = valid_filters(form)
+        cycle = sel.settings_for(mine.tenant_id).assessment_cycle
+        start = sel.period_start(filters.get("period") or timezone.localdate(), cycle)
+        rows = list(sel.assessments(self.scope, period=start, unit=mine))
+        with translation.override("zh-hans"):
+            html = render_to_string(
+                "duties/lists/mine_results_pdf.html",
+                {
+                    "mine": mine,
+                    "period": sel.period_label(start, cycle),
+                    "rows": rows,
+                    "by_unit": sel.results_by_unit(self.scope, rows),
+                    "today": timezone.localdate(),
+                },
+            )
+        return _pdf_response(pdf.render_pdf(html), "duty-results.pdf")
+
+
 urlpatterns = [
+    path("lists/people/<uuid:person_id>/pdf/", PersonListPdfView.as_view(), name="person-list-pdf"),
+    path("lists/mines/<uuid:mine_id>/results.pdf", MineResultsPdfView.as_view(), name="mine-results-pdf"),
     path("lists/", ListTemplatesView.as_view(), name="list-templates"),
     path("lists/publish/", ListPublishView.as_view(), name="list-publish"),
     path("lists/posts/", PostListView.as_view(), name="post-list"),
