@@ -17,6 +17,9 @@ class DutiesConfig(AppConfig):
 
     def ready_lists(self):
         """Responsibility lists (templates, adaptations, acknowledgements) and duty assessments."""
+        from compliance.duties import registrations_lists
+
+        registrations_lists.register()
 
     def ready_posts(self):
         """The mine-manager posts, their filings and warnings; leaders going underground on shift."""

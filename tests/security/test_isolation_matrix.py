@@ -129,6 +129,42 @@ def _b_sitting(w):
     return w.b_sitting
 
 
+def _b_duty_list(w):
+    """Tenant B's post, its list, a holder and a duty assessment (made once per test world)."""
+    if getattr(w, "b_duty", None) is None:
+        import datetime
+        from types import SimpleNamespace
+
+        from django.utils import timezone
+
+        from compliance.duties import services_lists as duty_lists
+        from compliance.duties.models import ListItem
+        from tenants.scope import activate
+        from tenants.selectors import scope_for_user
+
+        b_admin = scope_for_user(w.b.users[roles.TENANT_ADMIN])
+        with activate(b_admin):
+            platform = b_admin  # tenant B's group admin keeps B's lists
+            post = duty_lists.duty_post_create(scope=platform, code="b-miner", name="B采煤工", level="worker")
+            version = duty_lists.list_publish(
+                scope=platform, post=post, org_unit=w.b.hq, items=[{"duty": "B职责", "criterion": "B标准"}]
+            )
+            holder = duty_lists.post_holder_assign(
+                scope=platform, person=w.b.worker_person, post=post, since=datetime.date(2026, 1, 1)
+            )
+            item = ListItem.dangerously_unscoped.get(version=version)
+            assessment = duty_lists.duty_assess(
+                scope=platform,
+                holder=holder,
+                day=timezone.localdate(),
+                scores=[{"item": str(item.pk), "score": 10}],
+            )
+        w.b_duty = SimpleNamespace(
+            post=post, version=version, template_id=version.template_id, holder=holder, assessment=assessment
+        )
+    return w.b_duty
+
+
 SITTING_BODY = {"sat_on": "2026-01-21", "authority": "越界", "result": "passed"}
 
 
@@ -777,6 +813,60 @@ ROUTES: dict[str, Route] = {
         body=lambda w: {"mine": str(w.b.mine.pk), **ACCIDENT_BODY},
     ),
     "api:grading-accident-detail": Route(kwargs=lambda w: {"pk": _b_accident(w).pk}),
+    # duties: responsibility lists, signatures and duty assessments
+    "duties:list-dashboard": Route(list_page=True),
+    "duties:list-dashboard-chart": Route(),
+    "duties:list-templates": Route(list_page=True),
+    "duties:list-template-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).template_id}),
+    "duties:list-publish": Route(
+        body=lambda w: {"post": _b_duty_list(w).post.pk, "org_unit": w.b.mine.pk, "lines": "越界 | | 越界"}
+    ),
+    "duties:post-list": Route(list_page=True),
+    "duties:holder-list": Route(
+        list_page=True,
+        body=lambda w: {"employee_no": "A-000", "post": _b_duty_list(w).post.pk, "since": "2026-01-01"},
+    ),
+    "duties:ack-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
+    "duties:my-lists": Route(list_page=True),
+    "duties:list-sign": Route(
+        kwargs=lambda w: {"version_id": _b_duty_list(w).version.pk}, body=lambda w: {"signed_name": "B员工0"}
+    ),
+    "duties:assessment-list": Route(list_page=True, query=lambda w: {"unit": w.b.mine.pk}),
+    "duties:assessment-create": Route(kwargs=lambda w: {"holder_id": _b_duty_list(w).holder.pk}),
+    "duties:assessment-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).assessment.pk}),
+    "duties:list-settings": Route(),
+    "duties:person-list-pdf": Route(kwargs=lambda w: {"person_id": w.b.worker_person.pk}),
+    "duties:mine-results-pdf": Route(kwargs=lambda w: {"mine_id": w.b.mine.pk}),
+    "api:duty-post-list": Route(list_page=True),
+    "api:duty-list-template-list": Route(list_page=True),
+    "api:duty-list-template-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).template_id}),
+    "api:duty-list-version-list": Route(
+        body=lambda w: {
+            "post": str(_b_duty_list(w).post.pk),
+            "org_unit": str(w.b.mine.pk),
+            "items": [{"duty": "越界", "criterion": "越界"}],
+        }
+    ),
+    "api:duty-list-version-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).version.pk}),
+    "api:duty-post-holder-list": Route(
+        list_page=True,
+        query=lambda w: {"org_unit": w.b.mine.pk},
+        body=lambda w: {"person": str(w.b.worker_person.pk), "post": str(_b_duty_list(w).post.pk)},
+    ),
+    "api:duty-post-holder-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).holder.pk}),
+    "api:duty-my-list-list": Route(list_page=True),
+    "api:duty-acknowledgement-list": Route(
+        list_page=True, body=lambda w: {"version": str(_b_duty_list(w).version.pk), "signed_name": "B员工0"}
+    ),
+    "api:duty-assessment-list": Route(
+        list_page=True,
+        body=lambda w: {
+            "holder": str(_b_duty_list(w).holder.pk),
+            "day": "2026-01-15",
+            "scores": [{"item": str(_b_duty_list(w).version.pk), "score": 1}],
+        },
+    ),
+    "api:duty-assessment-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).assessment.pk}),
 }
 
 
@@ -824,6 +914,7 @@ def matrix_world(world):
 def _b_fingerprint(w) -> dict:
     """Everything of tenant B that a leak through a write would change."""
     _b_attempt(w)
+    _b_duty_list(w)
     with dangerously_platform_scope():
         t = w.b.tenant
         return {

@@ -110,6 +110,8 @@ def old_nav(scope) -> set[str]:
         "grading": has("view_grading") and not self_only,
         # Added since: my imports and reports (issue 13).
         "jobs": has(roles.VIEW_JOBS) and not self_only,
+        "duty-lists": has("view_duty_lists") and not self_only,
+        "my-duty-lists": has("acknowledge_duty_list") and self_only and bool(scope.person_id),
     }
     return {key for key, on in shown.items() if on}
 
@@ -221,7 +223,8 @@ def test_seed_demo_runs_the_registered_builders_in_order_all_or_nothing():
         summary = out.getvalue()
         assert (
             "training demo added to 0 groups; grading demo added to 0 groups; "
-            "inspections demo added to 0 groups; later demo added to 2 groups"
+            "inspections demo added to 0 groups; duty_lists demo added to 0 groups; "
+            "later demo added to 2 groups"
         ) in summary
     finally:
         registry.restore(saved)
