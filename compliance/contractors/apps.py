@@ -31,7 +31,7 @@ class ContractorsConfig(AppConfig):
         registry.register_nav(
             registry.NavEntry(
                 key="contractors",
-                group="inspections",
+                group="people",
                 label=_("Contractors"),
                 url_name="contractors:contractor-list",
                 visible=_nav_visible,

@@ -108,6 +108,7 @@ def old_nav(scope) -> set[str]:
         "training": has("view_training") and not self_only,
         "my-training": has("view_training") and self_only and bool(scope.person_id),
         "grading": has("view_grading") and not self_only,
+        "contractors": has("view_contractors") and not self_only,  # issue 16: the outsourcing capability
     }
     return {key for key, on in shown.items() if on}
 
@@ -219,7 +220,10 @@ def test_seed_demo_runs_the_registered_builders_in_order_all_or_nothing():
         summary = out.getvalue()
         assert (
             "training demo added to 0 groups; grading demo added to 0 groups; "
-            "inspections demo added to 0 groups; later demo added to 2 groups"
+            "inspections demo added to 0 groups; "
         ) in summary
+        # Each capability's builder in its order (contractors, issue 16, before the test's "later").
+        assert "contractors demo added to 0 groups; " in summary
+        assert summary.index("inspections demo") < summary.index("later demo added to 2 groups")
     finally:
         registry.restore(saved)
