@@ -141,8 +141,10 @@ def _clean_contractor(contractor: Contractor, data: dict) -> None:
 
 
 @transaction.atomic
-def contractor_create(*, scope: Scope, data: dict) -> Contractor:
-    tenant_id = _tenant_of(scope)
+def contractor_create(*, scope: Scope, data: dict, tenant_id=None) -> Contractor:
+    """Add a contractor to the group's register. ``tenant_id`` only for the platform scope (the
+    demo, the operator); a group's user adds to their own group."""
+    tenant_id = tenant_id if scope.is_platform and tenant_id is not None else _tenant_of(scope)
     _require_manage(scope, tenant_id)
     contractor = Contractor(tenant_id=tenant_id, status=Contractor.Status.APPROVED, status_on=_today())
     _clean_contractor(contractor, data)
