@@ -18,6 +18,8 @@ urlpatterns: list = [
     path(
         "<uuid:pk>/qualifications/new/", pages.QualificationCreateView.as_view(), name="qualification-create"
     ),
+    path("<uuid:pk>/file.pdf", pages.ContractorFileView.as_view(), name="contractor-file"),
+    path("export.xlsx", pages.ContractorExportView.as_view(), name="contractor-export"),
     path("qualifications/<uuid:pk>/scan/", pages.QualificationScanView.as_view(), name="qualification-scan"),
     path("engagements/", pages.EngagementListView.as_view(), name="engagement-list"),
     path("engagements/new/", pages.EngagementCreateView.as_view(), name="engagement-create"),

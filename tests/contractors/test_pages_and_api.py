@@ -208,3 +208,20 @@ def test_phase_out_through_the_page(world):
     dashboard = client.get("/contractors/dashboard/").content.decode()
     assert c.name in dashboard and 'data-testid="contractors-chart"' in dashboard
     assert client.get("/contractors/dashboard/chart.svg").status_code == 200
+
+
+def test_contractor_file_pdf_and_register_export(world):
+    import io
+
+    from openpyxl import load_workbook
+
+    admin = world.a.scope(roles.TENANT_ADMIN)
+    c = contractor(admin, name="档案测试外包")
+    engage(admin, world.a, c)
+    client = login(world.a.users[roles.HQ_AUDITOR])
+    pdf = client.get(f"/contractors/{c.pk}/file.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    xlsx = client.get("/contractors/export.xlsx", {"q": "档案"})
+    assert xlsx.status_code == 200
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][0] == "档案测试外包"

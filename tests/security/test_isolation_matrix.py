@@ -850,6 +850,8 @@ ROUTES: dict[str, Route] = {
         kwargs=_b_contractor_kwargs, body=lambda w: {"status": "blacklisted", "reason": "越界"}
     ),
     "contractors:qualification-create": Route(kwargs=_b_contractor_kwargs),
+    "contractors:contractor-file": Route(kwargs=_b_contractor_kwargs),
+    "contractors:contractor-export": Route(list_page=True),
     "contractors:qualification-scan": Route(
         kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_qualification)[1].pk}
     ),

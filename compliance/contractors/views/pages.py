@@ -8,17 +8,18 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
 from compliance import storage
-from compliance.contractors import dashboard, forms, selectors, services
+from compliance.contractors import dashboard, files, forms, selectors, services
 from compliance.contractors.models import AGREEMENT_ITEMS
 from compliance.contractors.permissions import MANAGE_CONTRACTORS, VIEW_CONTRACTORS
 from compliance.files import content_type_for
+from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 from compliance.reports import evidence as shared_evidence
 from tenants import selectors as tenant_selectors
@@ -147,6 +148,41 @@ class ContractorStatusView(ScopedPageMixin, View):
         else:
             messages.error(request, _("Choose a status."))
         return redirect("contractors:contractor-detail", pk=contractor.pk)
+
+
+class ContractorFileView(ScopedPageMixin, View):
+    """The contractor file (外包队伍档案) as a PDF, rendered in the request (a few pages)."""
+
+    required_perm = VIEW_CONTRACTORS
+
+    def get(self, request, pk):
+        contractor = selectors.access_contractor(self.scope, pk)
+        response = HttpResponse(
+            files.contractor_file_pdf(self.scope, contractor), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = 'attachment; filename="contractor-file.pdf"'
+        return no_store(response)
+
+
+class ContractorExportView(ScopedPageMixin, View):
+    """The register, with the list's filters, as an Excel workbook."""
+
+    required_perm = VIEW_CONTRACTORS
+
+    def get(self, request):
+        form = forms.ContractorFilterForm(request.GET or None)
+        f = valid_filters(form)
+        rows = selectors.contractor_list(
+            scope=self.scope,
+            status=f.get("status") or "",
+            work_kind=f.get("work_kind") or "",
+            q=f.get("q") or "",
+            expiring_within=f.get("expiring"),
+            proposed=bool(f.get("proposed")),
+        )
+        response = HttpResponse(files.register_xlsx(rows), content_type=files.XLSX)
+        response["Content-Disposition"] = 'attachment; filename="contractors.xlsx"'
+        return no_store(response)
 
 
 class QualificationCreateView(ScopedPageMixin, View):
