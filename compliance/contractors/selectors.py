@@ -201,6 +201,7 @@ def headcounts(scope: Scope, mine: OrgUnit) -> dict[str, int]:
     people = scope.filter_queryset(
         Person.objects.filter(org_unit__path__startswith=mine.path, status=Person.Status.ON_POST)
     )
+    # Inside a count over people the scope sees: whether each has an open assignment (their own row).
     open_assignment = StaffAssignment.dangerously_unscoped.filter(
         person_id=OuterRef("pk"), left_on__isnull=True
     )
@@ -311,6 +312,7 @@ def todo_items(scope) -> list[TodoItem]:
     )
     month = today.replace(day=1)
     last_month = (month - datetime.timedelta(days=1)).replace(day=1)
+    # Inside a count over engagements the scope sees: whether each was appraised last month.
     appraised = Appraisal.dangerously_unscoped.filter(engagement_id=OuterRef("pk"), period=last_month)
     due_appraisals = (
         scope.filter_queryset(Engagement.objects.filter(starts_on__lt=month, ends_on__gte=last_month))
