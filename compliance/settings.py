@@ -460,6 +460,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=40),
         "options": {"expire_seconds": 6 * 3600},
     },
+    # Contractor qualifications: reminders 90/30/7 days ahead, holds on staff of a lapsed one.
+    "contractors-check-qualifications": {
+        "task": "contractors.tasks.check_qualifications",
+        "schedule": crontab(hour=6, minute=50),
+        "options": {"expire_seconds": 6 * 3600},
+    },
 }
 
 # --- Email (every notification, to users with an address: compliance.notifications) ---

@@ -511,6 +511,94 @@ def _xlsx() -> io.BytesIO:
     return out
 
 
+def _b_outsourcing(w):
+    """Tenant B's contractor with a qualification, an engagement at its mine, a staff assignment and
+    an appraisal (made once per test world)."""
+    if getattr(w, "b_contractor", None) is None:
+        import datetime
+
+        from compliance.contractors.models import (
+            Appraisal,
+            Contractor,
+            Engagement,
+            Qualification,
+            StaffAssignment,
+        )
+
+        from ..factories import credit_code
+
+        with dangerously_platform_scope():
+            t = w.b.tenant
+            w.b_contractor = Contractor.objects.create(
+                tenant=t,
+                name="B-外包公司",
+                credit_code=credit_code(777),
+                legal_representative="B-法人",
+                work_kind="mining",
+            )
+            w.b_qualification = Qualification.objects.create(
+                tenant=t,
+                contractor=w.b_contractor,
+                kind="safety_licence",
+                number="B-AQ-1",
+                issuer="B-发证机关",
+                valid_from=datetime.date(2025, 1, 1),
+                valid_until=datetime.date(2028, 1, 1),
+                scan="contractors/b/b/0123456789abcdef0123456789abcdef.pdf",
+            )
+            w.b_engagement = Engagement.objects.create(
+                tenant=t,
+                mine=w.b.mine,
+                contractor=w.b_contractor,
+                work_kind="mining",
+                scope_of_work="B-回采",
+                starts_on=datetime.date(2026, 1, 1),
+                ends_on=datetime.date(2027, 1, 1),
+                contract_number="B-HT-1",
+                project_manager=w.b.people[2],
+                project_manager_certificate="B-PM-1",
+            )
+            w.b_assignment = StaffAssignment.objects.create(
+                tenant=t,
+                person=w.b.people[1],
+                contractor=w.b_contractor,
+                engagement=w.b_engagement,
+                assigned_on=datetime.date(2026, 1, 2),
+            )
+            w.b_appraisal = Appraisal.objects.create(
+                tenant=t,
+                engagement=w.b_engagement,
+                contractor=w.b_contractor,
+                period=datetime.date(2026, 1, 1),
+                score=50,
+                poor=True,
+            )
+    return w.b_contractor
+
+
+def _b_contractor_kwargs(w):
+    return {"pk": _b_outsourcing(w).pk}
+
+
+def _b_engagement_kwargs(w):
+    _b_outsourcing(w)
+    return {"pk": w.b_engagement.pk}
+
+
+def _b_engagement_body(w):
+    return {
+        "mine": str(w.b.mine.pk),
+        "contractor": str(_b_outsourcing(w).pk),
+        "work_kind": "mining",
+        "scope_of_work": "越界",
+        "starts_on": "2026-01-05",
+        "ends_on": "2026-12-05",
+        "contract_number": "X-HT-1",
+        "project_manager": str(w.b.people[2].pk),
+        "project_manager_certificate": "X",
+    }
+
+
 PERSON_BODY = {
     "name": "越界者",
     "employee_no": "X-1",
@@ -867,6 +955,84 @@ ROUTES: dict[str, Route] = {
         },
     ),
     "api:duty-assessment-detail": Route(kwargs=lambda w: {"pk": _b_duty_list(w).assessment.pk}),
+    # contractors: pages
+    "contractors:contractor-list": Route(list_page=True),
+    "contractors:contractor-create": Route(),
+    "contractors:contractor-detail": Route(kwargs=_b_contractor_kwargs),
+    "contractors:contractor-edit": Route(kwargs=_b_contractor_kwargs),
+    "contractors:contractor-status": Route(
+        kwargs=_b_contractor_kwargs, body=lambda w: {"status": "blacklisted", "reason": "越界"}
+    ),
+    "contractors:qualification-create": Route(kwargs=_b_contractor_kwargs),
+    "contractors:contractor-file": Route(kwargs=_b_contractor_kwargs),
+    "contractors:contractor-export": Route(list_page=True),
+    "contractors:qualification-scan": Route(
+        kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_qualification)[1].pk}
+    ),
+    "contractors:engagement-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    "contractors:engagement-create": Route(body=_b_engagement_body),
+    "contractors:engagement-detail": Route(kwargs=_b_engagement_kwargs),
+    "contractors:engagement-extend": Route(
+        kwargs=_b_engagement_kwargs, body=lambda w: {"ends_on": "2028-01-01"}
+    ),
+    "contractors:staff-assign": Route(
+        kwargs=_b_engagement_kwargs, body=lambda w: {"person": w.b.people[0].pk}
+    ),
+    "contractors:appraisal-create": Route(
+        kwargs=_b_engagement_kwargs, body=lambda w: {"period": "2026-02", "score": 10}
+    ),
+    "contractors:staff-release": Route(kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_assignment)[1].pk}),
+    "contractors:mine-outsourcing": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    "contractors:dashboard": Route(list_page=True),
+    "contractors:dashboard-chart": Route(),
+    # contractors: API
+    "api:contractor-list": Route(list_page=True),
+    "api:contractor-detail": Route(kwargs=_b_contractor_kwargs),
+    "api:contractor-set-status": Route(
+        kwargs=_b_contractor_kwargs, body=lambda w: {"status": "blacklisted", "reason": "越界"}
+    ),
+    "api:contractor-qualification-list": Route(
+        list_page=True,
+        query=lambda w: {"contractor": _b_outsourcing(w).pk},
+        body=lambda w: {
+            "contractor": str(_b_outsourcing(w).pk),
+            "kind": "construction",
+            "number": "X-1",
+            "issuer": "越界",
+            "valid_from": "2026-01-01",
+            "valid_until": "2029-01-01",
+        },
+    ),
+    "api:contractor-qualification-detail": Route(
+        kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_qualification)[1].pk}
+    ),
+    "api:contractor-engagement-list": Route(
+        list_page=True, query=lambda w: {"mine": w.b.mine.pk}, body=_b_engagement_body
+    ),
+    "api:contractor-engagement-detail": Route(kwargs=_b_engagement_kwargs),
+    "api:contractor-engagement-extend": Route(
+        kwargs=_b_engagement_kwargs, body=lambda w: {"ends_on": "2028-01-01"}
+    ),
+    "api:contractor-staff-list": Route(
+        list_page=True,
+        query=lambda w: {"engagement": _b_engagement_kwargs(w)["pk"]},
+        body=lambda w: {"engagement": str(_b_engagement_kwargs(w)["pk"]), "person": str(w.b.people[0].pk)},
+    ),
+    "api:contractor-staff-detail": Route(kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_assignment)[1].pk}),
+    "api:contractor-staff-release": Route(kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_assignment)[1].pk}),
+    "api:contractor-appraisal-list": Route(
+        list_page=True,
+        body=lambda w: {
+            "engagement": str(_b_engagement_kwargs(w)["pk"]),
+            "period": "2026-02-01",
+            "score": 10,
+        },
+    ),
+    "api:contractor-appraisal-detail": Route(
+        kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_appraisal)[1].pk}
+    ),
+    "api:contractor-mine-list": Route(list_page=True),
+    "api:contractor-mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
 }
 
 
@@ -915,6 +1081,7 @@ def _b_fingerprint(w) -> dict:
     """Everything of tenant B that a leak through a write would change."""
     _b_attempt(w)
     _b_duty_list(w)
+    _b_outsourcing(w)
     with dangerously_platform_scope():
         t = w.b.tenant
         return {
@@ -938,7 +1105,26 @@ def _b_fingerprint(w) -> dict:
             "tokens": sorted(
                 ApiToken.objects.filter(tenant=t).values_list("name", "revoked_at", "expires_at")
             ),
+            "contractors": _b_outsourcing_fingerprint(t),
         }
+
+
+def _b_outsourcing_fingerprint(t) -> list:
+    from compliance.contractors.models import (
+        Appraisal,
+        Contractor,
+        Engagement,
+        Qualification,
+        StaffAssignment,
+    )
+
+    return [
+        sorted(Contractor.objects.filter(tenant=t).values_list("name", "status", "status_reason")),
+        Qualification.objects.filter(tenant=t).count(),
+        sorted(Engagement.objects.filter(tenant=t).values_list("contract_number", "ends_on")),
+        sorted(StaffAssignment.objects.filter(tenant=t).values_list("person_id", "left_on")),
+        Appraisal.objects.filter(tenant=t).count(),
+    ]
 
 
 def _b_markers(w) -> list[str]:
@@ -947,6 +1133,7 @@ def _b_markers(w) -> list[str]:
         ids += [str(pk) for pk in Person.objects.filter(tenant=w.b.tenant).values_list("pk", flat=True)]
         people = list(Person.objects.filter(tenant=w.b.tenant).values_list("name", "resident_id_masked"))
     tokens = [str(w.b_token.pk), w.b_token.name, w.b_token.key_prefix]
+    tokens += [_b_outsourcing(w).name, w.b_engagement.contract_number, w.b_qualification.number]
     return ids + [name for name, _m in people] + [w.b.tenant.name, w.b.mine.name, w.b.team.name] + tokens
 
 

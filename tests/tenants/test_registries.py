@@ -112,6 +112,7 @@ def old_nav(scope) -> set[str]:
         "jobs": has(roles.VIEW_JOBS) and not self_only,
         "duty-lists": has("view_duty_lists") and not self_only,
         "my-duty-lists": has("acknowledge_duty_list") and self_only and bool(scope.person_id),
+        "contractors": has("view_contractors") and not self_only,  # issue 16: the outsourcing capability
     }
     return {key for key, on in shown.items() if on}
 
@@ -223,8 +224,11 @@ def test_seed_demo_runs_the_registered_builders_in_order_all_or_nothing():
         summary = out.getvalue()
         assert (
             "training demo added to 0 groups; grading demo added to 0 groups; "
-            "inspections demo added to 0 groups; duty_lists demo added to 0 groups; "
-            "later demo added to 2 groups"
+            "inspections demo added to 0 groups; "
         ) in summary
+        # Each capability's builder in its order (contractors, issue 16, before the test's "later").
+        assert "contractors demo added to 0 groups; " in summary
+        assert "duty_lists demo added to 0 groups; " in summary
+        assert summary.index("inspections demo") < summary.index("later demo added to 2 groups")
     finally:
         registry.restore(saved)

@@ -1,3 +1,5 @@
 """API of outsourcing, under /api/v1/contractors/."""
 
-urlpatterns: list = []
+from .viewsets import urlpatterns as _routes
+
+urlpatterns: list = [*_routes]
