@@ -28,23 +28,16 @@ class DutiesConfig(AppConfig):
         from .models import PostRule
 
         permissions.register()
+        # One entry (the posts' pages link to each other through their sub-navigation), under
+        # "People": the posts are who holds them; a regulator's "Organisation" stays a plain link.
         registry.register_nav(
             registry.NavEntry(
                 key="duties.posts",
-                group="org",
+                group="people",
                 label=_("Mine-manager posts"),
                 url_name="duties:post-roster",
                 visible=lambda scope: scope.has_perm(permissions.VIEW_POSTS) and not scope.self_only,
                 order=60,
-                namespace="duties",
-            ),
-            registry.NavEntry(
-                key="duties.shifts",
-                group="org",
-                label=_("Leaders on shift"),
-                url_name="duties:shift-coverage",
-                visible=lambda scope: scope.has_perm(permissions.VIEW_POSTS) and not scope.self_only,
-                order=61,
             ),
         )
         registry.register_mine_figures(

@@ -96,7 +96,7 @@ class MineRules:
 # --- mines ------------------------------------------------------------------------------------------
 def mines(scope: Scope, *, unit: OrgUnit | None = None):
     """The mines this scope sees (with their profiles), under ``unit`` if given."""
-    qs = scope.queryset(OrgUnit).filter(kind=OrgUnit.Kind.MINE).select_related("mine_profile")
+    qs = scope.queryset(OrgUnit).filter(kind=OrgUnit.Kind.MINE).select_related("mine_profile", "tenant")
     if unit is not None:
         qs = qs.filter(path__startswith=unit.path)
     return qs.order_by("path")
@@ -326,7 +326,7 @@ def appointments(scope: Scope, *, mine=None, post=None, current: bool | None = N
 
 
 def filings(scope: Scope, *, mine=None, late: bool | None = None, today: datetime.date | None = None):
-    qs = PostFiling.objects.select_related("mine", "appointment", "appointment__person")
+    qs = PostFiling.objects.select_related("mine", "tenant", "appointment", "appointment__person")
     if mine is not None:
         qs = qs.filter(mine=mine)
     if late is not None:
