@@ -12,7 +12,7 @@ Per demo group with no appointment yet:
 - a month of leaders on shift at every underground mine: last month's plan and records (three
   shifts a day), and this month's plan for the pithead notice, with a few violations — two shifts
   without a leader, one leader up before the crew, one shift not led by the planned leader, and
-  the principal of the first underground mine under the 5-shift minimum.
+  the principal of the first underground coal mine under the 5-shift minimum.
 
 Deterministic; idempotent (a group with any appointment is left alone). Plans and records go in
 by ``bulk_create`` with one audit event per mine and kind (a month is ~90 rows per mine): the
@@ -83,8 +83,12 @@ def build_posts(spec, *, scope, today: datetime.date, log=print) -> dict | None:
     )
     _turnover(scope, mines[-1], maker, today)
     shifts = 0
-    for n, mine in enumerate(m for m in mines if m.mine_profile.mine_type in UNDERGROUND):
-        shifts += _shifts(scope, mine, today, under_minimum=n == 0)
+    # The principal under the 5-shift minimum (令第33号: coal) at the first underground coal mine.
+    short = next(
+        (m for m in mines if m.mine_profile.mine_type == MineProfile.MineType.COAL_UNDERGROUND), None
+    )
+    for mine in (m for m in mines if m.mine_profile.mine_type in UNDERGROUND):
+        shifts += _shifts(scope, mine, today, under_minimum=mine == short)
     log(f"duties posts created: {spec.name} ({appointed} appointments, {shifts} shift records)")
     return {"appointments": appointed, "shift records": shifts}
 

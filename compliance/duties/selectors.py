@@ -152,9 +152,11 @@ class MineRoster:
     vacancies: list = field(default_factory=list)  # required posts with no (full-time, coal) holder
     warnings: list = field(default_factory=list)
 
+    mine_type: str = ""
+
     @property
     def required(self):
-        return required_posts(self.is_coal)
+        return required_posts(self.is_coal, self.mine_type)
 
 
 def rosters(scope: Scope, mine_list, *, today: datetime.date) -> list[MineRoster]:
@@ -204,7 +206,13 @@ def rosters(scope: Scope, mine_list, *, today: datetime.date) -> list[MineRoster
     out = []
     for mine in mine_list:
         rules = MineRules(rows, mine)
-        roster = MineRoster(mine=mine, is_coal=rules.is_coal, holders=by_mine.get(mine.pk, {}))
+        profile = getattr(mine, "mine_profile", None)
+        roster = MineRoster(
+            mine=mine,
+            is_coal=rules.is_coal,
+            holders=by_mine.get(mine.pk, {}),
+            mine_type=profile.mine_type if profile else "",
+        )
         _check_roster(roster, rules, departures, late.get(mine.pk, 0), today)
         out.append(roster)
     return out

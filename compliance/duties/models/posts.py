@@ -96,7 +96,11 @@ COAL_EXTRA_POSTS = (
 LEADER_POSTS = (*FIVE_POSTS, Post.DEPUTY_CHIEF_ENGINEER)
 
 
-def required_posts(is_coal: bool) -> tuple[str, ...]:
+def required_posts(is_coal: bool, mine_type: str = "") -> tuple[str, ...]:
+    """The posts a mine must fill. A tailings pond (尾矿库) is run by its manager (库长) and its own
+    technical staff, not by the five mine-manager posts: only the manager's post is required."""
+    if mine_type == "tailings_pond":
+        return (Post.MINE_MANAGER,)
     return (*FIVE_POSTS, *COAL_EXTRA_POSTS) if is_coal else FIVE_POSTS
 
 

@@ -227,3 +227,10 @@ def test_to_dos_count_vacancies_and_late_filings(world):
     assert items["duties-vacancies"] == 11 and items["duties-filings-late"] == 1
     with activate(tw.scope(roles.HQ_AUDITOR)) as scope:
         assert selectors.todo_items(scope) == []
+
+
+def test_required_posts_by_mine_type():
+    from compliance.duties.models import required_posts
+
+    assert len(required_posts(True)) == 12 and len(required_posts(False)) == 5
+    assert required_posts(False, "tailings_pond") == (Post.MINE_MANAGER,)
