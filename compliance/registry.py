@@ -403,6 +403,27 @@ def report_condition(scope, condition: Condition, *, present: bool = True) -> No
         sink(scope, condition, present=present)
 
 
+# --- mine preconditions: a fact about a mine that one capability keeps and another checks ------------------
+# Grading's standard versions name preconditions ("five_posts_staffed") that another capability knows
+# better (duties keeps the post roster). A provider answers for one mine on one day, in the active scope:
+# ``check(mine, on_date) -> PreconditionAnswer``; with none registered the reader keeps its own fallback.
+@dataclass(frozen=True)
+class PreconditionAnswer:
+    met: bool
+    message: str  # in the user's language: what is missing, or that it is met
+
+
+_mine_preconditions: dict[str, Callable[[Any, Any], PreconditionAnswer]] = {}
+
+
+def register_mine_precondition(code: str, check: Callable[[Any, Any], PreconditionAnswer]) -> None:
+    _mine_preconditions[code] = check
+
+
+def mine_precondition(code: str) -> Callable[[Any, Any], PreconditionAnswer] | None:
+    return _mine_preconditions.get(code)
+
+
 _REGISTRIES = (
     ("nav", _nav),
     ("person_panels", _person_panels),
@@ -416,6 +437,7 @@ _REGISTRIES = (
     ("system_actors", _system_actors),
     ("todo_providers", _todo_providers),
     ("condition_sinks", _condition_sinks),
+    ("mine_preconditions", _mine_preconditions),
 )
 
 

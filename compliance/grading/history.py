@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
+from compliance import registry
 from tenants.models import MineProfile, OrgUnit, Person
 
 from .models import Accident, GradeEvent
@@ -15,7 +16,8 @@ from .scoring import MineHistory, Precondition
 # The look-back of the longest rule (特别重大: 3 years) with room to spare.
 LOOKBACK_DAYS = 4 * 366
 
-# 五职矿长 (DOMAIN.md): recognised by the job title on the person's record.
+# 五职矿长 (DOMAIN.md): with no provider registered for "five_posts_staffed" (compliance.registry;
+# duties registers its post roster), recognised by the job title on the person's record.
 FIVE_POSTS = ("矿长", "总工程师", "安全副矿长", "生产副矿长", "机电副矿长")
 
 
@@ -58,7 +60,12 @@ def preconditions(mine: OrgUnit, codes, on_date: date) -> tuple[Precondition, ..
     for code in codes:
         if code == "licences_valid":
             out.append(_licences_valid(getattr(mine, "mine_profile", None), on_date))
+        elif (provider := registry.mine_precondition(code)) is not None:
+            # A capability that keeps the fact answers (duties: the post roster).
+            answer = provider(mine, on_date)
+            out.append(Precondition(code, answer.met, answer.message))
         elif code == "five_posts_staffed":
+            # Fallback with no roster installed: job titles on the people's records.
             out.append(_five_posts(mine))
         else:
             # An unknown precondition cannot be checked, so it cannot be met: fail closed.

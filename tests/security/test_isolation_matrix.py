@@ -607,6 +607,37 @@ PERSON_BODY = {
     "resident_id": "11010519491231002X",
 }
 
+
+def _b_posts(w):
+    """Tenant B's mine manager appointed (with its filing), a shift planned and recorded (made once
+    per test world)."""
+    if getattr(w, "b_appointment", None) is None:
+        import datetime
+
+        from compliance.duties import services as duties
+
+        with dangerously_platform_scope() as platform:
+            leader = w.b.people[2]
+            w.b_appointment = duties.appointment_create(
+                scope=platform, mine=w.b.mine, post="mine_manager", person=leader,
+                started_on=datetime.date(2026, 1, 5), education=3, years_experience=8,
+            )  # fmt: skip
+            w.b_filing = w.b_appointment.filings.get()
+            day = datetime.date(2026, 3, 2)
+            w.b_plan = duties.shift_plan_set(
+                scope=platform, mine=w.b.mine, on_date=day, shift=1, leader=leader
+            )
+            at = datetime.datetime(2026, 3, 2, 7, tzinfo=datetime.UTC)
+            w.b_shift = duties.shift_record_save(
+                scope=platform, mine=w.b.mine, on_date=day, shift=1, crew_down_at=at,
+                crew_up_at=at + datetime.timedelta(hours=8),
+            )  # fmt: skip
+    return w
+
+
+SHIFT_BODY = {"on_date": "2026-03-03", "shift": 2}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(list_page=True),
@@ -1033,6 +1064,81 @@ ROUTES: dict[str, Route] = {
     ),
     "api:contractor-mine-list": Route(list_page=True),
     "api:contractor-mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    # duties: the mine-manager posts and leaders on shift
+    "duties:post-roster": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "duties:posts-dashboard": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "duties:posts-dashboard-chart": Route(query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "duties:mine-roster": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    "duties:appointment-create": Route(
+        kwargs=lambda w: {"pk": w.b.mine.pk},
+        body=lambda w: {
+            "post": "chief_engineer",
+            "person": w.b.people[1].pk,
+            "started_on": "2026-01-05",
+            "education": 3,
+            "years_experience": 5,
+        },
+    ),  # fmt: skip
+    "duties:appointment-detail": Route(kwargs=lambda w: {"pk": _b_posts(w).b_appointment.pk}),
+    "duties:appointment-end": Route(
+        kwargs=lambda w: {"pk": _b_posts(w).b_appointment.pk}, body=lambda w: {"ended_on": "2026-02-01"}
+    ),
+    "duties:filing-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    "duties:filing-record": Route(
+        kwargs=lambda w: {"pk": _b_posts(w).b_filing.pk}, body=lambda w: {"filed_on": "2026-01-10"}
+    ),
+    "duties:shift-coverage": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "duties:mine-shifts": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    "duties:shift-plan-set": Route(
+        kwargs=lambda w: {"pk": w.b.mine.pk}, body=lambda w: {**SHIFT_BODY, "leader": w.b.people[2].pk}
+    ),
+    "duties:shift-record-save": Route(
+        kwargs=lambda w: {"pk": w.b.mine.pk},
+        body=lambda w: {**SHIFT_BODY, "crew_down_at": "2026-03-03T15:00", "crew_up_at": "2026-03-03T23:00"},
+    ),
+    "duties:shift-import": Route(kwargs=lambda w: {"pk": w.b.mine.pk}, multipart=True),
+    "duties:pithead-notice": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    "api:duties-roster-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.subsidiary.pk}),
+    "api:duties-roster-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    "api:duties-appointment-list": Route(
+        list_page=True,
+        query=lambda w: {"mine": w.b.mine.pk},
+        body=lambda w: {
+            "mine": str(w.b.mine.pk),
+            "post": "chief_engineer",
+            "person": str(w.b.people[1].pk),
+            "started_on": "2026-01-05",
+            "education": 3,
+            "years_experience": 5,
+        },
+    ),  # fmt: skip
+    "api:duties-appointment-detail": Route(kwargs=lambda w: {"pk": _b_posts(w).b_appointment.pk}),
+    "api:duties-appointment-end": Route(
+        kwargs=lambda w: {"pk": _b_posts(w).b_appointment.pk}, body=lambda w: {"ended_on": "2026-02-01"}
+    ),
+    "api:duties-filing-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    "api:duties-filing-detail": Route(kwargs=lambda w: {"pk": _b_posts(w).b_filing.pk}),
+    "api:duties-filing-file": Route(
+        kwargs=lambda w: {"pk": _b_posts(w).b_filing.pk}, body=lambda w: {"filed_on": "2026-01-10"}
+    ),
+    "api:duties-shift-plan-list": Route(
+        list_page=True,
+        query=lambda w: {"mine": w.b.mine.pk},
+        body=lambda w: {"mine": str(w.b.mine.pk), **SHIFT_BODY, "leader": str(w.b.people[2].pk)},
+    ),
+    "api:duties-shift-plan-detail": Route(kwargs=lambda w: {"pk": _b_posts(w).b_plan.pk}),
+    "api:duties-shift-record-list": Route(
+        list_page=True,
+        query=lambda w: {"mine": w.b.mine.pk},
+        body=lambda w: {
+            "mine": str(w.b.mine.pk),
+            **SHIFT_BODY,
+            "crew_down_at": "2026-03-03T15:00:00Z",
+            "crew_up_at": "2026-03-03T23:00:00Z",
+        },
+    ),  # fmt: skip
+    "api:duties-shift-record-detail": Route(kwargs=lambda w: {"pk": _b_posts(w).b_shift.pk}),
+    "api:duties-shift-coverage-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.subsidiary.pk}),
 }
 
 
@@ -1082,6 +1188,7 @@ def _b_fingerprint(w) -> dict:
     _b_attempt(w)
     _b_duty_list(w)
     _b_outsourcing(w)
+    _b_posts(w)  # made before the count: making them writes audit events
     with dangerously_platform_scope():
         t = w.b.tenant
         return {
@@ -1106,6 +1213,7 @@ def _b_fingerprint(w) -> dict:
                 ApiToken.objects.filter(tenant=t).values_list("name", "revoked_at", "expires_at")
             ),
             "contractors": _b_outsourcing_fingerprint(t),
+            "posts": _b_duties(t),
         }
 
 
@@ -1124,6 +1232,17 @@ def _b_outsourcing_fingerprint(t) -> list:
         sorted(Engagement.objects.filter(tenant=t).values_list("contract_number", "ends_on")),
         sorted(StaffAssignment.objects.filter(tenant=t).values_list("person_id", "left_on")),
         Appraisal.objects.filter(tenant=t).count(),
+    ]
+
+
+def _b_duties(t) -> list:
+    from compliance.duties.models import PostAppointment, PostFiling, ShiftPlan, ShiftRecord
+
+    return [
+        sorted(map(str, PostAppointment.objects.filter(tenant=t).values_list("post", "ended_on"))),
+        sorted(map(str, PostFiling.objects.filter(tenant=t).values_list("kind", "filed_on"))),
+        sorted(map(str, ShiftPlan.objects.filter(tenant=t).values_list("on_date", "shift", "leader_id"))),
+        sorted(map(str, ShiftRecord.objects.filter(tenant=t).values_list("on_date", "shift", "crew_up_at"))),
     ]
 
 

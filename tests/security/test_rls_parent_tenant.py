@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
+from compliance.duties.models import PostRule
 from compliance.grading.models import AccidentRule, Item, LevelRule, Part, Standard, StandardVersion
 from compliance.training.models import ExamPaper, HoursRule, PackValueSource, RulePack
 from tenants import roles
@@ -96,6 +97,9 @@ def rows(world):
             ),
             "view": view,
             "outsider": outsider,
+            "a_post_rule": PostRule.objects.create(key="filing_days", value=7, owner_tenant=world.a.tenant),
+            "b_post_rule": PostRule.objects.create(key="filing_days", value=5, owner_tenant=world.b.tenant),
+            "national_post_rule": PostRule.objects.get(key="filing_days", owner_tenant=None),
         }
     return built
 
@@ -219,6 +223,15 @@ def _cases(world, r):
                 ),
             ],
         ),
+        "duties_postrule": (
+            PostRule.objects.filter(pk=r["b_post_rule"].pk),
+            PostRule.objects.filter(pk__in=[r["a_post_rule"].pk, r["national_post_rule"].pk]),
+            [
+                # B's, or a national one: a group never adds either.
+                lambda owner=owner: PostRule.objects.create(key="min_years", value=1, owner_tenant=owner)
+                for owner in (world.b.tenant, None)
+            ],
+        ),
     }
 
 
@@ -235,6 +248,7 @@ TABLES = [
     "training_exampaper_audience_units",
     "training_exampaper_audience_people",
     "tenants_orgunituserobjectpermission",
+    "duties_postrule",
 ]
 
 

@@ -222,6 +222,7 @@ def test_seed_demo_runs_the_registered_builders_in_order_all_or_nothing():
         out = StringIO()
         call_command("seed_demo", stdout=out, stderr=StringIO())
         summary = out.getvalue()
+        # Every registered builder in order (the capabilities' own, then "later"), each once.
         assert (
             "training demo added to 0 groups; grading demo added to 0 groups; "
             "inspections demo added to 0 groups; "
@@ -230,5 +231,6 @@ def test_seed_demo_runs_the_registered_builders_in_order_all_or_nothing():
         assert "contractors demo added to 0 groups; " in summary
         assert "duty_lists demo added to 0 groups; " in summary
         assert summary.index("inspections demo") < summary.index("later demo added to 2 groups")
+        assert "duties_posts demo added to 0 groups" in summary
     finally:
         registry.restore(saved)
