@@ -26,6 +26,7 @@ class InspectionsConfig(AppConfig):
         from compliance import registry
 
         from . import demo, permissions, selectors, services
+        from .hazards import setup as hazards_setup
 
         permissions.register()
         registry.register_nav(
@@ -74,6 +75,9 @@ class InspectionsConfig(AppConfig):
                 "clear": pgettext_lazy("audit action", "Lift a suspension"),
             }
         )
+        # Hidden dangers and their closed loop (their own subpackage, split by area).
+        hazards_setup.register()
+
         registry.register_audit_object_kinds(
             registry.AuditObjectKind(
                 "training.Inspection",
