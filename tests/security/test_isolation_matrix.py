@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import Workbook
 
 from compliance.audit.models import AuditEvent
-from compliance.inspections.hazards.models import Criterion, Finding, Hazard
+from compliance.inspections.hazards.models import Finding, Hazard
 from compliance.jobs.models import Job
 from compliance.jobs.services import job_start
 from compliance.tokens.models import ApiToken

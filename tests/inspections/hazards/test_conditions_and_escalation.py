@@ -73,6 +73,11 @@ def test_a_general_condition_without_a_criterion(world):
     assert hazard.grade == Hazard.Grade.GENERAL and hazard.criterion is None
 
 
+def _notified(hazard) -> set:
+    rows = Notification.objects.filter(dedupe_key__startswith=f"hazard-overdue:{hazard.pk}")
+    return set(rows.values_list("user_id", flat=True))
+
+
 def test_overdue_hazards_escalate_once_per_level_and_notify(world):
     hazard = register(world.a)
     hazard = plan(world.a, hazard, deadline=timezone.localdate() + datetime.timedelta(days=1))
@@ -82,14 +87,22 @@ def test_overdue_hazards_escalate_once_per_level_and_notify(world):
     with platform():
         hazard.refresh_from_db()
         assert hazard.escalation == 1
-        notified = set(Notification.objects.filter(dedupe_key__startswith=f"hazard-overdue:{hazard.pk}").values_list("user_id", flat=True))
+        notified = set(
+            Notification.objects.filter(dedupe_key__startswith=f"hazard-overdue:{hazard.pk}").values_list(
+                "user_id", flat=True
+            )
+        )
     assert world.a.users[roles.SAFETY_MANAGER].pk in notified
     assert world.a.users[roles.HQ_AUDITOR].pk not in notified  # the HQ hears of it a week later
     assert escalation.escalate_overdue(late + datetime.timedelta(days=7)) == 1
     with platform():
         hazard.refresh_from_db()
         assert hazard.escalation == 2
-        notified = set(Notification.objects.filter(dedupe_key__startswith=f"hazard-overdue:{hazard.pk}").values_list("user_id", flat=True))
+        notified = set(
+            Notification.objects.filter(dedupe_key__startswith=f"hazard-overdue:{hazard.pk}").values_list(
+                "user_id", flat=True
+            )
+        )
     assert world.a.users[roles.HQ_AUDITOR].pk in notified
 
 
@@ -99,7 +112,9 @@ def test_todo_items_count_the_work(world):
     register(world.a)
     scope = scope_for_user(world.a.users[roles.SAFETY_MANAGER])
     with activate(scope):
-        items = {i.key: i.count for p in registry.todo_providers() if p.key == "hazards" for i in p.items(scope)}
+        items = {
+            i.key: i.count for p in registry.todo_providers() if p.key == "hazards" for i in p.items(scope)
+        }
     assert items["plans"] == 1 and items["overdue"] == 0
     with activate(scope_for_user(world.a.users[roles.WORKER])) as w:
         assert [p.items(w) for p in registry.todo_providers() if p.key == "hazards"] == [[]]
@@ -110,13 +125,25 @@ def test_findings_of_an_inspection(world):
     scope = scope_for_user(manager)
     with activate(scope):
         inspection = inspection_services.create_inspection(
-            scope=scope, org_unit=world.a.team, user=manager, kind="mine_internal", date=timezone.localdate(), inspectors="王"
+            scope=scope,
+            org_unit=world.a.team,
+            user=manager,
+            kind="mine_internal",
+            date=timezone.localdate(),
+            inspectors="王",
         )
         hazard_finding = services.finding_add(
-            scope=scope, inspection=inspection, user=manager, kind="hazard", text="皮带机护罩缺失", location="主斜井"
+            scope=scope,
+            inspection=inspection,
+            user=manager,
+            kind="hazard",
+            text="皮带机护罩缺失",
+            location="主斜井",
         )
         with pytest.raises(ValidationError) as exc:
-            services.finding_add(scope=scope, inspection=inspection, user=manager, kind="violation", text="未戴自救器")
+            services.finding_add(
+                scope=scope, inspection=inspection, user=manager, kind="violation", text="未戴自救器"
+            )
         assert set(exc.value.message_dict) == {"person", "severity"}
         violation = services.finding_add(
             scope=scope, inspection=inspection, user=manager, kind="violation", text="未戴自救器",
