@@ -88,6 +88,7 @@ class HazardSerializer(serializers.ModelSerializer):
             "id", "number", "status", "found_by_name", "deadline", "responsible", "measures", "stop_scope",
             "stop_area", "escalation", "reported_at", "condition_gone_on", "created_at",
         ]  # fmt: skip
+        extra_kwargs = {"source": {"required": False, "default": Hazard.Source.SELF_CHECK}}
 
     def get_overdue(self, obj) -> bool:
         from django.utils import timezone
@@ -140,7 +141,7 @@ class AcceptSerializer(PhotosSerializer):
 
 
 class ReportSerializer(serializers.Serializer):
-    mine = ScopedRelatedField(access=tenant_selectors.access_mine)
+    mine = ScopedRelatedField(access=services.access_reportable_mine)
     location = serializers.CharField(max_length=200)
     description = serializers.CharField()
     photos = serializers.ListField(child=serializers.FileField(), min_length=1)

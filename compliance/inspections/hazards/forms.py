@@ -78,7 +78,7 @@ class HazardForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    mine = ScopedChoiceField(label=gettext_lazy("Mine"), access=tenant_selectors.access_mine)
+    mine = ScopedChoiceField(label=gettext_lazy("Mine"), access=services.access_reportable_mine)
     location = forms.CharField(label=gettext_lazy("Where"), max_length=200)
     description = forms.CharField(
         label=gettext_lazy("What is wrong"), widget=forms.Textarea(attrs={"rows": 3})

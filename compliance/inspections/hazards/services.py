@@ -281,6 +281,13 @@ def reportable_mines(scope: Scope):
     return OrgUnit.dangerously_unscoped.filter(cond, kind=OrgUnit.Kind.MINE).order_by("path")
 
 
+def access_reportable_mine(scope: Scope, pk) -> OrgUnit:
+    """A mine this login may report at, else 404 (missing and foreign alike)."""
+    from compliance.access import first_or_404
+
+    return first_or_404(reportable_mines(scope), pk=pk)
+
+
 @transaction.atomic
 def hazard_report(*, scope: Scope, mine: OrgUnit, user, location: str, description: str, photos=()) -> Hazard:
     """A worker's report from the phone (随手拍): it waits for a manager to confirm it."""
