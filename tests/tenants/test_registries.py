@@ -108,6 +108,9 @@ def old_nav(scope) -> set[str]:
         "training": has("view_training") and not self_only,
         "my-training": has("view_training") and self_only and bool(scope.person_id),
         "grading": has("view_grading") and not self_only,
+        # Hidden dangers (inspections capability): the register, and the worker's phone report.
+        "hazards": has("view_hazards") and not self_only,
+        "hazards-report": has("report_hazards") and self_only,
     }
     return {key for key, on in shown.items() if on}
 
@@ -139,8 +142,11 @@ def test_groups_with_several_entries_are_menus_and_single_ones_plain_links(world
     menu = page.split('data-testid="navgroup-training"')[1].split('data-testid="navgroup-', 1)[0]
     for key in ("training", "bank", "papers", "certificates", "training-dashboard"):
         assert f'data-testid="nav-{key}"' in menu
-    # Inspections and standardization are alone in their groups: plain links, no drop-down.
-    assert 'data-testid="navgroup-inspections"' not in page and 'data-testid="navgroup-grading"' not in page
+    # Standardization is alone in its group: a plain link, no drop-down. Inspections and hazards
+    # share theirs ("检查与隐患"): a menu.
+    assert 'data-testid="navgroup-grading"' not in page
+    menu = page.split('data-testid="navgroup-inspections"')[1].split('data-testid="navgroup-', 1)[0]
+    assert 'data-testid="nav-inspections"' in menu and 'data-testid="nav-hazards"' in menu
     # A regulator has no organisation chart: the mines stand alone as a link.
     regulator = login(world.regulator_in).get("/").content.decode()
     assert 'data-testid="navgroup-org"' not in regulator and 'data-testid="nav-mines"' in regulator
@@ -219,7 +225,7 @@ def test_seed_demo_runs_the_registered_builders_in_order_all_or_nothing():
         summary = out.getvalue()
         assert (
             "training demo added to 0 groups; grading demo added to 0 groups; "
-            "inspections demo added to 0 groups; later demo added to 2 groups"
+            "inspections demo added to 0 groups; hazards demo added to 0 groups; later demo added to 2 groups"
         ) in summary
     finally:
         registry.restore(saved)

@@ -39,14 +39,6 @@ def register() -> None:
             namespace="hazards",
         ),
         registry.NavEntry(
-            key="hazards-dashboard",
-            group="inspections",
-            label=_("Hazard dashboard"),
-            url_name="hazards:dashboard",
-            visible=_nav_visible,
-            order=25,
-        ),
-        registry.NavEntry(
             key="hazards-report",
             group="inspections",
             label=_("Report a hazard"),
