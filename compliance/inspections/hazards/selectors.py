@@ -92,8 +92,17 @@ def hazard_list(
     return qs.order_by("-found_on", "-created_at")
 
 
+STEP_AUDIT_ACTION = {"fail": "hazard_fail", "cond_gone": "hazard_cond_gone", "escalate": "hazard_escalate"}
+
+
 def history(hazard: Hazard) -> list[HazardEvent]:
-    return list(HazardEvent.objects.filter(hazard=hazard).select_related("actor").order_by("at", "id"))
+    """The hazard's steps, oldest first, each with ``label``: the audit trail's words for it."""
+    labels = registry.audit_action_labels()
+    events = list(HazardEvent.objects.filter(hazard=hazard).order_by("at", "id"))
+    for e in events:
+        key = STEP_AUDIT_ACTION.get(e.action, f"hazard_{e.action}")
+        e.label = labels.get(key) or (_("Reported to the regulator") if e.action == "reported" else e.action)
+    return events
 
 
 def findings_of(inspection) -> list[Finding]:

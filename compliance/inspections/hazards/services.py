@@ -106,11 +106,12 @@ def _who(user) -> str:
     return (getattr(person, "name", "") if person is not None else "") or user.get_username()
 
 
-def _event(hazard: Hazard, *, action: str, user, before: str, note: str = "", photos=()) -> HazardEvent:
+def _event(hazard: Hazard, *, step: str, user, before: str, note: str = "", photos=()) -> HazardEvent:
+    """One step of the hazard's own history (shown on its page; the audit trail has its own event)."""
     return HazardEvent.objects.create(
         tenant_id=hazard.tenant_id,
         hazard=hazard,
-        action=action,
+        action=step,
         from_status=before,
         to_status=hazard.status,
         actor=user if user is not None and getattr(user, "is_authenticated", False) else None,
@@ -255,10 +256,10 @@ def hazard_register(
     hazard.photos = store_photos(tenant_id=mine.tenant_id, uploads=photos)
     _report_if_major(hazard)
     _save_new(hazard)
-    _event(hazard, action="register", user=user, before="", photos=hazard.photos)
+    _event(hazard, step="register", user=user, before="", photos=hazard.photos)
     if hazard.reported_at is not None:
         _event(
-            hazard, action="reported", user=None, before=hazard.status, note=str(hazard.reported_agency or "")
+            hazard, step="reported", user=None, before=hazard.status, note=str(hazard.reported_agency or "")
         )
     _audit(hazard, "hazard_register", None)
     return hazard
@@ -311,7 +312,7 @@ def hazard_report(*, scope: Scope, mine: OrgUnit, user, location: str, descripti
     if not hazard.photos:
         raise ValidationError({"photos": _("Take at least one photo of the hazard.")})
     _save_new(hazard)
-    _event(hazard, action="report", user=user, before="", photos=hazard.photos)
+    _event(hazard, step="report", user=user, before="", photos=hazard.photos)
     _audit(hazard, "hazard_report", None)
     return hazard
 
@@ -334,7 +335,7 @@ def hazard_confirm(
     _apply_class(hazard, grade, criterion)
     _report_if_major(hazard)
     hazard.save()
-    _event(hazard, action="confirm", user=user, before=before, note=note)
+    _event(hazard, step="confirm", user=user, before=before, note=note)
     _audit(hazard, "hazard_confirm", snap)
     return hazard
 
@@ -348,7 +349,7 @@ def hazard_reject(*, scope: Scope, hazard: Hazard, user, note: str) -> Hazard:
     before, snap = hazard.status, snapshot(hazard)
     hazard.status = machine.transition(hazard, "reject")
     hazard.save()
-    _event(hazard, action="reject", user=user, before=before, note=note.strip())
+    _event(hazard, step="reject", user=user, before=before, note=note.strip())
     _audit(hazard, "hazard_reject", snap)
     return hazard
 
@@ -366,7 +367,7 @@ def hazard_classify(
     _apply_class(hazard, grade, criterion, strict=True)
     _report_if_major(hazard)
     hazard.save()
-    _event(hazard, action="classify", user=user, before=before, note=hazard.get_grade_display())
+    _event(hazard, step="classify", user=user, before=before, note=hazard.get_grade_display())
     _audit(hazard, "hazard_classify", snap)
     return hazard
 
@@ -407,7 +408,7 @@ def hazard_plan(*, scope: Scope, hazard: Hazard, user, **plan) -> Hazard:
     hazard.status = target
     hazard.full_clean(exclude=["tenant", "mine", "criterion", "found_by", "reported_by_person", "inspection"])
     hazard.save()
-    _event(hazard, action="plan", user=user, before=before, note=hazard.measures)
+    _event(hazard, step="plan", user=user, before=before, note=hazard.measures)
     _audit(hazard, "hazard_plan", snap)
     return hazard
 
@@ -423,7 +424,7 @@ def hazard_rectified(*, scope: Scope, hazard: Hazard, user, note: str = "", phot
     hazard.rectified_by = user if getattr(user, "is_authenticated", False) else None
     hazard.rectified_at = timezone.now()
     hazard.save()
-    _event(hazard, action="rectified", user=user, before=before, note=(note or "").strip(), photos=stored)
+    _event(hazard, step="rectified", user=user, before=before, note=(note or "").strip(), photos=stored)
     _audit(hazard, "hazard_rectified", snap)
     return hazard
 
@@ -453,7 +454,7 @@ def hazard_accept(*, scope: Scope, hazard: Hazard, user, passed: bool, note: str
     else:
         hazard.rectified_by, hazard.rectified_at = None, None
     hazard.save()
-    _event(hazard, action="accept" if passed else "fail", user=user, before=before, note=note, photos=stored)
+    _event(hazard, step="accept" if passed else "fail", user=user, before=before, note=note, photos=stored)
     _audit(hazard, "hazard_accept" if passed else "hazard_fail", snap)
     return hazard
 
@@ -466,7 +467,7 @@ def hazard_close(*, scope: Scope, hazard: Hazard, user, note: str = "") -> Hazar
     hazard.status = machine.transition(hazard, "close")
     hazard.closed_at = timezone.now()
     hazard.save()
-    _event(hazard, action="close", user=user, before=before, note=(note or "").strip())
+    _event(hazard, step="close", user=user, before=before, note=(note or "").strip())
     _audit(hazard, "hazard_close", snap)
     return hazard
 
@@ -555,7 +556,7 @@ def condition_sink(scope: Scope, condition: Condition, *, present: bool = True) 
                 if existing.condition_gone_on is not None:  # back again
                     existing.condition_gone_on = None
                     existing.save(update_fields=["condition_gone_on"])
-                    _event(existing, action="cond_back", user=None, before=existing.status)
+                    _event(existing, step="cond_back", user=None, before=existing.status)
                 return
             mine = OrgUnit.objects.select_related("mine_profile").get(
                 pk=condition.mine_id, tenant_id=condition.tenant_id
@@ -586,7 +587,7 @@ def condition_sink(scope: Scope, condition: Condition, *, present: bool = True) 
         elif existing is not None and existing.condition_gone_on is None:
             existing.condition_gone_on = timezone.localdate()
             existing.save(update_fields=["condition_gone_on"])
-            _event(existing, action="cond_gone", user=None, before=existing.status)
+            _event(existing, step="cond_gone", user=None, before=existing.status)
             audit_record(
                 action="hazard_cond_gone", obj=existing, after=snapshot(existing), org_path=existing.mine.path
             )
@@ -612,6 +613,6 @@ def hazard_escalate(*, hazard: Hazard, level: int) -> bool:
     before, snap = hazard.status, snapshot(hazard)
     hazard.escalation = level
     hazard.save(update_fields=["escalation"])
-    _event(hazard, action="escalate", user=None, before=before, note=str(level))
+    _event(hazard, step="escalate", user=None, before=before, note=str(level))
     _audit(hazard, "hazard_escalate", snap)
     return True

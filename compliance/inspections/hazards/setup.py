@@ -61,13 +61,13 @@ def register() -> None:
     register_rule_kind(
         "hazards.catalogue",
         CriteriaCatalogue,
-        "Major-hazard criteria catalogues (重大事故隐患判定标准)",
+        _("Major-hazard criteria catalogues"),
         describe=lambda c: f"{c.document_no} {c.title} {c.effective_from}–{c.effective_to or ''}",
     )
     register_rule_kind(
         "hazards.criterion",
         Criterion,
-        "Major-hazard criteria (重大事故隐患判定标准条目)",
+        _("Major-hazard criteria"),
         describe=lambda c: f"{c.catalogue.document_no} {c.code} {c.text[:60]}",
     )
     registry.register_audit_actions(
@@ -85,6 +85,7 @@ def register() -> None:
             "hazard_escalate": pgettext_lazy("audit action", "Escalate an overdue hazard"),
             "hazard_cond_gone": pgettext_lazy("audit action", "Note a hazard's condition gone"),
             "finding_add": pgettext_lazy("audit action", "Record an inspection finding"),
+            "criteria_import": pgettext_lazy("audit action", "Import major-hazard criteria"),
         }
     )
     registry.register_audit_object_kinds(

@@ -152,3 +152,32 @@ def test_findings_of_an_inspection(world):
     assert hazard_finding.hazard.mine == world.a.mine  # a team's inspection: the mine above it
     assert hazard_finding.hazard.source == Hazard.Source.INSPECTION
     assert violation.person == world.a.people[0] and violation.severity == Finding.Severity.SERIOUS
+
+
+def test_operator_imports_a_catalogue_all_or_nothing(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from compliance.imports.writer import new_workbook, workbook_bytes
+    from compliance.inspections.hazards.models import Criterion
+
+    def xlsx(rows):
+        wb = new_workbook()
+        ws = wb.active
+        ws.append(["类别序号", "类别", "代码", "内容"])
+        for row in rows:
+            ws.append(row)
+        path = tmp_path / "c.xlsx"
+        path.write_bytes(workbook_bytes(wb))
+        return str(path)
+
+    bad = xlsx([[1, "超能力生产", "21-1-1", "煤矿全年原煤产量超过核定生产能力110%"], ["x", "", "21-1-2", ""]])
+    with pytest.raises(CommandError, match="3: "):
+        call_command("hazard_criteria_import", "coal-2026-21", bad, stdout=StringIO())
+    assert not Criterion.objects.filter(code="21-1-1").exists()
+    good = xlsx([[1, "超能力生产", "21-1-1", "煤矿全年原煤产量超过核定生产能力110%"]])
+    call_command("hazard_criteria_import", "coal-2026-21", good, "--verified-by", "运营", stdout=StringIO())
+    row = Criterion.objects.get(code="21-1-1")
+    assert row.verified and row.catalogue.code == "coal-2026-21"
