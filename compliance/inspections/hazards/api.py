@@ -217,9 +217,11 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         return self._done(hazard, status.HTTP_201_CREATED)
 
     def _step(self, request, serializer_class, run):
-        hazard = self.get_object()
+        # The body is checked first (it names no object but a criterion, looked up in scope), so a
+        # malformed body is 400 whatever the id; then the hazard, 404 outside the scope.
         data = serializer_class(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
+        hazard = self.get_object()
         return self._done(run(hazard, data.validated_data))
 
     @extend_schema(
