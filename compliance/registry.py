@@ -424,6 +424,42 @@ def mine_precondition(code: str) -> Callable[[Any, Any], PreconditionAnswer] | N
     return _mine_preconditions.get(code)
 
 
+# --- production stops: a mine (or an area of it) that must not produce, for a capability's reason ----
+# A major hazard under rectification stops the mine or the affected area until it is accepted
+# (hazards); grading's right to produce (生产资格) and the mine file read the stops from here, so
+# neither capability imports the other.
+@dataclass(frozen=True)
+class ProductionStop:
+    mine_id: Any  # the mine's org unit id
+    reason: str  # in the user's language, e.g. "重大事故隐患 YH-2026-00003 治理中"
+    area: str = ""  # "" for the whole mine, else the stopped area
+    since: Any = None  # a date
+    binding: bool = True  # False: rests on an unverified rule, shown as a warning only (待核实)
+    source: str = ""  # the document behind it
+    url: str = ""
+
+
+_production_stops: dict[str, Callable[[Any, Iterable], dict[Any, list[ProductionStop]]]] = {}
+
+
+def register_production_stops(
+    key: str, provider: Callable[[Any, Iterable], dict[Any, list[ProductionStop]]]
+) -> None:
+    """``provider(scope, mine_ids) -> {mine id: [ProductionStop, ...]}``; a constant number of queries."""
+    _production_stops[key] = provider
+
+
+def production_stops(scope, mine_ids: Iterable) -> dict[Any, list[ProductionStop]]:
+    """Every provider's stops for these mines (mines without one are absent)."""
+    mine_ids = list(mine_ids)
+    out: dict[Any, list[ProductionStop]] = {}
+    for provider in list(_production_stops.values()):
+        for mine_id, stops in provider(scope, mine_ids).items():
+            if stops:
+                out.setdefault(mine_id, []).extend(stops)
+    return out
+
+
 _REGISTRIES = (
     ("nav", _nav),
     ("person_panels", _person_panels),
@@ -438,6 +474,7 @@ _REGISTRIES = (
     ("todo_providers", _todo_providers),
     ("condition_sinks", _condition_sinks),
     ("mine_preconditions", _mine_preconditions),
+    ("production_stops", _production_stops),
 )
 
 

@@ -466,6 +466,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=50),
         "options": {"expire_seconds": 6 * 3600},
     },
+    # Hazards past their rectification deadline escalate to the subsidiary, then group HQ (督办),
+    # with notifications (inspections.hazards.tasks.escalate_overdue_hazards).
+    "hazards-escalate-overdue": {
+        "task": "inspections.hazards.tasks.escalate_overdue_hazards",
+        "schedule": crontab(hour=6, minute=55),
+        "options": {"expire_seconds": 6 * 3600},
+    },
 }
 
 # --- Email (every notification, to users with an address: compliance.notifications) ---

@@ -59,6 +59,7 @@ urlpatterns = [
     path("training/", include("compliance.training.urls")),
     # Inspections moved out of training; their pages keep the paths users and QR codes know.
     path("training/", include("compliance.inspections.urls")),
+    path("hazards/", include("compliance.inspections.hazards.urls")),
     path("grading/", include("compliance.grading.urls")),
     path("duties/", include("compliance.duties.urls")),
     path("contractors/", include("compliance.contractors.urls")),

@@ -26,6 +26,7 @@ class InspectionsConfig(AppConfig):
         from compliance import registry
 
         from . import demo, permissions, selectors, services
+        from .hazards import setup as hazards_setup
 
         permissions.register()
         # The home page's to-do items (tenants reads them through compliance.registry).
@@ -90,6 +91,9 @@ class InspectionsConfig(AppConfig):
                 "retest_used": pgettext_lazy("audit action", "Use a re-test code"),
             }
         )
+        # Hidden dangers and their closed loop (their own subpackage, split by area).
+        hazards_setup.register()
+
         registry.register_audit_object_kinds(
             registry.AuditObjectKind(
                 "training.Inspection",

@@ -120,3 +120,13 @@ class Suspension(TenantOwned):
                 fields=["person"], condition=models.Q(cleared_at__isnull=True), name="suspension_one_open"
             )
         ]
+
+
+# Hidden dangers live in their own subpackage (split by area); imported here so Django finds them.
+from .hazards.models import (  # noqa: E402, F401
+    CriteriaCatalogue,
+    Criterion,
+    Finding,
+    Hazard,
+    HazardEvent,
+)

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import Workbook
 
 from compliance.audit.models import AuditEvent
+from compliance.inspections.hazards.models import Finding, Hazard
 from compliance.jobs.models import Job
 from compliance.jobs.services import job_start
 from compliance.tokens.models import ApiToken
@@ -49,6 +50,8 @@ EXEMPT = {
     "(tests/inspections/test_inspections_codes.py)",
     "training:certificate-verify": "public by design: the QR code's page, found only by a 192-bit token; "
     "shows validity, kind, masked name and dates only (tests/training/test_certificates_verify.py)",
+    "api:hazard-criterion-detail": "national reference data (the major-hazard criteria), the same for every "
+    "login, names no tenant's object; read-only for everyone (tests/inspections/hazards/test_api.py)",
     "notifications:read-all": "marks only the caller's own notifications read, names no object "
     "(tests/test_notifications.py covers regulators and other users)",
 }
@@ -235,6 +238,50 @@ def _b_suspension(w):
                 started_at=timezone.now(),
             )
     return w.b_suspension
+
+
+def _b_hazard(w):
+    """A registered hazard at tenant B's mine, with a photo and one step of history, and a finding
+    of B's inspection (made once per test world)."""
+    if getattr(w, "b_hazard", None) is None:
+        import datetime
+
+        from compliance.inspections.hazards.models import Finding, Hazard, HazardEvent
+
+        inspection = _b_inspection(w)
+        with dangerously_platform_scope():
+            w.b_hazard = Hazard.objects.create(
+                tenant=w.b.tenant,
+                number="YH-2026-00001",
+                mine=w.b.mine,
+                location="B-1301 工作面",
+                description="B-回风巷支护失效",
+                photos=[f"hazards/{w.b.tenant.pk}/202603/{'0' * 32}.png"],
+                source="self_check",
+                status="registered",
+                found_on=datetime.date(2026, 3, 1),
+            )
+            w.b_hazard_event = HazardEvent.objects.create(
+                tenant=w.b.tenant,
+                hazard=w.b_hazard,
+                action="register",
+                to_status="registered",
+                photos=[f"hazards/{w.b.tenant.pk}/202603/{'1' * 32}.png"],
+                at=datetime.datetime(2026, 3, 1, 8, tzinfo=datetime.UTC),
+            )
+            w.b_finding = Finding.objects.create(
+                tenant=w.b.tenant, inspection=inspection, kind="note", text="B-记录"
+            )
+    return w.b_hazard
+
+
+def _b_finding(w):
+    _b_hazard(w)
+    return w.b_finding
+
+
+HAZARD_BODY = {"location": "越界地点", "description": "越界隐患", "source": "self_check", "grade": "general"}
+PLAN_BODY = {"responsible": "越界", "measures": "越界", "deadline": "2026-12-01"}
 
 
 INSPECTION_BODY = {"kind": "mine_internal", "date": "2026-03-02", "inspectors": "越界检查组"}
@@ -1139,6 +1186,67 @@ ROUTES: dict[str, Route] = {
     ),  # fmt: skip
     "api:duties-shift-record-detail": Route(kwargs=lambda w: {"pk": _b_posts(w).b_shift.pk}),
     "api:duties-shift-coverage-list": Route(list_page=True, query=lambda w: {"org_unit": w.b.subsidiary.pk}),
+    # hidden dangers: the register, the loop's steps, findings, dashboard, report, criteria
+    "hazards:hazard-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    "hazards:hazard-create": Route(
+        body=lambda w: {"mine": w.b.mine.pk, "found_on": "2026-03-02", **HAZARD_BODY}
+    ),
+    "hazards:hazard-report": Route(
+        body=lambda w: {"mine": w.b.mine.pk, "location": "越界", "description": "越界"}
+    ),
+    "hazards:dashboard": Route(list_page=True),
+    "hazards:dashboard-chart": Route(),
+    "hazards:self-check-report": Route(query=lambda w: {"mine": w.b.mine.pk, "month": "2026-03"}),
+    "hazards:inspection-findings": Route(
+        kwargs=lambda w: {"pk": _b_inspection(w).pk}, body=lambda w: {"kind": "note", "text": "越界"}
+    ),
+    "hazards:hazard-detail": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}),
+    "hazards:hazard-confirm": Route(
+        kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"grade": "general"}
+    ),
+    "hazards:hazard-classify": Route(
+        kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"grade": "major"}
+    ),
+    "hazards:hazard-reject": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"note": "越界"}),
+    "hazards:hazard-plan": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: PLAN_BODY),
+    "hazards:hazard-rectified": Route(
+        kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"note": "越界"}
+    ),
+    "hazards:hazard-accept": Route(
+        kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"passed": "0", "note": "越界"}
+    ),
+    "hazards:hazard-close": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}),
+    "hazards:hazard-photo": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk, "index": 0}),
+    "hazards:hazard-event-photo": Route(
+        kwargs=lambda w: {"pk": _b_hazard(w).pk, "event": w.b_hazard_event.pk, "index": 0}
+    ),
+    "api:hazard-list": Route(
+        list_page=True,
+        query=lambda w: {"mine": w.b.mine.pk},
+        body=lambda w: {"mine": str(w.b.mine.pk), **HAZARD_BODY},
+    ),
+    "api:hazard-detail": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}),
+    "api:hazard-confirm": Route(
+        kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"grade": "general"}
+    ),
+    "api:hazard-classify": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"grade": "major"}),
+    "api:hazard-reject": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"note": "越界"}),
+    "api:hazard-plan": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: PLAN_BODY),
+    "api:hazard-rectified": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"note": "越界"}),
+    "api:hazard-accept": Route(
+        kwargs=lambda w: {"pk": _b_hazard(w).pk}, body=lambda w: {"passed": False, "note": "越界"}
+    ),
+    "api:hazard-close": Route(kwargs=lambda w: {"pk": _b_hazard(w).pk}),
+    "api:hazard-report": Route(
+        body=lambda w: {"mine": str(w.b.mine.pk), "location": "越界", "description": "越界"}
+    ),
+    "api:inspection-finding-list": Route(
+        list_page=True,
+        query=lambda w: {"inspection": _b_inspection(w).pk},
+        body=lambda w: {"inspection": str(_b_inspection(w).pk), "kind": "note", "text": "越界"},
+    ),
+    "api:inspection-finding-detail": Route(kwargs=lambda w: {"pk": _b_finding(w).pk}),
+    "api:hazard-criterion-list": Route(list_page=True),
 }
 
 
@@ -1189,6 +1297,7 @@ def _b_fingerprint(w) -> dict:
     _b_duty_list(w)
     _b_outsourcing(w)
     _b_posts(w)  # made before the count: making them writes audit events
+    _b_hazard(w)
     with dangerously_platform_scope():
         t = w.b.tenant
         return {
@@ -1214,6 +1323,13 @@ def _b_fingerprint(w) -> dict:
             ),
             "contractors": _b_outsourcing_fingerprint(t),
             "posts": _b_duties(t),
+            "hazards": sorted(
+                (str(pk), st, g, n)
+                for pk, st, g, n in Hazard.objects.filter(tenant=t).values_list(
+                    "pk", "status", "grade", "number"
+                )
+            ),
+            "findings": Finding.objects.filter(tenant=t).count(),
         }
 
 

@@ -113,6 +113,9 @@ def old_nav(scope) -> set[str]:
         "duty-lists": has("view_duty_lists") and not self_only,
         "my-duty-lists": has("acknowledge_duty_list") and self_only and bool(scope.person_id),
         "contractors": has("view_contractors") and not self_only,  # issue 16: the outsourcing capability
+        # Hidden dangers (inspections capability): the register, and the worker's phone report.
+        "hazards": has("view_hazards") and not self_only,
+        "hazards-report": has("report_hazards") and self_only,
     }
     return {key for key, on in shown.items() if on}
 
@@ -144,8 +147,11 @@ def test_groups_with_several_entries_are_menus_and_single_ones_plain_links(world
     menu = page.split('data-testid="navgroup-training"')[1].split('data-testid="navgroup-', 1)[0]
     for key in ("training", "bank", "papers", "certificates", "training-dashboard"):
         assert f'data-testid="nav-{key}"' in menu
-    # Inspections and standardization are alone in their groups: plain links, no drop-down.
-    assert 'data-testid="navgroup-inspections"' not in page and 'data-testid="navgroup-grading"' not in page
+    # Standardization is alone in its group: a plain link, no drop-down. Inspections and hazards
+    # share theirs ("检查与隐患"): a menu.
+    assert 'data-testid="navgroup-grading"' not in page
+    menu = page.split('data-testid="navgroup-inspections"')[1].split('data-testid="navgroup-', 1)[0]
+    assert 'data-testid="nav-inspections"' in menu and 'data-testid="nav-hazards"' in menu
     # A regulator has no organisation chart: the mines stand alone as a link.
     regulator = login(world.regulator_in).get("/").content.decode()
     assert 'data-testid="navgroup-org"' not in regulator and 'data-testid="nav-mines"' in regulator
@@ -232,5 +238,6 @@ def test_seed_demo_runs_the_registered_builders_in_order_all_or_nothing():
         assert "duty_lists demo added to 0 groups; " in summary
         assert summary.index("inspections demo") < summary.index("later demo added to 2 groups")
         assert "duties_posts demo added to 0 groups" in summary
+        assert "hazards demo added to 0 groups" in summary
     finally:
         registry.restore(saved)

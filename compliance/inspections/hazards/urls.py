@@ -1,0 +1,7 @@
+"""Pages of hidden dangers, mounted under /hazards/ (namespace "hazards")."""
+
+from . import views
+
+app_name = "hazards"
+
+urlpatterns = [*views.urlpatterns]
