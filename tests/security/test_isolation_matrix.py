@@ -252,7 +252,7 @@ def _b_hazard(w):
         with dangerously_platform_scope():
             w.b_hazard = Hazard.objects.create(
                 tenant=w.b.tenant,
-                number="YH-2026-00001",
+                number="YH-2000-00001",  # never given by the sequence (conditions may have made others)
                 mine=w.b.mine,
                 location="B-1301 工作面",
                 description="B-回风巷支护失效",
