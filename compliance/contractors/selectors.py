@@ -59,14 +59,15 @@ def contractor_list(
             kind=OuterRef("kind"),
             valid_until__gt=OuterRef("valid_until"),
         )
-        limit = today + datetime.timedelta(days=expiring_within)
+        # 0: expired; N: still valid and ending within N days. Lapses of contractors already
+        # phased out or blacklisted are nobody's work (the home page's to-dos count these same rows).
+        if expiring_within == 0:
+            ending = Q(valid_until__lt=today)
+        else:
+            ending = Q(valid_until__range=(today, today + datetime.timedelta(days=expiring_within)))
         qs = qs.filter(
-            Exists(
-                Qualification.objects.filter(contractor_id=OuterRef("pk"), valid_until__lte=limit).filter(
-                    ~Exists(later)
-                )
-            )
-        )
+            Exists(Qualification.objects.filter(ending, contractor_id=OuterRef("pk")).filter(~Exists(later)))
+        ).exclude(status__in=[Contractor.Status.PHASED_OUT, Contractor.Status.BLACKLISTED])
     if proposed:
         qs = qs.filter(phase_out_proposed_on__isnull=False)
     return qs.order_by("name", "pk")
@@ -284,32 +285,15 @@ def mine_figures(scope, mine_ids) -> dict:
 
 
 def todo_items(scope) -> list[TodoItem]:
-    """Qualifications due in 90/30/7 days and expired; appraisals due this month; phase-outs
-    proposed (three queries)."""
+    """Contractors with a qualification due in 90/30/7 days or expired; appraisals due this month;
+    phase-outs proposed (six queries)."""
     if not scope.has_perm(MANAGE_CONTRACTORS):
         return []
     from django.urls import reverse
 
     today = _today()
-    quals = scope.filter_queryset(Qualification.objects.all()).exclude(
-        contractor__status__in=[Contractor.Status.PHASED_OUT, Contractor.Status.BLACKLISTED]
-    )
-    counts = quals.aggregate(
-        expired=Count("pk", filter=Q(valid_until__lt=today)),
-        d7=Count("pk", filter=Q(valid_until__range=(today, today + datetime.timedelta(days=7)))),
-        d30=Count(
-            "pk",
-            filter=Q(
-                valid_until__range=(today + datetime.timedelta(days=8), today + datetime.timedelta(days=30))
-            ),
-        ),
-        d90=Count(
-            "pk",
-            filter=Q(
-                valid_until__range=(today + datetime.timedelta(days=31), today + datetime.timedelta(days=90))
-            ),
-        ),
-    )
+    # Contractors, as the register filtered by ?expiring= lists them (cumulative: 30 days includes 7).
+    counts = {n: contractor_list(scope=scope, expiring_within=n).count() for n in (0, 7, 30, 90)}
     month = today.replace(day=1)
     last_month = (month - datetime.timedelta(days=1)).replace(day=1)
     # Inside a count over engagements the scope sees: whether each was appraised last month.
@@ -326,30 +310,30 @@ def todo_items(scope) -> list[TodoItem]:
     return [
         TodoItem(
             "qualifications-expired",
-            _("Contractor qualifications expired"),
-            counts["expired"],
+            _("Contractors with a qualification expired"),
+            counts[0],
             f"{url}?expiring=0",
             "blocked",
             hint=_("Record a valid one to lift the holds on the staff."),
         ),
         TodoItem(
             "qualifications-7",
-            _("Contractor qualifications expiring within 7 days"),
-            counts["d7"],
+            _("Contractors with a qualification expiring within 7 days"),
+            counts[7],
             f"{url}?expiring=7",
             "overdue",
         ),
         TodoItem(
             "qualifications-30",
-            _("Contractor qualifications expiring within 30 days"),
-            counts["d30"],
+            _("Contractors with a qualification expiring within 30 days"),
+            counts[30],
             f"{url}?expiring=30",
             "due",
         ),
         TodoItem(
             "qualifications-90",
-            _("Contractor qualifications expiring within 90 days"),
-            counts["d90"],
+            _("Contractors with a qualification expiring within 90 days"),
+            counts[90],
             f"{url}?expiring=90",
             "info",
         ),

@@ -62,8 +62,9 @@ class DutiesConfig(AppConfig):
                 *_answer(selectors.five_posts_staffed(mine, on_date))
             ),
         )
+        # Before grading's demo (20): its grades check "five posts staffed" against this roster.
         registry.register_demo_builder(
-            registry.DemoBuilder(key="duties_posts", build=demo.build_posts, order=60)
+            registry.DemoBuilder(key="duties_posts", build=demo.build_posts, order=5)
         )
         register_rule_kind("duties.posts", PostRule, "mine-manager posts and shifts rule", _describe_rule)
         registry.register_audit_actions(

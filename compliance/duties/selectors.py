@@ -581,7 +581,8 @@ def todo_items(scope: Scope):
         return []
     today = datetime.date.today()
     mine_list = list(mines(scope))
-    vacancies = sum(len(r.vacancies) for r in rosters(scope, mine_list, today=today))
+    # Mines with a vacant post (the roster list's ?vacant=1 shows these mines).
+    vacancies = sum(1 for r in rosters(scope, mine_list, today=today) if r.vacancies)
     late = filings_late(scope, today)
     first = today.replace(day=1)
     without = ShiftRecord.objects.filter(
@@ -590,7 +591,7 @@ def todo_items(scope: Scope):
     return [
         TodoItem(
             key="duties-vacancies",
-            label=_("Mine-manager posts vacant"),
+            label=_("Mines with a manager post vacant"),
             count=vacancies,
             url=reverse("duties:post-roster") + "?vacant=1",
             severity="overdue",

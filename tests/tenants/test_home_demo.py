@@ -67,7 +67,12 @@ def test_every_count_equals_the_rows_of_its_list(demo, username):
     for key, url, count in found:
         response = client.get(url)
         assert response.status_code == 200, (key, url)
-        if key in {"todo-training-my-exams", "todo-training-my-hours", "todo-inspections-my-retest"}:
+        if key in {
+            "todo-training-my-exams",
+            "todo-training-my-hours",
+            "todo-inspections-my-retest",
+            "todo-lists-to-sign",
+        }:
             continue  # the worker's own pages, not filtered lists
         assert _rows(response) == count, (username, key, url)
 

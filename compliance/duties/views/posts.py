@@ -153,11 +153,17 @@ class RosterListView(ScopedPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         unit = _unit(self.scope, self.request)
-        page = paginate(self.request, selectors.mines(self.scope, unit=unit))
         today = timezone.localdate()
-        rows = selectors.rosters(self.scope, list(page), today=today)
         if self.request.GET.get("vacant"):
-            rows = [r for r in rows if r.vacancies]
+            # Mines with a vacancy: filtered before paging, so the pager counts what the home
+            # page's to-do counts (the rosters of all mines in scope: a constant number of queries).
+            mine_list = list(selectors.mines(self.scope, unit=unit))
+            all_rows = selectors.rosters(self.scope, mine_list, today=today)
+            page = paginate(self.request, [r for r in all_rows if r.vacancies])
+            rows = list(page)
+        else:
+            page = paginate(self.request, selectors.mines(self.scope, unit=unit))
+            rows = selectors.rosters(self.scope, list(page), today=today)
         return super().get_context_data(
             page=page,
             rows=rows,
