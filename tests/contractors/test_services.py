@@ -87,7 +87,8 @@ def test_phase_out_needs_a_reason_and_is_audited(world, sm):
             services.contractor_set_status(scope=sm, contractor=c, status="phased_out", reason="")
         assert "reason" in exc.value.message_dict
         services.contractor_set_status(scope=sm, contractor=c, status="phased_out", reason="两次考核不合格")
-    c.refresh_from_db()
+    with dangerously_platform_scope():  # row-level security: no scope reads nothing
+        c.refresh_from_db()
     assert (c.status, c.status_reason, c.status_on) == ("phased_out", "两次考核不合格", TODAY)
     with dangerously_platform_scope():
         assert AuditEvent.objects.filter(object_id=str(c.pk), action="set_status").exists()
@@ -115,14 +116,16 @@ def test_expired_qualification_holds_staff_and_a_valid_one_lifts(world, sm):
     worker = person(world.a)
     with activate(sm):
         services.staff_assign(scope=sm, engagement=result.engagement, person=worker)
-    worker.refresh_from_db()
+    with dangerously_platform_scope():  # row-level security: no scope reads nothing
+        worker.refresh_from_db()
     assert worker.employer == c.name and worker.status == Person.Status.ON_POST
     # Eleven days on the licence has lapsed: the daily job holds the staff.
     later = datetime.datetime(2026, 7, 11, 4, tzinfo=datetime.UTC)
     with time_machine.travel(later, tick=False):
         assert reminders.sync_all_holds() == 1
         assert reminders.sync_all_holds() == 1  # idempotent
-    worker.refresh_from_db()
+    with dangerously_platform_scope():  # row-level security: no scope reads nothing
+        worker.refresh_from_db()
     assert worker.status == Person.Status.SUSPENDED
     with dangerously_platform_scope():
         assert (
@@ -133,7 +136,8 @@ def test_expired_qualification_holds_staff_and_a_valid_one_lifts(world, sm):
         )
     with time_machine.travel(later, tick=False):
         qualify(sm, c, until=TODAY + datetime.timedelta(days=400))
-    worker.refresh_from_db()
+    with dangerously_platform_scope():  # row-level security: no scope reads nothing
+        worker.refresh_from_db()
     assert worker.status == Person.Status.ON_POST
     with dangerously_platform_scope():
         assert not PersonHold.objects.filter(person=worker, lifted_at__isnull=True).exists()
@@ -149,7 +153,8 @@ def test_unverified_qualification_rule_only_warns_never_holds(world, sm):
     with activate(sm):
         services.staff_assign(scope=sm, engagement=result.engagement, person=worker)
     reminders.sync_all_holds()
-    worker.refresh_from_db()
+    with dangerously_platform_scope():  # row-level security: no scope reads nothing
+        worker.refresh_from_db()
     assert worker.status == Person.Status.ON_POST
 
 
@@ -359,7 +364,8 @@ def test_two_poor_appraisals_in_a_row_propose_phase_out(world, sm):
             services.appraisal_record(scope=sm, engagement=e, period=datetime.date(2026, 7, 1), score=101)
         assert "score" in exc.value.message_dict
         services.appraisal_record(scope=sm, engagement=e, period=datetime.date(2026, 7, 1), score=40)
-    c.refresh_from_db()
+    with dangerously_platform_scope():  # row-level security: no scope reads nothing
+        c.refresh_from_db()
     assert c.phase_out_proposed_on == TODAY
 
 

@@ -112,7 +112,8 @@ def test_the_inspected_mines_safety_manager_gets_404_on_an_hq_spot_attempt(hq_sp
     # Questions left unanswered: the server asks first (no script needed), then submits.
     warned = _page(w.phone, "post", "exam-submit", w.attempt)
     assert warned.status_code == 200 and 'data-testid="confirm-page"' in warned.content.decode()
-    left = len(unanswered_positions(w.attempt))
+    with dangerously_platform_scope():  # row-level security hides the rows from no scope
+        left = len(unanswered_positions(w.attempt))
     url = reverse("training:exam-submit", kwargs={"attempt_id": w.attempt.pk})
     assert w.phone.post(url, {"confirm_unanswered": str(left)}).status_code == 302
     assert _api(manager, "get", "attempt-detail", w.attempt).status_code == 404
