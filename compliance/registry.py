@@ -34,7 +34,7 @@ NAV_GROUPS: dict[str, Promise] = {
     "org": pgettext_lazy("navigation group", "Organisation"),
     "people": pgettext_lazy("navigation group", "People"),
     "training": pgettext_lazy("navigation group", "Training and exams"),
-    "inspections": pgettext_lazy("navigation group", "Inspections and hazards"),
+    "inspections": pgettext_lazy("navigation group", "Inspections"),
     "grading": pgettext_lazy("navigation group", "Standardization"),
     "oversight": pgettext_lazy("navigation group", "Oversight"),
     "system": pgettext_lazy("navigation group", "System"),
