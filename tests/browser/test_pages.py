@@ -34,13 +34,18 @@ MY_TRAINING, MY_EXAMS = "/training/me/", "/training/exams/"
 GRADING = "/grading/dashboard/"
 JOBS = "/jobs/"
 # Duties (lists, posts), outsourcing and hazards: read by every role that oversees a mine.
-POSTS, CONTRACTORS, HAZARDS, DUTY_LISTS = "/duties/posts/", "/contractors/", "/hazards/", "/duties/lists/dashboard/"
+POSTS, CONTRACTORS, HAZARDS = "/duties/posts/", "/contractors/", "/hazards/"
+DUTY_LISTS = "/duties/lists/dashboard/"
 MY_DUTY_LIST, REPORT_HAZARD = "/duties/lists/mine/", "/hazards/report/"
 OVERSIGHT = {HOURS, CERTS, INSPECTIONS, DASHBOARD, GRADING, POSTS, CONTRACTORS, HAZARDS}
 EXPECTED_NAV = {
-    roles.TENANT_ADMIN: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, AUDIT, BANK, PAPERS, JOBS, DUTY_LISTS} | OVERSIGHT,
-    roles.HQ_AUDITOR: {HOME, ORG, MINES, PEOPLE, ROLES, AUDIT, BANK, PAPERS, JOBS, DUTY_LISTS} | OVERSIGHT,
-    roles.SAFETY_MANAGER: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, BANK, PAPERS, JOBS, DUTY_LISTS} | OVERSIGHT,
+    roles.TENANT_ADMIN: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, AUDIT, BANK, PAPERS, JOBS}
+    | OVERSIGHT
+    | {DUTY_LISTS},
+    roles.HQ_AUDITOR: {HOME, ORG, MINES, PEOPLE, ROLES, AUDIT, BANK, PAPERS, JOBS} | OVERSIGHT | {DUTY_LISTS},
+    roles.SAFETY_MANAGER: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, BANK, PAPERS, JOBS}
+    | OVERSIGHT
+    | {DUTY_LISTS},
     roles.TEAM_LEADER: {HOME, ORG, MINES, PEOPLE, DUTY_LISTS} | OVERSIGHT,
     roles.WORKER: {HOME, MY_TRAINING, MY_EXAMS, CERTS, MY_DUTY_LIST, REPORT_HAZARD},
     # Regulators read rosters, outsourcing and hazards of their region; not the groups' own lists.

@@ -159,7 +159,9 @@ def test_tenants_imports_no_inspections_and_no_capability_writes_person_status()
         }, name
     # A person's status or its reason, assigned or passed as a keyword (another model's
     # ``contractor.status_reason`` is its own business).
-    writes = re.compile(r"\bperson\.status(_reason)?\s*=[^=]|(?<![\w.])status_reason\s*=\s*(?!models\.)[^=\s]")
+    writes = re.compile(
+        r"\bperson\.status(_reason)?\s*=[^=]|(?<![\w.])status_reason\s*=\s*(?!models\.)[^=\s]"
+    )
     for path in (ROOT / "compliance").rglob("*.py"):
         if "migrations" in path.parts:
             continue
