@@ -267,13 +267,22 @@ def mine_figures(
 ) -> dict[Any, list[MineFigure]]:
     """Every provider's figures for these mines, in provider order; with ``providers``, only
     those providers' (by key)."""
+    from tenants.models import OrgUnit
+
     mine_ids = list(mine_ids)
     wanted = set(providers) if providers is not None else None
     out: dict[Any, list[MineFigure]] = {mine_id: [] for mine_id in mine_ids}
+    # Fail closed: providers only ever hear of the mines this scope may see (one query), so a
+    # provider that reads "no rows" as "all posts vacant" cannot speak of another group's mine.
+    visible = list(
+        scope.filter_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE, pk__in=mine_ids)).values_list(
+            "pk", flat=True
+        )
+    )
     for provider in mine_figure_providers():
         if wanted is not None and provider.key not in wanted:
             continue
-        for mine_id, figures in provider.figures(scope, mine_ids).items():
+        for mine_id, figures in provider.figures(scope, visible).items():
             out.setdefault(mine_id, []).extend(figures)
     return out
 
