@@ -495,8 +495,8 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kuangan@localhost")
 SITE_URL = os.environ.get("SITE_URL", "")
 
-# OpenAPI enum names of the certificate API (training/api/certificates.py), apart from other
-# "kind"/"status" fields.
+# OpenAPI enum names where several APIs have a "kind", "status" or "source" field with their own
+# choices (certificates, contractors, hazards): each set gets a name of its own.
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "CertificateKindEnum": "compliance.training.models.Certificate.Kind",
@@ -506,5 +506,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "AttemptStatusEnum": "compliance.training.models.Attempt.Status",
         "QuestionTypeEnum": "compliance.training.models.Question.Type",
         "GradeLevelEnum": "compliance.grading.models.Level",
+        "ContractorStatusEnum": "compliance.contractors.models.Contractor.Status",
+        "HazardSourceEnum": "compliance.inspections.hazards.models.Hazard.Source",
+        "HazardStatusEnum": "compliance.inspections.hazards.models.Hazard.Status",
     }
 )

@@ -464,6 +464,68 @@ def _assessment_adjust(w):
     return page, action, [score, Rows(Deduction, {"item_score": score.pk})]
 
 
+def _contractor_edit(w):
+    from compliance.contractors.models import Contractor
+
+    from .contractors.factories import contractor
+
+    firm = contractor(scope_for_user(w.a.users[roles.SAFETY_MANAGER]), name="黔安建设工程有限公司")
+    with dangerously_platform_scope():
+        Contractor.objects.filter(pk=firm.pk).update(phase_out_proposed_on=D4)
+    url = reverse("contractors:contractor-edit", kwargs={"pk": firm.pk})
+    return url, url, [firm]
+
+
+def _engagement_extend(w):
+    """An engagement's page offers its end date for extension, filled with the stored end."""
+    from .contractors.factories import contractor, engage
+
+    scope = scope_for_user(w.a.users[roles.SAFETY_MANAGER])
+    result = engage(scope, w.a, contractor(scope))
+    page = reverse("contractors:engagement-detail", kwargs={"pk": result.engagement.pk})
+    action = reverse("contractors:engagement-extend", kwargs={"pk": result.engagement.pk})
+    return page, action, [result.engagement]
+
+
+def _filled(hazard):
+    """The hazard with its later dates set (as no single state has them all), so a save that
+    dropped one would show."""
+    from compliance.inspections.hazards.models import Hazard
+
+    at = timezone.make_aware(datetime.datetime(2029, 6, 30, 8, 5))
+    with dangerously_platform_scope():
+        Hazard.objects.filter(pk=hazard.pk).update(
+            condition_gone_on=D4,
+            deadline=hazard.deadline or D1,
+            reported_at=at,
+            rectified_at=at,
+            accepted_at=at,
+            closed_at=at,
+        )
+        return Hazard.objects.get(pk=hazard.pk)
+
+
+def _hazard_classify(w):
+    """The hazard's page offers its grade and criterion for reclassification, filled as stored."""
+    from .inspections.hazards.helpers import register
+
+    hazard = _filled(register(w.a))
+    page = reverse("hazards:hazard-detail", kwargs={"pk": hazard.pk})
+    action = reverse("hazards:hazard-classify", kwargs={"pk": hazard.pk})
+    return page, action, [hazard]
+
+
+def _hazard_plan(w):
+    """A hazard under rectification with its plan saved: the plan page shows it for revision."""
+    from .inspections.hazards.helpers import plan, register
+
+    hazard = register(w.a)
+    plan(w.a, hazard, deadline=datetime.date(2029, 6, 30))
+    hazard = _filled(hazard)
+    url = reverse("hazards:hazard-plan", kwargs={"pk": hazard.pk})
+    return url, url, [hazard]
+
+
 COVERED: dict[str, Edit] = {
     "mine-edit": Edit(_mine_edit),
     "person-edit": Edit(_person_edit),
@@ -474,6 +536,10 @@ COVERED: dict[str, Edit] = {
     "training:paper-edit": Edit(_paper_edit, blank_ok=(r"sections-[1-9]\d*-(count|points|difficulty)",)),
     "grading:assessment-item": Edit(_assessment_item, save_marks=_ITEM_SAVE_MARKS),
     "grading:assessment-adjust": Edit(_assessment_adjust, role=roles.HQ_AUDITOR, save_marks=_ITEM_SAVE_MARKS),
+    "contractors:contractor-edit": Edit(_contractor_edit, role=roles.SAFETY_MANAGER),
+    "contractors:engagement-extend": Edit(_engagement_extend, role=roles.SAFETY_MANAGER),
+    "hazards:hazard-classify": Edit(_hazard_classify, role=roles.SAFETY_MANAGER),
+    "hazards:hazard-plan": Edit(_hazard_plan, role=roles.SAFETY_MANAGER),
 }
 
 _SHOWS = "shows the object; its forms (if any) take no stored value back"
@@ -536,6 +602,42 @@ EXEMPT: dict[str, str] = {
     "grading:certificate-event": "records a new event from an empty form",
     "grading:accident-detail": _SHOWS,
     "grading:mine-status": _SHOWS,
+    "contractors:contractor-detail": _SHOWS + " (its status form is contractors:contractor-status)",
+    "contractors:contractor-status": "sets a status with a reason typed into an empty form",
+    "contractors:contractor-file": _FILE,
+    "contractors:qualification-create": "records a new qualification from an empty form",
+    "contractors:qualification-scan": _FILE,
+    "contractors:engagement-detail": _SHOWS + " (its forms are the extend, staff and appraisal actions)",
+    "contractors:staff-assign": "assigns people picked in an empty form",
+    "contractors:staff-release": _ACTION,
+    "contractors:appraisal-create": "records a new appraisal from an empty form",
+    "contractors:mine-outsourcing": _SHOWS,
+    "duties:list-template-detail": _SHOWS,
+    "duties:list-sign": _ACTION,
+    "duties:assessment-create": "records a new assessment from an empty form",
+    "duties:assessment-detail": _SHOWS,
+    "duties:person-list-pdf": _FILE,
+    "duties:mine-results-pdf": _FILE,
+    "duties:mine-roster": _SHOWS,
+    "duties:appointment-create": "appoints from an empty form (the post is chosen from the link)",
+    "duties:appointment-detail": _SHOWS,
+    "duties:appointment-end": "ends an appointment with a date and reason typed into an empty form",
+    "duties:filing-record": "records a filing from a form holding only today's date",
+    "duties:mine-shifts": _SHOWS + " (its plan, record and import forms start empty)",
+    "duties:shift-plan-set": "sets one day's shift plan from an empty form on the month page",
+    "duties:shift-record-save": "records one shift from an empty form on the month page",
+    "duties:shift-import": "imports a spreadsheet chosen in an empty form",
+    "duties:pithead-notice": _SHOWS + " (a wall notice)",
+    "hazards:hazard-detail": _SHOWS + " (its step forms are the hazards:hazard-* actions)",
+    "hazards:hazard-confirm": _ACTION,
+    "hazards:hazard-reject": "rejects a worker's report with a reason typed into an empty form",
+    "hazards:hazard-rectified": "reports rectification with photos and a note typed into an empty form",
+    "hazards:hazard-accept": "accepts with a note typed into an empty form",
+    "hazards:hazard-close": _ACTION,
+    "hazards:hazard-photo": _FILE,
+    "hazards:hazard-event-photo": _FILE,
+    "hazards:inspection-findings": _SHOWS,
+    "inspections:inspection-record": _FILE,
 }
 
 

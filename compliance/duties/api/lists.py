@@ -175,7 +175,7 @@ class AssessmentScoreSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class DutyAssessmentSerializer(serializers.ModelSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True)
     post_name = serializers.CharField(source="template.post.name", read_only=True)
     scores = AssessmentScoreSerializer(many=True, read_only=True)
@@ -377,17 +377,17 @@ class AssessmentFilter(django_filters.FilterSet):
         return qs.filter(person=access_person(self.request.scope, value))
 
 
-@extend_schema(responses={200: AssessmentSerializer, **ERRORS})
-@extend_schema_view(list=extend_schema(responses={200: AssessmentSerializer(many=True), **ERRORS}))
+@extend_schema(responses={200: DutyAssessmentSerializer, **ERRORS})
+@extend_schema_view(list=extend_schema(responses={200: DutyAssessmentSerializer(many=True), **ERRORS}))
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = DutyAssessment
-    serializer_class = AssessmentSerializer
+    serializer_class = DutyAssessmentSerializer
     filterset_class = AssessmentFilter
 
     def scoped_queryset(self, scope):
         return sel.assessments_with_scores(scope)
 
-    @extend_schema(request=AssessInputSerializer, responses={201: AssessmentSerializer, **ERRORS})
+    @extend_schema(request=AssessInputSerializer, responses={201: DutyAssessmentSerializer, **ERRORS})
     def create(self, request):
         """Score every item of a holder's list in force for the period containing ``day``."""
         data = AssessInputSerializer(data=request.data, context={"request": request})
@@ -401,7 +401,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             comment=v["comment"],
         )
         assessment = self.get_queryset().get(pk=assessment.pk)
-        return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
+        return Response(DutyAssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
 
 router = SimpleRouter()

@@ -148,7 +148,7 @@ class RosterSerializer(serializers.Serializer):
         return HolderSerializer(list(roster.holders.values()), many=True).data
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class ShiftPlanSerializer(serializers.ModelSerializer):
     mine = ScopedRelatedField(access=selectors.access_mine)
     leader = ScopedRelatedField(access=selectors.access_person)
     leader_name = serializers.CharField(source="leader.name", read_only=True)
@@ -352,28 +352,30 @@ class FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PostsView
         return Response(FilingSerializer(filing).data)
 
 
-@extend_schema(responses={200: PlanSerializer, 401: ERRORS[401], 403: NOT_PERMITTED, 404: ERRORS[404]})
+@extend_schema(responses={200: ShiftPlanSerializer, 401: ERRORS[401], 403: NOT_PERMITTED, 404: ERRORS[404]})
 @extend_schema_view(
-    list=extend_schema(responses={200: PlanSerializer(many=True), **ERRORS, 403: NOT_PERMITTED}),
+    list=extend_schema(responses={200: ShiftPlanSerializer(many=True), **ERRORS, 403: NOT_PERMITTED}),
     destroy=DESTROY_SCHEMA,
 )
 class ShiftPlanViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, _PostsViewSet
 ):
     model = ShiftPlan
-    serializer_class = PlanSerializer
+    serializer_class = ShiftPlanSerializer
     filterset_class = PlanFilter
 
     def scoped_queryset(self, scope):
         return selectors.shift_plans(scope).order_by("on_date", "shift")
 
-    @extend_schema(request=PlanSerializer, responses={201: PlanSerializer, **ERRORS, 403: NOT_PERMITTED})
+    @extend_schema(
+        request=ShiftPlanSerializer, responses={201: ShiftPlanSerializer, **ERRORS, 403: NOT_PERMITTED}
+    )
     def create(self, request):
         """Plan a leader for one shift (replacing whoever was planned for it)."""
-        data = PlanSerializer(data=request.data, context={"request": request})
+        data = ShiftPlanSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         plan = services.shift_plan_set(scope=self.scope, **data.validated_data)
-        return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+        return Response(ShiftPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
         services.shift_plan_delete(scope=self.scope, plan=instance)

@@ -117,7 +117,7 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PlanSerializer(serializers.Serializer):
+class RectificationPlanSerializer(serializers.Serializer):
     responsible = serializers.CharField(max_length=100)
     measures = serializers.CharField()
     deadline = serializers.DateField()
@@ -269,13 +269,15 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             ),
         )
 
-    @extend_schema(request=PlanSerializer, responses={200: HazardDetailSerializer, **ERRORS, 409: CONFLICT})
+    @extend_schema(
+        request=RectificationPlanSerializer, responses={200: HazardDetailSerializer, **ERRORS, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def plan(self, request, pk=None):
         """Save the rectification plan (a 重大 hazard: the whole treatment plan and the stop)."""
         return self._step(
             request,
-            PlanSerializer,
+            RectificationPlanSerializer,
             lambda h, v: services.hazard_plan(scope=self.scope, hazard=h, user=request.user, **v),
         )
 
