@@ -23,7 +23,13 @@ CI = os.environ.get("CI", "").lower() == "true"
 
 def pytest_collection_modifyitems(config, items):
     """On a plain machine, tests that need PostgreSQL, Redis or Chromium are skipped with the
-    reason; under CI=true nothing may be skipped, so they run and fail loudly instead."""
+    reason; under CI=true nothing may be skipped, so they run and fail loudly instead.
+
+    Then the order: tests on the shared world first, those that remove it (``no_world``) next,
+    then those reading the seeded demo (built once for them all), and the transactional ones last,
+    since each of those empties every table when it ends and the next test on the world must
+    commit it again. The order is deterministic, so every xdist
+    worker collects the same; each worker runs its share in this order."""
     from .environment import missing_requirements
 
     for item in items:
@@ -32,6 +38,22 @@ def pytest_collection_modifyitems(config, items):
                 reason = missing_requirements(marker)
                 if reason and not CI:
                     item.add_marker(pytest.mark.skip(reason=reason))
+    items.sort(key=_run_order)  # stable: the files' own order within each group
+
+
+_TRANSACTIONAL = {"transactional_db", "live_server", "browser_world"}
+
+
+def _run_order(item) -> int:
+    db = item.get_closest_marker("django_db")
+    transactional = bool(_TRANSACTIONAL & set(item.fixturenames)) or bool(db and db.kwargs.get("transaction"))
+    if transactional:
+        # A transactional test empties the reference data the migrations ship along with
+        # everything else; the ones that need it come first, before any other has run.
+        return 3 if item.get_closest_marker("shipped_data") else 4
+    if "seeded_demo" in item.fixturenames:
+        return 2  # one demo build for all of them (see _DEMO)
+    return 1 if item.get_closest_marker("no_world") else 0
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -146,12 +168,17 @@ def _world_in_db() -> bool:
 
 
 def _remove_world() -> None:
-    """Deletes the rows the world added (nothing else is left between tests), as the database
-    owner: the application role may not delete audit events."""
+    _remove_rows(_WORLD["rows"])
+
+
+def _remove_rows(rows: dict) -> None:
+    """Deletes these rows ({table: (key column, keys)}: what the world or the demo added; nothing
+    else is left between tests), as the database owner: the application role may not delete
+    audit events."""
     from django.db import connection
 
     def statements():
-        for table, (column, added) in _WORLD["rows"].items():
+        for table, (column, added) in rows.items():
             yield f'DELETE FROM "{table}" WHERE "{column}" = %s', [(key,) for key in added]
 
     if connection.vendor == "postgresql":
@@ -185,19 +212,90 @@ def _uses_db(item) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     # Before any fixture of the test, so outside its transaction.
-    if _WORLD["template"] is None or not _uses_db(item):
+    if not _uses_db(item):
         return
     from pytest_django.plugin import blocking_manager_key
 
     blocker = item.config.stash[blocking_manager_key]
+    reads_demo = "seeded_demo" in item.fixturenames
     with blocker.unblock():
-        present = _world_in_db()
-        if item.get_closest_marker("no_world"):
-            if present:
-                _remove_world()
-            return
-    if not present:
-        _commit_world(blocker)
+        if _DEMO["log"] is not None and not reads_demo and _demo_in_db():
+            _remove_demo()
+        if _WORLD["template"] is not None:
+            present = _world_in_db()
+            if item.get_closest_marker("no_world") or reads_demo:
+                if present:
+                    _remove_world()
+            elif not present:
+                _commit_world(blocker)
+        if reads_demo and not _demo_in_db():
+            _commit_demo(blocker)
+
+
+# --- the seeded demo, committed once per worker for the tests that only read it --------------------
+# ``seed_demo`` takes the better part of a minute; the tests that read what it built (and roll back
+# whatever they change, as every ``db`` test does) share one build per worker. They are ordered
+# after the other tests on the database (``_run_order``); the first test after them that does not
+# read the demo removes it, as the world is removed.
+_DEMO: dict = {"log": None, "logins": None, "rows": {}, "chains": []}
+
+
+@dataclass(frozen=True)
+class SeededDemo:
+    log: str  # what ``seed_demo`` printed (its summary and the logins table)
+    logins: str  # what ``seed_demo --json`` prints: the demo logins
+
+
+def _demo_in_db() -> bool:
+    from tenants.demo import TENANTS
+
+    with dangerously_platform_scope():
+        return Tenant.objects.filter(credit_code=TENANTS[0].credit_code).exists()
+
+
+def _commit_demo(django_db_blocker) -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from compliance.audit.models import AuditChain
+    from tenants.demo import existing_logins
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        before = _row_keys()
+        with dangerously_platform_scope():
+            # Chains the demo extends but did not start: their heads are put back on removal.
+            _DEMO["chains"] = list(AuditChain.objects.values("key", "last_seq", "last_hash"))
+            out = StringIO()
+            call_command("seed_demo", stdout=out, stderr=StringIO())
+            _DEMO["log"] = out.getvalue()
+            _DEMO["logins"] = json.dumps(existing_logins()[0], ensure_ascii=False, indent=2)
+        _DEMO["rows"] = {
+            table: (column, added)
+            for table, (column, keys) in _row_keys().items()
+            if (added := keys - before.get(table, (None, set()))[1])
+        }
+
+
+def _remove_demo() -> None:
+    from compliance.audit.models import AuditChain
+
+    _remove_rows(_DEMO["rows"])
+    with dangerously_platform_scope():
+        for head in _DEMO["chains"]:
+            AuditChain.objects.filter(key=head["key"]).update(
+                last_seq=head["last_seq"], last_hash=head["last_hash"]
+            )
+
+
+@pytest.fixture
+def seeded_demo(db) -> SeededDemo:
+    """The demo as ``seed_demo`` builds it, committed once per worker (see ``_DEMO``); the test
+    runs in a transaction rolled back afterwards, like every ``db`` test."""
+    assert _DEMO["log"] is not None
+    return SeededDemo(log=_DEMO["log"], logins=_DEMO["logins"])
 
 
 OWNER_CREDENTIALS: dict = {}

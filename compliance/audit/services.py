@@ -118,10 +118,14 @@ def audit_record_many(pending: Iterable[PendingEvent]) -> list[AuditEvent]:
         by_chain.setdefault(key, []).append(item)
         tenant_of[key] = tenant_id
     created: list[AuditEvent] = []
-    with transaction.atomic():
+    # No savepoint of its own: an audit write that fails fails the write it records, and every
+    # action writes events (a savepoint doubled the statements of each one).
+    with transaction.atomic(savepoint=False):
         for key in sorted(by_chain):
-            AuditChain.objects.get_or_create(key=key)
-            head = AuditChain.objects.select_for_update().get(key=key)
+            head = AuditChain.objects.select_for_update().filter(key=key).first()
+            if head is None:  # the chain's first event: create the head (once, even in a race)
+                AuditChain.objects.get_or_create(key=key)
+                head = AuditChain.objects.select_for_update().get(key=key)
             events = []
             for item in by_chain[key]:
                 obj = item.obj

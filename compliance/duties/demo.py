@@ -63,7 +63,7 @@ def build_posts(spec, *, scope, today: datetime.date, log=print) -> dict | None:
     mines = list(
         OrgUnit.objects.filter(tenant=tenant, kind=OrgUnit.Kind.MINE)
         .select_related("mine_profile")
-        .order_by("path")
+        .order_by("name")  # not by path: paths are made of random ids, and the demo is the same every build
     )
     if not mines:
         return None
@@ -111,7 +111,8 @@ class _Maker:
                     org_unit=mine,
                     resident_id=self.people.resident_id(mine.mine_profile.region_code, (1970, 1990), False),
                     name=self.people.name(False),
-                    employee_no=f"ZW-{str(mine.pk)[:4]}-{self.n:03d}",
+                    # From the mine's name, not its id: the same demo every build.
+                    employee_no=f"ZW-{zlib.crc32(mine.name.encode()) % 10_000:04d}-{self.n:03d}",
                     job_title=title,
                     post_category=Person.PostCategory.SAFETY_MANAGEMENT,
                 )

@@ -57,12 +57,11 @@ def _check_home(page, expected: set[str], *, lang: str):
     _no_horizontal_scroll(page)
 
 
+@pytest.mark.shipped_data  # the demo needs the national rule packs: runs before other transactional tests
 @pytest.mark.django_db(transaction=True)
 def test_each_role_home_on_the_demo(browser, live_server, shot):
     with dangerously_platform_scope():
-        if not shipped_data_present():
-            # Known gap: see shipped_data_present; runs in full wherever it comes first in its worker.
-            pytest.skip("an earlier transactional test in this worker truncated the shipped reference data")
+        assert shipped_data_present(), "a transactional test ran before this one: see the shipped_data marker"
         call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
         # The reminders the embedded default's scheduler makes (docs/jobs.md): on the home pages too.
         call_command("run_scheduled_jobs", stdout=StringIO())

@@ -44,10 +44,10 @@ def test_dev_start_runs_the_catch_up_and_a_worker_with_beat_on_the_filesystem_br
 
 
 @pytest.mark.no_world
-@pytest.mark.django_db
-def test_the_demo_gets_certificate_reminders_in_the_app_and_by_email(django_capture_on_commit_callbacks):
+def test_the_demo_gets_certificate_reminders_in_the_app_and_by_email(
+    seeded_demo, django_capture_on_commit_callbacks
+):
     with dangerously_platform_scope():
-        call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
         assert Notification.objects.count() == 0
         # One demo login with an address: the reminders reach it by email too.
         manager = get_user_model().objects.get(username="qn-manager")

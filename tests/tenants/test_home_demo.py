@@ -8,13 +8,10 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.test import override_settings
 
 from tenants.scope import dangerously_platform_scope
 
 from ..conftest import login
-from .test_commands import seed
 
 pytestmark = pytest.mark.no_world
 
@@ -34,17 +31,10 @@ LOGINS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-        dangerously_platform_scope(),
-        transaction.atomic(),
-    ):
-        seed()
+@pytest.fixture
+def demo(seeded_demo):
+    with dangerously_platform_scope():
         yield
-        transaction.set_rollback(True)
 
 
 def _rows(response) -> int:

@@ -1,7 +1,7 @@
-"""seed_demo, read: the demo built once for this module (what it holds, who can log in).
+"""seed_demo, read: the demo built once (what it holds, who can log in).
 
-The tests here only read the demo, so it is built once, inside a transaction rolled back after
-the module; each test still rolls back its own changes in a savepoint. The tests that run
+The tests here only read the demo, so they share the one build per worker (``seeded_demo`` in
+tests/conftest.py); each test rolls back its own changes. The tests that run
 seed_demo themselves (twice, on a partial demo, failing half-way) are in test_commands.py.
 """
 
@@ -14,9 +14,8 @@ from collections import Counter, defaultdict
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.http import HttpRequest
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 from stdnum.cn import ric, uscc
 
@@ -27,7 +26,7 @@ from tenants.personal_data import decrypt
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import mine_list, scope_for_user
 
-from .test_commands import FIVE_POSTS, LOGIN_KEYS, TENANT_ROLES, mine_of, seed
+from .test_commands import FIVE_POSTS, LOGIN_KEYS, TENANT_ROLES, mine_of
 
 # Counts whole tables (the operator's view): runs without the shared test world.
 pytestmark = pytest.mark.no_world
@@ -35,19 +34,10 @@ pytestmark = pytest.mark.no_world
 User = get_user_model()
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """seed_demo's ``--json`` output; the demo stays in the database until the module ends."""
-    # The same fast hasher the per-test fixture sets, so the demo logins can log in.
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-        dangerously_platform_scope(),  # the operator's view, as in test_commands.py
-        transaction.atomic(),
-    ):
-        out, _err = seed("--json")
-        yield out
-        transaction.set_rollback(True)
+@pytest.fixture
+def seeded(seeded_demo):
+    """seed_demo's ``--json`` output (the demo, built once per worker: tests/conftest.py)."""
+    return seeded_demo.logins
 
 
 @pytest.fixture(autouse=True)

@@ -108,7 +108,7 @@ def build(spec, *, scope, today: datetime.date | None = None, log=print) -> dict
     mines = list(
         OrgUnit.objects.filter(tenant=tenant, kind=OrgUnit.Kind.MINE)
         .select_related("mine_profile")
-        .order_by("path")[:3]
+        .order_by("name")[:3]  # not by path (random ids): the same mines every build
     )
     counts = {"hazards": 0, "major": 0, "worker reports": 0}
     with translation.override(settings.LANGUAGE_CODE):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
 
 from compliance.duties import selectors_lists as sel
 from compliance.duties.models import Acknowledgement, DutyAssessment, DutyPost, ListTemplate, PostHolder
@@ -15,22 +13,13 @@ from tenants.models import Person, Tenant
 from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
 
-from ...tenants.test_commands import seed
-
 pytestmark = pytest.mark.no_world
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-        dangerously_platform_scope(),
-        transaction.atomic(),
-    ):
-        out, _err = seed("--json")
-        yield json.loads(out)
-        transaction.set_rollback(True)
+@pytest.fixture
+def seeded(seeded_demo):
+    with dangerously_platform_scope():  # the operator's view, as seed_demo has it
+        yield json.loads(seeded_demo.logins)
 
 
 @pytest.mark.django_db
