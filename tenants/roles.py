@@ -27,6 +27,9 @@ ROLE_CHOICES = [
 ]
 ROLE_LABELS = dict(ROLE_CHOICES) | {REGULATOR: _("Regulator"), GUEST_AUDITOR: _("Guest auditor")}
 ROLE_ORDER = [TENANT_ADMIN, HQ_AUDITOR, SAFETY_MANAGER, TEAM_LEADER, WORKER, REGULATOR, GUEST_AUDITOR]
+# The roles of group HQ (集团总部), whose view is the whole group: their home page shows every
+# subsidiary's status (tenants.home.group_status).
+GROUP_ROLES = frozenset({TENANT_ADMIN, HQ_AUDITOR})
 
 VIEW_ORG = "view_org"
 MANAGE_ORG = "manage_org"  # create, rename, move and delete org units

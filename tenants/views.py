@@ -52,6 +52,8 @@ class HomeView(ScopedPageMixin, TemplateView):
             }
         # What to do next (every capability's providers), why I may not be on post, what is new.
         context["todos"] = home.todo_list(scope)
+        # Group HQ: each subsidiary's mines and their figures (None for every other scope).
+        context["group_status"] = home.group_status(scope)
         context["my_holds"] = home.my_open_holds(scope)
         context["unread"] = home.latest_unread(self.request.user)
         return context

@@ -1,6 +1,7 @@
 """Each role's home page on the demo, in a real browser: a to-do list whose counts link to the
-lists behind them, in Chinese and in English, at 1366 px (and 390 px for the worker, on a phone).
-Screenshots go to test-artifacts/screenshots/ (test_each_role_home_on_the_demo--*.png)."""
+lists behind them, in Chinese and in English, at 1366 px (and 390 px for the worker and group HQ,
+on a phone); group HQ also sees each subsidiary's status, a subsidiary opening to its mines'
+figures. Screenshots go to test-artifacts/screenshots/ (test_each_role_home_on_the_demo--*.png)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,28 @@ def _no_horizontal_scroll(page):
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
+def _check_group_status(page, role: str, *, lang: str):
+    """Group HQ: one row per subsidiary; the first with the worst flag opens (a plain <details>) to
+    its mines × figures, each figure linking to its list, the table scrolling inside its box."""
+    subsidiaries = page.get_by_test_id("subsidiary")
+    if role != "hq-auditor":
+        expect(page.get_by_test_id("group-status")).to_have_count(0)
+        return
+    expect(page.get_by_test_id("group-status")).to_be_visible()
+    assert subsidiaries.count() >= 2
+    worst = page.locator("[data-testid=subsidiary][data-worst=violation]")
+    row = worst.first if worst.count() else subsidiaries.first
+    row.locator("summary").click()
+    expect(row.locator("table.mine-figures")).to_be_visible()
+    assert row.get_by_test_id("mine-status").count() >= 1
+    header = row.locator("thead th").all_inner_texts()
+    assert len(header) > 5 and bool(CJK.search(" ".join(header[1:]))) == (lang == "zh"), header
+    link = row.locator("a.figure").first
+    assert link.get_attribute("href")
+    assert row.locator(".figure .flag").count() >= 1
+    _no_horizontal_scroll(page)
+
+
 def _check_home(page, expected: set[str], *, lang: str):
     todo = page.get_by_test_id("todo")
     expect(todo).to_be_visible()
@@ -68,7 +91,7 @@ def test_each_role_home_on_the_demo(browser, live_server, shot):
         assert get_user_model().objects.filter(username="qn-manager").exists()
     base = live_server.url
     for role, (username, expected) in ROLES.items():
-        sizes = [("desktop", DESKTOP)] + ([("phone", PHONE)] if role == "worker" else [])
+        sizes = [("desktop", DESKTOP)] + ([("phone", PHONE)] if role in ("worker", "hq-auditor") else [])
         for size_name, viewport in sizes:
             phone = size_name == "phone"
             context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone, locale="zh-CN")
@@ -76,6 +99,7 @@ def test_each_role_home_on_the_demo(browser, live_server, shot):
             try:
                 _log_in(page, base, username)
                 _check_home(page, expected, lang="zh")
+                _check_group_status(page, role, lang="zh")
                 shot(page, f"{role}-{size_name}-zh")
                 # Each count opens the filtered list behind it.
                 first = page.locator("li.todo-item a.todo-link").first
@@ -83,6 +107,7 @@ def test_each_role_home_on_the_demo(browser, live_server, shot):
                 page.get_by_test_id("lang-en").click()
                 expect(page.locator("html")).to_have_attribute("lang", "en")
                 _check_home(page, expected, lang="en")
+                _check_group_status(page, role, lang="en")
                 shot(page, f"{role}-{size_name}-en")
             finally:
                 context.close()

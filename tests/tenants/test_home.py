@@ -15,8 +15,8 @@ from compliance.inspections.services import SPOT_EXAM_HOLD
 from compliance.notifications import services as notifications
 from compliance.training.models import Certificate
 from tenants import holds, roles
-from tenants.home import todo_list
-from tenants.scope import dangerously_platform_scope
+from tenants.home import group_status, todo_list
+from tenants.scope import activate, dangerously_platform_scope
 
 from ..conftest import login
 
@@ -150,3 +150,150 @@ def test_home_queries_do_not_grow_with_rows(world, role, django_assert_max_num_q
             )
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/").status_code == 200
+
+
+# --- group HQ: each subsidiary's status -----------------------------------------------------------
+def _status_block(client) -> str:
+    page = client.get("/").content.decode()
+    assert 'data-testid="group-status"' in page
+    return page.split('data-testid="group-status"', 1)[1].split("</section>", 1)[0]
+
+
+def _add_mine(world, parent, name, region="520201"):
+    from tenants import services
+
+    with dangerously_platform_scope() as platform:
+        return services.org_unit_create(
+            scope=platform,
+            parent=parent,
+            kind="mine",
+            name=name,
+            mine_profile={"mine_type": "coal_underground", "region_code": region},
+        )
+
+
+@pytest.mark.parametrize("role", [roles.HQ_AUDITOR, roles.TENANT_ADMIN])
+def test_group_hq_sees_each_subsidiary_with_its_mines_and_figures(world, role):
+    block = _status_block(login(world.a.users[role]))
+    assert f'data-unit="{world.a.subsidiary.pk}"' in block and world.a.subsidiary.name in block
+    for mine in (world.a.mine, world.a.other_mine):
+        assert f'data-mine="{mine.pk}"' in block and mine.name in block
+    # Columns are the registered providers' figure labels (zh by default), each cell a flag.
+    assert "本年度学时不足人数" in block and "标准化等级" in block
+    for key in ("training.hours_short", "grading.grade", "duties.vacancies", "hazards.open"):
+        assert f'<th data-key="{key}">' in block
+    assert 'class="flag ' in block
+
+
+@pytest.mark.parametrize("role", [roles.SAFETY_MANAGER, roles.TEAM_LEADER, roles.WORKER, "regulator"])
+def test_only_group_hq_sees_the_subsidiaries(world, role):
+    user = world.regulator_in if role == "regulator" else world.a.users[role]
+    response = login(user).get("/")
+    assert response.status_code == 200
+    assert 'data-testid="group-status"' not in response.content.decode()
+    assert response.context["group_status"] is None
+
+
+def test_another_groups_subsidiaries_never_appear(world):
+    for this, other in ((world.a, world.b), (world.b, world.a)):
+        with activate(this.scope(roles.HQ_AUDITOR)) as scope:
+            status = group_status(scope)
+        assert {s.unit.pk for s in status.subsidiaries} == {this.subsidiary.pk}
+        mines = {m.mine.pk for s in status.subsidiaries for m in s.mines}
+        assert mines == {this.mine.pk, this.other_mine.pk}
+        block = _status_block(login(this.users[roles.TENANT_ADMIN]))
+        for unit in (other.subsidiary, other.mine, other.other_mine):
+            assert str(unit.pk) not in block and unit.name not in block
+
+
+def test_summary_counts_and_worst_flag_come_from_the_figures(world, providers):
+    a = world.a
+    registry._mine_figures.clear()
+    flags = {a.mine.pk: ("violation", "warning"), a.other_mine.pk: ("ok", "warning")}
+    heard = []
+
+    def fake(scope, mine_ids):
+        heard.append(set(mine_ids))
+        return {
+            mine_id: [
+                registry.MineFigure(
+                    "fake.one", "甲项", 3, flags[mine_id][0], "规则甲", f"/one/?mine={mine_id}"
+                ),
+                registry.MineFigure("fake.two", "乙项", "1/2", flags[mine_id][1], "规则乙"),
+            ]
+            for mine_id in mine_ids
+            if mine_id in flags
+        }
+
+    registry.register_mine_figures(registry.MineFigureProvider("fake", "测试", fake))
+    lone = _add_mine(world, a.hq, "A直属矿")
+    with activate(a.scope(roles.HQ_AUDITOR)) as scope:
+        status = group_status(scope)
+    assert heard == [{a.mine.pk, a.other_mine.pk, lone.pk}]  # one call for every mine
+    assert status.columns == [("fake.one", "甲项"), ("fake.two", "乙项")]
+    sub, direct = status.subsidiaries
+    assert sub.unit == a.subsidiary and direct.unit is None and [m.mine for m in direct.mines] == [lone]
+    assert (len(sub.mines), sub.with_violation, sub.with_warning, sub.worst) == (2, 1, 2, "violation")
+    assert direct.worst is None and direct.mines[0].cells == [None, None]
+
+    block = _status_block(login(a.users[roles.HQ_AUDITOR]))
+    assert "集团直属" in block and "违规" in block and "警告" in block
+    summary = block.split(f'data-unit="{a.subsidiary.pk}"', 1)[1].split("</summary>", 1)[0]
+    assert 'data-worst="violation"' in summary
+    assert re.search(r'data-testid="sub-violations">[^<]*1<', summary)
+    assert re.search(r'data-testid="sub-warnings">[^<]*2<', summary)
+    # A figure cell: its value, its flag, the rule as title text, linking to the list behind it.
+    assert f'href="/one/?mine={a.mine.pk}" class="figure" data-key="fake.one" title="规则甲"' in block
+    row = block.split(f'data-mine="{a.other_mine.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert '<b>1/2</b> <span class="flag warning">警告</span>' in row and 'title="规则乙"' in row
+
+
+def test_english_after_the_language_switch(world, providers):
+    registry._mine_figures.clear()
+    registry.register_mine_figures(
+        registry.MineFigureProvider(
+            "fake", "test", lambda scope, ids: {i: [registry.MineFigure("f", "F", 0, "watch")] for i in ids}
+        )
+    )
+    client = login(world.a.users[roles.HQ_AUDITOR])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    block = _status_block(client)
+    assert "Subsidiaries&#x27; status" in block or "Subsidiaries' status" in block
+    assert ">Watch<" in block and "2 mines" in block
+
+
+def test_group_status_queries_do_not_grow_with_subsidiaries_and_mines(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants import services
+
+    client = login(world.a.users[roles.HQ_AUDITOR])
+    assert client.get("/").status_code == 200  # caches warmed
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/").status_code == 200
+    with dangerously_platform_scope() as platform:
+        for n in range(3):
+            sub = services.org_unit_create(
+                scope=platform, parent=world.a.hq, kind="subsidiary", name=f"A新子公司{n}"
+            )
+            for m in range(2):
+                _add_mine(world, sub, f"A新{n}矿{m}", region="530102")
+    _add_mine(world, world.a.hq, "A直属矿")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/")
+    assert response.content.decode().count('data-testid="subsidiary"') == 5  # 4 subsidiaries + direct
+    assert response.content.decode().count('data-testid="mine-status"') == 9
+    assert len(many.captured_queries) <= len(few.captured_queries), [
+        q["sql"][:200] for q in many.captured_queries
+    ]
+
+
+def test_columns_keep_provider_order_when_a_figure_is_missing_on_the_first_mine():
+    from tenants.home import _columns
+
+    def figs(*keys):
+        return [registry.MineFigure(k, k.upper(), 0) for k in keys]
+
+    got = _columns([figs("t1", "g1", "c1"), figs("t1", "g1", "h1", "h2", "c1"), figs("x0", "t1")])
+    assert list(got) == ["x0", "t1", "g1", "h1", "h2", "c1"] and got["h1"] == "H1"

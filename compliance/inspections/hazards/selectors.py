@@ -194,7 +194,13 @@ def mine_figures(scope: Scope, mine_ids) -> dict:
     follows them): one query."""
     out = {}
     url = reverse("hazards:hazard-list")
-    for mine_id, row in _per_mine(scope, mine_ids).items():
+    mine_ids = list(mine_ids)
+    per_mine = _per_mine(scope, mine_ids)
+    # A mine with no hazard recorded has zeros, not no figures: group HQ's table (tenants.home)
+    # would show it as "not reported". The registry passes only mines this scope may see.
+    zero = {"open": 0, "overdue": 0, "major": 0, "regulator": 0}
+    for mine_id in mine_ids:
+        row = per_mine.get(mine_id, zero)
         out[mine_id] = [
             registry.MineFigure(
                 "hazards.open",
