@@ -987,6 +987,8 @@ ROUTES: dict[str, Route] = {
     "duties:list-publish": Route(
         body=lambda w: {"post": _b_duty_list(w).post.pk, "org_unit": w.b.mine.pk, "lines": "越界 | | 越界"}
     ),
+    "duties:list-import": Route(body=lambda w: {"org_unit": w.b.hq.pk, "file": _xlsx()}, multipart=True),
+    "duties:list-import-template": Route(),
     "duties:post-list": Route(list_page=True),
     "duties:holder-list": Route(
         list_page=True,
