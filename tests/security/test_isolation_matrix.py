@@ -1115,6 +1115,7 @@ ROUTES: dict[str, Route] = {
     "api:contractor-mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
     # duties: the mine-manager posts and leaders on shift
     "duties:post-roster": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "duties:post-roster-export": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
     "duties:posts-dashboard": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
     "duties:posts-dashboard-chart": Route(query=lambda w: {"unit": w.b.subsidiary.pk}),
     "duties:mine-roster": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
