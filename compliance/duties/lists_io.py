@@ -233,9 +233,10 @@ def list_import_apply(job: Job, plan: ImportPlan) -> dict:
                     problems.add(planned.first_row, "post", f"{planned.post.name}: {message}")
             raise problems.rejected(imported=0) from exc
         versions.append({"post": planned.post.name, "version": version.number, "items": len(planned.items)})
+    # About the file, not one list (each publication has its own event): no object to link to.
     audit_record(
         action="import",
-        obj=plan.unit,
+        tenant_id=plan.unit.tenant_id,
         object_type="duties.ListTemplate",
         object_repr=filename,
         org_path=plan.unit.path,

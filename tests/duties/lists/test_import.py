@@ -134,6 +134,13 @@ def test_a_good_file_publishes_a_version_per_post_through_the_service(world):
     # Audited as the form is (one publication per version), plus the import itself.
     events = _events(world.a)[len(events_before) :]
     assert sorted(a for a, _t in events) == ["import", "list_publish", "list_publish", "list_publish"]
+    with dangerously_platform_scope():
+        imported = AuditEvent.objects.get(tenant=world.a.tenant, action="import")
+    assert imported.object_repr == "清单.xlsx" and imported.org_path == world.a.hq.path
+    assert [v["post"] for v in imported.after["lists"]] == ["采煤工", "班组长"]
+    # The job page says what was published.
+    page = client.get(reverse("job-detail", kwargs={"pk": job.pk})).content.decode()
+    assert 'data-testid="imported"' in page and "班组长 · v1" in page
     # The holder is asked to sign the new version.
     scope = admin_scope(world.a)
     with activate(scope):
