@@ -18,7 +18,7 @@ class DutiesConfig(AppConfig):
 
     def ready_lists(self):
         """Responsibility lists (templates, adaptations, acknowledgements) and duty assessments."""
-        from compliance.duties import registrations_lists
+        from compliance.duties import lists_io, registrations_lists  # noqa: F401  (lists_io: its importer)
 
         registrations_lists.register()
 

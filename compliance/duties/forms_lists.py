@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy
 
+from compliance.files import ValidatedFileField
 from compliance.pages import ScopedChoiceField, unit_label
 from tenants import selectors as tenant_selectors
 from tenants.models import OrgUnit
@@ -91,6 +93,26 @@ class PublishForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["post"].set_choices(scope)
         self.fields["org_unit"].set_choices(scope)
+
+
+class ImportForm(forms.Form):
+    """The Excel import of list templates: the unit whose lists the file publishes, and the file."""
+
+    org_unit = ScopedChoiceField(
+        label=gettext_lazy("Kept by"),
+        access=tenant_selectors.access_org_unit,
+        choices_func=_list_units,
+        help_text=gettext_lazy(
+            "The group's own lists, or a subsidiary's or mine's adaptations of the lists above it."
+        ),
+    )
+    file = ValidatedFileField(
+        label=gettext_lazy("Excel file (.xlsx)"), kinds=["xlsx"], max_bytes=lambda: settings.IMPORT_MAX_BYTES
+    )
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].set_choices(scope, blank=False)
 
 
 class PostForm(forms.Form):

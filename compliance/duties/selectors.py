@@ -271,6 +271,48 @@ def _check_roster(roster: MineRoster, rules: MineRules, departures, late_count, 
         warn(PostWarning("late_filing", mine.pk, "", _("%(n)d filings late") % {"n": late_count}))
 
 
+@dataclass(frozen=True)
+class RosterLine:
+    """One post of one mine in the roster export: its holder (or none), and the appointment's
+    filing (报备), when one is recorded."""
+
+    roster: MineRoster
+    post: str
+    holder: PostAppointment | None
+    vacant: bool
+    filing: PostFiling | None
+
+
+def roster_lines(scope: Scope, *, unit: OrgUnit | None, today: datetime.date) -> list[RosterLine]:
+    """Every mine in scope (under ``unit``) × its required posts and any other post held there, in
+    a constant number of queries: the mines, their rosters (``rosters``) and the appointments'
+    filings."""
+    mine_list = list(mines(scope, unit=unit))
+    all_rosters = rosters(scope, mine_list, today=today)
+    appointment_ids = [a.pk for r in all_rosters for a in r.holders.values()]
+    filings_by_appt = {
+        f.appointment_id: f
+        for f in PostFiling.objects.filter(
+            appointment_id__in=appointment_ids, kind=PostFiling.Kind.APPOINTMENT
+        ).order_by()
+    }
+    lines = []
+    for roster in all_rosters:
+        posts = list(roster.required) + [p for p in roster.holders if p not in roster.required]
+        for post in posts:
+            holder = roster.holders.get(post)
+            lines.append(
+                RosterLine(
+                    roster=roster,
+                    post=post,
+                    holder=holder,
+                    vacant=post in roster.vacancies,
+                    filing=filings_by_appt.get(holder.pk) if holder is not None else None,
+                )
+            )
+    return lines
+
+
 def qualification_problems(appt: PostAppointment, rules: MineRules, today: datetime.date):
     """(message, rule) for each qualification rule the holder does not meet. Leaders' posts
     only: the technicians' qualifications are the mine's own business."""

@@ -13,6 +13,7 @@ from django.test import TestCase
 from django.utils import translation
 from openpyxl import load_workbook
 
+from compliance.duties import lists_io
 from compliance.grading import standards, standards_io
 from compliance.imports.columns import BOOLEAN, CHOICE, DATE, DECIMAL, INTEGER, CellError, Column
 from compliance.imports.importers import importer_for, importers
@@ -144,6 +145,7 @@ def test_every_importer_is_registered_with_its_pages():
         sessions_io.IMPORT_KIND,
         bank_io.IMPORT_KIND,
         standards_io.IMPORT_KIND,
+        lists_io.IMPORT_KIND,
     } <= kinds
     assert importer_for(standards_io.IMPORT_KIND).job_url_name == "grading:standard-import-job"
 

@@ -987,6 +987,8 @@ ROUTES: dict[str, Route] = {
     "duties:list-publish": Route(
         body=lambda w: {"post": _b_duty_list(w).post.pk, "org_unit": w.b.mine.pk, "lines": "越界 | | 越界"}
     ),
+    "duties:list-import": Route(body=lambda w: {"org_unit": w.b.hq.pk, "file": _xlsx()}, multipart=True),
+    "duties:list-import-template": Route(),
     "duties:post-list": Route(list_page=True),
     "duties:holder-list": Route(
         list_page=True,
@@ -1113,6 +1115,7 @@ ROUTES: dict[str, Route] = {
     "api:contractor-mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
     # duties: the mine-manager posts and leaders on shift
     "duties:post-roster": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
+    "duties:post-roster-export": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
     "duties:posts-dashboard": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
     "duties:posts-dashboard-chart": Route(query=lambda w: {"unit": w.b.subsidiary.pk}),
     "duties:mine-roster": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),

@@ -19,6 +19,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.access import access_or_404
+from compliance.duties import lists_io
 from compliance.duties import selectors_lists as sel
 from compliance.duties import services_lists as svc
 from compliance.duties.forms_lists import (
@@ -39,6 +40,7 @@ from compliance.duties.permissions_lists import (
     MANAGE_DUTY_LISTS,
     VIEW_DUTY_LISTS,
 )
+from compliance.imports.views import ImportTemplateView, ImportView
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 from compliance.reports import charts
 from tenants import selectors as tenant_selectors
@@ -541,6 +543,12 @@ urlpatterns = [
     path("lists/mines/<uuid:mine_id>/results.pdf", MineResultsPdfView.as_view(), name="mine-results-pdf"),
     path("lists/", ListTemplatesView.as_view(), name="list-templates"),
     path("lists/publish/", ListPublishView.as_view(), name="list-publish"),
+    path("lists/import/", ImportView.as_view(kind=lists_io.IMPORT_KIND), name="list-import"),
+    path(
+        "lists/import/template/",
+        ImportTemplateView.as_view(kind=lists_io.IMPORT_KIND),
+        name="list-import-template",
+    ),
     path("lists/posts/", PostListView.as_view(), name="post-list"),
     path("lists/holders/", HolderListView.as_view(), name="holder-list"),
     path("lists/acknowledgements/", AckListView.as_view(), name="ack-list"),
