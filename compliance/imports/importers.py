@@ -59,16 +59,17 @@ def importers() -> list[Importer]:
     return list(_importers.values())
 
 
-def start_import(*, scope, user, kind: str, org_unit, upload) -> Job:
+def start_import(*, scope, user, kind: str, org_unit, upload, params: dict | None = None) -> Job:
     """Check the upload (an .xlsx within IMPORT_MAX_BYTES) and start the import job at
-    ``org_unit``. The caller has checked the permission to import there."""
+    ``org_unit``; ``params``: what else the job needs to know (e.g. the engagement a staff list
+    is for). The caller has checked the permission to import there."""
     validate_upload(upload, kinds=["xlsx"], max_bytes=settings.IMPORT_MAX_BYTES, field="file")
     return job_start(
         scope=scope,
         user=user,
         kind=kind,
         org_unit=org_unit,
-        params={"filename": upload.name[:200]},
+        params={**(params or {}), "filename": upload.name[:200]},
         input_bytes=upload.read(),
         input_suffix=".xlsx",
     )
