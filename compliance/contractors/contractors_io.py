@@ -518,6 +518,7 @@ register_importer(
         form="compliance.contractors.forms.RegisterImportForm",
         page_template="contractors/register_import.html",
         page_url_name="contractors:contractor-import",
+        result_template="contractors/_register_import_result.html",
         input_perm=MANAGE_CONTRACTORS,
         label=gettext_lazy("Import of contractors"),
     )
@@ -534,6 +535,7 @@ register_importer(
         form="compliance.contractors.forms.StaffImportForm",
         page_template="contractors/staff_import.html",
         page_url_name="contractors:engagement-list",
+        result_template="contractors/_staff_import_result.html",
         # The sheet holds full resident ID numbers: downloading it needs the right to reveal them.
         input_perm=roles.REVEAL_RESIDENT_ID,
         label=gettext_lazy("Import of contractor staff"),

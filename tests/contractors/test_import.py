@@ -10,6 +10,7 @@ import io
 import pytest
 import time_machine
 from django.test import TestCase
+from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
@@ -139,6 +140,9 @@ def test_a_good_register_imports_contractors_with_their_qualifications_and_audit
     job = upload_register(manager, world.a.mine, file)
     assert job.status == Job.Status.SUCCEEDED, (job.message, job.result)
     assert job.result == {"errors": [], "created": 2, "updated": 0, "qualifications": 2}
+    assert (
+        'data-testid="imported"' in manager.get(reverse("job-detail", kwargs={"pk": job.pk})).content.decode()
+    )
     with dangerously_platform_scope():
         first = Contractor.objects.get(tenant=world.a.tenant, credit_code=code_1)
         assert first.work_kind == "mining"
@@ -235,6 +239,8 @@ def test_a_good_staff_list_registers_and_assigns_people(world, manager):
     job = upload_staff(manager, e, file)
     assert job.status == Job.Status.SUCCEEDED, (job.message, job.result)
     assert job.result["registered"] == 1 and job.result["assigned"] == 2
+    page = manager.get(reverse("job-detail", kwargs={"pk": job.pk})).content.decode()
+    assert 'data-testid="imported"' in page and f"/contractors/engagements/{e.pk}/" in page
     with dangerously_platform_scope():
         assigned = set(
             StaffAssignment.objects.filter(engagement=e, left_on__isnull=True).values_list(
