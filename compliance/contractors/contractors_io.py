@@ -534,7 +534,8 @@ register_importer(
         template_filename="contractor-staff-template.xlsx",
         form="compliance.contractors.forms.StaffImportForm",
         page_template="contractors/staff_import.html",
-        page_url_name="contractors:engagement-list",
+        page_url_name="contractors:staff-import",
+        page_url_params=(("pk", "engagement"),),
         result_template="contractors/_staff_import_result.html",
         # The sheet holds full resident ID numbers: downloading it needs the right to reveal them.
         input_perm=roles.REVEAL_RESIDENT_ID,

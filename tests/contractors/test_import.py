@@ -306,6 +306,8 @@ def test_a_bad_staff_row_writes_nothing_and_names_row_and_column(world, manager)
     with translation.override("zh-hans"):
         job = upload_staff(manager, e, file)
     assert job.status == Job.Status.FAILED
+    page = manager.get(f"/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert f'href="/contractors/engagements/{e.pk}/staff/import/"' in page  # back to its own page
     problems = {(err["row"], err["column"]) for err in job.result["errors"]}
     assert (3, "身份证号") in problems, job.result
     assert (4, "身份证号") in problems, job.result
