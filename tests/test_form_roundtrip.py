@@ -610,6 +610,8 @@ EXEMPT: dict[str, str] = {
     "contractors:engagement-detail": _SHOWS + " (its forms are the extend, staff and appraisal actions)",
     "contractors:staff-assign": "assigns people picked in an empty form",
     "contractors:staff-release": _ACTION,
+    "contractors:staff-import": "uploads a new Excel file from an empty form "
+    "(tests/contractors/test_import.py)",
     "contractors:appraisal-create": "records a new appraisal from an empty form",
     "contractors:mine-outsourcing": _SHOWS,
     "duties:list-template-detail": _SHOWS,

@@ -24,7 +24,7 @@ class ContractorsConfig(AppConfig):
     def ready(self):
         from compliance import registry
 
-        from . import demo, permissions, rules, selectors
+        from . import contractors_io, demo, permissions, rules, selectors  # noqa: F401 (importers)
 
         permissions.register()
         rules.register()

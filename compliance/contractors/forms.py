@@ -169,3 +169,34 @@ class AppraisalForm(forms.Form):
     findings = forms.CharField(
         label=_("Findings"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
+
+
+def _writable_units(scope):
+    return [(u, unit_label(u)) for u in tenant_selectors.writable_units(scope=scope, perm=MANAGE_CONTRACTORS)]
+
+
+class RegisterImportForm(forms.Form):
+    """The contractor register from Excel; the unit is where the import job is filed (the
+    register itself is the group's)."""
+
+    org_unit = ScopedChoiceField(
+        label=_("Filed under unit"), access=tenant_selectors.access_org_unit, choices_func=_writable_units
+    )
+    file = ValidatedFileField(
+        label=_("Excel file (.xlsx)"), kinds=["xlsx"], max_bytes=lambda: settings.IMPORT_MAX_BYTES
+    )
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].set_choices(scope, blank=False)
+
+
+class StaffImportForm(forms.Form):
+    """An engagement's staff from Excel (the engagement is the page's)."""
+
+    file = ValidatedFileField(
+        label=_("Excel file (.xlsx)"), kinds=["xlsx"], max_bytes=lambda: settings.IMPORT_MAX_BYTES
+    )
+
+    def __init__(self, *args, scope=None, **kwargs):
+        super().__init__(*args, **kwargs)

@@ -112,7 +112,9 @@ CONTRACTOR_FIELDS = (
 )
 
 
-def _clean_contractor(contractor: Contractor, data: dict) -> None:
+def _clean_contractor(contractor: Contractor, data: dict, *, check_taken: bool = True) -> None:
+    """Set and check the fields; ``check_taken=False`` for the Excel import, which checks the
+    credit codes of a whole file against the register in one query."""
     for name in CONTRACTOR_FIELDS:
         if name in data:
             value = data[name]
@@ -134,7 +136,7 @@ def _clean_contractor(contractor: Contractor, data: dict) -> None:
         taken = Contractor.objects.filter(tenant_id=contractor.tenant_id, credit_code=contractor.credit_code)
         if contractor.pk and not contractor._state.adding:
             taken = taken.exclude(pk=contractor.pk)
-        if "credit_code" not in errors and taken.exists():
+        if "credit_code" not in errors and check_taken and taken.exists():
             errors["credit_code"] = [_("This group already keeps a contractor with this credit code.")]
     if errors:
         raise ValidationError(errors)

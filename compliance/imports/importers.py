@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from compliance.files import validate_upload
@@ -32,9 +33,16 @@ class Importer:
     result_template: str | None = None  # shown on the job page once the job succeeded
     input_perm: str | None = None  # to download the uploaded file again (see ``job_handler``)
     label: object = ""  # what the jobs page calls it ("导入人员"); the kind when empty
+    # URL kwargs of the upload page from the job's params, for a page about one object:
+    # (("pk", "engagement"),) leads back to the page of the job's engagement.
+    page_url_params: tuple[tuple[str, str], ...] = ()
 
     def form_class(self):
         return import_string(self.form)
+
+    def page_url(self, job: Job) -> str:
+        """The upload page to try again from, after ``job`` refused a file."""
+        return reverse(self.page_url_name, kwargs={k: job.params.get(p) for k, p in self.page_url_params})
 
 
 _importers: dict[str, Importer] = {}
@@ -59,16 +67,17 @@ def importers() -> list[Importer]:
     return list(_importers.values())
 
 
-def start_import(*, scope, user, kind: str, org_unit, upload) -> Job:
+def start_import(*, scope, user, kind: str, org_unit, upload, params: dict | None = None) -> Job:
     """Check the upload (an .xlsx within IMPORT_MAX_BYTES) and start the import job at
-    ``org_unit``. The caller has checked the permission to import there."""
+    ``org_unit``; ``params``: what else the job needs to know (e.g. the engagement a staff list
+    is for). The caller has checked the permission to import there."""
     validate_upload(upload, kinds=["xlsx"], max_bytes=settings.IMPORT_MAX_BYTES, field="file")
     return job_start(
         scope=scope,
         user=user,
         kind=kind,
         org_unit=org_unit,
-        params={"filename": upload.name[:200]},
+        params={**(params or {}), "filename": upload.name[:200]},
         input_bytes=upload.read(),
         input_suffix=".xlsx",
     )

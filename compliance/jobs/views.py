@@ -73,11 +73,13 @@ class JobDetailView(ScopedPageMixin, TemplateView):
     def get_context_data(self, pk, **kwargs):
         job = access_job(self.scope, pk)
         can_download = bool(job.input_file) and services.job_input_allowed(scope=self.scope, job=job)
+        importer = importer_for(job.kind)
         return super().get_context_data(
             job=job,
             can_download_input=can_download,
             can_download_output=services.job_output_allowed(scope=self.scope, job=job),
-            importer=importer_for(job.kind),  # an import's result and its upload page
+            importer=importer,  # an import's result and its upload page
+            import_page_url=importer.page_url(job) if importer is not None else "",
             **kwargs,
         )
 

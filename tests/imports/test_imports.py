@@ -13,6 +13,7 @@ from django.test import TestCase
 from django.utils import translation
 from openpyxl import load_workbook
 
+from compliance.contractors import contractors_io
 from compliance.duties import lists_io
 from compliance.grading import standards, standards_io
 from compliance.imports.columns import BOOLEAN, CHOICE, DATE, DECIMAL, INTEGER, CellError, Column
@@ -130,6 +131,8 @@ TEMPLATES = {  # kind: (template URL, columns)
     people_io.IMPORT_KIND: ("/people/import/template/", people_io.COLUMNS),
     sessions_io.IMPORT_KIND: ("/training/sessions/import/template/", sessions_io.COLUMNS),
     bank_io.IMPORT_KIND: ("/training/questions/import/template/", bank_io.COLUMNS),
+    contractors_io.REGISTER_KIND: ("/contractors/import/template/", contractors_io.REGISTER_COLUMNS),
+    contractors_io.STAFF_KIND: ("/contractors/staff/import/template/", contractors_io.STAFF_COLUMNS),
 }
 
 
@@ -146,6 +149,8 @@ def test_every_importer_is_registered_with_its_pages():
         bank_io.IMPORT_KIND,
         standards_io.IMPORT_KIND,
         lists_io.IMPORT_KIND,
+        contractors_io.REGISTER_KIND,
+        contractors_io.STAFF_KIND,
     } <= kinds
     assert importer_for(standards_io.IMPORT_KIND).job_url_name == "grading:standard-import-job"
 

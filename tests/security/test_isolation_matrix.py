@@ -1046,6 +1046,10 @@ ROUTES: dict[str, Route] = {
     "contractors:qualification-create": Route(kwargs=_b_contractor_kwargs),
     "contractors:contractor-file": Route(kwargs=_b_contractor_kwargs),
     "contractors:contractor-export": Route(list_page=True),
+    "contractors:contractor-import": Route(
+        body=lambda w: {"org_unit": w.b.mine.pk, "file": _xlsx()}, multipart=True
+    ),
+    "contractors:contractor-import-template": Route(),
     "contractors:qualification-scan": Route(
         kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_qualification)[1].pk}
     ),
@@ -1061,6 +1065,10 @@ ROUTES: dict[str, Route] = {
     "contractors:appraisal-create": Route(
         kwargs=_b_engagement_kwargs, body=lambda w: {"period": "2026-02", "score": 10}
     ),
+    "contractors:staff-import": Route(
+        kwargs=_b_engagement_kwargs, body=lambda w: {"file": _xlsx()}, multipart=True
+    ),
+    "contractors:staff-import-template": Route(),
     "contractors:staff-release": Route(kwargs=lambda w: {"pk": (_b_outsourcing(w), w.b_assignment)[1].pk}),
     "contractors:mine-outsourcing": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
     "contractors:dashboard": Route(list_page=True),

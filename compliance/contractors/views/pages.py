@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from compliance import storage
-from compliance.contractors import dashboard, files, forms, selectors, services
+from compliance.contractors import contractors_io, dashboard, files, forms, selectors, services
 from compliance.contractors.models import AGREEMENT_ITEMS
 from compliance.contractors.permissions import MANAGE_CONTRACTORS, VIEW_CONTRACTORS
 from compliance.files import content_type_for
 from compliance.http import no_store
+from compliance.imports.views import ImportTemplateView
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 from compliance.reports import evidence as shared_evidence
 from tenants import selectors as tenant_selectors
@@ -392,6 +393,50 @@ class StaffReleaseView(ScopedPageMixin, View):
         services.staff_release(scope=self.scope, assignment=assignment)
         messages.success(request, _("Assignment ended."))
         return redirect("contractors:engagement-detail", pk=assignment.engagement_id)
+
+
+class StaffImportView(ScopedPageMixin, View):
+    """An engagement's staff from Excel: upload → the import job (see ``contractors_io``)."""
+
+    required_perm = MANAGE_CONTRACTORS
+
+    def _render(self, request, engagement, form, status=200):
+        return render(
+            request,
+            "contractors/staff_import.html",
+            {"engagement": engagement, "form": form},
+            status=status,
+        )
+
+    def _engagement(self, pk):
+        engagement = selectors.access_engagement(self.scope, pk)
+        self.scope.require(MANAGE_CONTRACTORS, engagement.mine)
+        return engagement
+
+    def get(self, request, pk):
+        engagement = self._engagement(pk)
+        return self._render(request, engagement, forms.StaffImportForm(scope=self.scope))
+
+    def post(self, request, pk):
+        engagement = self._engagement(pk)
+        form = forms.StaffImportForm(request.POST, request.FILES, scope=self.scope)
+        if form.is_valid():
+            try:
+                job = contractors_io.staff_import_start(
+                    scope=self.scope,
+                    user=request.user,
+                    engagement=engagement,
+                    upload=form.cleaned_data["file"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                return redirect("job-detail", pk=job.pk)
+        return self._render(request, engagement, form, status=400)
+
+
+class StaffImportTemplateView(ImportTemplateView):
+    kind = contractors_io.STAFF_KIND
 
 
 class AppraisalCreateView(EngagementDetailView):
