@@ -45,6 +45,8 @@ _TRANSACTIONAL = {"transactional_db", "live_server", "browser_world"}
 
 
 def _run_order(item) -> int:
+    if not _uses_db(item):
+        return 5  # last, as pytest-django orders them
     db = item.get_closest_marker("django_db")
     transactional = bool(_TRANSACTIONAL & set(item.fixturenames)) or bool(db and db.kwargs.get("transaction"))
     if transactional:
@@ -228,8 +230,8 @@ def pytest_runtest_setup(item):
                     _remove_world()
             elif not present:
                 _commit_world(blocker)
-        if reads_demo and not _demo_in_db():
-            _commit_demo(blocker)
+        if reads_demo and _DEMO["log"] is not None and not _demo_in_db():
+            _commit_demo(blocker)  # built before (``_committed_demo``) and removed since
 
 
 # --- the seeded demo, committed once per worker for the tests that only read it --------------------
@@ -258,6 +260,7 @@ def _commit_demo(django_db_blocker) -> None:
     from io import StringIO
 
     from django.core.management import call_command
+    from django.db import transaction
     from django.test import override_settings
 
     from compliance.audit.models import AuditChain
@@ -265,7 +268,8 @@ def _commit_demo(django_db_blocker) -> None:
 
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
         before = _row_keys()
-        with dangerously_platform_scope():
+        # As the operator runs it, in one transaction (as seed_demo's own tests do).
+        with dangerously_platform_scope(), transaction.atomic():
             # Chains the demo extends but did not start: their heads are put back on removal.
             _DEMO["chains"] = list(AuditChain.objects.values("key", "last_seq", "last_hash"))
             out = StringIO()
@@ -290,11 +294,19 @@ def _remove_demo() -> None:
             )
 
 
+@pytest.fixture(scope="session")
+def _committed_demo(django_db_setup, django_db_blocker) -> None:
+    # Session-scoped, so it is set up on the test database and before the test's transaction
+    # begins; a later removal is made good by ``pytest_runtest_setup``.
+    if _DEMO["log"] is None:
+        _commit_demo(django_db_blocker)
+
+
 @pytest.fixture
-def seeded_demo(db) -> SeededDemo:
+def seeded_demo(_committed_demo, db) -> SeededDemo:
     """The demo as ``seed_demo`` builds it, committed once per worker (see ``_DEMO``); the test
     runs in a transaction rolled back afterwards, like every ``db`` test."""
-    assert _DEMO["log"] is not None
+    assert _demo_in_db()
     return SeededDemo(log=_DEMO["log"], logins=_DEMO["logins"])
 
 
