@@ -9,6 +9,10 @@ warning (``consequence_warning``) naming the source to check.
 
 An accident's class is checked against its figures (国务院令第493号 Art. 3): a class lower than
 its deaths, serious injuries or direct economic loss imply is refused.
+
+An accident whose casualties were a contractor's staff (外包队伍人员) counts against the mine like
+any other; ``contractor_name`` records the outsourcing company by name (issue 16), so the register,
+the regulator and the outsourcing side can tell outsourced work apart.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ CLASS_THRESHOLDS = (
     (AccidentClass.LARGE, 3, 10, Decimal(1000)),
 )
 CLASS_SOURCE = "国务院令第493号 第三条"
+CONTRACTOR_NAME_MAX = Accident._meta.get_field("contractor_name").max_length
 
 
 def mine_family(mine: OrgUnit) -> str:
@@ -140,14 +145,27 @@ def consequence_warning(accident: Accident) -> str:
 
 
 def accident_list(
-    *, scope: Scope, mine: OrgUnit | None = None, unit: OrgUnit | None = None
+    *,
+    scope: Scope,
+    mine: OrgUnit | None = None,
+    unit: OrgUnit | None = None,
+    outsourced: bool | None = None,
 ) -> QuerySet[Accident]:
+    """The accidents in scope, newest first; ``outsourced`` True keeps those whose casualties were
+    a contractor's staff, False the mine's own employees', None both."""
     qs = scope.filter_queryset(Accident.objects.select_related("mine", "mine__parent", "tenant"))
     if mine is not None:
         qs = qs.filter(mine=mine)
     if unit is not None:
         qs = qs.filter(tenant_id=unit.tenant_id, mine__path__startswith=unit.path)
+    if outsourced is not None:
+        qs = by_outsourced(qs, outsourced)
     return qs.order_by("-occurred_on", "-created_at")
+
+
+def by_outsourced(qs: QuerySet[Accident], outsourced: bool) -> QuerySet[Accident]:
+    """Accidents whose casualties were a contractor's staff (True) or the mine's own (False)."""
+    return qs.exclude(contractor_name="") if outsourced else qs.filter(contractor_name="")
 
 
 def access_accident(scope: Scope, pk) -> Accident:
@@ -217,6 +235,12 @@ def _validate(mine: OrgUnit, data: dict) -> dict:
     description = (data.get("description") or "").strip()
     if not description:
         errors.setdefault("description", []).append(_("Describe what happened."))
+    contractor_name = data.get("contractor_name") or ""
+    contractor_name = contractor_name.strip() if isinstance(contractor_name, str) else None
+    if contractor_name is None or len(contractor_name) > CONTRACTOR_NAME_MAX:
+        errors.setdefault("contractor_name", []).append(
+            _("Enter the contractor's name, at most %(max)s characters.") % {"max": CONTRACTOR_NAME_MAX}
+        )
     if not errors:
         implied = least_class(counts["deaths"], counts["serious_injuries"], loss)
         if ACCIDENT_CLASS_ORDER.index(accident_class) < ACCIDENT_CLASS_ORDER.index(implied):
@@ -239,6 +263,7 @@ def _validate(mine: OrgUnit, data: dict) -> dict:
         "occurred_on": occurred_on,
         "accident_class": accident_class,
         "description": description[:10000],
+        "contractor_name": contractor_name,
         "direct_loss": loss.quantize(Decimal("0.01")),
         **counts,
     }

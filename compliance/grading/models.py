@@ -409,6 +409,17 @@ class Accident(TenantOwned):
         _("direct economic loss (10k yuan)"), max_digits=12, decimal_places=2, default=0
     )
     description = models.TextField(_("description"))
+    # A recorded name, not a link: grading may not depend on the contractors capability
+    # (import-linter), and the register must keep the name as it was when the accident happened.
+    contractor_name = models.CharField(
+        _("contractor (外包单位)"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The outsourcing company whose staff were the casualties; blank when they were the "
+            "mine's own employees."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     scope_view_perm = grading_perms.VIEW_GRADING

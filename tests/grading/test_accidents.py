@@ -10,6 +10,8 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from compliance.audit.models import AuditEvent
@@ -338,3 +340,153 @@ def test_api_records_and_lists(world):
     assert (
         reg.get(reverse("api:grading-accident-detail", args=[body["id"]])).json()["description"] == "瓦斯爆炸"
     )
+
+
+# --- the contractor of the casualties (issue 16) ---------------------------------------------------
+
+
+def test_a_contractors_accident_is_recorded_on_the_page_and_listed(world):
+    """外包队伍人员伤亡: recorded at the mine like any other, with the outsourcing company's name
+    (stripped); shown on the list with an 外包 tag and on the accident page."""
+    client = login(world.a.users[roles.SAFETY_MANAGER])
+    form = client.get(reverse("grading:accident-create")).content.decode()
+    assert 'name="contractor_name"' in form and "外包单位（伤亡人员为外包队伍人员时填写）" in form
+    body = {
+        "mine": world.a.mine.pk,
+        "occurred_on": "2026-06-10",
+        "accident_class": "general",
+        "deaths": "0",
+        "injuries": "1",
+        "description": "掘进队片帮伤人",
+        "contractor_name": "  河南恒达建设有限公司 ",
+    }
+    response = client.post(reverse("grading:accident-create"), body)
+    assert response.status_code == 302
+    with dangerously_platform_scope():
+        accident = Accident.objects.get()
+        audit = AuditEvent.objects.get(object_id=str(accident.pk), action="create")
+    assert accident.contractor_name == "河南恒达建设有限公司" and accident.mine_id == world.a.mine.pk
+    assert "河南恒达建设有限公司" in str(audit.after)
+    assert "河南恒达建设有限公司" in client.get(response["Location"]).content.decode()
+    html = client.get(reverse("grading:accident-list")).content.decode()
+    assert 'data-testid="accident-outsourced"' in html and "河南恒达建设有限公司" in html
+
+
+def test_a_blank_contractor_stays_blank(world):
+    accident = record(world.a, world.a.mine, contractor_name="   ")
+    assert accident.contractor_name == ""
+    client = login(world.a.users[roles.SAFETY_MANAGER])
+    body = {
+        "mine": world.a.mine.pk,
+        "occurred_on": "2026-06-10",
+        "accident_class": "general",
+        "deaths": "0",
+        "injuries": "1",
+        "description": "本矿职工受伤",
+        "contractor_name": "",
+    }
+    assert client.post(reverse("grading:accident-create"), body).status_code == 302
+    created = client.post(
+        reverse("api:grading-accident-list"),
+        {k: str(v) for k, v in body.items() if k != "contractor_name"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201 and created.json()["contractor_name"] == ""
+    with dangerously_platform_scope():
+        assert list(Accident.objects.values_list("contractor_name", flat=True)) == ["", "", ""]
+    html = client.get(reverse("grading:accident-list")).content.decode()
+    assert 'data-testid="accident-outsourced"' not in html
+
+
+def test_an_over_long_contractor_is_refused_in_chinese_and_saves_nothing(world):
+    long_name = "外" * 201
+    with pytest.raises(ValidationError) as exc:
+        record(world.a, world.a.mine, contractor_name=long_name)
+    assert set(exc.value.message_dict) == {"contractor_name"}
+    assert "200 个字符" in exc.value.message_dict["contractor_name"][0]
+    client = login(world.a.users[roles.SAFETY_MANAGER])
+    body = {
+        "mine": world.a.mine.pk,
+        "occurred_on": "2026-06-10",
+        "accident_class": "general",
+        "deaths": "0",
+        "injuries": "0",
+        "description": "x",
+        "contractor_name": long_name,
+    }
+    page = client.post(reverse("grading:accident-create"), body)
+    html = page.content.decode()
+    assert page.status_code == 400 and 'data-field="contractor_name"' in html and "200" in html
+    assert "字符" in html
+    api = client.post(
+        reverse("api:grading-accident-list"),
+        body | {"mine": str(world.a.mine.pk)},
+        content_type="application/json",
+    )
+    assert api.status_code == 400 and set(api.json()) == {"contractor_name"}
+    assert "字符" in api.json()["contractor_name"][0]
+    with dangerously_platform_scope():
+        assert not Accident.objects.exists()
+
+
+def test_the_api_records_the_contractor_and_filters_on_it(world):
+    client = login(world.a.users[roles.SAFETY_MANAGER])
+    api = reverse("api:grading-accident-list")
+    created = client.post(
+        api,
+        {
+            "mine": str(world.a.mine.pk),
+            "occurred_on": "2026-06-10",
+            "accident_class": "general",
+            "deaths": 0,
+            "injuries": 2,
+            "description": "运输事故",
+            "contractor_name": " 山西晋安矿建工程有限公司",
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201 and created.json()["contractor_name"] == "山西晋安矿建工程有限公司"
+    own = record(world.a, world.a.mine, deaths=0, description="本矿职工")
+    detail = client.get(reverse("api:grading-accident-detail", args=[created.json()["id"]])).json()
+    assert detail["contractor_name"] == "山西晋安矿建工程有限公司"
+
+    def ids(params):
+        return {row["id"] for row in client.get(api, params).json()["results"]}
+
+    assert ids({"outsourced": "true"}) == {created.json()["id"]}
+    assert ids({"outsourced": "false"}) == {str(own.pk)}
+    assert len(ids({})) == 2
+    # The regulator of the province sees who was involved.
+    reg = login(world.regulator_in)
+    assert (
+        reg.get(api, {"outsourced": "true"}).json()["results"][0]["contractor_name"]
+        == "山西晋安矿建工程有限公司"
+    )
+
+
+def test_the_list_filters_outsourced_accidents_at_constant_queries(world):
+    client = login(world.a.users[roles.HQ_AUDITOR])
+    url = reverse("grading:accident-list")
+    record(world.a, world.a.mine, deaths=0, description="本矿职工摔伤")
+    record(world.a, world.a.mine, deaths=0, description="外包队伍触电", contractor_name="甲公司")
+
+    def shown(params):
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(url, params).content.decode()
+        return ("本矿职工摔伤" in html, "外包队伍触电" in html), len(ctx.captured_queries)
+
+    outsourced, few = shown({"outsourced": "yes"})
+    assert outsourced == (False, True)
+    assert shown({"outsourced": "no"})[0] == (True, False)
+    assert shown({})[0] == (True, True)
+    assert "仅外包队伍人员" in client.get(url).content.decode()  # the filter's choice
+    for n in range(10):
+        record(
+            world.a,
+            world.a.other_mine,
+            role=roles.TENANT_ADMIN,
+            deaths=0,
+            description=f"外包{n}",
+            contractor_name=f"乙公司{n}",
+        )
+    assert shown({"outsourced": "yes"})[1] == few

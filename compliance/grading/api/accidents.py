@@ -1,11 +1,13 @@
 """API: the accident register.
 
-``GET /api/v1/grading/accidents/`` (filters ``mine``, ``org_unit``, ``date_from``, ``date_to``) and
-``/{id}/``; ``POST`` records an accident (MANAGE_GRADING on the mine). A fatal one changes the
-mine's valid grade at once by the accident rule of the grade's edition (grading.AccidentRule); the
-response names the grade events it caused, and ``grade_warning`` the consequence of an unverified
-rule (待核实), which changes nothing. The class is checked against deaths, serious injuries and
-direct loss (国务院令第493号 Art. 3): a lower class than they imply is a 400 on ``accident_class``.
+``GET /api/v1/grading/accidents/`` (filters ``mine``, ``org_unit``, ``date_from``, ``date_to``,
+``outsourced``) and ``/{id}/``; ``POST`` records an accident (MANAGE_GRADING on the mine);
+``contractor_name`` (optional) names the outsourcing company whose staff were the casualties. A
+fatal one changes the mine's valid grade at once by the accident rule of the grade's edition
+(grading.AccidentRule); the response names the grade events it caused, and ``grade_warning`` the
+consequence of an unverified rule (待核实), which changes nothing. The class is checked against
+deaths, serious injuries and direct loss (国务院令第493号 Art. 3): a lower class than they imply is a
+400 on ``accident_class``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class AccidentSerializer(serializers.ModelSerializer):
             "serious_injuries",
             "direct_loss",
             "description",
+            "contractor_name",
             "grade_events",
             "grade_warning",
             "created_at",
@@ -78,10 +81,17 @@ class AccidentFilter(django_filters.FilterSet):
     org_unit = django_filters.UUIDFilter(method="by_unit", help_text="An org unit: its whole subtree")
     date_from = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
+    outsourced = django_filters.BooleanFilter(
+        method="by_outsourced",
+        help_text="true: casualties were a contractor's staff (contractor_name set); false: own employees",
+    )
 
     class Meta:
         model = Accident
-        fields = ["mine", "org_unit", "date_from", "date_to"]
+        fields = ["mine", "org_unit", "date_from", "date_to", "outsourced"]
+
+    def by_outsourced(self, qs, name, value):
+        return accidents.by_outsourced(qs, value)
 
     def by_mine(self, qs, name, value):
         return qs.filter(mine=selectors.access_mine(self.request.scope, value))

@@ -14,6 +14,7 @@ from django.views import View
 
 from compliance.grading import accidents
 from compliance.grading import permissions as grading_perms
+from compliance.grading.accidents import CONTRACTOR_NAME_MAX
 from compliance.grading.models import AccidentClass
 from compliance.pages import (
     ScopedChoiceField,
@@ -45,6 +46,13 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+OUTSOURCED_CHOICES = [
+    ("", gettext_lazy("Employees and contractors")),
+    ("yes", gettext_lazy("Contractor staff only")),
+    ("no", gettext_lazy("Own employees only")),
+]
+
+
 class AccidentFilterForm(forms.Form):
     mine = ScopedChoiceField(
         label=gettext_lazy("Mine"), access=selectors.access_mine, choices_func=_visible_mines, required=False
@@ -54,6 +62,9 @@ class AccidentFilterForm(forms.Form):
         access=selectors.access_org_unit,
         choices_func=oversight_units,
         required=False,
+    )
+    outsourced = forms.ChoiceField(
+        label=gettext_lazy("Whose casualties"), choices=OUTSOURCED_CHOICES, required=False
     )
 
 
@@ -84,6 +95,11 @@ class AccidentForm(forms.Form):
     description = forms.CharField(
         label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000
     )
+    contractor_name = forms.CharField(
+        label=gettext_lazy("Contractor (fill in when the casualties were contractor staff)"),
+        max_length=CONTRACTOR_NAME_MAX,
+        required=False,
+    )
 
 
 class AccidentListView(ScopedPageMixin, View):
@@ -95,7 +111,12 @@ class AccidentListView(ScopedPageMixin, View):
         form.fields["mine"].set_choices(self.scope)
         form.fields["unit"].set_choices(self.scope)
         filters = valid_filters(form)
-        qs = accidents.accident_list(scope=self.scope, mine=filters.get("mine"), unit=filters.get("unit"))
+        qs = accidents.accident_list(
+            scope=self.scope,
+            mine=filters.get("mine"),
+            unit=filters.get("unit"),
+            outsourced={"yes": True, "no": False}.get(filters.get("outsourced") or ""),
+        )
         page = paginate(request, qs)
         return render(
             request,
