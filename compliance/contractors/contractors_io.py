@@ -94,7 +94,7 @@ QUALIFICATION_ALIASES = {"安全许可证": Qualification.Kind.SAFETY_LICENCE,
 REGISTER_COLUMNS = [
     Column("name", gettext_lazy("Contractor name"), True, 24, example="贵州某某建设工程有限公司"),
     Column("credit_code", gettext_lazy("Unified social credit code"), True, 22,
-           example="91520100MA6DKXXXXX", help=gettext_lazy(
+           example="91520100MA6DK1234H", help=gettext_lazy(
                "18 characters, checked like the form checks it. A code already in the register "
                "updates that contractor; rows repeating a code add its further qualifications.")),
     Column("legal_representative", gettext_lazy("Legal representative"), True, 12, example="李四"),
