@@ -87,7 +87,9 @@ class ScopedAPIMixin:
         self.scope = scope
         if not getattr(self, "allowed_before_password_change", False) and password_change_pending(request):
             raise exceptions.PermissionDenied(PASSWORD_CHANGE_FIRST)
-        if scope.read_only and not getattr(self, "acts_on_own_credentials", False):
+        if scope.read_only and not (
+            getattr(self, "acts_on_own_credentials", False) or getattr(self, "agency_records", False)
+        ):
             rls.set_read_only()
         actor = current_actor()
         if request.user.is_authenticated:

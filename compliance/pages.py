@@ -26,6 +26,10 @@ class ScopedPageMixin(LoginRequiredMixin):
     # A page that acts only on the caller's own credentials (API tokens), never on tenant data:
     # open to any login, read-only scopes (regulators) included. Services check ownership.
     acts_on_own_credentials = False
+    # A page where a regulator keeps its agency's own records (DESIGN.md "Agency-owned records"):
+    # its writes are not refused by the read-only scope; their services write agency-owned rows
+    # only (``Scope.require_agency``), and every tenant write still fails its permission check.
+    agency_records = False
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -36,7 +40,7 @@ class ScopedPageMixin(LoginRequiredMixin):
             return super().dispatch(request, *args, **kwargs)
         if not scope.grants:
             raise PermissionDenied
-        if scope.read_only and request.method not in SAFE_METHODS:
+        if scope.read_only and request.method not in SAFE_METHODS and not self.agency_records:
             raise PermissionDenied
         if self.required_perm and not scope.has_perm(self.required_perm):
             raise PermissionDenied
@@ -72,14 +76,24 @@ class ScopedChoiceField(forms.UUIDField):
             raise Http404 from exc
 
 
-def view_acts_on_own_credentials(request) -> bool:
-    """Whether the URL's view sets ``acts_on_own_credentials`` (for middleware, before the view runs)."""
+def _view_says(request, attribute: str) -> bool:
     try:
         match = resolve(request.path_info)
     except Resolver404:
         return False
     view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
-    return bool(getattr(view_class, "acts_on_own_credentials", False))
+    return bool(getattr(view_class, attribute, False))
+
+
+def view_acts_on_own_credentials(request) -> bool:
+    """Whether the URL's view sets ``acts_on_own_credentials`` (for middleware, before the view runs)."""
+    return _view_says(request, "acts_on_own_credentials")
+
+
+def view_keeps_agency_records(request) -> bool:
+    """Whether the URL's view sets ``agency_records``: a regulator writes its agency's own records
+    there, so its request is not a read-only transaction (for middleware, before the view runs)."""
+    return _view_says(request, "agency_records")
 
 
 # --- list pages: one page of rows, the filters that chose them, the pager's links -------------

@@ -98,6 +98,24 @@ def enable_rls_policy(table: str, *, write: str, read: str | None = None) -> mig
     )
 
 
+# Agency-owned records (tenants.models.AgencyOwned): the agency of the row is the one the
+# connection acts for (``app.agency_id``), or the operator; the tenant whose mine the row is about
+# reads it, but only from a session that acts for no agency, so another agency reading that
+# tenant's mines in its region still sees nothing.
+AGENCY_WRITE = (
+    "(coalesce(current_setting('app.all_tenants', true), '') = 'on'"
+    " OR agency_id::text = current_setting('app.agency_id', true))"
+)
+AGENCY_READ = (
+    "(coalesce(current_setting('app.agency_id', true), '') = '' AND kuangan_tenant_visible(tenant_id))"
+)
+
+
+def enable_agency_rls(*tables: str) -> list[migrations.RunPython]:
+    """Migration operations: the agency-owned policy on each table (no-op on SQLite)."""
+    return [enable_rls_policy(t, write=AGENCY_WRITE, read=AGENCY_READ) for t in tables]
+
+
 def app_role() -> str:
     return settings.DATABASE_APP_ROLE
 
@@ -149,7 +167,10 @@ def apply_scope(scope, conn=connection) -> None:
     _write(conn, scope)
 
 
-SET_SQL = "SELECT set_config('app.tenant_ids', %s, false), set_config('app.all_tenants', %s, false)"
+SET_SQL = (
+    "SELECT set_config('app.tenant_ids', %s, false), set_config('app.all_tenants', %s, false),"
+    " set_config('app.agency_id', %s, false)"
+)
 
 # What the server session is known to hold, kept on the Django connection as
 # ``(driver connection, (tenant_ids, all_tenants))``. Only a value written in autocommit — outside
@@ -160,11 +181,13 @@ SET_SQL = "SELECT set_config('app.tenant_ids', %s, false), set_config('app.all_t
 _KNOWN = "_kuangan_rls_known"
 
 
-def settings_of(scope) -> tuple[str, str]:
-    """The two settings for ``scope`` (None: no scope at all — nothing is visible)."""
+def settings_of(scope) -> tuple[str, str, str]:
+    """The three settings for ``scope`` (None: no scope at all — nothing is visible): its tenants,
+    whether it is the operator's, and the regulator agency it acts for (agency-owned records)."""
     if scope is None:
-        return "", "off"
-    return ",".join(sorted(str(t) for t in scope.tenant_ids)), "on" if scope.is_platform else "off"
+        return "", "off", ""
+    agency = str(scope.agency_id) if scope.is_regulator and scope.agency_id is not None else ""
+    return ",".join(sorted(str(t) for t in scope.tenant_ids)), "on" if scope.is_platform else "off", agency
 
 
 def _write(conn, scope, force: bool = False) -> None:

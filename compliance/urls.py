@@ -60,6 +60,7 @@ urlpatterns = [
     # Inspections moved out of training; their pages keep the paths users and QR codes know.
     path("training/", include("compliance.inspections.urls")),
     path("hazards/", include("compliance.inspections.hazards.urls")),
+    path("agency/", include("compliance.inspections.agency.urls")),
     path("grading/", include("compliance.grading.urls")),
     path("duties/", include("compliance.duties.urls")),
     path("contractors/", include("compliance.contractors.urls")),

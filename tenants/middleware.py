@@ -4,7 +4,7 @@ from django.db import transaction
 
 from compliance import rls
 from compliance.audit.context import current_actor, reset_actor, set_actor
-from compliance.pages import view_acts_on_own_credentials
+from compliance.pages import view_acts_on_own_credentials, view_keeps_agency_records
 
 from .scope import PLATFORM, activate
 from .selectors import EMPTY_SCOPE, scope_for_user
@@ -41,8 +41,14 @@ class ScopeMiddleware:
         )
         try:
             with activate(scope):
-                # Except where a regulator manages its own API tokens (not tenant data).
-                if scope.read_only and rls.is_postgres() and not view_acts_on_own_credentials(request):
+                # Except where a regulator manages its own API tokens or keeps its agency's own
+                # records (not tenant data).
+                if (
+                    scope.read_only
+                    and rls.is_postgres()
+                    and not view_acts_on_own_credentials(request)
+                    and not view_keeps_agency_records(request)
+                ):
                     # A regulator's page request is one read-only transaction in the database.
                     with transaction.atomic():
                         rls.set_read_only()

@@ -14,7 +14,7 @@ from guardian.models import UserObjectPermissionBase
 from stdnum.cn import uscc
 
 from . import roles
-from .scope import ScopedManager
+from .scope import AgencyScopedManager, ScopedManager
 
 region_code_validator = RegexValidator(
     r"^[1-9][0-9]{5}$", _("A region code must have exactly 6 digits."), code="invalid_region_code"
@@ -123,6 +123,36 @@ class TenantOwned(models.Model):
         abstract = True
         # Django's internal reads (related-object access, refresh_from_db, saves) start from an
         # object the caller already holds; the default manager stays scoped.
+        base_manager_name = "dangerously_unscoped"
+
+
+class AgencyOwned(models.Model):
+    """Base of a regulator agency's own records (its inspections and findings at a mine, its
+    supervision listings, 挂牌督办): written only by that agency's logins, read by that agency and
+    by the tenant whose mine the record concerns, invisible to every other agency (DESIGN.md
+    "Agency-owned records"; the same rule in PostgreSQL: ``compliance.rls.enable_agency_rls``).
+
+    ``tenant`` is the tenant of the mine the record is about (set from the mine, never from input);
+    a subclass names, like a tenant-owned model, ``scope_view_perm`` and ``scope_path`` for the
+    tenant's readers."""
+
+    agency = models.ForeignKey(
+        RegulatorAgency, on_delete=models.PROTECT, editable=False, db_index=True, related_name="+"
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, editable=False, db_index=True, related_name="+"
+    )
+
+    objects = AgencyScopedManager()
+    # Loud escape hatch: every use carries a comment saying why it is safe.
+    dangerously_unscoped = models.Manager()
+
+    scope_view_perm: str | None = None
+    scope_path: str | None = None
+    scope_owner: str | None = None
+
+    class Meta:
+        abstract = True
         base_manager_name = "dangerously_unscoped"
 
 

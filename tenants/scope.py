@@ -215,6 +215,22 @@ class Scope:
                 )
         return qs.filter(condition)
 
+    def filter_agency_records(self, qs: models.QuerySet) -> models.QuerySet:
+        """An agency's own records (``tenants.models.AgencyOwned``): a regulator reads only its
+        own agency's, whatever its region; a tenant's logins read those about the units their
+        grants cover (the model's ``scope_view_perm`` and ``scope_path``); the operator all."""
+        if self.is_platform:
+            return qs
+        if self.is_regulator:
+            return qs.filter(agency_id=self.agency_id) if self.agency_id is not None else qs.none()
+        return self.filter_queryset(qs)
+
+    def require_agency(self):
+        """The agency a write of an agency-owned record acts for: a regulator's own, else 403."""
+        if not self.is_regulator or self.agency_id is None:
+            raise PermissionDenied("only a regulator agency keeps its own records")
+        return self.agency_id
+
 
 def _ancestor_paths(path: str) -> list[str]:
     """The paths of the units strictly above the unit at ``path`` ("<hq>/<sub>/<mine>/" gives
@@ -366,6 +382,13 @@ class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
 
     def get_queryset(self):
         return current_scope().filter_queryset(super().get_queryset())
+
+
+class AgencyScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
+    """Default manager of every agency-owned model: fails closed without a scope."""
+
+    def get_queryset(self):
+        return current_scope().filter_agency_records(super().get_queryset())
 
 
 def require_writable(scope: Scope) -> None:

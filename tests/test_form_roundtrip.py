@@ -639,6 +639,9 @@ EXEMPT: dict[str, str] = {
     "hazards:hazard-photo": _FILE,
     "hazards:hazard-event-photo": _FILE,
     "hazards:inspection-findings": _SHOWS,
+    "agency:inspection-detail": _SHOWS + " (its form records a new finding: an empty form)",
+    "agency:finding-register": _ACTION,
+    "agency:listing-detail": _SHOWS + " (its form closes the listing with a note typed into an empty form)",
     "inspections:inspection-record": _FILE,
 }
 

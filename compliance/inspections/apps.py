@@ -26,6 +26,7 @@ class InspectionsConfig(AppConfig):
         from compliance import registry
 
         from . import demo, permissions, selectors, services
+        from .agency import setup as agency_setup
         from .hazards import setup as hazards_setup
 
         permissions.register()
@@ -93,6 +94,8 @@ class InspectionsConfig(AppConfig):
         )
         # Hidden dangers and their closed loop (their own subpackage, split by area).
         hazards_setup.register()
+        # A regulator agency's own records at the mines of its region (agency-owned).
+        agency_setup.register()
 
         registry.register_audit_object_kinds(
             registry.AuditObjectKind(

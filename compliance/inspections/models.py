@@ -123,6 +123,7 @@ class Suspension(TenantOwned):
 
 
 # Hidden dangers live in their own subpackage (split by area); imported here so Django finds them.
+from .agency.models import AgencyFinding, AgencyInspection, SupervisionListing  # noqa: E402, F401
 from .hazards.models import (  # noqa: E402, F401
     CriteriaCatalogue,
     Criterion,

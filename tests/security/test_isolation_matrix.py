@@ -4,7 +4,9 @@
   or in a filter, and that tenant B's data is unchanged afterwards;
 * tenant B's rows never appear in tenant A's lists;
 * a regulator gets 403 for every unsafe method — except on its own API tokens (routes marked
-  ``own_credentials``), where another login's token is 404 like any foreign object.
+  ``own_credentials``) and its agency's own records (``agency_records``), where another login's
+  token or another agency's record is 404 like any foreign object (and tenant B's data is
+  unchanged, agency records about B included).
 
 A URL added without an entry in ROUTES (or EXEMPT, with the reason) fails this test, so every
 new page and endpoint is covered from its first commit.
@@ -66,6 +68,9 @@ class Route:
     list_page: bool = False  # GET shows rows: must contain nothing of tenant B
     # The caller's own API tokens, not tenant data: a regulator may revoke its own (see tokens/).
     own_credentials: bool = False
+    # An agency-owned record (DESIGN.md "Agency-owned records"): a regulator may write its own
+    # agency's; another agency's is 404 to it, a mine outside its region 404, a bad body 400.
+    agency_records: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -278,6 +283,55 @@ def _b_hazard(w):
 def _b_finding(w):
     _b_hazard(w)
     return w.b_finding
+
+
+def _b_agency_records(w):
+    """Records of an agency that is not the test's (its region, Guizhou, covers tenant B's mine,
+    as regulator_in's does) about tenant B's mine: an inspection with a hazard finding, and a
+    supervision listing of B's hazard (made once per test world)."""
+    if getattr(w, "b_agency_inspection", None) is None:
+        import datetime
+
+        from compliance.inspections.agency.models import AgencyFinding, AgencyInspection, SupervisionListing
+        from tenants.models import RegulatorAgency
+
+        hazard = _b_hazard(w)
+        with dangerously_platform_scope():
+            agency = RegulatorAgency.objects.create(
+                name="贵州省应急管理厅", level="provincial", region_prefix="52"
+            )
+            w.b_agency_inspection = AgencyInspection.objects.create(
+                agency=agency, tenant=w.b.tenant, mine=w.b.mine, inspected_on=datetime.date(2026, 3, 2),
+                inspectors="B-监察员",
+            )  # fmt: skip
+            w.b_agency_finding = AgencyFinding.objects.create(
+                agency=agency, tenant=w.b.tenant, inspection=w.b_agency_inspection, kind="hazard",
+                grade="general", location="B-1301", text="B-监察发现",
+            )  # fmt: skip
+            w.b_listing = SupervisionListing.objects.create(
+                agency=agency, tenant=w.b.tenant, hazard=hazard, mine=w.b.mine, authority=agency.name,
+                listed_on=datetime.date(2026, 3, 3), deadline=datetime.date(2026, 4, 3),
+            )  # fmt: skip
+    return w.b_agency_inspection
+
+
+def _b_agency_finding(w):
+    _b_agency_records(w)
+    return w.b_agency_finding
+
+
+def _b_listing(w):
+    _b_agency_records(w)
+    return w.b_listing
+
+
+# A regulator's inspection at tenant B's Shanxi mine: outside every test regulator's region.
+AGENCY_INSPECTION_BODY = {"kind": "routine", "inspected_on": "2026-03-02", "inspectors": "越界监察"}
+AGENCY_FINDING_BODY = {"kind": "hazard", "text": "越界", "location": "越界", "grade": "general"}
+
+
+def _listing_body(w):
+    return {"hazard": _b_hazard(w).pk, "listed_on": "2026-03-03", "deadline": "2026-04-03"}
 
 
 HAZARD_BODY = {"location": "越界地点", "description": "越界隐患", "source": "self_check", "grade": "general"}
@@ -1231,6 +1285,51 @@ ROUTES: dict[str, Route] = {
     "hazards:hazard-event-photo": Route(
         kwargs=lambda w: {"pk": _b_hazard(w).pk, "event": w.b_hazard_event.pk, "index": 0}
     ),
+    # Agency-owned records: another agency's, about tenant B's mine (regulators: see agency_records).
+    "agency:inspection-list": Route(
+        list_page=True, query=lambda w: {"mine": w.b.mine.pk}, agency_records=True
+    ),
+    "agency:inspection-create": Route(
+        body=lambda w: {"mine": w.b.other_mine.pk, **AGENCY_INSPECTION_BODY},
+        query=lambda w: {"mine": w.b.other_mine.pk},
+        agency_records=True,
+    ),
+    "agency:inspection-detail": Route(
+        kwargs=lambda w: {"pk": _b_agency_records(w).pk},
+        body=lambda w: AGENCY_FINDING_BODY,
+        agency_records=True,
+    ),
+    "agency:finding-register": Route(kwargs=lambda w: {"pk": _b_agency_finding(w).pk}, agency_records=True),
+    "agency:listing-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}, agency_records=True),
+    "agency:listing-create": Route(
+        body=_listing_body, query=lambda w: {"hazard": _b_hazard(w).pk}, agency_records=True
+    ),
+    "agency:listing-detail": Route(
+        kwargs=lambda w: {"pk": _b_listing(w).pk}, body=lambda w: {"note": "越界"}, agency_records=True
+    ),
+    "api:agency-inspection-list": Route(
+        list_page=True,
+        body=lambda w: {"mine": str(w.b.other_mine.pk), **AGENCY_INSPECTION_BODY},
+        query=lambda w: {"mine": w.b.mine.pk},
+        agency_records=True,
+    ),
+    "api:agency-inspection-detail": Route(
+        kwargs=lambda w: {"pk": _b_agency_records(w).pk}, agency_records=True
+    ),
+    "api:agency-finding-list": Route(
+        list_page=True,
+        body=lambda w: {"inspection": str(_b_agency_records(w).pk), **AGENCY_FINDING_BODY},
+        agency_records=True,
+    ),
+    "api:agency-finding-detail": Route(kwargs=lambda w: {"pk": _b_agency_finding(w).pk}, agency_records=True),
+    "api:agency-finding-register": Route(
+        kwargs=lambda w: {"pk": _b_agency_finding(w).pk}, agency_records=True
+    ),
+    "api:agency-listing-list": Route(list_page=True, body=_listing_body, agency_records=True),
+    "api:agency-listing-detail": Route(kwargs=lambda w: {"pk": _b_listing(w).pk}, agency_records=True),
+    "api:agency-listing-close": Route(
+        kwargs=lambda w: {"pk": _b_listing(w).pk}, body=lambda w: {"note": "越界"}, agency_records=True
+    ),
     "api:hazard-list": Route(
         list_page=True,
         query=lambda w: {"mine": w.b.mine.pk},
@@ -1309,6 +1408,7 @@ def _b_fingerprint(w) -> dict:
     _b_outsourcing(w)
     _b_posts(w)  # made before the count: making them writes audit events
     _b_hazard(w)
+    _b_agency_records(w)
     with dangerously_platform_scope():
         t = w.b.tenant
         return {
@@ -1341,7 +1441,21 @@ def _b_fingerprint(w) -> dict:
                 )
             ),
             "findings": Finding.objects.filter(tenant=t).count(),
+            "agency_records": _b_agency_fingerprint(t),
         }
+
+
+def _b_agency_fingerprint(t) -> list:
+    from compliance.inspections.agency.models import AgencyFinding, AgencyInspection, SupervisionListing
+
+    return [
+        sorted(map(str, AgencyInspection.objects.filter(tenant=t).values_list("pk", "inspectors"))),
+        sorted(map(str, AgencyFinding.objects.filter(tenant=t).values_list("pk", "text"))),
+        sorted(
+            map(str, SupervisionListing.objects.filter(tenant=t).values_list("pk", "status", "closing_note"))
+        ),
+        Hazard.objects.filter(tenant=t, agency_finding__isnull=False).count(),
+    ]
 
 
 def _b_outsourcing_fingerprint(t) -> list:
@@ -1438,7 +1552,8 @@ def test_tenant_a_never_reaches_tenant_b(matrix_world, role):
 @pytest.mark.parametrize("who", ["regulator_in", "regulator_out"])
 def test_regulator_never_writes(matrix_world, who):
     """Every unsafe method on every URL is 403 for a regulator — for objects inside its
-    jurisdiction (tenant B's Guizhou mine is inside regulator_in's) and outside it."""
+    jurisdiction (tenant B's Guizhou mine is inside regulator_in's) and outside it — except its
+    own tokens and its agency's own records, where another login's or agency's object is 404."""
     w = matrix_world
     client = login(getattr(w, who))
     before = _b_fingerprint(w)
@@ -1447,10 +1562,14 @@ def test_regulator_never_writes(matrix_world, who):
         url = reverse(name, kwargs=route.kwargs(w) if route.kwargs else None)
         for method in UNSAFE:
             code = _send(client, method, url, route, w, with_body=True).status_code
-            if route.own_credentials:
-                # Its own tokens only: another's is 404, an empty form 400, no such method 405.
-                if code not in (400, 404, 405):
-                    failures.append(f"{method.upper()} {name}: {code}, expected 400, 404 or 405")
+            if route.own_credentials or route.agency_records:
+                # Its own tokens or records only: another's is 404, an empty form 400, no such
+                # method 405 (an agency with no mine in its region holds no grant: 403).
+                allowed = (
+                    (400, 404, 405) if who == "regulator_in" or route.own_credentials else (403, 404, 405)
+                )
+                if code not in allowed:
+                    failures.append(f"{method.upper()} {name}: {code}, expected one of {allowed}")
                 continue
             if code != 403:
                 failures.append(f"{method.upper()} {name}: {code}, expected 403")

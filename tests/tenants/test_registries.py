@@ -116,6 +116,8 @@ def old_nav(scope) -> set[str]:
         # Hidden dangers (inspections capability): the register, and the worker's phone report.
         "hazards": has("view_hazards") and not self_only,
         "hazards-report": has("report_hazards") and self_only,
+        "agency-inspections": has("view_hazards") and not self_only,
+        "agency-listings": has("view_hazards") and not self_only,
     }
     return {key for key, on in shown.items() if on}
 

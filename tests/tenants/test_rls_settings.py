@@ -16,11 +16,12 @@ class Boom(Exception):
     pass
 
 
-def _held() -> tuple[str, str]:
+def _held() -> tuple[str, str, str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT coalesce(current_setting('app.tenant_ids', true), ''), "
-            "coalesce(current_setting('app.all_tenants', true), '')"
+            "coalesce(current_setting('app.all_tenants', true), ''), "
+            "coalesce(current_setting('app.agency_id', true), '')"
         )
         return cursor.fetchone()
 

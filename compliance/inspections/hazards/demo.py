@@ -4,8 +4,10 @@ of the loop, made through the services (so history, audit and numbering are real
 Per mine (at most three per group): one closed (销号) after acceptance, one accepted waiting to be
 closed, one waiting for acceptance, one overdue under rectification (escalated by the daily job),
 one registered without a plan, one found by the regulator, and a worker's report (随手拍) waiting
-for confirmation. Per group, two major hazards at its first coal mine: one under rectification
-with the whole treatment plan (its area stopped), one closed. Idempotent: a group that already
+for confirmation. Per group, two major hazards at its first coal mine: one found by the mine's
+regulator in its own inspection (agency-owned), registered by the mine and listed for supervision
+(挂牌督办) by that regulator, under rectification with the whole treatment plan (its area
+stopped); one closed. Idempotent: a group that already
 has hazards is left alone.
 """
 
@@ -20,7 +22,9 @@ from django.utils import timezone, translation
 from PIL import Image
 
 from tenants import roles
-from tenants.models import Membership, OrgUnit, Tenant
+from tenants.models import AgencyMembership, Membership, OrgUnit, Tenant
+from tenants.scope import activate
+from tenants.selectors import scope_for_user
 
 from . import escalation, services
 from .models import Hazard
@@ -94,6 +98,48 @@ def _walk(scope, hazard, how: str, today, manager, auditor) -> Hazard:
     return services.hazard_close(scope=scope, hazard=hazard, user=manager, note="验收合格，予以销号")
 
 
+def _regulator_login(mine):
+    """The direct regulator of ``mine`` and one of its logins (None: no agency oversees it here)."""
+    agency = services.regulator_of(mine)
+    member = AgencyMembership.objects.filter(agency=agency).select_related("user").first() if agency else None
+    return (agency, member.user) if member is not None else (None, None)
+
+
+def _found_by_the_regulator(scope, mine, manager, text, found_on, criterion, today):
+    """The regulator's own inspection with the major finding (agency-owned, recorded in its own
+    scope), which the mine registers into its register; None when no agency oversees the mine."""
+    from compliance.inspections.agency import services as agency_services
+
+    agency, user = _regulator_login(mine)
+    if agency is None:
+        return None
+    with activate(scope_for_user(user)) as reg_scope:
+        inspection = agency_services.inspection_record(
+            scope=reg_scope, mine=mine, user=user, kind="special", inspected_on=found_on,
+            inspectors="张监察, 李监察", summary="通风与瓦斯专项执法检查",
+        )  # fmt: skip
+        finding = agency_services.finding_add(
+            scope=reg_scope, inspection=inspection, kind="hazard", text=text, location="11302 回采工作面",
+            grade=Hazard.Grade.MAJOR, criterion=criterion, deadline=today + datetime.timedelta(days=20),
+        )  # fmt: skip
+    return agency_services.finding_register(scope=scope, finding=finding, user=manager)
+
+
+def _supervise(hazard, found_on, today) -> int:
+    """The regulator lists the hazard for supervision (挂牌督办)."""
+    from compliance.inspections.agency import services as agency_services
+
+    agency, user = _regulator_login(hazard.mine)
+    if agency is None:
+        return 0
+    with activate(scope_for_user(user)) as reg_scope:
+        agency_services.supervision_list(
+            scope=reg_scope, hazard=hazard, user=user, listed_on=found_on + datetime.timedelta(days=2),
+            deadline=today + datetime.timedelta(days=20), document_no=f"督〔{today.year}〕1号",
+        )  # fmt: skip
+    return 1
+
+
 def build(spec, *, scope, today: datetime.date | None = None, log=print) -> dict | None:
     """The demo builder (compliance.registry): None when the group already had this part."""
     tenant = Tenant.objects.filter(credit_code=spec.credit_code).first()
@@ -139,12 +185,19 @@ def build(spec, *, scope, today: datetime.date | None = None, log=print) -> dict
                 (80, 5, "采区未形成独立回风系统", "closed", Hazard.Source.SELF_CHECK),
             ):
                 found_on = today - datetime.timedelta(days=days)
-                hazard = services.hazard_register(
-                    scope=scope, mine=coal, user=manager, location="11302 回采工作面", description=text,
-                    source=source, found_on=found_on, grade=Hazard.Grade.MAJOR,
-                    criterion=_criterion(coal, found_on, category), photos=[_photo()],
-                )  # fmt: skip
+                criterion = _criterion(coal, found_on, category)
+                hazard = None
+                if source == Hazard.Source.REGULATOR:
+                    hazard = _found_by_the_regulator(scope, coal, manager, text, found_on, criterion, today)
+                if hazard is None:
+                    hazard = services.hazard_register(
+                        scope=scope, mine=coal, user=manager, location="11302 回采工作面", description=text,
+                        source=source, found_on=found_on, grade=Hazard.Grade.MAJOR, criterion=criterion,
+                        photos=[_photo()],
+                    )  # fmt: skip
                 _walk(scope, hazard, how, today, manager, auditor)
+                if source == Hazard.Source.REGULATOR:
+                    counts["supervised"] = _supervise(hazard, found_on, today)
                 counts["major"] += 1
         counts["escalated"] = escalation.escalate_overdue(today)
     log(f"hazards created: {spec.name} ({counts})")

@@ -176,6 +176,15 @@ class Hazard(TenantOwned):
     inspection = models.ForeignKey(
         "inspections.Inspection", null=True, blank=True, on_delete=models.SET_NULL, related_name="hazards"
     )
+    # A regulator's finding the mine registered into its own loop (source "regulator").
+    agency_finding = models.OneToOneField(
+        "inspections.AgencyFinding",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="hazard",
+    )
     # A condition recorded by another capability (registry.report_condition): its stable key.
     condition_key = models.CharField(max_length=200, blank=True, editable=False)
     condition_gone_on = models.DateField(_("condition gone on"), null=True, blank=True)

@@ -24,6 +24,7 @@ from compliance import storage
 from compliance.errors import Conflict
 from compliance.files import content_type_for
 from compliance.inspections import selectors as inspection_selectors
+from compliance.inspections.agency import selectors as agency_selectors
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 from compliance.reports import charts
 from compliance.reports.evidence import open_stored
@@ -193,6 +194,8 @@ class HazardDetailView(ScopedPageMixin, View):
                 initial={"grade": hazard.grade, "criterion": hazard.criterion_id}, scope=self.scope
             ),
             "note_form": forms.get("note") or NoteForm(),
+            "listings": agency_selectors.listings_of(self.scope, hazard),
+            "can_list": agency_selectors.keeps_records(self.scope) and hazard.is_major and hazard.is_open,
         }
         return render(request, self.template_name, context, status=status)
 

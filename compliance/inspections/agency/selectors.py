@@ -1,0 +1,139 @@
+"""Every read of agency-owned records. The default manager already applies the rule (a regulator:
+its own agency's; a tenant's login: those about the mines it sees); ``Scope.filter_agency_records``
+is repeated here, belt and braces, as selectors do for tenant data."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from compliance.access import first_or_404
+from compliance.inspections.hazards.models import Hazard
+from compliance.inspections.hazards.permissions import KEEP_AGENCY_RECORDS, MANAGE_HAZARDS
+from tenants.models import OrgUnit
+from tenants.scope import Scope
+
+from .models import AgencyFinding, AgencyInspection, SupervisionListing
+
+
+def keeps_records(scope: Scope) -> bool:
+    """Whether the login writes agency records (a regulator of an agency)."""
+    return scope.is_regulator and scope.agency_id is not None and scope.has_perm(KEEP_AGENCY_RECORDS)
+
+
+def inspections(*, scope: Scope) -> QuerySet[AgencyInspection]:
+    return scope.filter_agency_records(AgencyInspection.objects.all())
+
+
+def inspection_list(
+    *,
+    scope: Scope,
+    mine: OrgUnit | None = None,
+    kind: str = "",
+    inspected_from: datetime.date | None = None,
+    inspected_to: datetime.date | None = None,
+) -> QuerySet[AgencyInspection]:
+    qs = inspections(scope=scope).select_related("agency", "mine", "mine__mine_profile", "tenant")
+    if mine is not None:
+        qs = qs.filter(mine=mine)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if inspected_from:
+        qs = qs.filter(inspected_on__gte=inspected_from)
+    if inspected_to:
+        qs = qs.filter(inspected_on__lte=inspected_to)
+    return qs.annotate(
+        n_findings=Count("findings", distinct=True),
+        n_major=Count("findings", filter=Q(findings__kind="hazard", findings__grade="major"), distinct=True),
+    ).order_by("-inspected_on", "-created_at")
+
+
+def access_inspection(scope: Scope, pk) -> AgencyInspection:
+    return first_or_404(
+        inspections(scope=scope).select_related(
+            "agency", "mine", "mine__mine_profile", "tenant", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+def findings(*, scope: Scope) -> QuerySet[AgencyFinding]:
+    return scope.filter_agency_records(AgencyFinding.objects.all())
+
+
+def findings_of(inspection: AgencyInspection) -> list[AgencyFinding]:
+    """The inspection's findings with the hazard each became in the mine's register (if any):
+    one query for the findings, one for their hazards."""
+    rows = list(
+        AgencyFinding.objects.filter(inspection=inspection)
+        .select_related("criterion__catalogue")
+        .order_by("created_at")
+    )
+    registered = {
+        h.agency_finding_id: h
+        for h in Hazard.dangerously_unscoped.filter(  # the rows of this inspection's own findings only
+            tenant_id=inspection.tenant_id, agency_finding__in=[f.pk for f in rows]
+        ).only("id", "number", "status", "agency_finding_id")
+    }
+    for row in rows:
+        row.registered_hazard = registered.get(row.pk)
+    return rows
+
+
+def access_finding(scope: Scope, pk) -> AgencyFinding:
+    return first_or_404(
+        findings(scope=scope).select_related("inspection__mine", "agency", "criterion"), pk=pk
+    )
+
+
+def finding_list(*, scope: Scope, inspection: AgencyInspection | None = None) -> QuerySet[AgencyFinding]:
+    qs = findings(scope=scope).select_related("criterion", "inspection")
+    if inspection is not None:
+        qs = qs.filter(inspection=inspection)
+    return qs.order_by("-created_at")
+
+
+def can_register(scope: Scope, finding: AgencyFinding) -> bool:
+    """A manager of the mine may register an agency's hazard finding into the mine's register."""
+    return finding.kind == AgencyFinding.Kind.HAZARD and scope.has_perm(
+        MANAGE_HAZARDS, finding.inspection.mine.path, finding.tenant_id
+    )
+
+
+def listings(*, scope: Scope) -> QuerySet[SupervisionListing]:
+    return scope.filter_agency_records(SupervisionListing.objects.all())
+
+
+def listing_list(
+    *, scope: Scope, status: str = "", mine: OrgUnit | None = None, overdue: bool = False
+) -> QuerySet[SupervisionListing]:
+    qs = listings(scope=scope).select_related("agency", "mine", "hazard", "tenant")
+    if status:
+        qs = qs.filter(status=status)
+    if mine is not None:
+        qs = qs.filter(mine=mine)
+    if overdue:
+        qs = qs.filter(status=SupervisionListing.Status.LISTED, deadline__lt=timezone.localdate())
+    return qs.order_by("status", "deadline", "-listed_on")
+
+
+def access_listing(scope: Scope, pk) -> SupervisionListing:
+    return first_or_404(
+        listings(scope=scope).select_related("agency", "mine", "hazard", "tenant", "closed_by"), pk=pk
+    )
+
+
+def listings_of(scope: Scope, hazard: Hazard) -> list[SupervisionListing]:
+    """The supervision listings of one hazard the caller sees (the hazard's page)."""
+    return list(listings(scope=scope).filter(hazard=hazard).select_related("agency").order_by("-listed_on"))
+
+
+def region_mines(scope: Scope) -> QuerySet[OrgUnit]:
+    """The mines a regulator may record an inspection at: those of its region (its scope)."""
+    return (
+        scope.filter_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE))
+        .select_related("tenant")
+        .order_by("name")
+    )

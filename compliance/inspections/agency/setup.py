@@ -1,0 +1,55 @@
+"""Plugs agency-owned records into the product (called from ``InspectionsConfig.ready()``):
+navigation and the audit trail's labels."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+def _nav_visible(scope) -> bool:
+    from compliance.inspections.hazards.permissions import VIEW_HAZARDS
+
+    return scope.has_perm(VIEW_HAZARDS) and not scope.self_only
+
+
+def register() -> None:
+    from compliance import registry
+    from compliance.inspections.hazards.permissions import VIEW_HAZARDS
+
+    registry.register_nav(
+        registry.NavEntry(
+            key="agency-inspections",
+            group="inspections",
+            label=_("Regulators' inspections"),
+            url_name="agency:inspection-list",
+            visible=_nav_visible,
+            order=40,
+            namespace="agency",
+        ),
+        registry.NavEntry(
+            key="agency-listings",
+            group="inspections",
+            label=_("Supervision listings"),
+            url_name="agency:listing-list",
+            visible=_nav_visible,
+            order=45,
+        ),
+    )
+    registry.register_audit_actions(
+        {
+            "agency_inspect": pgettext_lazy("audit action", "Record a regulator's inspection"),
+            "agency_finding": pgettext_lazy("audit action", "Record a regulator's finding"),
+            "supervise_list": pgettext_lazy("audit action", "List a hazard for supervision"),
+            "supervise_close": pgettext_lazy("audit action", "Close a supervision listing"),
+        }
+    )
+    registry.register_audit_object_kinds(
+        registry.AuditObjectKind(
+            "inspections.AgencyInspection", url_name="agency:inspection-detail", perm=VIEW_HAZARDS
+        ),
+        registry.AuditObjectKind("inspections.AgencyFinding"),
+        registry.AuditObjectKind(
+            "inspections.SupervisionListing", url_name="agency:listing-detail", perm=VIEW_HAZARDS
+        ),
+    )
