@@ -469,6 +469,39 @@ def production_stops(scope, mine_ids: Iterable) -> dict[Any, list[ProductionStop
     return out
 
 
+# --- major hazards at a mine, self-reported and found by regulators ---------------------------------
+# The grading rule "regulators find more major hazards than the mine reported itself → the grade
+# falls" (issue 17, rule data in grading) counts through here, so grading does not import hazards.
+@dataclass(frozen=True)
+class MajorHazardTally:
+    self_reported: int = 0  # found by the mine, its group, its inspections, its workers
+    regulator_found: int = 0  # found by a regulator (in its own inspection, or registered as such)
+
+
+_major_hazard_tallies: dict[str, Callable[[Any, Iterable, Any], dict[Any, MajorHazardTally]]] = {}
+
+
+def register_major_hazard_tally(
+    key: str, provider: Callable[[Any, Iterable, Any], dict[Any, MajorHazardTally]]
+) -> None:
+    """``provider(scope, mine_ids, since) -> {mine id: MajorHazardTally}`` for hazards found on or
+    after the day ``since``; a constant number of queries."""
+    _major_hazard_tallies[key] = provider
+
+
+def major_hazard_tally(scope, mine_ids: Iterable, since) -> dict[Any, MajorHazardTally]:
+    """Every provider's counts, summed per mine (mines with nothing are absent)."""
+    mine_ids = list(mine_ids)
+    out: dict[Any, MajorHazardTally] = {}
+    for provider in list(_major_hazard_tallies.values()):
+        for mine_id, tally in provider(scope, mine_ids, since).items():
+            seen = out.get(mine_id, MajorHazardTally())
+            out[mine_id] = MajorHazardTally(
+                seen.self_reported + tally.self_reported, seen.regulator_found + tally.regulator_found
+            )
+    return out
+
+
 _REGISTRIES = (
     ("nav", _nav),
     ("person_panels", _person_panels),
@@ -484,6 +517,7 @@ _REGISTRIES = (
     ("condition_sinks", _condition_sinks),
     ("mine_preconditions", _mine_preconditions),
     ("production_stops", _production_stops),
+    ("major_hazard_tallies", _major_hazard_tallies),
 )
 
 

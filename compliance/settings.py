@@ -454,6 +454,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=15),
         "options": {"expire_seconds": 6 * 3600},
     },
+    # Regulators found more major hazards than the mine reported: one grade level down, once the
+    # rule is verified (grading.regulator_findings.apply).
+    "grading-regulator-findings": {
+        "task": "grading.tasks.apply_regulator_findings",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expire_seconds": 6 * 3600},
+    },
     # Evidence files a rolled-back save left behind (grading.evidence.sweep_orphans).
     "grading-sweep-orphan-evidence": {
         "task": "grading.tasks.sweep_orphan_evidence",

@@ -16,6 +16,7 @@ from compliance.registry import MineFigure, MineFigureProvider, register_mine_fi
 from tenants.models import MineProfile, OrgUnit
 from tenants.scope import Scope
 
+from . import regulator_findings
 from .production import RECHECK_WINDOW_DAYS, MineStatus, with_grading_status
 from .rules import policy_rules
 
@@ -78,7 +79,9 @@ def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | Non
     qs = scope.filter_queryset(OrgUnit.objects.filter(pk__in=list(mine_ids), kind=OrgUnit.Kind.MINE))
     out = {}
     policies = policy_rules()
-    for mine in with_grading_status(qs.select_related("mine_profile")):
+    mines = list(with_grading_status(qs.select_related("mine_profile")))
+    found = regulator_findings.findings(scope, [m.pk for m in mines], today=today)
+    for mine in mines:
         status = MineStatus(mine, today, policies)
         url = reverse("grading:mine-status", args=[mine.pk])
         out[mine.pk] = [
@@ -93,7 +96,25 @@ def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | Non
             _production(status),
             _recheck(status),
         ]
+        if mine.pk in found:
+            out[mine.pk].append(_regulator_majors(found[mine.pk], url))
     return out
+
+
+def _regulator_majors(finding: regulator_findings.Finding, url: str) -> MineFigure:
+    """Regulators found more major hazards than the mine reported: the grade falls (a 待核实
+    warning while the rule is unverified)."""
+    rule = finding.words()
+    if not finding.binding:
+        rule = _("To be verified: %(text)s (%(source)s)") % {"text": rule, "source": finding.rule.source}
+    return MineFigure(
+        "grading.regulator_majors",
+        gettext_lazy("Majors found by regulators"),
+        f"{finding.regulator_found} / {finding.self_reported}",
+        "violation" if finding.binding else "warning",
+        rule,
+        url,
+    )
 
 
 def register() -> None:

@@ -270,6 +270,10 @@ class PolicyRule(RuleSource, Superseded):
         )
         NON_COAL_LEVEL3_YEARS = "non_coal_level3_years", _("Non-coal mines reach Level 3 within (years)")
         LEVEL1_WAIT_YEARS = "level1_wait_years", _("Years at Level 2 before applying for Level 1 (coal)")
+        REGULATOR_MAJORS_MONTHS = (
+            "regulator_majors_months",
+            _("Look-back for major hazards found by regulators but not reported by the mine (months)"),
+        )
 
     key = models.CharField(_("rule"), max_length=40, choices=Key.choices)
     value = models.PositiveSmallIntegerField(_("value"))
@@ -500,6 +504,9 @@ class GradeEvent(TenantOwned):
     # A spot-check score that caused the event, when there was one.
     check_score = models.DecimalField(_("check score"), max_digits=5, decimal_places=2, null=True, blank=True)
     accident = models.ForeignKey(Accident, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The rule that caused an event the system recorded itself (e.g. "regulator_majors": regulators
+    # found more major hazards than the mine reported), so a daily rule acts once per cause.
+    cause = models.CharField(_("cause"), max_length=24, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     scope_view_perm = grading_perms.VIEW_GRADING

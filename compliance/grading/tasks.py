@@ -21,6 +21,16 @@ def lapse_overdue_grades() -> int:
     return lapse_overdue() + lapse_stopped()
 
 
+@shared_task(name="grading.tasks.apply_regulator_findings")
+def apply_regulator_findings() -> int:
+    """Daily: a mine whose regulators found more major hazards than it reported within the
+    look-back loses one grade level (grading.regulator_findings.apply) — only once the rule is
+    verified; idempotent (once per certificate within the look-back)."""
+    from .regulator_findings import apply
+
+    return apply()
+
+
 @shared_task(name="grading.tasks.sweep_orphan_evidence")
 def sweep_orphan_evidence() -> int:
     """Daily: evidence files no deduction refers to (a save rolled back after writing its file)

@@ -55,6 +55,17 @@ POLICY_RULES = [
         "source": "2023年全国矿山安全生产工作会议：二级煤矿满一年无事故方可申报一级（待核实）",
         "verified": False,
     },
+    {
+        # Regulators finding more major hazards than the mine reported itself → the grade falls one
+        # level (三级 → revoked). The speech gives the rule, not the look-back: 12 months assumed.
+        "key": "regulator_majors_months",
+        "value": 12,
+        "source": (
+            "全国矿山安全生产工作会议讲话：监管监察查出的重大隐患多于企业自查上报的，"
+            "降低安全生产标准化等级（回溯月数待核实）"
+        ),
+        "verified": False,
+    },
 ]
 
 

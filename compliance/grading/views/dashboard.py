@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from compliance.grading import accidents, dashboard, production
+from compliance.grading import accidents, dashboard, production, regulator_findings
 from compliance.grading import permissions as grading_perms
 from compliance.grading.models import Assessment, GradeCertificate
 from compliance.pages import (
@@ -201,6 +201,7 @@ class MineStatusView(_GradingPage, View):
                 "status": status,
                 "certificates": certificates,
                 "accidents": accident_rows,
+                "regulator_majors": regulator_findings.findings(self.scope, [mine.pk]).get(mine.pk),
                 "can_record_accident": self.scope.has_perm(
                     grading_perms.MANAGE_GRADING, mine.path, mine.tenant_id
                 ),

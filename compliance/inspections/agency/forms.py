@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from compliance.inspections.hazards.forms import CriterionField, DateInput
 from compliance.inspections.hazards.models import Hazard
@@ -39,7 +39,7 @@ class FindingForm(forms.Form):
     text = forms.CharField(label=gettext_lazy("Finding"), widget=forms.Textarea(attrs={"rows": 3}))
     location = forms.CharField(label=gettext_lazy("Location"), max_length=200, required=False)
     grade = forms.ChoiceField(
-        label=gettext_lazy("Class"), required=False, choices=[("", "—"), *Hazard.Grade.choices]
+        label=pgettext_lazy("hazard", "Class"), required=False, choices=[("", "—"), *Hazard.Grade.choices]
     )
     criterion = CriterionField(label=gettext_lazy("Major-hazard criterion"))
     deadline = forms.DateField(label=gettext_lazy("Rectify by"), required=False, widget=DateInput())

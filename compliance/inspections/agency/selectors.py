@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from compliance.access import first_or_404
+from compliance.inspections.hazards import selectors as hazard_selectors
 from compliance.inspections.hazards.models import Hazard
 from compliance.inspections.hazards.permissions import KEEP_AGENCY_RECORDS, MANAGE_HAZARDS
 from tenants.models import OrgUnit
@@ -137,3 +138,44 @@ def region_mines(scope: Scope) -> QuerySet[OrgUnit]:
         .select_related("tenant")
         .order_by("name")
     )
+
+
+def major_hazard_tally(scope: Scope, mine_ids, since: datetime.date) -> dict:
+    """Major hazards found since ``since`` per mine (compliance.registry.major_hazard_tally): those
+    the mine's side found (self-check, inspection, worker, condition) and those a regulator found —
+    registered with source "regulator", or still only the regulator's finding (not yet registered).
+    Two queries for any number of mines. Regulators' findings count as far as the caller reads
+    them: the group reads every agency's about its mines, an agency its own."""
+    from compliance.registry import MajorHazardTally
+
+    mine_ids = list(mine_ids)
+    counts: dict = {}
+    rows = (
+        hazard_selectors.hazards(scope=scope)
+        .filter(mine_id__in=mine_ids, grade=Hazard.Grade.MAJOR, found_on__gte=since)
+        .exclude(status__in=(Hazard.Status.REPORTED, Hazard.Status.REJECTED))
+        .values("mine_id")
+        .annotate(
+            regulator=Count("pk", filter=Q(source=Hazard.Source.REGULATOR)),
+            own=Count("pk", filter=~Q(source=Hazard.Source.REGULATOR)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        counts[row["mine_id"]] = [row["own"], row["regulator"]]
+    pending = (
+        findings(scope=scope)
+        .filter(
+            inspection__mine_id__in=mine_ids,
+            kind=AgencyFinding.Kind.HAZARD,
+            grade=Hazard.Grade.MAJOR,
+            inspection__inspected_on__gte=since,
+            hazard__isnull=True,
+        )
+        .values("inspection__mine_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in pending:
+        counts.setdefault(row["inspection__mine_id"], [0, 0])[1] += row["n"]
+    return {mine_id: MajorHazardTally(own, found) for mine_id, (own, found) in counts.items()}

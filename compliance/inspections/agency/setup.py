@@ -1,5 +1,6 @@
 """Plugs agency-owned records into the product (called from ``InspectionsConfig.ready()``):
-navigation and the audit trail's labels."""
+navigation, the audit trail's labels, and the counts of major hazards self-reported and found by
+regulators (for grading's rule)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def register() -> None:
     from compliance import registry
     from compliance.inspections.hazards.permissions import VIEW_HAZARDS
 
+    from . import selectors
+
+    registry.register_major_hazard_tally("hazards", selectors.major_hazard_tally)
     registry.register_nav(
         registry.NavEntry(
             key="agency-inspections",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from compliance.imports.writer import new_workbook, workbook_bytes
 
@@ -16,7 +17,7 @@ def hazards_xlsx(rows) -> bytes:
     ws = wb.create_sheet(_("Hazards"))
     ws.append(
         [
-            _("Number"), _("Group"), _("Mine"), _("Location"), _("Description"), _("Class"),
+            _("Number"), _("Group"), _("Mine"), _("Location"), _("Description"), pgettext("hazard", "Class"),
             _("Major-hazard criterion"), _("Found by"), _("Found on"), _("Status"), _("Responsible person"),
             _("Deadline"), _("Overdue"), _("Escalated to"),
         ]

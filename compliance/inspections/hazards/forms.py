@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from compliance.pages import ScopedChoiceField, unit_label
 from tenants import selectors as tenant_selectors
@@ -67,7 +67,7 @@ class HazardForm(forms.Form):
         ],
     )
     found_on = forms.DateField(label=gettext_lazy("Found on"), widget=DateInput())
-    grade = forms.ChoiceField(label=gettext_lazy("Class"), choices=Hazard.Grade.choices)
+    grade = forms.ChoiceField(label=pgettext_lazy("hazard", "Class"), choices=Hazard.Grade.choices)
     criterion = CriterionField(label=gettext_lazy("Major-hazard criterion"))
     photos = PhotosField(label=gettext_lazy("Photos"), required=False)
 
@@ -93,7 +93,7 @@ class ReportForm(forms.Form):
 
 
 class ClassifyForm(forms.Form):
-    grade = forms.ChoiceField(label=gettext_lazy("Class"), choices=Hazard.Grade.choices)
+    grade = forms.ChoiceField(label=pgettext_lazy("hazard", "Class"), choices=Hazard.Grade.choices)
     criterion = CriterionField(label=gettext_lazy("Major-hazard criterion"))
     note = forms.CharField(
         label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -175,7 +175,9 @@ class FindingForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Finding.Kind.choices)
     text = forms.CharField(label=gettext_lazy("Finding"), widget=forms.Textarea(attrs={"rows": 2}))
     location = forms.CharField(label=gettext_lazy("Location"), required=False, max_length=200)
-    grade = forms.ChoiceField(label=gettext_lazy("Class"), choices=Hazard.Grade.choices, required=False)
+    grade = forms.ChoiceField(
+        label=pgettext_lazy("hazard", "Class"), choices=Hazard.Grade.choices, required=False
+    )
     criterion = CriterionField(label=gettext_lazy("Major-hazard criterion"))
     person = ScopedChoiceField(
         label=gettext_lazy("Person"), access=tenant_selectors.access_person, required=False
