@@ -18,7 +18,8 @@ class DutiesConfig(AppConfig):
 
     def ready_lists(self):
         """Responsibility lists (templates, adaptations, acknowledgements) and duty assessments."""
-        from compliance.duties import lists_io, registrations_lists  # noqa: F401  (lists_io: its importer)
+        # lists_io: its importer; results_report: its PDF job's handler (a worker loads no URLconf).
+        from compliance.duties import lists_io, registrations_lists, results_report  # noqa: F401
 
         registrations_lists.register()
 
