@@ -131,3 +131,20 @@ def test_a_job_that_lost_the_mine_is_rejected_not_crashed(assessed):
     with activate(scope_for_user(world.a.users[roles.TEAM_LEADER])):
         with pytest.raises(results_report.JobRejected):
             results_report.results_prepare(job, lambda *args: None)
+
+
+# DutiesConfig.ready_lists() imports results_report: a Celery worker never loads the URLconf.
+def test_a_worker_knows_the_results_job_without_loading_any_page():
+    import os
+    import sys
+
+    from django.conf import settings
+
+    code = (
+        "import django; django.setup(); "
+        "from compliance.jobs.services import HANDLERS; "
+        f"assert {results_report.RESULTS_KIND!r} in HANDLERS, sorted(HANDLERS)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "compliance.settings"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()[-500:]
