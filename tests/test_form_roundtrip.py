@@ -619,7 +619,7 @@ EXEMPT: dict[str, str] = {
     "duties:assessment-create": "records a new assessment from an empty form",
     "duties:assessment-detail": _SHOWS,
     "duties:person-list-pdf": _FILE,
-    "duties:mine-results-pdf": _FILE,
+    "duties:mine-results-pdf": _ACTION + " (starts the PDF job; the period is the page's filter)",
     "duties:mine-roster": _SHOWS,
     "duties:appointment-create": "appoints from an empty form (the post is chosen from the link)",
     "duties:appointment-detail": _SHOWS,

@@ -18,7 +18,8 @@ class DutiesConfig(AppConfig):
 
     def ready_lists(self):
         """Responsibility lists (templates, adaptations, acknowledgements) and duty assessments."""
-        from compliance.duties import lists_io, registrations_lists  # noqa: F401  (lists_io: its importer)
+        # lists_io: its importer; results_report: its PDF job's handler (a worker loads no URLconf).
+        from compliance.duties import lists_io, registrations_lists, results_report  # noqa: F401
 
         registrations_lists.register()
 
@@ -27,7 +28,7 @@ class DutiesConfig(AppConfig):
         from compliance import registry
         from compliance.rules.base import register_rule_kind
 
-        from . import demo, permissions, selectors
+        from . import demo, permissions, person_posts, selectors
         from .models import PostRule
 
         permissions.register()
@@ -42,6 +43,16 @@ class DutiesConfig(AppConfig):
                 visible=lambda scope: scope.has_perm(permissions.VIEW_POSTS) and not scope.self_only,
                 order=60,
             ),
+        )
+        # 一人一档: the posts a person holds or held, their filings and the roster's warnings.
+        registry.register_person_panel(
+            registry.PersonPanel(
+                key="duties.posts",
+                title=_("Posts held"),
+                template="duties/posts/person_panel.html",
+                context=person_posts.panel_context,
+                order=55,
+            )
         )
         registry.register_mine_figures(
             registry.MineFigureProvider(

@@ -19,7 +19,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.access import access_or_404
-from compliance.duties import lists_io
+from compliance.duties import lists_io, results_report
 from compliance.duties import selectors_lists as sel
 from compliance.duties import services_lists as svc
 from compliance.duties.forms_lists import (
@@ -43,6 +43,7 @@ from compliance.duties.permissions_lists import (
 from compliance.imports.views import ImportTemplateView, ImportView
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate, valid_filters
 from compliance.reports import charts
+from tenants import roles
 from tenants import selectors as tenant_selectors
 from tenants.models import Person
 
@@ -370,6 +371,9 @@ class AssessmentListView(_ManagerPage, TemplateView):
             period_day=start,
             rows=rows,
             by_unit=sel.results_by_unit(self.scope, rows),
+            # Each mine's PDF is a job: only a scope that may start one sees the button (the
+            # start checks the mine again).
+            can_print=not self.scope.read_only and self.scope.has_perm(roles.VIEW_JOBS),
             pending=pending[:200],
             pending_count=len(pending),
             can_assess=self.scope.has_perm(ASSESS_DUTIES),
@@ -489,7 +493,9 @@ def _pdf_response(body: bytes, filename: str):
 
 
 class PersonListPdfView(ScopedPageMixin, View):
-    """A person's lists with their items and signatures (签字确认), printable; a worker their own."""
+    """A person's lists with their items and signatures (签字确认), printable; a worker their own.
+    One person's few lists lay out well under a second: made in the request, unlike a mine's
+    results (``results_report``, a job)."""
 
     required_perm = VIEW_DUTY_LISTS
 
@@ -510,37 +516,22 @@ class PersonListPdfView(ScopedPageMixin, View):
 
 
 class MineResultsPdfView(_ManagerPage, View):
-    """A mine's duty-assessment results for a period (``?period=`` any day of it), printable."""
+    """Start the PDF of a mine's duty-assessment results for a period (``period``: any day of it)
+    as a background job and open its progress page, which offers the file when it is ready
+    (``results_report``). POST only: starting a job writes a row."""
 
-    def get(self, request, mine_id):
-        from django.template.loader import render_to_string
-        from django.utils import translation
-
-        from compliance.reports import pdf
-
+    def post(self, request, mine_id):
         mine = tenant_selectors.access_mine(self.scope, mine_id)
-        form = PeriodForm(request.GET or None)
-        filters = valid_filters(form)
-        cycle = sel.settings_for(mine.tenant_id).assessment_cycle
-        start = sel.period_start(filters.get("period") or timezone.localdate(), cycle)
-        rows = list(sel.assessments(self.scope, period=start, unit=mine))
-        with translation.override("zh-hans"):
-            html = render_to_string(
-                "duties/lists/mine_results_pdf.html",
-                {
-                    "mine": mine,
-                    "period": sel.period_label(start, cycle),
-                    "rows": rows,
-                    "by_unit": sel.results_by_unit(self.scope, rows),
-                    "today": timezone.localdate(),
-                },
-            )
-        return _pdf_response(pdf.render_pdf(html), "duty-results.pdf")
+        filters = valid_filters(PeriodForm(request.POST))
+        job = results_report.results_start(
+            scope=self.scope, user=request.user, mine=mine, day=filters.get("period")
+        )
+        return redirect("job-detail", pk=job.pk)
 
 
 urlpatterns = [
     path("lists/people/<uuid:person_id>/pdf/", PersonListPdfView.as_view(), name="person-list-pdf"),
-    path("lists/mines/<uuid:mine_id>/results.pdf", MineResultsPdfView.as_view(), name="mine-results-pdf"),
+    path("lists/mines/<uuid:mine_id>/results/pdf/", MineResultsPdfView.as_view(), name="mine-results-pdf"),
     path("lists/", ListTemplatesView.as_view(), name="list-templates"),
     path("lists/publish/", ListPublishView.as_view(), name="list-publish"),
     path("lists/import/", ImportView.as_view(kind=lists_io.IMPORT_KIND), name="list-import"),
