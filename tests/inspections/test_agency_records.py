@@ -32,6 +32,16 @@ def _other_agency_user():
     return services.agency_user_create(agency=agency, username="reg-other", password=PASSWORD)
 
 
+def _todos(user) -> dict:
+    from compliance.inspections.agency.selectors import todo_items
+    from tenants.scope import activate
+    from tenants.selectors import scope_for_user
+
+    scope = scope_for_user(user)
+    with activate(scope):
+        return {item.key: item.count for item in todo_items(scope)}
+
+
 def _error_fields(response) -> set[str]:
     import re
 
@@ -189,6 +199,7 @@ def test_the_mines_group_reads_them_and_registers_a_hazard_finding_once(world):
     assert "王监察" in listing and world.agency_in.name in listing
     page = manager.get(reverse("agency:inspection-detail", kwargs={"pk": inspection.pk})).content.decode()
     assert 'data-testid="agency-finding-register"' in page
+    assert _todos(world.a.users[roles.SAFETY_MANAGER])["agency-findings"] == 1
     # The group never writes the agency's records.
     assert _finding(manager, inspection).status_code == 403
     assert manager.post(reverse("agency:inspection-create"), {"mine": world.a.mine.pk}).status_code == 403
@@ -199,6 +210,7 @@ def test_the_mines_group_reads_them_and_registers_a_hazard_finding_once(world):
         hazard = Hazard.objects.get(agency_finding=finding)
     assert (hazard.source, hazard.grade, hazard.mine_id) == ("regulator", "major", world.a.mine.pk)
     assert hazard.reported_at is not None  # a major hazard is reported on registration
+    assert _todos(world.a.users[roles.SAFETY_MANAGER])["agency-findings"] == 0
     again = manager.post(reverse("agency:finding-register", kwargs={"pk": finding.pk}), follow=True)
     with dangerously_platform_scope():
         assert Hazard.objects.filter(agency_finding=finding).count() == 1
@@ -258,6 +270,8 @@ def test_supervision_listing_from_listing_to_closure(world):
         in manager.get(reverse("hazards:hazard-detail", kwargs={"pk": major.pk})).content.decode()
     )
     assert "黔煤安监督〔2026〕3号" in manager.get(reverse("agency:listing-list")).content.decode()
+    assert _todos(world.a.users[roles.SAFETY_MANAGER])["supervised"] == 1
+    assert _todos(world.regulator_in)["supervision-close"] == 0
     # Closing before the mine's acceptance has passed is refused.
     close_url = reverse("agency:listing-detail", kwargs={"pk": listing.pk})
     assert reg.post(close_url, {"note": "提前摘牌"}).status_code == 400
@@ -284,7 +298,10 @@ def test_supervision_listing_from_listing_to_closure(world):
             photos=[photo()],
         )
     del scope
+    assert _todos(world.regulator_in)["supervision-close"] == 1
     assert reg.post(close_url, {"note": "验收合格，摘牌"}).status_code == 302
+    assert _todos(world.regulator_in)["supervision-close"] == 0
+    assert _todos(world.a.users[roles.SAFETY_MANAGER])["supervised"] == 0
     with dangerously_platform_scope():
         listing.refresh_from_db()
     assert (listing.status, listing.closed_on, listing.closing_note) == ("closed", TODAY, "验收合格，摘牌")

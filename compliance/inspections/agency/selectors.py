@@ -179,3 +179,62 @@ def major_hazard_tally(scope: Scope, mine_ids, since: datetime.date) -> dict:
     for row in pending:
         counts.setdefault(row["inspection__mine_id"], [0, 0])[1] += row["n"]
     return {mine_id: MajorHazardTally(own, found) for mine_id, (own, found) in counts.items()}
+
+
+def todo_items(scope: Scope) -> list:
+    """The home page's to-dos (compliance.registry): for the mine's managers, the regulators'
+    hazard findings still to register and the hazards under supervision; for the regulator, its
+    listings past their deadline and those whose hazard has passed acceptance (to close). Two
+    queries whatever the number of records."""
+    from django.db.models import Min
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from compliance import registry
+
+    today = timezone.localdate()
+    listed = SupervisionListing.Status.LISTED
+    accepted = (Hazard.Status.ACCEPTED, Hazard.Status.CLOSED)
+    supervision_url = reverse("agency:listing-list")
+    if keeps_records(scope):
+        counts = listings(scope=scope).aggregate(
+            overdue=Count("pk", filter=Q(status=listed, deadline__lt=today)),
+            to_close=Count("pk", filter=Q(status=listed, hazard__status__in=accepted)),
+        )
+        return [
+            registry.TodoItem(
+                "supervision-overdue",
+                _("Supervised hazards past their deadline"),
+                counts["overdue"],
+                f"{supervision_url}?overdue=on",
+                "overdue",
+            ),  # fmt: skip
+            registry.TodoItem(
+                "supervision-close",
+                _("Supervised hazards accepted: close the listing"),
+                counts["to_close"],
+                f"{supervision_url}?status={listed}",
+                "info",
+            ),  # fmt: skip
+        ]
+    if not scope.has_perm(MANAGE_HAZARDS):
+        return []
+    pending = findings(scope=scope).filter(kind=AgencyFinding.Kind.HAZARD, hazard__isnull=True).count()
+    supervised = listings(scope=scope).filter(status=listed).aggregate(n=Count("pk"), first=Min("deadline"))
+    return [
+        registry.TodoItem(
+            "agency-findings",
+            _("Regulators' hazard findings to register"),
+            pending,
+            reverse("agency:inspection-list"),
+            "due",
+        ),  # fmt: skip
+        registry.TodoItem(
+            "supervised",
+            _("Hazards under supervision (挂牌督办)"),
+            supervised["n"],
+            f"{supervision_url}?status={listed}",
+            "overdue" if supervised["first"] and supervised["first"] < today else "due",
+            deadline=supervised["first"],
+        ),  # fmt: skip
+    ]

@@ -21,6 +21,11 @@ def register() -> None:
     from . import selectors
 
     registry.register_major_hazard_tally("hazards", selectors.major_hazard_tally)
+    registry.register_todo_provider(
+        registry.TodoProvider(
+            key="agency", label=_("Regulators' records"), items=selectors.todo_items, order=42
+        )
+    )
     registry.register_nav(
         registry.NavEntry(
             key="agency-inspections",
