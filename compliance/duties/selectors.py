@@ -102,25 +102,6 @@ def mines(scope: Scope, *, unit: OrgUnit | None = None):
     return qs.order_by("path")
 
 
-def at_mines(scope: Scope, model, mine_list):
-    """The rows of ``model`` (placed by ``mine__path``) at the mines of ``mine_list`` that the
-    scope may read them at: exactly the rows the scoped manager would return, filtered by the
-    mines themselves.
-
-    The scoped manager re-derives the scope for every row; for a regulator that is the region
-    test, which PostgreSQL can only evaluate by first listing every mine of the region and
-    joining the rows to them (20–60 ms a query over 2,000 mines, whatever the page asks for:
-    ``bench/duties_scale.py``, docs/duties.md "Scale"). Here the scope is asked once per mine, in
-    Python (``Scope.has_perm`` reads a region's mines once per scope), and the rows are found by
-    tenant and mine — the leading columns of the tables' indexes. Row-level security still holds
-    the tenant rule in the database."""
-    allowed = [m for m in mine_list if scope.has_perm(model.scope_view_perm, m.path, m.tenant_id)]
-    # Safe unscoped: only mines the scope reads these rows at (checked just above), and RLS.
-    return model.dangerously_unscoped.filter(
-        tenant_id__in=sorted({m.tenant_id for m in allowed}, key=str), mine_id__in=[m.pk for m in allowed]
-    )
-
-
 def access_mine(scope: Scope, pk) -> OrgUnit:
     return access_or_404(scope, OrgUnit.objects.select_related("mine_profile"), pk, kind=OrgUnit.Kind.MINE)
 
@@ -198,7 +179,7 @@ def rosters(scope: Scope, mine_list, *, today: datetime.date) -> list[MineRoster
         .values("n")
     )
     open_appts = (
-        at_mines(scope, PostAppointment, mine_list)
+        scope.at_mines(PostAppointment, mine_list)
         .filter(ended_on__isnull=True)
         .select_related("person")
         .annotate(posts_held=Coalesce(Subquery(other_posts), 0))
@@ -206,7 +187,7 @@ def rosters(scope: Scope, mine_list, *, today: datetime.date) -> list[MineRoster
     since = today - datetime.timedelta(days=TURNOVER_WINDOW_DAYS)
     departures = {
         (r["mine_id"], r["post"]): r["n"]
-        for r in at_mines(scope, PostAppointment, mine_list)
+        for r in scope.at_mines(PostAppointment, mine_list)
         .filter(ended_on__gt=since, ended_on__lte=today)
         .values("mine_id", "post")
         .annotate(n=Count("pk"))
@@ -214,7 +195,7 @@ def rosters(scope: Scope, mine_list, *, today: datetime.date) -> list[MineRoster
     }
     late = {
         r["mine_id"]: r["n"]
-        for r in at_mines(scope, PostFiling, mine_list)
+        for r in scope.at_mines(PostFiling, mine_list)
         .filter(Q(filed_on__isnull=True, due_on__lt=today) | Q(filed_on__gt=F("due_on")))
         .values("mine_id")
         .annotate(n=Count("pk"))
@@ -458,7 +439,7 @@ def coverage(scope: Scope, mine_list, *, first: datetime.date, last: datetime.da
     mine_list = list(mine_list)
     records = {
         r["mine_id"]: r
-        for r in at_mines(scope, ShiftRecord, mine_list)
+        for r in scope.at_mines(ShiftRecord, mine_list)
         .filter(on_date__gte=first, on_date__lte=last)
         .values("mine_id")
         .annotate(
@@ -478,7 +459,7 @@ def coverage(scope: Scope, mine_list, *, first: datetime.date, last: datetime.da
     )
     plans = {
         r["mine_id"]: r
-        for r in at_mines(scope, ShiftPlan, mine_list)
+        for r in scope.at_mines(ShiftPlan, mine_list)
         .filter(on_date__gte=first, on_date__lte=last)
         .annotate(kept=Exists(led_as_planned))
         .values("mine_id")
