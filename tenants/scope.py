@@ -147,6 +147,10 @@ class Scope:
             (grant.tenant_id, "/".join(ancestors[: i + 1]) + "/") in mines for i in range(len(ancestors))
         )
 
+    def self_only_for(self, perm: str) -> bool:
+        """Whether a grant gives ``perm`` for the holder's own rows only (a worker's)."""
+        return any({perm, roles.SELF_ONLY} <= roles.perms_of(g.role) for g in self.grants)
+
     def at_mines(self, model: type[models.Model], mines) -> models.QuerySet:
         """The rows of ``model`` at ``mines`` (org units; the model is placed by ``mine__path``)
         that this scope reads: the rows ``filter_queryset`` would give, found by their tenant and
@@ -163,7 +167,7 @@ class Scope:
         perm = model.scope_view_perm
         if getattr(model, "scope_path", None) != "mine__path":
             raise ValueError(f"{model.__name__} is not placed by its mine")
-        if any({perm, roles.SELF_ONLY} <= roles.perms_of(g.role) for g in self.grants):
+        if self.self_only_for(perm):
             # Safe unscoped: filter_queryset applies this scope's whole condition.
             return self.filter_queryset(model.dangerously_unscoped.filter(mine_id__in=[m.pk for m in mines]))
         allowed = [m for m in mines if self.has_perm(perm, m.path, m.tenant_id)]

@@ -198,7 +198,8 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         return HazardDetailSerializer if self.action == "retrieve" else HazardSerializer
 
     def scoped_queryset(self, scope):
-        qs = selectors.hazards(scope=scope).select_related("mine", "tenant", "criterion")
+        rows = selectors.register_rows(scope) if self.action == "list" else selectors.hazards(scope=scope)
+        qs = rows.select_related("mine", "tenant", "criterion")
         if self.action == "retrieve":
             qs = qs.prefetch_related("events")
         return qs.order_by("-found_on", "-created_at")
