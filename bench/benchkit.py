@@ -58,21 +58,26 @@ def backend_name() -> str:
     return connection.vendor + (" (app role, RLS)" if connection.vendor == "postgresql" else "")
 
 
-def analyze() -> None:
-    """Fresh planner statistics after the bulk load, as autovacuum would give them in time."""
+def analyze(vacuum: bool = False) -> None:
+    """Fresh planner statistics after the bulk load, as autovacuum would give them in time; with
+    ``vacuum``, also the visibility map autovacuum would set on a table that only grew (without it
+    no index-only scan can skip the table), i.e. the steady state of a register."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
 
 
 @contextmanager
-def bench_database(db: BenchDatabase, *, sqlite: bool, keep: bool, prefix: str):
+def bench_database(db: BenchDatabase, *, sqlite: bool, keep: bool, prefix: str, reuse: bool = False):
     """A fresh database (PostgreSQL ``db``, or a SQLite file) with Django set up on it; dropped
-    again afterwards unless ``keep``."""
+    again afterwards unless ``keep``. With ``reuse``, the PostgreSQL database a ``--keep`` run
+    left, migrated to the code as it is now (to measure a fix on the same data)."""
     var_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    if not sqlite:
+    if reuse:
+        print(f"reusing database {db.name} …", flush=True)
+    elif not sqlite:
         print(f"creating database {db.name} …", flush=True)
         db.create()
     try:

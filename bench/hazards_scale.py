@@ -96,7 +96,7 @@ def build(mines: int, hazards: int) -> dict:
     # Of every 100: 80 self-checks, 9 inspections, 6 workers' reports, 4 regulators, 1 condition.
     sources = ["self_check"] * 80 + ["inspection"] * 9 + ["worker_report"] * 6 + ["regulator"] * 4
     sources.append("condition")
-    out: dict = {"groups": groups, "regulator": regulator, "hazards": 0, "states": {}}
+    out: dict = {"groups": groups, "regulator": regulator, "hazards": 0, "states": {}, "mines": mines}
     per_group = hazards // len(groups)
     for g, group in enumerate(groups):
         tenant, units = group["tenant"], group["mines"]
@@ -153,6 +153,25 @@ def build(mines: int, hazards: int) -> dict:
     return out
 
 
+def existing() -> dict:
+    """The world of a kept database: its logins, mines and hazards by state."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    from compliance.inspections.hazards.models import Hazard
+    from tenants.models import OrgUnit
+
+    users = get_user_model().objects
+    states = dict(Hazard.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    return {
+        "groups": [{"admin": users.get(username="bench-hazards-admin-0")}],
+        "regulator": users.get(username="bench-hazards-regulator"),
+        "hazards": sum(states.values()),
+        "states": states,
+        "mines": OrgUnit.objects.filter(kind="mine").count(),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -162,25 +181,36 @@ def main() -> int:
     parser.add_argument("--hazards", type=int, default=1_000_000, help="hazards in all, over three years")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure on the database a --keep run left (migrated first)"
+    )
     args = parser.parse_args()
+    if args.reuse and args.sqlite:
+        parser.error("--reuse is for PostgreSQL")
 
     t0 = time.perf_counter()
     measures = Measures(args.repeat)
-    with bench_database(DB, sqlite=args.sqlite, keep=args.keep, prefix="kuangan-bench-hazards-"):
+    with bench_database(
+        DB, sqlite=args.sqlite, keep=args.keep, prefix="kuangan-bench-hazards-", reuse=args.reuse
+    ):
         from tenants.scope import dangerously_platform_scope
 
-        print(f"building {args.mines} mines and {args.hazards:,} hazards …", flush=True)
         built = time.perf_counter()
         with dangerously_platform_scope():
-            world = build(args.mines, args.hazards)
+            if args.reuse:
+                world = existing()
+            else:
+                print(f"building {args.mines} mines and {args.hazards:,} hazards …", flush=True)
+                world = build(args.mines, args.hazards)
         build_s = time.perf_counter() - built
-        print(f"built in {build_s:.0f} s", flush=True)
-        analyze()
+        print(f"{'found' if args.reuse else 'built'} in {build_s:.0f} s", flush=True)
+        analyze(vacuum=True)
         connect_as_app_role(DB)
         backend = backend_name()
         regulator, admin = world["regulator"], world["groups"][0]["admin"]
 
-        who = [(regulator, f"regulator ({args.mines} mines)"), (admin, f"group admin ({args.mines // 2})")]
+        mines = world["mines"]
+        who = [(regulator, f"regulator ({mines} mines)"), (admin, f"group admin ({mines // 2})")]
         for user, label in who:
             measures.page(user, "/hazards/", f"register page, {label}")
             measures.page(user, "/hazards/?status=open&overdue=1", f"register open+overdue, {label}")
@@ -191,8 +221,8 @@ def main() -> int:
 
     states = ", ".join(f"{k} {v:,}" for k, v in sorted(world["states"].items(), key=lambda kv: -kv[1]))
     measures.print(
-        f"backend: {backend}; {args.mines} mines, {world['hazards']:,} hazards over {YEARS} years "
-        f"(built in {build_s:.0f} s)\nstates: {states}",
+        f"backend: {backend}; {world['mines']} mines, {world['hazards']:,} hazards over {YEARS} years "
+        f"({'reused' if args.reuse else f'built in {build_s:.0f} s'})\nstates: {states}",
         width=52,
     )
     print(f"total run {time.perf_counter() - t0:.0f} s")
