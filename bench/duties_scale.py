@@ -29,52 +29,29 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pgdb import BenchDatabase  # noqa: E402 — beside this script
+from benchkit import (  # noqa: E402 — beside this script
+    BATCH,
+    Measures,
+    analyze,
+    backend_name,
+    bench_database,
+    build_groups,
+    build_regulator,
+    connect_as_app_role,
+)
+from pgdb import BenchDatabase  # noqa: E402
 
 DB = BenchDatabase("kuangan_bench_duties", "kuangan_bench_duties_app")
-APP_ROLE = DB.app_role
-BENCH_PASSWORD = "Kuangan-bench-2026"  # never used to log in: the bench forces logins
-GOAL_MS = 200.0
-BATCH = 5000
-
-
-def setup_django(sqlite: bool, var_dir: Path) -> None:
-    os.environ["KUANGAN_VAR_DIR"] = str(var_dir)
-    if sqlite:
-        os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'bench.sqlite3'}"
-    else:
-        os.environ["DATABASE_URL"] = DB.url()
-        os.environ["DATABASE_APP_ROLE"] = APP_ROLE
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compliance.settings")
-    import django
-
-    django.setup()
-
-
-def connect_as_app_role() -> None:
-    from django.db import connections
-
-    default = connections["default"]
-    if default.vendor != "postgresql":
-        return
-    connections.close_all()
-    default.settings_dict["USER"], default.settings_dict["PASSWORD"] = APP_ROLE, ""
 
 
 # --- data ---------------------------------------------------------------------------------------
 def build(mines: int, days: int) -> dict:
-    from stdnum.cn import uscc
-
     from compliance.duties.models import (
         LEADER_POSTS,
         Education,
@@ -84,8 +61,7 @@ def build(mines: int, days: int) -> dict:
         ShiftRecord,
         required_posts,
     )
-    from tenants import roles, services
-    from tenants.models import MineProfile, OrgUnit, Person
+    from tenants.models import Person
 
     today = datetime.date.today()
     first_this = today.replace(day=1)
@@ -95,38 +71,9 @@ def build(mines: int, days: int) -> dict:
     out: dict = {"groups": [], "month": f"{first_prev:%Y-%m}", "records": 0}
     tz = datetime.timezone(datetime.timedelta(hours=8))
     serial = 0
-    for g in range(2):
-        body = f"91520000MA0BDUT{g:02d}"
-        tenant = services.tenant_create(
-            name=f"压测带班集团{g + 1}", credit_code=body + uscc.calc_check_digit(body)
-        )
-        hq = OrgUnit.objects.get(tenant=tenant, parent__isnull=True)
-        admin = services.tenant_user_create(
-            tenant=tenant, username=f"bench-duties-admin-{g}", password=BENCH_PASSWORD,
-            role=roles.TENANT_ADMIN, org_unit=hq,
-        )  # fmt: skip
-        subs = [
-            OrgUnit(tenant=tenant, parent=hq, kind="subsidiary", name=f"子公司{s + 1}") for s in range(10)
-        ]
-        for sub in subs:
-            sub.path, sub.depth = f"{hq.path}{sub.id.hex}/", 1
-        OrgUnit.objects.bulk_create(subs)
-        units = []
-        for m in range(mines // 2):
-            sub = subs[m % len(subs)]
-            unit = OrgUnit(tenant=tenant, parent=sub, kind="mine", name=f"{sub.name}第{m + 1}矿")
-            unit.path, unit.depth = f"{sub.path}{unit.id.hex}/", 2
-            units.append(unit)
-        OrgUnit.objects.bulk_create(units)
-        types = ["coal_underground", "coal_underground", "metal_underground"]
-        MineProfile.objects.bulk_create(
-            [
-                MineProfile(
-                    tenant=tenant, org_unit=unit, mine_type=types[n % 3], region_code=f"5202{n % 90 + 10:02d}"
-                )
-                for n, unit in enumerate(units)
-            ]
-        )
+    groups = build_groups(mines, name="压测带班集团", credit_body="91520000MA0BDUT", login="bench-duties")
+    for g, group in enumerate(groups):
+        tenant, units = group["tenant"], group["mines"]
         people, appts, filings, plans = [], [], [], []
         for n, unit in enumerate(units):
             coal = n % 3 != 2
@@ -198,43 +145,11 @@ def build(mines: int, days: int) -> dict:
         if batch:
             ShiftRecord.objects.bulk_create(batch)
             out["records"] += len(batch)
-        out["groups"].append({"tenant": tenant, "admin": admin, "mines": units})
-    agency = services.agency_create(
-        name="贵州省矿山安全监察局（带班压测）", level="provincial", region_prefix="52"
-    )
-    out["regulator"] = services.agency_user_create(
-        agency=agency, username="bench-duties-regulator", password=BENCH_PASSWORD
+        out["groups"].append(group)
+    _agency, out["regulator"] = build_regulator(
+        name="贵州省矿山安全监察局（带班压测）", login="bench-duties-regulator"
     )
     return out
-
-
-# --- measuring ------------------------------------------------------------------------------------
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def timed(fn, repeat: int, budget: float = 30.0) -> tuple[list[float], int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    fn()
-    times: list[float] = []
-    spent = time.perf_counter()
-    queries: list = []
-    while len(times) < repeat:
-        last = len(times) == repeat - 1 or time.perf_counter() - spent > budget
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - started) * 1000)
-        if last:
-            queries = [q for q in ctx.captured_queries if "set_config(" not in q["sql"]]
-            break
-    if os.environ.get("BENCH_SHOW_QUERIES"):
-        for q in queries:
-            print(f"  {q['time']:>6} {q['sql'][:200]}")
-    return times, len(queries)
 
 
 def main() -> int:
@@ -249,86 +164,39 @@ def main() -> int:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    var_dir = Path(tempfile.mkdtemp(prefix="kuangan-bench-duties-"))
-    if not args.sqlite:
-        print(f"creating database {DB.name} …", flush=True)
-        DB.create()
-    try:
-        setup_django(args.sqlite, var_dir)
-        from django.core.management import call_command
-        from django.db import connection
-        from django.test import Client
-
+    measures = Measures(args.repeat)
+    with bench_database(DB, sqlite=args.sqlite, keep=args.keep, prefix="kuangan-bench-duties-"):
         from compliance.duties import selectors
         from tenants.scope import activate, dangerously_platform_scope
         from tenants.selectors import scope_for_user
 
-        print("migrating …", flush=True)
-        call_command("migrate", verbosity=0)
         print(f"building {args.mines} mines with rosters and {args.days} days of shifts …", flush=True)
         built = time.perf_counter()
         with dangerously_platform_scope():
             world = build(args.mines, args.days)
         print(f"built in {time.perf_counter() - built:.0f} s", flush=True)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-        connect_as_app_role()
-        backend = connection.vendor + (" (app role, RLS)" if connection.vendor == "postgresql" else "")
+        analyze()
+        connect_as_app_role(DB)
+        backend = backend_name()
         regulator, admin = world["regulator"], world["groups"][0]["admin"]
         month = world["month"]
-        rows = []
 
-        def page(user, url, label):
-            client = Client()
-            client.force_login(user)
-
-            def get():
-                response = client.get(url)
-                assert response.status_code == 200, (url, response.status_code)
-
-            print(f"measuring: {label} …", flush=True)
-            times, queries = timed(get, args.repeat)
-            rows.append((label, times, queries))
-
-        page(regulator, f"/duties/shifts/?month={month}", f"coverage page, regulator ({args.mines} mines)")
-        page(admin, f"/duties/shifts/?month={month}", f"coverage page, group admin ({args.mines // 2})")
+        coverage = f"/duties/shifts/?month={month}"
+        measures.page(regulator, coverage, f"coverage page, regulator ({args.mines} mines)")
+        measures.page(admin, coverage, f"coverage page, group admin ({args.mines // 2})")
         with activate(scope_for_user(regulator)) as scope:
             mines = list(selectors.mines(scope))
             first, last = selectors.month_bounds(*map(int, month.split("-")))
-            print("measuring: coverage selector, all mines …", flush=True)
-            times, queries = timed(
-                lambda: selectors.coverage(scope, mines, first=first, last=last), args.repeat
+            measures.call(
+                f"coverage selector, all {len(mines)} mines",
+                lambda: selectors.coverage(scope, mines, first=first, last=last),
             )
-            rows.append((f"coverage selector, all {len(mines)} mines", times, queries))
-        page(regulator, "/duties/posts/", "roster list page, regulator")
-        page(regulator, "/api/v1/duties/rosters/", "roster list API, regulator")
-    finally:
-        if not args.sqlite and not args.keep:
-            from django.db import connections
+        measures.page(regulator, "/duties/posts/", "roster list page, regulator")
+        measures.page(regulator, "/api/v1/duties/rosters/", "roster list API, regulator")
 
-            connections.close_all()
-            DB.drop()
-        if not args.keep:
-            import shutil
-
-            shutil.rmtree(var_dir, ignore_errors=True)
-
-    print()
-    print(f"backend: {backend}; {args.mines} mines, {world['records']:,} shift records, month {month}")
-    header = f"{'measure':<46}{'runs':>6}{'p50 ms':>10}{'p95 ms':>10}{'queries':>9}{'goal ms':>10}  met"
-    print(header)
-    print("-" * len(header))
-    met_all = True
-    for label, times, queries in rows:
-        p50, p95 = statistics.median(times), pct(times, 95)
-        met = p95 < GOAL_MS
-        met_all &= met
-        verdict = "yes" if met else "NO"
-        print(f"{label:<46}{len(times):>6}{p50:>10.1f}{p95:>10.1f}{queries:>9}{GOAL_MS:>10.0f}  {verdict}")
-    print("-" * len(header))
-    print(f"goals met (p95 under the goal): {'all' if met_all else 'NOT all'}")
-    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}; machine: {os.cpu_count()} cores")
+    measures.print(
+        f"backend: {backend}; {args.mines} mines, {world['records']:,} shift records, month {month}", width=46
+    )
     print(f"total run {time.perf_counter() - t0:.0f} s")
     return 0
 

@@ -6,12 +6,34 @@ from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
 
 from compliance import jsoninput
+from compliance.pages import CappedPaginator
 
 
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class CappedPagination(Pagination):
+    """Pagination of a list too long to count exactly (a province's hazard register): ``count``
+    stops at the paginator's cap and ``count_capped`` says there are more (narrow the filters).
+    See ``compliance.pages.CappedPaginator``."""
+
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        out = super().get_paginated_response_schema(schema)
+        out["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "true: there are more rows than count (the count stops at its cap)",
+        }
+        return out
 
 
 class JSONParser(parsers.JSONParser):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.urls import Resolver404, resolve
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -104,13 +105,47 @@ def page_size(request, default: int = PAGE_SIZE) -> int:
     return int(value) if value.isdigit() and int(value) in PAGE_SIZES else default
 
 
-def paginate(request, rows, *, per_page: int = PAGE_SIZE, param: str = "page") -> Page:
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``cap`` rows (``capped`` says whether there are more).
+
+    Counting a list exactly reads every row it holds; under row-level security each costs the
+    policy's test, so a register of a million rows took seconds to count (docs/hazards.md
+    "Scale") while its first page took milliseconds. Nobody pages through ten thousand rows:
+    past the cap the reader narrows the filters, and the pager offers the first ``cap`` rows."""
+
+    cap = 10_000
+
+    def __init__(self, *args, cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if cap is not None:
+            self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list
+        if not hasattr(rows, "order_by"):
+            return super().count
+        # The order does not change a count; without it the database stops after cap + 1 rows.
+        found = rows.order_by()[: self.cap + 1].count()
+        self.capped = found > self.cap
+        return min(found, self.cap)
+
+
+def paginate(
+    request, rows, *, per_page: int = PAGE_SIZE, param: str = "page", count_cap: int | None = None
+) -> Page:
     """The page of ``rows`` asked for in the query string; a missing or bad number gives the
     first page and one past the end the last (Django's ``get_page``), never an error. The reader
     may choose the page size (``per_page``: 20, 50 or 100); the pager's links and the filters
-    keep it, since ``filter_query`` drops only the page number."""
+    keep it, since ``filter_query`` drops only the page number. With ``count_cap``, at most that
+    many rows are counted (``CappedPaginator``; the pager then says "more than …")."""
     size = page_size(request, per_page)
-    page = Paginator(rows, size).get_page(request.GET.get(param))
+    if count_cap is None:
+        paginator = Paginator(rows, size)
+    else:
+        paginator = CappedPaginator(rows, size, cap=count_cap)
+    page = paginator.get_page(request.GET.get(param))
     # The size choice: links to the first page at each size, with the current filters.
     params = request.GET.copy()
     for key in (param, "per_page"):

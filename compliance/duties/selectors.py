@@ -166,7 +166,6 @@ def rosters(scope: Scope, mine_list, *, today: datetime.date) -> list[MineRoster
     mine_list = list(mine_list)
     if not mine_list:
         return []
-    ids = [m.pk for m in mine_list]
     rows = rule_rows(scope)
     # How many posts the person holds across the group (another mine's too, which this scope
     # may not see): a count of the same tenant's rows, never their content.
@@ -180,21 +179,23 @@ def rosters(scope: Scope, mine_list, *, today: datetime.date) -> list[MineRoster
         .values("n")
     )
     open_appts = (
-        PostAppointment.objects.filter(mine_id__in=ids, ended_on__isnull=True)
+        scope.at_mines(PostAppointment, mine_list)
+        .filter(ended_on__isnull=True)
         .select_related("person")
         .annotate(posts_held=Coalesce(Subquery(other_posts), 0))
     )
     since = today - datetime.timedelta(days=TURNOVER_WINDOW_DAYS)
     departures = {
         (r["mine_id"], r["post"]): r["n"]
-        for r in PostAppointment.objects.filter(mine_id__in=ids, ended_on__gt=since, ended_on__lte=today)
+        for r in scope.at_mines(PostAppointment, mine_list)
+        .filter(ended_on__gt=since, ended_on__lte=today)
         .values("mine_id", "post")
         .annotate(n=Count("pk"))
         .order_by()
     }
     late = {
         r["mine_id"]: r["n"]
-        for r in PostFiling.objects.filter(mine_id__in=ids)
+        for r in scope.at_mines(PostFiling, mine_list)
         .filter(Q(filed_on__isnull=True, due_on__lt=today) | Q(filed_on__gt=F("due_on")))
         .values("mine_id")
         .annotate(n=Count("pk"))
@@ -436,10 +437,10 @@ class MineCoverage:
 def coverage(scope: Scope, mine_list, *, first: datetime.date, last: datetime.date) -> list[MineCoverage]:
     """Shift coverage per mine between two dates: two grouped queries whatever the mines and rows."""
     mine_list = list(mine_list)
-    ids = [m.pk for m in mine_list]
     records = {
         r["mine_id"]: r
-        for r in ShiftRecord.objects.filter(mine_id__in=ids, on_date__gte=first, on_date__lte=last)
+        for r in scope.at_mines(ShiftRecord, mine_list)
+        .filter(on_date__gte=first, on_date__lte=last)
         .values("mine_id")
         .annotate(
             shifts=Count("pk"),
@@ -448,7 +449,8 @@ def coverage(scope: Scope, mine_list, *, first: datetime.date, last: datetime.da
         )
         .order_by()
     }
-    led_as_planned = ShiftRecord.objects.filter(
+    # Correlated on the plan row's own tenant and mine, which the outer query took from the scope.
+    led_as_planned = ShiftRecord.dangerously_unscoped.filter(
         tenant_id=OuterRef("tenant_id"),
         mine_id=OuterRef("mine_id"),
         on_date=OuterRef("on_date"),
@@ -457,7 +459,8 @@ def coverage(scope: Scope, mine_list, *, first: datetime.date, last: datetime.da
     )
     plans = {
         r["mine_id"]: r
-        for r in ShiftPlan.objects.filter(mine_id__in=ids, on_date__gte=first, on_date__lte=last)
+        for r in scope.at_mines(ShiftPlan, mine_list)
+        .filter(on_date__gte=first, on_date__lte=last)
         .annotate(kept=Exists(led_as_planned))
         .values("mine_id")
         .annotate(planned=Count("pk"), missed=Count("pk", filter=Q(kept=False)))

@@ -21,8 +21,10 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from compliance.api import ScopedAPIMixin, ScopedRelatedField, ScopedViewSet
+from compliance.drf import CappedPagination
 from compliance.errors import ERRORS
 from compliance.inspections import selectors as inspection_selectors
+from compliance.pages import CappedPaginator
 from tenants import selectors as tenant_selectors
 
 from . import selectors, services
@@ -177,18 +179,27 @@ class HazardFilter(django_filters.FilterSet):
         return qs.filter(status__in=Hazard.OPEN) if value == "open" else qs.filter(status=value)
 
 
+class HazardPagination(CappedPagination):
+    """The register counts at most ``selectors.REGISTER_COUNT_CAP`` rows, as its page does."""
+
+    def django_paginator_class(self, rows, size):
+        return CappedPaginator(rows, size, cap=selectors.REGISTER_COUNT_CAP)
+
+
 @extend_schema(responses={200: HazardDetailSerializer, **ERRORS})
 @extend_schema_view(list=extend_schema(responses={200: HazardSerializer(many=True), **ERRORS}))
 class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = Hazard
     serializer_class = HazardSerializer
     filterset_class = HazardFilter
+    pagination_class = HazardPagination  # a province's register is too long to count exactly
 
     def get_serializer_class(self):
         return HazardDetailSerializer if self.action == "retrieve" else HazardSerializer
 
     def scoped_queryset(self, scope):
-        qs = selectors.hazards(scope=scope).select_related("mine", "tenant", "criterion")
+        rows = selectors.register_rows(scope) if self.action == "list" else selectors.hazards(scope=scope)
+        qs = rows.select_related("mine", "tenant", "criterion")
         if self.action == "retrieve":
             qs = qs.prefetch_related("events")
         return qs.order_by("-found_on", "-created_at")

@@ -34,12 +34,31 @@ SELF_FOUND = (
 )
 
 
+# The register counts at most this many rows (page and API): a province's register holds a
+# million, and counting them reads every one (docs/hazards.md "Scale").
+REGISTER_COUNT_CAP = 10_000
+
+
 def q_overdue(today: datetime.date) -> Q:
     return Q(status__in=LATE, deadline__lt=today)
 
 
 def hazards(*, scope: Scope) -> QuerySet[Hazard]:
-    return scope.filter_queryset(Hazard.objects.all())
+    # Through Scope.queryset: the manager's condition once, not twice (a regulator's region
+    # test was evaluated twice over every row).
+    return scope.queryset(Hazard)
+
+
+def register_rows(scope: Scope) -> QuerySet[Hazard]:
+    """The register's rows, found by the mines in the scope (``Scope.at_mines``: one query for the
+    mines first). The database then knows the rows are most of the table and walks the register
+    in its order (index ``hazard_found``); under the per-row scope condition it guessed a handful
+    of rows and sorted the whole register for a regulator's first page (docs/hazards.md "Scale").
+    A worker's own reports are at mines above their unit, not in their list of mines: read them
+    by the scope's condition."""
+    if scope.self_only_for(Hazard.scope_view_perm):
+        return hazards(scope=scope)
+    return scope.at_mines(Hazard, hazard_mines(scope))
 
 
 def access_hazard(scope: Scope, pk) -> Hazard:
@@ -70,7 +89,7 @@ def hazard_list(
     today: datetime.date | None = None,
 ) -> QuerySet[Hazard]:
     today = today or timezone.localdate()
-    qs = hazards(scope=scope).select_related("mine", "criterion", "tenant")
+    qs = register_rows(scope).select_related("mine", "criterion", "tenant")
     if mine is not None:
         qs = qs.filter(tenant_id=mine.tenant_id, mine__path__startswith=mine.path)
     if grade:
@@ -172,21 +191,24 @@ def todo_items(scope: Scope) -> list[registry.TodoItem]:
     ]
 
 
-def _per_mine(scope: Scope, mine_ids) -> dict:
+def _per_mine(rows: QuerySet[Hazard]) -> dict:
+    """Open, overdue, major open and regulator-found open hazards per mine of ``rows``: every
+    figure counts open hazards only, so only those are read (a few per cent of the register).
+    Counting a column of the index (the mine, never null), not the id, lets the database answer
+    from the index ``hazard_open_found`` alone (as ``_monthly`` from ``hazard_found``)."""
     today = timezone.localdate()
-    rows = (
-        hazards(scope=scope)
-        .filter(mine_id__in=list(mine_ids))
+    grouped = (
+        rows.filter(status__in=OPEN)
         .values("mine_id")
         .annotate(
-            open=Count("pk", filter=Q(status__in=OPEN)),
-            overdue=Count("pk", filter=q_overdue(today)),
-            major=Count("pk", filter=Q(status__in=OPEN, grade=Hazard.Grade.MAJOR)),
-            regulator=Count("pk", filter=Q(status__in=OPEN, source=Hazard.Source.REGULATOR)),
+            open=Count("mine"),
+            overdue=Count("mine", filter=q_overdue(today)),
+            major=Count("mine", filter=Q(grade=Hazard.Grade.MAJOR)),
+            regulator=Count("mine", filter=Q(source=Hazard.Source.REGULATOR)),
         )
         .order_by()
     )
-    return {row["mine_id"]: row for row in rows}
+    return {row["mine_id"]: row for row in grouped}
 
 
 def mine_figures(scope: Scope, mine_ids) -> dict:
@@ -195,7 +217,7 @@ def mine_figures(scope: Scope, mine_ids) -> dict:
     out = {}
     url = reverse("hazards:hazard-list")
     mine_ids = list(mine_ids)
-    per_mine = _per_mine(scope, mine_ids)
+    per_mine = _per_mine(hazards(scope=scope).filter(mine_id__in=mine_ids))
     # A mine with no hazard recorded has zeros, not no figures: group HQ's table (tenants.home)
     # would show it as "not reported". The registry passes only mines this scope may see.
     zero = {"open": 0, "overdue": 0, "major": 0, "regulator": 0}
@@ -267,55 +289,74 @@ def production_stops(scope: Scope, mine_ids) -> dict:
 
 
 # --- the dashboard --------------------------------------------------------------------------------------
-def dashboard(*, scope: Scope, months: int = 6, today: datetime.date | None = None) -> dict:
-    """Open/overdue/major per mine, found per month, closure on time, self-found versus
-    regulator-found: three queries whatever the number of hazards."""
+DASHBOARD_MONTHS = 6
+MONTHLY = ("found", "major", "regulator", "self_found", "closed", "on_time")
+
+
+def _window_start(today: datetime.date, months: int) -> datetime.date:
+    return (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
+
+
+def _monthly(rows: QuerySet[Hazard], *, months: int, today: datetime.date) -> list[dict]:
+    """Hazards found per month over the last ``months`` months (this one included), by class and
+    by who found them, and how many of them are closed (on time): one grouped query over the
+    window's rows only."""
+    first = _window_start(today, months)
+    grouped = (
+        rows.filter(found_on__gte=first)
+        .annotate(month=TruncMonth("found_on"))
+        .values("month")
+        .annotate(
+            found=Count("mine"),
+            major=Count("mine", filter=Q(grade=Hazard.Grade.MAJOR)),
+            regulator=Count("mine", filter=Q(source=Hazard.Source.REGULATOR)),
+            self_found=Count("mine", filter=Q(source__in=SELF_FOUND)),
+            closed=Count("mine", filter=Q(status=S.CLOSED)),
+            on_time=Count(
+                "pk", filter=Q(status=S.CLOSED, deadline__isnull=False, accepted_at__date__lte=F("deadline"))
+            ),
+        )
+        .order_by("month")
+    )
+    by_month = {row["month"].strftime("%Y-%m") if row["month"] else "": row for row in grouped}
+    out = []
+    day = first
+    while day <= today:
+        key = day.strftime("%Y-%m")
+        row = by_month.get(key, {})
+        out.append({"month": key, **{k: row.get(k, 0) for k in MONTHLY}})
+        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return out
+
+
+def dashboard_monthly(
+    *, scope: Scope, months: int = DASHBOARD_MONTHS, today: datetime.date | None = None
+) -> list[dict]:
+    """The dashboard's months alone (its chart): the mines, then one grouped query."""
     today = today or timezone.localdate()
-    first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
-    qs = hazards(scope=scope)
+    return _monthly(scope.at_mines(Hazard, hazard_mines(scope)), months=months, today=today)
+
+
+def dashboard(*, scope: Scope, months: int = DASHBOARD_MONTHS, today: datetime.date | None = None) -> dict:
+    """Open/overdue/major per mine (and their sums), found per month, closure on time and
+    self-found versus regulator-found over those months: three queries whatever the number of
+    hazards (the mines, the open hazards per mine, the months).
+
+    The open figures are the register's state now; the others count the hazards found in the
+    window (``months``), so the page reads a few per cent of a register that only grows — over
+    every hazard ever found, a million rows took seconds (docs/hazards.md "Scale")."""
+    today = today or timezone.localdate()
     mines = {m.pk: m for m in hazard_mines(scope)}
-    per_mine = _per_mine(scope, list(mines))
+    rows = scope.at_mines(Hazard, mines.values())
+    per_mine = _per_mine(rows)
     by_mine = [
         {"mine": mines[mid], **{k: row[k] for k in ("open", "overdue", "major", "regulator")}}
         for mid, row in sorted(per_mine.items(), key=lambda kv: mines[kv[0]].path)
         if mid in mines
     ]
-    monthly_rows = (
-        qs.filter(found_on__gte=first)
-        .annotate(month=TruncMonth("found_on"))
-        .values("month")
-        .annotate(
-            found=Count("pk"),
-            major=Count("pk", filter=Q(grade=Hazard.Grade.MAJOR)),
-            regulator=Count("pk", filter=Q(source=Hazard.Source.REGULATOR)),
-            self_found=Count("pk", filter=Q(source__in=SELF_FOUND)),
-            closed=Count("pk", filter=Q(status=S.CLOSED)),
-        )
-        .order_by("month")
-    )
-    monthly = []
-    by_month = {row["month"].strftime("%Y-%m") if row["month"] else "": row for row in monthly_rows}
-    day = first
-    while day <= today:
-        key = day.strftime("%Y-%m")
-        row = by_month.get(key, {})
-        monthly.append(
-            {
-                "month": key,
-                **{k: row.get(k, 0) for k in ("found", "major", "regulator", "self_found", "closed")},
-            }
-        )
-        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    totals = qs.aggregate(
-        closed=Count("pk", filter=Q(status=S.CLOSED)),
-        on_time=Count(
-            "pk", filter=Q(status=S.CLOSED, deadline__isnull=False, accepted_at__date__lte=F("deadline"))
-        ),
-        open=Count("pk", filter=Q(status__in=OPEN)),
-        overdue=Count("pk", filter=q_overdue(today)),
-        major=Count("pk", filter=Q(status__in=OPEN, grade=Hazard.Grade.MAJOR)),
-        regulator=Count("pk", filter=Q(source=Hazard.Source.REGULATOR)),
-        self_found=Count("pk", filter=Q(source__in=SELF_FOUND)),
-    )
+    monthly = _monthly(rows, months=months, today=today)
+    totals = {k: sum(row[k] for row in by_mine) for k in ("open", "overdue", "major")}
+    for key in ("closed", "on_time", "regulator", "self_found"):
+        totals[key] = sum(row[key] for row in monthly)
     totals["on_time_rate"] = round(100 * totals["on_time"] / totals["closed"]) if totals["closed"] else None
-    return {"by_mine": by_mine, "monthly": monthly, "totals": totals}
+    return {"by_mine": by_mine, "monthly": monthly, "totals": totals, "months": months}

@@ -95,7 +95,7 @@ class HazardListView(_NotWorkerMixin, TemplateView):
             filter_form=form,
             mine=mine,
             criterion=criterion,
-            page=paginate(self.request, qs),
+            page=paginate(self.request, qs, count_cap=selectors.REGISTER_COUNT_CAP),
             query=filter_query(self.request),
             today=timezone.localdate(),
             can_manage=self.scope.has_perm(MANAGE_HAZARDS),
@@ -408,14 +408,14 @@ class DashboardChartView(_NotWorkerMixin, View):
     required_perm = VIEW_HAZARDS
 
     def get(self, request):
-        board = selectors.dashboard(scope=self.scope)
-        months = [row["month"] for row in board["monthly"]]
+        monthly = selectors.dashboard_monthly(scope=self.scope)
+        months = [row["month"] for row in monthly]
         svg = charts.line_svg(
             months,
             [
-                (_("Found by the mines"), [row["self_found"] for row in board["monthly"]]),
-                (_("Found by regulators"), [row["regulator"] for row in board["monthly"]]),
-                (_("Major"), [row["major"] for row in board["monthly"]]),
+                (_("Found by the mines"), [row["self_found"] for row in monthly]),
+                (_("Found by regulators"), [row["regulator"] for row in monthly]),
+                (_("Major"), [row["major"] for row in monthly]),
             ],
             title=_("Hazards found per month"),
         )

@@ -51,6 +51,24 @@ def test_register_lists_and_api_have_constant_queries(world):
     )
 
 
+def test_register_count_stops_at_its_cap(world, monkeypatch):
+    from compliance.inspections.hazards import selectors
+
+    for _ in range(3):
+        register(world.a)
+    client = login(world.a.users[roles.SAFETY_MANAGER])
+    page = client.get(reverse("hazards:hazard-list")).content.decode()
+    assert "3 records" in page or "3 条" in page
+    monkeypatch.setattr(selectors, "REGISTER_COUNT_CAP", 2)
+    page = client.get(reverse("hazards:hazard-list")).content.decode()
+    assert "More than 2 records" in page or "超过 2 条记录" in page
+    api = client.get(reverse("api:hazard-list")).json()
+    # The pager offers the first rows up to the cap.
+    assert api["count"] == 2 and api["count_capped"] is True and len(api["results"]) == 2
+    api = client.get(reverse("api:hazard-list"), {"status": "rejected"}).json()
+    assert api["count"] == 0 and api["count_capped"] is False
+
+
 def test_register_filters_and_export(world):
     major = register(world.a, criterion=criterion("4-2"), found_on=datetime.date(2026, 3, 2))
     general = register(world.a, found_on=timezone.localdate() - datetime.timedelta(days=10))
