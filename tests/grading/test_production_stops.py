@@ -72,7 +72,9 @@ def test_a_binding_stop_of_the_whole_mine_forbids_production(graded):
     assert 'data-testid="production-stops"' in page and f'href="{url}"' in page
     row = client.get(reverse("api:grading-mine-detail", args=[graded.a.mine.pk])).json()
     assert row["permitted_to_produce"] is False
-    assert row["stops"][0]["binding"] is True and row["stops"][0]["area"] == "" and row["stops"][0]["url"] == url
+    assert (
+        row["stops"][0]["binding"] is True and row["stops"][0]["area"] == "" and row["stops"][0]["url"] == url
+    )
     listing = client.get(reverse("grading:mine-list")).content.decode()
     assert hazard.number in listing
     # Once accepted, the stop is gone: the grade alone decides again.

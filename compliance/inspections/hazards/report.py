@@ -113,7 +113,9 @@ def quarterly_context(*, scope: Scope, unit, quarter: str) -> dict:
         & (Q(closed_at__isnull=True) | Q(closed_at__date__gt=as_of))
     )
     # Overdue on ``as_of``: open, its deadline passed, not accepted by then (as ``selectors.LATE``).
-    late_then = open_then & Q(deadline__lt=as_of) & (Q(accepted_at__isnull=True) | Q(accepted_at__date__gt=as_of))
+    late_then = (
+        open_then & Q(deadline__lt=as_of) & (Q(accepted_at__isnull=True) | Q(accepted_at__date__gt=as_of))
+    )
     closed_in = Q(closed_at__date__gte=start, closed_at__date__lte=end)
     figures = qs.aggregate(
         found=Count("pk", filter=in_quarter),

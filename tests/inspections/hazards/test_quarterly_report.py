@@ -48,7 +48,11 @@ def quarter(world):
     _set(late, status=S.CLOSED, deadline=D(2026, 5, 20), accepted_at=_at(D(2026, 6, 1)),
          closed_at=_at(D(2026, 6, 2)))  # fmt: skip
     major = register(
-        a, found_on=D(2026, 6, 10), criterion=criterion("4-2"), location="二采区回风巷", description="重大隐患未整改"
+        a,
+        found_on=D(2026, 6, 10),
+        criterion=criterion("4-2"),
+        location="二采区回风巷",
+        description="重大隐患未整改",
     )
     _set(major, status=S.RECTIFYING, deadline=D(2026, 6, 20))
     before = register(a, found_on=D(2026, 3, 20), description="上季度发现仍在整改")
@@ -59,7 +63,9 @@ def quarter(world):
     register(a, found_on=D(2026, 7, 5), description="下季度发现")
     rejected = register(a, found_on=D(2026, 4, 2), description="不是隐患")
     _set(rejected, status=S.REJECTED)
-    register(a, role=roles.TENANT_ADMIN, mine=a.other_mine, found_on=D(2026, 4, 3), description="另一矿的隐患")
+    register(
+        a, role=roles.TENANT_ADMIN, mine=a.other_mine, found_on=D(2026, 4, 3), description="另一矿的隐患"
+    )
     return world
 
 
@@ -110,7 +116,9 @@ def test_the_pdf_shows_the_figures(quarter, tmp_path):
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     path = tmp_path / "q.pdf"
     path.write_bytes(response.content)
-    text = "".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split())
+    text = "".join(
+        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split()
+    )
     assert quarter.a.mine.name in text and "2026-Q2" in text
     assert "二采区回风巷" in text and "重大隐患未整改" in text and "4-2" in text
     assert "2/1" in text  # general / major found; closed on time / late is "1/1"
@@ -124,7 +132,8 @@ def test_the_unit_report_and_the_regulator(quarter):
     assert client.get(reverse(URL), {"unit": quarter.a.team.pk}).status_code == 404
     regulator = login(quarter.regulator_in)
     assert regulator.get(reverse(URL), {"mine": quarter.a.mine.pk, "quarter": "2026-Q2"}).status_code == 200
-    assert login(quarter.regulator_out).get(reverse(URL), {"mine": quarter.a.mine.pk}).status_code in (403, 404)
+    outside = login(quarter.regulator_out).get(reverse(URL), {"mine": quarter.a.mine.pk})
+    assert outside.status_code in (403, 404)
 
 
 def test_a_foreign_mine_is_not_found_and_a_bad_quarter_is_explained(quarter):
