@@ -1,6 +1,7 @@
 """Standardization grading's figures for a mine's profile (oversight assembles them from every
-capability): the current grade, whether the mine may produce, and its re-check. One query for
-any number of mines (the grading annotation)."""
+capability): the current grade, whether the mine may produce (its grade and the production stops
+of the registry), and its re-check. One query for any number of mines (the grading annotation),
+and one registry call for their stops."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tenants.models import MineProfile, OrgUnit
 from tenants.scope import Scope
 
 from . import regulator_findings
-from .production import RECHECK_WINDOW_DAYS, MineStatus, with_grading_status
+from .production import RECHECK_WINDOW_DAYS, MineStatus, stops_of, with_grading_status
 from .rules import policy_rules
 
 
@@ -30,15 +31,22 @@ def _production(status: MineStatus) -> MineFigure:
             for w in status.warnings
         ]
     ).strip()
+    if status.stopped_by_hazard:
+        # A binding stop of the whole mine: linked to what stops it (the first stop with a page).
+        url = next((s.url for s in status.mine_stops if s.url), "")
+        return MineFigure("grading.production", label, _("No"), "violation", rule, url)
     if status.is_coal:
         if status.permitted:
-            return MineFigure("grading.production", label, _("Yes"), "ok", rule)
+            watch = status.area_stops or status.unverified_stops
+            return MineFigure("grading.production", label, _("Yes"), "watch" if watch else "ok", rule)
         # Not permitted: a violation while it produces, something to watch while it does not.
         producing = status.production_status == MineProfile.ProductionStatus.PRODUCING
         return MineFigure("grading.production", label, _("No"), "violation" if producing else "watch", rule)
     if status.level3_overdue:
         return MineFigure("grading.production", label, _("Level 3 overdue"), "violation", rule)
     if status.level3_days_left is not None:
+        return MineFigure("grading.production", label, _("Yes"), "watch", rule)
+    if status.area_stops or status.unverified_stops:
         return MineFigure("grading.production", label, _("Yes"), "watch", rule)
     return MineFigure("grading.production", label, _("Yes") if rule else "—", "ok", rule)
 
@@ -81,8 +89,9 @@ def mine_figures(scope: Scope, mine_ids: Iterable, *, today: datetime.date | Non
     policies = policy_rules()
     mines = list(with_grading_status(qs.select_related("mine_profile")))
     found = regulator_findings.findings(scope, [m.pk for m in mines], today=today)
+    stops = stops_of([m.pk for m in mines], scope=scope)
     for mine in mines:
-        status = MineStatus(mine, today, policies)
+        status = MineStatus(mine, today, policies, stops.get(mine.pk, []))
         url = reverse("grading:mine-status", args=[mine.pk])
         out[mine.pk] = [
             MineFigure(

@@ -14,7 +14,15 @@
 - A **coal** mine at **二级** may apply for 一级 a full year at 二级 without an accident:
   ``max(date it reached 二级, date of its last accident) + level1_wait_years``. Non-coal: no wait.
 
-The policy figures are rule data (``grading.rules.policy_rules``), read once per list.
+- A **major hazard** not yet accepted stops the mine or an area (hazards registers its stops in
+  ``compliance.registry.production_stops``; grading reads the registry, never hazards): a binding
+  stop of the whole mine → **not permitted to produce**, whatever the grade, with the hazard named
+  (and linked); a stopped area → production allowed, the area named; a stop that rests on an
+  unverified criterion is a 待核实 warning and never stops the mine on its own (DESIGN.md "Rules as
+  data"). With no provider registered there are no stops.
+
+The policy figures are rule data (``grading.rules.policy_rules``), read once per list; the stops
+are read once per list too (one registry call for all its mines).
 
 ``with_grading_status`` annotates a queryset of mines (a fixed number of subqueries, whatever the
 number of mines); ``MineStatus`` reads those annotations, and ``mine_status`` gives the same for
@@ -43,8 +51,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from compliance import registry
 from tenants.models import MineProfile, OrgUnit
-from tenants.scope import Scope
+from tenants.scope import Scope, active_scope
 
 from .accidents import COAL_TYPES
 from .grades import add_months
@@ -257,6 +266,8 @@ class MineStatus:
     today: datetime.date
     # The policy rules in force, by key; read once per list (``statuses``), else on first use.
     policies: dict | None = field(default=None, repr=False)
+    # The mine's production stops (``registry.production_stops``), read once per list.
+    stops: list[registry.ProductionStop] = field(default_factory=list, repr=False)
 
     def __post_init__(self):
         if self.policies is None:
@@ -376,16 +387,47 @@ class MineStatus:
                     deadline_rule.source,
                 )
             )
+        for stop in self.unverified_stops:
+            out.append(
+                RuleWarning(
+                    _("%(reason)s: it would stop %(what)s, but its criterion is still to be verified.")
+                    % {"reason": stop.reason, "what": stop.area or _("the whole mine")},
+                    stop.source,
+                )
+            )
         return out
 
     @property
     def _recheck_source(self) -> str:
         return getattr(self.mine, "grade_recheck_source", "") or ""
 
+    # stops (a major hazard under rectification)
+    @property
+    def mine_stops(self) -> list[registry.ProductionStop]:
+        """Binding stops of the whole mine: it may not produce."""
+        return [s for s in self.stops if s.binding and not s.area]
+
+    @property
+    def area_stops(self) -> list[registry.ProductionStop]:
+        """Binding stops of an area: the mine produces, that area does not."""
+        return [s for s in self.stops if s.binding and s.area]
+
+    @property
+    def unverified_stops(self) -> list[registry.ProductionStop]:
+        """Stops resting on an unverified rule (待核实): shown, never acted on."""
+        return [s for s in self.stops if not s.binding]
+
+    @property
+    def stopped_by_hazard(self) -> bool:
+        return bool(self.mine_stops)
+
     # production
     @property
     def permitted(self) -> bool | None:
-        """Coal: whether it may produce. Non-coal: None (no such rule)."""
+        """Whether it may produce. Coal: a grade that counts and no binding stop of the whole mine.
+        Non-coal: False under such a stop, else None (no grade rule for it)."""
+        if self.mine_stops:
+            return False
         if not self.is_coal:
             return None
         return self.level is not None
@@ -486,6 +528,19 @@ class MineStatus:
 
     @property
     def production_words(self) -> str:
+        words = self._grade_production_words
+        if self.mine_stops:
+            words = _("Not permitted to produce: %(reasons)s.") % {
+                "reasons": "；".join(s.reason for s in self.mine_stops)
+            }
+        areas = " ".join(
+            _("Production stopped in %(area)s: %(reason)s.") % {"area": s.area, "reason": s.reason}
+            for s in self.area_stops
+        )
+        return " ".join(w for w in (words, areas) if w)
+
+    @property
+    def _grade_production_words(self) -> str:
         if self.is_coal:
             if self.permitted:
                 return _("Permitted to produce: it holds a valid grade of %(level)s.") % {
@@ -530,11 +585,25 @@ class MineStatus:
         }
 
 
-def statuses(mines, today: datetime.date | None = None) -> list[MineStatus]:
-    """MineStatus of each mine of an annotated queryset (one query for the policy rules)."""
+def stops_of(mine_ids, *, scope: Scope | None = None) -> dict:
+    """{mine id: [ProductionStop, ...]} of every registered provider, in one registry call for the
+    whole list (each provider a constant number of queries). ``scope``: the caller's, else the
+    active one; none → no stops (a command outside a request)."""
+    scope = scope or active_scope()
+    mine_ids = list(mine_ids)
+    if scope is None or not mine_ids:
+        return {}
+    return registry.production_stops(scope, mine_ids)
+
+
+def statuses(mines, today: datetime.date | None = None, *, scope: Scope | None = None) -> list[MineStatus]:
+    """MineStatus of each mine of an annotated queryset (one query for the policy rules, one
+    registry call for the stops)."""
     today = today or timezone.localdate()
     policies = policy_rules()
-    return [MineStatus(mine, today, policies) for mine in mines]
+    mines = list(mines)
+    stops = stops_of([m.pk for m in mines], scope=scope)
+    return [MineStatus(mine, today, policies, stops.get(mine.pk, [])) for mine in mines]
 
 
 def scoped_mines(*, scope: Scope) -> QuerySet[OrgUnit]:
@@ -547,10 +616,14 @@ def graded_mines(*, scope: Scope) -> QuerySet[OrgUnit]:
     return with_grading_status(qs).order_by("tenant__name", "path")
 
 
-def mine_status(mine: OrgUnit, today: datetime.date | None = None) -> MineStatus:
-    """The status of one mine (already reached through the caller's scope), in two queries."""
+def mine_status(
+    mine: OrgUnit, today: datetime.date | None = None, *, scope: Scope | None = None
+) -> MineStatus:
+    """The status of one mine (already reached through the caller's scope), in two queries and
+    one registry call for its stops."""
     # Looked up by the id of a mine the caller already reached; RLS still applies on PostgreSQL.
     annotated = with_grading_status(
         OrgUnit.dangerously_unscoped.filter(pk=mine.pk).select_related("mine_profile", "tenant", "parent")
     ).get()
-    return MineStatus(annotated, today or timezone.localdate())
+    stops = stops_of([mine.pk], scope=scope).get(mine.pk, [])
+    return MineStatus(annotated, today or timezone.localdate(), stops=stops)

@@ -1262,6 +1262,7 @@ ROUTES: dict[str, Route] = {
     "hazards:dashboard": Route(list_page=True),
     "hazards:dashboard-chart": Route(),
     "hazards:self-check-report": Route(query=lambda w: {"mine": w.b.mine.pk, "month": "2026-03"}),
+    "hazards:quarterly-report": Route(query=lambda w: {"mine": w.b.mine.pk, "quarter": "2026-Q1"}),
     "hazards:inspection-findings": Route(
         kwargs=lambda w: {"pk": _b_inspection(w).pk}, body=lambda w: {"kind": "note", "text": "越界"}
     ),

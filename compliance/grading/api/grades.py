@@ -109,6 +109,17 @@ class RuleWarningSerializer(serializers.Serializer):
     source = serializers.CharField(help_text="The document and article to check")
 
 
+class ProductionStopSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    area = serializers.CharField(allow_blank=True, help_text="Blank: the whole mine is stopped")
+    since = serializers.DateField(allow_null=True)
+    binding = serializers.BooleanField(
+        help_text="False: rests on an unverified criterion (待核实), a warning that stops nothing"
+    )
+    source = serializers.CharField(allow_blank=True, help_text="The document behind it")
+    url = serializers.CharField(allow_blank=True)
+
+
 class MineStatusSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="mine.pk")
     name = serializers.CharField(source="mine.name")
@@ -127,7 +138,8 @@ class MineStatusSerializer(serializers.Serializer):
     permitted_to_produce = serializers.BooleanField(
         source="permitted",
         allow_null=True,
-        help_text="Coal mines: whether they may produce; null for non-coal",
+        help_text="Whether it may produce: false for a coal mine without a grade that counts and for "
+        "any mine a major hazard stops as a whole; null for a non-coal mine otherwise",
     )
     level3_deadline = serializers.DateField(
         allow_null=True, help_text="A producing non-coal mine: the date it must reach Level 3 by"
@@ -142,6 +154,9 @@ class MineStatusSerializer(serializers.Serializer):
     stopped_since = serializers.DateField(allow_null=True, help_text="A stopped (suspended) mine: since when")
     warnings = RuleWarningSerializer(
         many=True, help_text="待核实: consequences of unverified rules, shown but not acted on"
+    )
+    stops = ProductionStopSerializer(
+        many=True, help_text="Production stops (e.g. a major hazard until accepted): the mine or an area"
     )
     grade = serializers.CharField(source="grade_words", help_text="The grade, in words")
     production = serializers.CharField(source="production_words", help_text="Production permission, in words")
@@ -207,11 +222,17 @@ class MineGradingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if page is None:
-            return Response(MineStatusSerializer(production.statuses(queryset), many=True).data)
-        return self.get_paginated_response(MineStatusSerializer(production.statuses(page), many=True).data)
+            return Response(
+                MineStatusSerializer(production.statuses(queryset, scope=request.scope), many=True).data
+            )
+        return self.get_paginated_response(
+            MineStatusSerializer(production.statuses(page, scope=request.scope), many=True).data
+        )
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(MineStatusSerializer(production.statuses([self.get_object()])[0]).data)
+        return Response(
+            MineStatusSerializer(production.statuses([self.get_object()], scope=request.scope)[0]).data
+        )
 
 
 router = SimpleRouter()

@@ -165,7 +165,7 @@ class MineListView(_GradingPage, View):
             **{k: filters.get(k, "") for k in ("level", "permitted", "recheck", "deadline", "assessment")},
         )
         page = paginate(request, qs)
-        rows = production.statuses(page, today)
+        rows = production.statuses(page, today, scope=self.scope)
         return render(
             request,
             self.template_name,
@@ -186,7 +186,7 @@ class MineStatusView(_GradingPage, View):
 
     def get(self, request, pk):
         mine = selectors.access_mine(self.scope, pk)
-        status = production.mine_status(mine)
+        status = production.mine_status(mine, scope=self.scope)
         certificates = list(
             self.scope.filter_queryset(GradeCertificate.objects.filter(mine=mine)).order_by(
                 "-awarded_on", "-number"

@@ -132,7 +132,7 @@ class CertificateDetailView(ScopedPageMixin, View):
         context = {
             "cert": cert,
             "events": grades.certificate_events(cert),
-            "mine_status": production.mine_status(cert.mine),
+            "mine_status": production.mine_status(cert.mine, scope=self.scope),
             "can_review": can_review,
             "event_form": form or EventForm(),
         }

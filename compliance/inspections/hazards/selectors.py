@@ -258,9 +258,27 @@ def mine_figures(scope: Scope, mine_ids) -> dict:
     return out
 
 
+def _stop_binds(h: Hazard) -> bool:
+    """A stop binds when a verified criterion makes the hazard major, or when a person classed it
+    major without one. A hazard another capability reported (source "condition") with no criterion
+    linked rests on that capability's rule alone, which no criterion here verifies (e.g. "15-1" has
+    no item yet in 应急管理部令第21号): a warning, as DESIGN.md "Rules as data" asks."""
+    if h.criterion is not None:
+        return h.criterion.verified
+    return h.source != Hazard.Source.CONDITION
+
+
+def _stop_source(h: Hazard) -> str:
+    """The document behind the stop: the criterion's, else what the reporting capability named."""
+    if h.criterion is not None:
+        return h.criterion.source
+    return h.found_by_name if h.source == Hazard.Source.CONDITION else ""
+
+
 def production_stops(scope: Scope, mine_ids) -> dict:
     """Stops from major hazards under rectification: the mine or the named area, until accepted.
-    A stop resting only on an unverified criterion is a warning (待核实), not binding. One query."""
+    A stop resting only on an unverified rule is a warning (待核实), not binding (``_stop_binds``).
+    One query."""
     out: dict = defaultdict(list)
     rows = (
         hazards(scope=scope)
@@ -280,8 +298,8 @@ def production_stops(scope: Scope, mine_ids) -> dict:
                 % {"number": h.number, "text": h.description[:60]},
                 area=h.stop_area if h.stop_scope == Hazard.StopScope.AREA else "",
                 since=h.found_on,
-                binding=h.criterion is None or h.criterion.verified,
-                source=h.criterion.source if h.criterion is not None else "",
+                binding=_stop_binds(h),
+                source=_stop_source(h),
                 url=reverse("hazards:hazard-detail", kwargs={"pk": h.pk}),
             )
         )

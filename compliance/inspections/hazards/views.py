@@ -11,7 +11,7 @@ import posixpath
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -29,6 +29,7 @@ from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query
 from compliance.reports import charts
 from compliance.reports.evidence import open_stored
 from tenants import selectors as tenant_selectors
+from tenants.models import OrgUnit
 
 from . import export, machine, report, selectors, services
 from .forms import (
@@ -400,7 +401,11 @@ class DashboardView(_NotWorkerMixin, TemplateView):
     required_perm = VIEW_HAZARDS
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(board=selectors.dashboard(scope=self.scope), **kwargs)
+        # A subsidiary or group HQ manager prints the quarter of all the unit's mines at once.
+        units = self.scope.queryset(OrgUnit).filter(kind__in=(OrgUnit.Kind.HQ, OrgUnit.Kind.SUBSIDIARY))
+        return super().get_context_data(
+            board=selectors.dashboard(scope=self.scope), report_units=list(units.order_by("path")), **kwargs
+        )
 
 
 @method_decorator(charts.chart_csp, name="get")
@@ -446,6 +451,40 @@ class SelfCheckReportView(_NotWorkerMixin, View):
         pdf = report.self_check_pdf(scope=self.scope, mine=mine, month=month)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="self-check-{month:%Y-%m}.pdf"'
+        return response
+
+
+class QuarterlyReportView(_NotWorkerMixin, View):
+    """The quarterly hidden-danger statistics (季度隐患排查治理统计) of a mine (``?mine=``) or of every
+    mine under a subsidiary or group HQ (``?unit=``) as a PDF, to be signed by the principal.
+    ``?quarter=2026-Q3``; without one, the last whole quarter."""
+
+    required_perm = VIEW_HAZARDS
+
+    def get(self, request):
+        mine_pk, unit_pk = request.GET.get("mine"), request.GET.get("unit")
+        if not (mine_pk or unit_pk):
+            raise Http404
+        try:
+            if mine_pk:
+                unit = tenant_selectors.access_mine(self.scope, mine_pk)
+            else:
+                unit = tenant_selectors.access_org_unit(self.scope, unit_pk)
+        except (ValueError, ValidationError) as exc:
+            raise Http404 from exc
+        if unit.kind == OrgUnit.Kind.TEAM:
+            raise Http404  # hazards are registered at the mine: a team has no statistics of its own
+        quarter = request.GET.get("quarter") or report.previous_quarter(timezone.localdate())
+        try:
+            report.parse_quarter(quarter)
+        except ValueError:
+            return HttpResponseBadRequest(
+                _("The quarter must be written as year, Q and its number, e.g. 2026-Q3."),
+                content_type="text/plain; charset=utf-8",
+            )
+        pdf = report.quarterly_pdf(scope=self.scope, unit=unit, quarter=quarter.strip().upper())
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="hazards-{quarter.strip().upper()}.pdf"'
         return response
 
 
@@ -501,6 +540,7 @@ urlpatterns = [
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("dashboard/chart.svg", DashboardChartView.as_view(), name="dashboard-chart"),
     path("self-check-report/", SelfCheckReportView.as_view(), name="self-check-report"),
+    path("quarterly-report/", QuarterlyReportView.as_view(), name="quarterly-report"),
     path("inspections/<uuid:pk>/findings/", FindingsView.as_view(), name="inspection-findings"),
     path("<uuid:pk>/", HazardDetailView.as_view(), name="hazard-detail"),
     path("<uuid:pk>/confirm/", ConfirmView.as_view(), name="hazard-confirm"),

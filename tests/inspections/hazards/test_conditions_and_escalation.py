@@ -181,3 +181,28 @@ def test_operator_imports_a_catalogue_all_or_nothing(tmp_path):
     call_command("hazard_criteria_import", "coal-2026-21", good, "--verified-by", "运营", stdout=StringIO())
     row = Criterion.objects.get(code="21-1-1")
     assert row.verified and row.catalogue.code == "coal-2026-21"
+
+
+def test_a_condition_with_no_criterion_linked_stops_nothing_on_its_own(world):
+    """A major hazard another capability reported, whose criterion is not in the catalogue in force,
+    rests on that capability's rule alone: its stop is a 待核实 warning, never binding."""
+    condition = registry.Condition(
+        key=f"duties.post_vacant:{world.a.mine.pk}:nowhere",
+        kind="duties.post_vacant",
+        tenant_id=world.a.tenant.pk,
+        mine_id=world.a.mine.pk,
+        description="专职总工程师岗位空缺",
+        major=True,
+        criterion="99-9",  # no such item
+        source="应急管理部令第4号 第十八条",
+    )
+    scope = scope_for_user(world.a.users[roles.SAFETY_MANAGER])
+    with activate(scope):
+        registry.report_condition(scope, condition)
+        (stop,) = registry.production_stops(scope, [world.a.mine.pk])[world.a.mine.pk]
+    assert stop.binding is False and stop.area == "" and stop.source == "应急管理部令第4号 第十八条"
+    # A major hazard a manager classes without a criterion still binds.
+    hazard = register(world.a, grade="major", description="顶板离层严重")
+    with activate(scope):
+        stops = registry.production_stops(scope, [world.a.mine.pk])[world.a.mine.pk]
+    assert [s.binding for s in stops if hazard.number in s.reason] == [True]
