@@ -35,15 +35,48 @@ def is_postgres(conn=connection) -> bool:
     return conn.vendor == "postgresql"
 
 
+def visible_sql(column: str = "tenant_id") -> str:
+    """The tenant rule on ``column`` as a policy expression: the same test as
+    ``kuangan_tenant_visible``, but with the settings read in sub-selects, which PostgreSQL
+    evaluates once per statement (InitPlans) — the function, inlined, parsed the tenant list into
+    a uuid array for every row it tested: counting a million rows took 4.5 s through it and 0.1 s
+    this way (docs/tenancy.md, "Row-level security")."""
+    return (
+        "((SELECT coalesce(current_setting('app.all_tenants', true), '') = 'on')"
+        f" OR {column} = ANY ((SELECT string_to_array("
+        "NULLIF(current_setting('app.tenant_ids', true), ''), ',')::uuid[])::uuid[]))"
+    )
+
+
 def _enable_sql(table: str) -> str:
     return f"""
         ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
         ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
         DROP POLICY IF EXISTS tenant_isolation ON {table};
         CREATE POLICY tenant_isolation ON {table}
-            USING (kuangan_tenant_visible(tenant_id))
-            WITH CHECK (kuangan_tenant_visible(tenant_id));
+            USING ({visible_sql()})
+            WITH CHECK ({visible_sql()});
     """
+
+
+def rewrite_tenant_policies(conn) -> int:
+    """Rewrite every ``tenant_isolation`` policy still written as ``kuangan_tenant_visible(tenant_id)``
+    to ``visible_sql()`` (same rule, the settings read once per statement). Tables created later
+    get the new form from ``enable_rls`` itself. Returns the number rewritten."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_policies WHERE schemaname = current_schema()"
+            " AND policyname = 'tenant_isolation' AND qual = 'kuangan_tenant_visible(tenant_id)'"
+            " AND with_check = 'kuangan_tenant_visible(tenant_id)'"
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        for table in tables:
+            rule = visible_sql()
+            cursor.execute(
+                f"DROP POLICY tenant_isolation ON {table};"
+                f" CREATE POLICY tenant_isolation ON {table} USING ({rule}) WITH CHECK ({rule});"
+            )
+    return len(tables)
 
 
 def _disable_sql(table: str) -> str:
@@ -103,12 +136,10 @@ def enable_rls_policy(table: str, *, write: str, read: str | None = None) -> mig
 # reads it, but only from a session that acts for no agency, so another agency reading that
 # tenant's mines in its region still sees nothing.
 AGENCY_WRITE = (
-    "(coalesce(current_setting('app.all_tenants', true), '') = 'on'"
-    " OR agency_id::text = current_setting('app.agency_id', true))"
+    "((SELECT coalesce(current_setting('app.all_tenants', true), '') = 'on')"
+    " OR agency_id::text = (SELECT current_setting('app.agency_id', true)))"
 )
-AGENCY_READ = (
-    "(coalesce(current_setting('app.agency_id', true), '') = '' AND kuangan_tenant_visible(tenant_id))"
-)
+AGENCY_READ = f"((SELECT coalesce(current_setting('app.agency_id', true), '') = '') AND {visible_sql()})"
 
 
 def enable_agency_rls(*tables: str) -> list[migrations.RunPython]:

@@ -269,3 +269,21 @@ def test_holds_on_a_person_are_walled_by_tenant_in_the_database(world):
     with dangerously_platform_scope():
         assert PersonHold.dangerously_unscoped.filter(tenant=world.b.tenant).count() == 1
         PersonHold.dangerously_unscoped.all().delete()
+
+
+@pytest.mark.django_db
+def test_tenant_policies_read_the_settings_once_per_statement(world):
+    """Every plain tenant policy is written with the settings in sub-selects (compliance.rls.
+    visible_sql), which PostgreSQL runs once per statement: no policy left that parses the
+    tenant list for every row, and the plan shows the settings as InitPlans."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, qual FROM pg_policies WHERE policyname = 'tenant_isolation'")
+        rows = cursor.fetchall()
+    assert len(rows) > 20
+    assert [table for table, qual in rows if qual == "kuangan_tenant_visible(tenant_id)"] == []
+    with activate(scope_for_user(world.a.users[roles.TENANT_ADMIN])), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN SELECT count(*) FROM tenants_person")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT count(*) FROM tenants_person")
+        assert cursor.fetchone()[0] == len(world.a.people)
+    assert "InitPlan" in plan

@@ -16,7 +16,7 @@ from django.utils import timezone
 from compliance.inspections.hazards import report
 from compliance.inspections.hazards.models import Hazard
 from tenants import roles
-from tenants.scope import activate
+from tenants.scope import activate, dangerously_platform_scope
 from tenants.selectors import scope_for_user
 
 from ...conftest import login
@@ -33,8 +33,10 @@ def _at(day: D) -> datetime.datetime:
 
 
 def _set(hazard, **fields):
-    # The loop's steps stamp "now"; a past quarter needs its dates, so they are set afterwards.
-    Hazard.dangerously_unscoped.filter(pk=hazard.pk).update(**fields)
+    # The loop's steps stamp "now"; a past quarter needs its dates, so they are set afterwards
+    # (as the platform: on PostgreSQL row-level security hides every row from no scope).
+    with dangerously_platform_scope():
+        Hazard.objects.filter(pk=hazard.pk).update(**fields)
 
 
 @pytest.fixture
