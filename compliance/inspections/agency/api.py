@@ -12,7 +12,7 @@ else it sends stays refused."""
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -132,6 +132,10 @@ class _AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             raise exceptions.PermissionDenied()
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: AgencyInspectionSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: AgencyInspectionSerializer, **ERRORS}),
+)
 class AgencyInspectionViewSet(_AgencyViewSet):
     model = AgencyInspection
     serializer_class = AgencyInspectionSerializer
@@ -154,6 +158,10 @@ class AgencyInspectionViewSet(_AgencyViewSet):
         return Response(AgencyInspectionSerializer(inspection).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: AgencyFindingSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: AgencyFindingSerializer, **ERRORS}),
+)
 class AgencyFindingViewSet(_AgencyViewSet):
     model = AgencyFinding
     serializer_class = AgencyFindingSerializer
@@ -195,6 +203,10 @@ class AgencyFindingViewSet(_AgencyViewSet):
         )
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: SupervisionListingSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: SupervisionListingSerializer, **ERRORS}),
+)
 class SupervisionListingViewSet(_AgencyViewSet):
     model = SupervisionListing
     serializer_class = SupervisionListingSerializer
