@@ -37,7 +37,10 @@ JOBS = "/jobs/"
 POSTS, CONTRACTORS, HAZARDS = "/duties/posts/", "/contractors/", "/hazards/"
 DUTY_LISTS = "/duties/lists/dashboard/"
 MY_DUTY_LIST, REPORT_HAZARD = "/duties/lists/mine/", "/hazards/report/"
-OVERSIGHT = {HOURS, CERTS, INSPECTIONS, DASHBOARD, GRADING, POSTS, CONTRACTORS, HAZARDS}
+# Regulators' own records (their inspections, 挂牌督办): read by the group's managers and team
+# leaders, written by the regulator.
+AGENCY = {"/agency/inspections/", "/agency/supervision/"}
+OVERSIGHT = {HOURS, CERTS, INSPECTIONS, DASHBOARD, GRADING, POSTS, CONTRACTORS, HAZARDS} | AGENCY
 EXPECTED_NAV = {
     roles.TENANT_ADMIN: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, AUDIT, BANK, PAPERS, JOBS}
     | OVERSIGHT
