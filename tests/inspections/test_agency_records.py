@@ -211,6 +211,8 @@ def test_the_mines_group_reads_them_and_registers_a_hazard_finding_once(world):
     assert (hazard.source, hazard.grade, hazard.mine_id) == ("regulator", "major", world.a.mine.pk)
     assert hazard.reported_at is not None  # a major hazard is reported on registration
     assert _todos(world.a.users[roles.SAFETY_MANAGER])["agency-findings"] == 0
+    detail = manager.get(reverse("api:agency-finding-detail", kwargs={"pk": finding.pk})).json()
+    assert detail["hazard"] == str(hazard.pk)
     again = manager.post(reverse("agency:finding-register", kwargs={"pk": finding.pk}), follow=True)
     with dangerously_platform_scope():
         assert Hazard.objects.filter(agency_finding=finding).count() == 1

@@ -59,7 +59,9 @@ class AgencyFindingSerializer(serializers.ModelSerializer):
 
     def get_hazard(self, obj) -> str | None:
         """The hazard this finding became in the mine's register (not shown to the agency)."""
-        hazard = getattr(obj, "registered_hazard", None)
+        # Loaded by findings_of (pages) or the list's join; none: a missing reverse one-to-one
+        # raises an AttributeError subclass, which getattr turns into None.
+        hazard = getattr(obj, "registered_hazard", None) or getattr(obj, "hazard", None)
         request = self.context.get("request")
         if hazard is None or request is None or request.scope.is_regulator:
             return None

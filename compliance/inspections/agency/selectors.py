@@ -90,7 +90,8 @@ def access_finding(scope: Scope, pk) -> AgencyFinding:
 
 
 def finding_list(*, scope: Scope, inspection: AgencyInspection | None = None) -> QuerySet[AgencyFinding]:
-    qs = findings(scope=scope).select_related("criterion", "inspection")
+    # The hazard each finding became in the mine's register (reverse one-to-one, one join).
+    qs = findings(scope=scope).select_related("criterion", "inspection", "hazard")
     if inspection is not None:
         qs = qs.filter(inspection=inspection)
     return qs.order_by("-created_at")
