@@ -641,6 +641,8 @@ EXEMPT: dict[str, str] = {
     "hazards:inspection-findings": _SHOWS,
     "agency:inspection-detail": _SHOWS + " (its form records a new finding: an empty form)",
     "agency:finding-register": _ACTION,
+    "agency:spot-draw": _ACTION + " (draws people for the regulator's spot exam)",
+    "agency:spot-code": _ACTION + " (issues a one-time code, shown once)",
     "agency:listing-detail": _SHOWS + " (its form closes the listing with a note typed into an empty form)",
     "inspections:inspection-record": _FILE,
 }

@@ -94,6 +94,19 @@ class Suspension(TenantOwned):
     spot_check = models.ForeignKey(
         SpotCheck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A spot exam failed before a regulator (逢查必考 by the agency): the suspension is the
+    # agency's order, carried out on the tenant's side; it clears the same way.
+    agency_spot_check = models.ForeignKey(
+        "inspections.AgencySpotCheck", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ordered_by = models.ForeignKey(
+        "tenants.RegulatorAgency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("ordered by"),
+    )
     clearing_paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(_("suspended at"))
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
@@ -123,7 +136,12 @@ class Suspension(TenantOwned):
 
 
 # Hidden dangers live in their own subpackage (split by area); imported here so Django finds them.
-from .agency.models import AgencyFinding, AgencyInspection, SupervisionListing  # noqa: E402, F401
+from .agency.models import (  # noqa: E402, F401
+    AgencyFinding,
+    AgencyInspection,
+    AgencySpotCheck,
+    SupervisionListing,
+)
 from .hazards.models import (  # noqa: E402, F401
     CriteriaCatalogue,
     Criterion,

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.audit.models import AuditEvent
-from compliance.audit.services import PendingEvent, audit_record, audit_record_many
+from compliance.audit.services import PendingEvent, audit_record, audit_record_many, object_type_of
 from compliance.training import attempts
 from compliance.training.models import Attempt, ExamPaper
 from tenants import holds
@@ -34,7 +34,7 @@ from tenants.models import OrgUnit, Person
 from tenants.scope import Scope, active_scope, dangerously_platform_scope
 from tenants.services import snapshot
 
-from .models import Inspection, SpotCheck, Suspension
+from .models import AgencySpotCheck, Inspection, SpotCheck, Suspension
 from .permissions import CONDUCT_INSPECTIONS
 from .selectors import (
     KEY_POSTS,
@@ -192,27 +192,47 @@ def code_digest(spot_check_id, code: str) -> str:
     return hashlib.sha256(f"{spot_check_id}:{code}".encode()).hexdigest()
 
 
-def _active_codes(now) -> QuerySet[SpotCheck]:
+# The two kinds of spot exam a code may start: the group's own and a regulator's (agency-owned).
+SPOT_MODELS = (SpotCheck, AgencySpotCheck)
+
+
+def _active_codes(now, model=SpotCheck) -> QuerySet:
     # The code-entry page is public and the code is all the person types: live codes are looked
     # for across every tenant (callers run this inside the platform scope, so PostgreSQL's
     # row-level security lets it see them). Only the matching spot check leaves this module.
-    return SpotCheck.dangerously_unscoped.filter(code_expires_at__gt=now).exclude(code_digest="")
+    return model.dangerously_unscoped.filter(code_expires_at__gt=now).exclude(code_digest="")
+
+
+def new_code(now, *, exclude=None) -> str:
+    """A fresh six-digit code, unique among every live code of every group and agency (spot
+    exams and re-tests): typed alone on the public page, a code must name one exam."""
+    with dangerously_platform_scope():
+        live = [
+            row
+            for model in SPOT_MODELS
+            for row in _active_codes(now, model).exclude(pk=exclude).only("pk", "code_digest")
+        ]
+        retests = list(_live_retest_codes(now).exclude(pk=exclude).only("pk", "retest_code_digest"))
+    while True:
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        if not any(_matches(c, code) for c in live) and not any(_retest_matches(r, code) for r in retests):
+            return code
 
 
 def _matches(check: SpotCheck, code: str) -> bool:
     return bool(check.code_digest) and hmac.compare_digest(check.code_digest, code_digest(check.pk, code))
 
 
-def _attempt_of(check: SpotCheck) -> Attempt | None:
+def _attempt_of(check) -> Attempt | None:
     # Read fresh: the spot check in hand may predate its attempt.
     attempt_id = (
-        SpotCheck.dangerously_unscoped.filter(pk=check.pk).values_list("attempt_id", flat=True).first()
+        type(check).dangerously_unscoped.filter(pk=check.pk).values_list("attempt_id", flat=True).first()
     )
     return Attempt.dangerously_unscoped.filter(pk=attempt_id).first() if attempt_id else None
 
 
-def _has_attempt(check: SpotCheck) -> bool:
-    return SpotCheck.dangerously_unscoped.filter(pk=check.pk, attempt__isnull=False).exists()
+def _has_attempt(check) -> bool:
+    return type(check).dangerously_unscoped.filter(pk=check.pk, attempt__isnull=False).exists()
 
 
 @transaction.atomic
@@ -223,12 +243,7 @@ def issue_code(*, scope: Scope, spot_check: SpotCheck, now=None) -> str:
     if _has_attempt(spot_check):
         raise ValidationError(_("This spot exam has already been started."))
     now = now or timezone.now()
-    with dangerously_platform_scope():  # a code must be unique among the live codes of all groups
-        live = list(_active_codes(now).exclude(pk=spot_check.pk).only("pk", "code_digest"))
-    while True:
-        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        if not any(_matches(other, code) for other in live):  # typed alone, a code must be unique
-            break
+    code = new_code(now, exclude=spot_check.pk)
     spot_check.code_digest = code_digest(spot_check.pk, code)
     spot_check.code_expires_at = now + CODE_TTL
     spot_check.save(update_fields=["code_digest", "code_expires_at"])
@@ -247,22 +262,23 @@ def _void_code(check: SpotCheck) -> None:
     check.save(update_fields=["code_digest"])
 
 
-def code_failures(check: SpotCheck) -> int:
+def code_failures(check) -> int:
     """Wrong codes tried against this spot check's current code (counted on the audit trail)."""
     if check.code_expires_at is None:
         return 0
     issued = check.code_expires_at - CODE_TTL
     return AuditEvent.dangerously_unscoped.filter(
         tenant_id=check.tenant_id,
-        object_type=SpotCheck.audit_object_type,
+        object_type=object_type_of(check),
         object_id=str(check.pk),
         action="code_failed",
         created_at__gte=issued,
     ).count()
 
 
-def redeem_code(*, code: str, spot_check_id=None, now=None) -> SpotCheck | None:
-    """The spot check whose live code this is — and the code is used up — or None.
+def redeem_code(*, code: str, spot_check_id=None, now=None) -> SpotCheck | AgencySpotCheck | None:
+    """The spot check whose live code this is — and the code is used up — or None. It may be a
+    group's spot exam or a regulator's (an ``AgencySpotCheck``): the person types the code alike.
 
     ``spot_check_id`` comes from the QR code's link: wrong codes then count against that spot
     check, and after MAX_CODE_FAILURES its code is void (the inspector issues a new one).
@@ -270,17 +286,30 @@ def redeem_code(*, code: str, spot_check_id=None, now=None) -> SpotCheck | None:
     touch only the one spot check the code (or the link) names.
     """
     with dangerously_platform_scope(), transaction.atomic():
-        return _redeem(code=code, spot_check_id=spot_check_id, now=now)
+        for model in SPOT_MODELS:
+            if spot_check_id and not _exists(model, spot_check_id):
+                continue  # the link names a spot exam of the other kind
+            check = _redeem(model, code=code, spot_check_id=spot_check_id, now=now)
+            if check is not None or spot_check_id:
+                return check
+        return None
 
 
-def _redeem(*, code: str, spot_check_id, now) -> SpotCheck | None:
+def _exists(model, pk) -> bool:
+    try:
+        return model.dangerously_unscoped.filter(pk=pk).exists()
+    except (ValueError, TypeError, ValidationError):
+        return False
+
+
+def _redeem(model, *, code: str, spot_check_id, now):
     now = now or timezone.now()
     code = (code or "").strip()
-    candidates = _active_codes(now)
+    candidates = _active_codes(now, model)
     target = None
     if spot_check_id:
         try:
-            target = SpotCheck.dangerously_unscoped.filter(pk=spot_check_id).first()
+            target = model.dangerously_unscoped.filter(pk=spot_check_id).first()
         except (ValueError, TypeError, ValidationError):
             target = None
         candidates = candidates.filter(pk=target.pk) if target else candidates.none()
@@ -295,17 +324,23 @@ def _redeem(*, code: str, spot_check_id, now) -> SpotCheck | None:
                 audit_record(action="code_locked", obj=target, object_repr=str(target.pk))
         return None
     check = (
-        SpotCheck.dangerously_unscoped.select_for_update()
-        .select_related("inspection", "inspection__org_unit", "person", "person__org_unit", "paper")
+        model.dangerously_unscoped.select_for_update(of=("self",))
+        .select_related("person", "person__org_unit", "paper")
         .get(pk=found.pk)
     )
     if not _matches(check, code) or check.code_expires_at <= now or _has_attempt(check):
         return None  # used or replaced a moment ago
     _void_code(check)
     audit_record(
-        action="code_used", obj=check, object_repr=check.person.name, org_path=check.inspection.org_unit.path
+        action="code_used", obj=check, object_repr=check.person.name, org_path=_spot_unit(check).path
     )
     return check
+
+
+def _spot_unit(check) -> OrgUnit:
+    """The unit a spot exam was held at: the group inspection's unit, or the regulator's mine."""
+    inspection = check.inspection
+    return inspection.mine if isinstance(check, AgencySpotCheck) else inspection.org_unit
 
 
 def person_scope(person: Person) -> Scope:
@@ -315,12 +350,23 @@ def person_scope(person: Person) -> Scope:
 
 
 @transaction.atomic
-def start_spot_attempt(*, spot_check: SpotCheck, by_user=None, now=None, rng=None) -> Attempt:
+def start_spot_attempt(*, spot_check, by_user=None, now=None, rng=None) -> Attempt:
     """Start (or resume) the one attempt of a spot exam: training's attempt, sat on the spot,
-    linked from the spot check. Locks the spot check so two devices never start two."""
+    linked from the spot check. Locks the spot check so two devices never start two.
+
+    A regulator's spot exam (``AgencySpotCheck``) is agency-owned: the person's scope reads it but
+    may not lock or write it, so its lock and its link to the attempt are taken in the platform
+    scope — touching only this one row, named by the code the person has just used."""
+    if isinstance(spot_check, AgencySpotCheck):
+        with dangerously_platform_scope():
+            return _start_spot_attempt(AgencySpotCheck, spot_check, by_user=by_user, now=now, rng=rng)
+    return _start_spot_attempt(SpotCheck, spot_check, by_user=by_user, now=now, rng=rng)
+
+
+def _start_spot_attempt(model, spot_check, *, by_user, now, rng) -> Attempt:
     # By id: the caller was let in to this spot check (its inspector, or its one-time code).
     check = (
-        SpotCheck.dangerously_unscoped.select_for_update(of=("self",))
+        model.dangerously_unscoped.select_for_update(of=("self",))
         .select_related("paper", "person", "person__org_unit")
         .get(pk=spot_check.pk)
     )
@@ -334,7 +380,7 @@ def start_spot_attempt(*, spot_check: SpotCheck, by_user=None, now=None, rng=Non
         by_user=by_user,
         now=now,
         rng=rng,
-        audit_extra={"spot_check": str(check.pk)},
+        audit_extra={"agency_spot_check" if model is AgencySpotCheck else "spot_check": str(check.pk)},
     )
     check.attempt = attempt
     check.save(update_fields=["attempt"])
@@ -387,33 +433,68 @@ def apply_attempt_result(attempt) -> None:
             .select_related("org_unit")
             .get(pk=attempt.person_id)
         )
-        check = None
+        check = agency_check = None
         if attempt.occasion == Attempt.Occasion.SPOT_EXAM and not attempt.passed:
             check = (
                 SpotCheck.dangerously_unscoped.select_related("inspection", "inspection__org_unit", "paper")
                 .filter(attempt_id=attempt.pk)
                 .first()
             )
+            if check is None:
+                agency_check = (
+                    AgencySpotCheck.dangerously_unscoped.select_related(
+                        "inspection", "inspection__mine", "agency", "paper"
+                    )
+                    .filter(attempt_id=attempt.pk)
+                    .first()
+                )
         if check is not None:
             _suspend(attempt, check, person)
+        elif agency_check is not None:
+            _suspend_by_agency(attempt, agency_check, person)
         elif attempt.passed:
             _clear(attempt, person)
+
+
+def agency_suspension_reason(check: AgencySpotCheck) -> str:
+    inspection = check.inspection
+    return _(
+        "Failed a spot exam (逢查必考) before the regulator: %(agency)s inspection of %(mine)s on "
+        "%(date)s; suspended from post by the regulator's order"
+    ) % {
+        "agency": check.agency.name,
+        "mine": inspection.mine.name,
+        "date": inspection.inspected_on.isoformat(),
+    }
 
 
 def _suspend(attempt, check: SpotCheck, person: Person) -> None:
     if Suspension.dangerously_unscoped.filter(spot_check_id=check.pk).exists():
         return  # already applied
-    reason = suspension_reason(check)
+    _suspend_person(attempt, person, check.paper, suspension_reason(check), {"spot_check": check})
+
+
+def _suspend_by_agency(attempt, check: AgencySpotCheck, person: Person) -> None:
+    """The regulator's spot exam failed: the person is suspended from post on the agency's order —
+    recorded on the suspension (``ordered_by``) and in its audit event, and lifted like any other
+    by passing the group's clearing paper."""
+    if Suspension.dangerously_unscoped.filter(agency_spot_check_id=check.pk).exists():
+        return  # already applied
+    links = {"agency_spot_check": check, "ordered_by": check.agency}
+    _suspend_person(attempt, person, check.paper, agency_suspension_reason(check), links)
+
+
+def _suspend_person(attempt, person: Person, paper: ExamPaper, reason: str, links: dict) -> None:
     suspension = open_suspension(person)
     if suspension is None:
-        clearing = clearing_paper_for(person, check.paper)
+        clearing = clearing_paper_for(person, paper)
         suspension = Suspension.dangerously_unscoped.create(
             tenant_id=person.tenant_id,
             person=person,
             reason=reason[:300],
-            spot_check=check,
             clearing_paper=clearing,
             started_at=timezone.now(),
+            **links,
         )
         clearing.audience_people.add(person)  # the re-test shows among the person's exams
         audit_record(
@@ -424,7 +505,7 @@ def _suspend(attempt, check: SpotCheck, person: Person) -> None:
             after={
                 "person": str(person.pk),
                 "reason": suspension.reason,
-                "spot_check": str(check.pk),
+                **{k: str(v.pk) for k, v in links.items()},
                 "attempt": str(attempt.pk),
                 "clearing_paper": str(clearing.pk),
             },
@@ -486,13 +567,7 @@ def issue_retest_code(*, scope: Scope, suspension: Suspension, now=None) -> str:
     if suspension.cleared_at is not None:
         raise ValidationError(_("This suspension has already been lifted."))
     now = now or timezone.now()
-    with dangerously_platform_scope():  # unique among every live code of every group
-        spot = list(_active_codes(now).only("pk", "code_digest"))
-        retests = list(_live_retest_codes(now).exclude(pk=suspension.pk).only("pk", "retest_code_digest"))
-    while True:
-        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        if not any(_matches(c, code) for c in spot) and not any(_retest_matches(s, code) for s in retests):
-            break
+    code = new_code(now, exclude=suspension.pk)
     suspension.retest_code_digest = code_digest(suspension.pk, code)
     suspension.retest_code_expires_at = now + CODE_TTL
     suspension.save(update_fields=["retest_code_digest", "retest_code_expires_at"])

@@ -292,7 +292,12 @@ def _b_agency_records(w):
     if getattr(w, "b_agency_inspection", None) is None:
         import datetime
 
-        from compliance.inspections.agency.models import AgencyFinding, AgencyInspection, SupervisionListing
+        from compliance.inspections.agency.models import (
+            AgencyFinding,
+            AgencyInspection,
+            AgencySpotCheck,
+            SupervisionListing,
+        )
         from tenants.models import RegulatorAgency
 
         hazard = _b_hazard(w)
@@ -308,11 +313,29 @@ def _b_agency_records(w):
                 agency=agency, tenant=w.b.tenant, inspection=w.b_agency_inspection, kind="hazard",
                 grade="general", location="B-1301", text="B-监察发现",
             )  # fmt: skip
+            w.b_agency_spot_check = AgencySpotCheck.objects.create(
+                agency=agency, tenant=w.b.tenant, inspection=w.b_agency_inspection, person=w.b.people[1],
+                paper=_b_spot_paper(w),
+            )  # fmt: skip
             w.b_listing = SupervisionListing.objects.create(
                 agency=agency, tenant=w.b.tenant, hazard=hazard, mine=w.b.mine, authority=agency.name,
                 listed_on=datetime.date(2026, 3, 3), deadline=datetime.date(2026, 4, 3),
             )  # fmt: skip
     return w.b_agency_inspection
+
+
+def _b_spot_paper(w):
+    from compliance.training.models import ExamPaper
+
+    return ExamPaper.objects.create(
+        tenant=w.b.tenant, org_unit=w.b.hq, title="B-逢查必考", duration_minutes=10, pass_mark=80,
+        is_spot_exam=True,
+    )  # fmt: skip
+
+
+def _b_agency_spot_check(w):
+    _b_agency_records(w)
+    return w.b_agency_spot_check
 
 
 def _b_agency_finding(w):
@@ -1301,6 +1324,12 @@ ROUTES: dict[str, Route] = {
         agency_records=True,
     ),
     "agency:finding-register": Route(kwargs=lambda w: {"pk": _b_agency_finding(w).pk}, agency_records=True),
+    "agency:spot-draw": Route(
+        kwargs=lambda w: {"pk": _b_agency_records(w).pk},
+        body=lambda w: {"paper": str(_b_agency_spot_check(w).paper_id), "count": 1},
+        agency_records=True,
+    ),
+    "agency:spot-code": Route(kwargs=lambda w: {"pk": _b_agency_spot_check(w).pk}, agency_records=True),
     "agency:listing-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}, agency_records=True),
     "agency:listing-create": Route(
         body=_listing_body, query=lambda w: {"hazard": _b_hazard(w).pk}, agency_records=True
@@ -1325,6 +1354,22 @@ ROUTES: dict[str, Route] = {
     "api:agency-finding-detail": Route(kwargs=lambda w: {"pk": _b_agency_finding(w).pk}, agency_records=True),
     "api:agency-finding-register": Route(
         kwargs=lambda w: {"pk": _b_agency_finding(w).pk}, agency_records=True
+    ),
+    "api:agency-spot-check-list": Route(
+        list_page=True,
+        body=lambda w: {
+            "inspection": str(_b_agency_records(w).pk),
+            "paper": str(_b_agency_spot_check(w).paper_id),
+            "count": 1,
+        },
+        query=lambda w: {"inspection": _b_agency_records(w).pk},
+        agency_records=True,
+    ),
+    "api:agency-spot-check-detail": Route(
+        kwargs=lambda w: {"pk": _b_agency_spot_check(w).pk}, agency_records=True
+    ),
+    "api:agency-spot-check-code": Route(
+        kwargs=lambda w: {"pk": _b_agency_spot_check(w).pk}, agency_records=True
     ),
     "api:agency-listing-list": Route(list_page=True, body=_listing_body, agency_records=True),
     "api:agency-listing-detail": Route(kwargs=lambda w: {"pk": _b_listing(w).pk}, agency_records=True),

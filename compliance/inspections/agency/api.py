@@ -4,6 +4,9 @@
   its region (its agency's only); the mine's group reads those about its mines.
 - ``GET|POST /api/v1/agency/findings/``, ``GET …/<id>/``: their findings; ``POST …/<id>/register/``
   — a manager of the mine registers a hazard finding into the mine's register (source "regulator").
+- ``GET|POST /api/v1/agency/spot-exams/``, ``GET …/<id>/``, ``POST …/<id>/code/``: 逢查必考 by the
+  regulator — draw people at the inspected mine, issue each a one-time code for their phone, read
+  the results (a failure suspends the person from post on the agency's order).
 - ``GET|POST /api/v1/agency/supervision/``, ``GET …/<id>/``, ``POST …/<id>/close/``: 挂牌督办.
 
 A regulator's writes here are not refused by its read-only scope (``agency_records``); everything
@@ -12,6 +15,7 @@ else it sends stays refused."""
 from __future__ import annotations
 
 import django_filters
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
@@ -26,7 +30,7 @@ from compliance.inspections.hazards.api import HazardDetailSerializer
 from tenants import selectors as tenant_selectors
 
 from . import selectors, services
-from .models import AgencyFinding, AgencyInspection, SupervisionListing
+from .models import AgencyFinding, AgencyInspection, AgencySpotCheck, SupervisionListing
 
 
 class AgencyInspectionSerializer(serializers.ModelSerializer):
@@ -85,6 +89,46 @@ class SupervisionListingSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["id", "mine", "status", "closed_on", "closing_note", "created_at"]
         extra_kwargs = {"authority": {"required": False}}
+
+
+class AgencySpotCheckSerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    employee_no = serializers.CharField(source="person.employee_no", read_only=True)
+    paper_title = serializers.CharField(source="paper.title", read_only=True)
+    status = serializers.SerializerMethodField()
+    score = serializers.DecimalField(
+        source="attempt.score", max_digits=6, decimal_places=2, read_only=True, allow_null=True, default=None
+    )
+    passed = serializers.BooleanField(source="attempt.passed", read_only=True, allow_null=True, default=None)
+    suspended = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgencySpotCheck
+        fields = [
+            "id", "inspection", "person", "person_name", "employee_no", "paper", "paper_title", "status",
+            "score", "passed", "suspended", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_status(self, obj) -> str:
+        """not_started, or the attempt's status (in_progress, submitted, …)."""
+        return obj.attempt.status if obj.attempt_id else "not_started"
+
+    def get_suspended(self, obj) -> bool:
+        """Whether the failure keeps the person suspended from post (by the agency's order)."""
+        return bool(getattr(obj, "open_suspension_id", None))
+
+
+class SpotDrawSerializer(serializers.Serializer):
+    inspection = ScopedRelatedField(access=selectors.access_inspection)
+    paper = serializers.UUIDField(help_text="An active spot-exam paper of the mine's group")
+    count = serializers.IntegerField(min_value=1, max_value=inspection_selectors.MAX_DRAW)
+
+
+class SpotCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Six digits, shown once, typed on the spot-exam page")
+    expires_at = serializers.DateTimeField()
+    link = serializers.CharField()
 
 
 class CloseSerializer(serializers.Serializer):
@@ -205,6 +249,53 @@ class AgencyFindingViewSet(_AgencyViewSet):
         )
 
 
+class SpotCheckFilter(django_filters.FilterSet):
+    inspection = django_filters.UUIDFilter(field_name="inspection_id")
+
+    class Meta:
+        model = AgencySpotCheck
+        fields = []
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: AgencySpotCheckSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: AgencySpotCheckSerializer, **ERRORS}),
+)
+class AgencySpotCheckViewSet(_AgencyViewSet):
+    model = AgencySpotCheck
+    serializer_class = AgencySpotCheckSerializer
+    filterset_class = SpotCheckFilter
+
+    def scoped_queryset(self, scope):
+        return selectors.spot_check_list(scope=scope)
+
+    @extend_schema(
+        request=SpotDrawSerializer, responses={201: AgencySpotCheckSerializer(many=True), **ERRORS}
+    )
+    def create(self, request):
+        """Draw people on post at the inspected mine for a spot exam (regulators only)."""
+        self._keeper()
+        v = self._body(SpotDrawSerializer)
+        inspection = v["inspection"]
+        papers = {p.pk: p for p in inspection_selectors.spot_papers_for(inspection.mine)}
+        checks = services.spot_draw(
+            scope=self.scope, inspection=inspection, paper=papers.get(v["paper"]), count=v["count"]
+        )
+        rows = self.get_queryset().filter(pk__in=[c.pk for c in checks])
+        return Response(AgencySpotCheckSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: SpotCodeSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def code(self, request, pk=None):
+        """A one-time code for the drawn person's phone (any earlier one stops working)."""
+        self._keeper()
+        check = self.get_object()
+        code = services.spot_code_issue(scope=self.scope, spot_check=check)
+        link = request.build_absolute_uri(f"{reverse('inspections:spot-enter')}?s={check.pk}")
+        body = {"code": code, "expires_at": check.code_expires_at, "link": link}
+        return Response(SpotCodeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
 @extend_schema_view(
     list=extend_schema(responses={200: SupervisionListingSerializer(many=True), **ERRORS}),
     retrieve=extend_schema(responses={200: SupervisionListingSerializer, **ERRORS}),
@@ -258,6 +349,7 @@ class SupervisionListingViewSet(_AgencyViewSet):
 router = SimpleRouter()
 router.register("agency/inspections", AgencyInspectionViewSet, basename="agency-inspection")
 router.register("agency/findings", AgencyFindingViewSet, basename="agency-finding")
+router.register("agency/spot-exams", AgencySpotCheckViewSet, basename="agency-spot-check")
 router.register("agency/supervision", SupervisionListingViewSet, basename="agency-listing")
 
 urlpatterns = [*router.urls]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from compliance.inspections.forms import DrawForm
 from compliance.inspections.hazards.forms import CriterionField, DateInput
 from compliance.inspections.hazards.models import Hazard
 from compliance.pages import ScopedChoiceField, unit_label
@@ -77,3 +78,10 @@ class ListingFilterForm(forms.Form):
         required=False, choices=[("", gettext_lazy("Any status")), *SupervisionListing.Status.choices]
     )
     overdue = forms.BooleanField(required=False, label=gettext_lazy("Overdue only"))
+
+
+class SpotDrawForm(DrawForm):
+    """逢查必考 by the regulator: a spot-exam paper of the mine's group and how many to draw."""
+
+    def __init__(self, *args, inspection, **kwargs):
+        super().__init__(*args, inspection=inspection.mine, **kwargs)

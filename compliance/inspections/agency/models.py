@@ -1,5 +1,6 @@
 """Agency-owned records: ``AgencyInspection`` (a regulator's inspection of a mine), its
-``AgencyFinding`` lines, and ``SupervisionListing`` (挂牌督办: the agency supervises the
+``AgencyFinding`` lines, its ``AgencySpotCheck`` spot exams (逢查必考 by the regulator), and
+``SupervisionListing`` (挂牌督办: the agency supervises the
 rectification of one major hazard of the mine's register until it closes the listing).
 
 Tables live in the inspections app; each has the agency-owned row-level security policy
@@ -15,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance.inspections.hazards.models import Criterion, Hazard
 from compliance.inspections.hazards.permissions import VIEW_HAZARDS
-from tenants.models import AgencyOwned, OrgUnit
+from compliance.training.models import Attempt, ExamPaper
+from tenants.models import AgencyOwned, OrgUnit, Person
 
 
 class AgencyInspection(AgencyOwned):
@@ -139,3 +141,37 @@ class SupervisionListing(AgencyOwned):
 
     def __str__(self) -> str:
         return f"{self.authority} {self.listed_on}"
+
+
+class AgencySpotCheck(AgencyOwned):
+    """逢查必考 by the regulator: one person of the mine drawn during the agency's inspection to sit
+    a spot-exam paper of the mine's group there and then, on their own phone with a one-time code.
+
+    The attempt is training's, like any spot exam's (``occasion="spot_exam"``); the link lives
+    here. A failed attempt suspends the person from post with a hold recorded as ordered by the
+    agency (``inspections.services.apply_attempt_result``) — the one effect of an agency's record
+    on the tenant's side."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    inspection = models.ForeignKey(AgencyInspection, on_delete=models.CASCADE, related_name="spot_checks")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
+    paper = models.ForeignKey(ExamPaper, on_delete=models.PROTECT, related_name="+", verbose_name=_("paper"))
+    # A one-time code the person types on their phone (a digest, like the group's spot exams).
+    code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.OneToOneField(
+        Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="agency_spot_check"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_view_perm = VIEW_HAZARDS
+    scope_path = "inspection__mine__path"
+
+    class Meta:
+        verbose_name = _("regulator's spot exam")
+        verbose_name_plural = _("regulators' spot exams")
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["inspection", "person"], name="agencyspotcheck_once")]
+
+    def __str__(self) -> str:
+        return f"{self.inspection.inspected_on} · {self.person.name}"

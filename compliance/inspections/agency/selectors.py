@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from compliance.access import first_or_404
 from compliance.inspections.hazards import selectors as hazard_selectors
 from compliance.inspections.hazards.models import Hazard
 from compliance.inspections.hazards.permissions import KEEP_AGENCY_RECORDS, MANAGE_HAZARDS
-from tenants.models import OrgUnit
+from compliance.inspections.models import Suspension
+from tenants.models import OrgUnit, Person
 from tenants.scope import Scope
 
-from .models import AgencyFinding, AgencyInspection, SupervisionListing
+from .models import AgencyFinding, AgencyInspection, AgencySpotCheck, SupervisionListing
 
 
 def keeps_records(scope: Scope) -> bool:
@@ -101,6 +102,58 @@ def can_register(scope: Scope, finding: AgencyFinding) -> bool:
     """A manager of the mine may register an agency's hazard finding into the mine's register."""
     return finding.kind == AgencyFinding.Kind.HAZARD and scope.has_perm(
         MANAGE_HAZARDS, finding.inspection.mine.path, finding.tenant_id
+    )
+
+
+# --- spot exams (逢查必考 by the regulator) --------------------------------------------------------------
+def spot_checks(*, scope: Scope) -> QuerySet[AgencySpotCheck]:
+    return scope.filter_agency_records(AgencySpotCheck.objects.all())
+
+
+def spot_checks_of(inspection: AgencyInspection) -> QuerySet[AgencySpotCheck]:
+    """Everyone drawn in the agency's inspection with their paper, their attempt and the open
+    suspension the failure placed, if any (one query)."""
+    return _with_open_suspension(
+        AgencySpotCheck.objects.filter(inspection=inspection).select_related(
+            "person", "person__org_unit", "paper", "attempt"
+        )
+    ).order_by("created_at", "person__employee_no")
+
+
+def _with_open_suspension(qs: QuerySet[AgencySpotCheck]) -> QuerySet[AgencySpotCheck]:
+    # The suspension is a row of the mine's tenant, linked to the agency-owned spot exams listed:
+    # both the agency (its region's tenant data, read-only) and the group read it.
+    suspension = Suspension.dangerously_unscoped.filter(
+        agency_spot_check=OuterRef("pk"), cleared_at__isnull=True
+    ).values("pk")[:1]
+    return qs.annotate(open_suspension_id=Subquery(suspension))
+
+
+def spot_check_list(*, scope: Scope) -> QuerySet[AgencySpotCheck]:
+    qs = spot_checks(scope=scope).select_related("person", "paper", "attempt")
+    return _with_open_suspension(qs).order_by("-created_at")
+
+
+def access_spot_check(scope: Scope, pk) -> AgencySpotCheck:
+    return first_or_404(
+        spot_checks(scope=scope).select_related("inspection", "inspection__mine", "person", "paper"), pk=pk
+    )
+
+
+def spot_candidates(inspection: AgencyInspection) -> QuerySet[Person]:
+    """People on post at the inspected mine not yet drawn in this inspection. The mine is one of
+    the agency's region (the inspection could only be recorded there): its people are the ones a
+    regulator tests on the spot."""
+    drawn = AgencySpotCheck.dangerously_unscoped.filter(inspection=inspection, person=OuterRef("pk"))
+    return (
+        Person.dangerously_unscoped.filter(
+            tenant_id=inspection.tenant_id,
+            org_unit__path__startswith=inspection.mine.path,
+            status=Person.Status.ON_POST,
+        )
+        .exclude(Exists(drawn))
+        .select_related("org_unit")
+        .order_by("employee_no")
     )
 
 

@@ -10,13 +10,16 @@ its register (``finding_register``), by a manager of the mine, like any hazard i
 from __future__ import annotations
 
 import datetime
+import random
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.audit.services import audit_record
+from compliance.audit.services import PendingEvent, audit_record, audit_record_many
+from compliance.inspections import selectors as inspection_selectors
+from compliance.inspections import services as inspection_services
 from compliance.inspections.hazards import services as hazard_services
 from compliance.inspections.hazards.models import Criterion, Hazard
 from compliance.inspections.hazards.permissions import KEEP_AGENCY_RECORDS
@@ -24,7 +27,8 @@ from tenants.models import OrgUnit, RegulatorAgency
 from tenants.scope import Scope
 from tenants.services import snapshot
 
-from .models import AgencyFinding, AgencyInspection, SupervisionListing
+from . import selectors
+from .models import AgencyFinding, AgencyInspection, AgencySpotCheck, SupervisionListing
 
 
 def _agency(scope: Scope) -> RegulatorAgency:
@@ -204,6 +208,87 @@ def supervision_close(
     listing.save()
     _audit(listing, "supervise_close", before, listing.mine)
     return listing
+
+
+# --- spot exams (逢查必考 by the regulator) --------------------------------------------------------------
+def _own_inspection(agency, inspection: AgencyInspection) -> AgencyInspection:
+    # Serialises draws in one inspection so two tablets never draw the same person.
+    locked = AgencyInspection.objects.select_for_update().select_related("mine").get(pk=inspection.pk)
+    if locked.agency_id != agency.pk:  # the manager already hides another agency's; belt and braces
+        raise ValidationError({"inspection": _("Not an inspection of your agency.")})
+    return locked
+
+
+@transaction.atomic
+def spot_draw(
+    *, scope: Scope, inspection: AgencyInspection, paper, count: int, rng: random.Random | None = None
+) -> list[AgencySpotCheck]:
+    """Draw ``count`` people on post at the inspected mine to sit a spot-exam paper of the mine's
+    group there and then: key posts first (as the group's own inspections draw), nobody twice in
+    one inspection. The attempt each sits is training's; a failure suspends the person from post
+    on the agency's order (``inspections.services.apply_attempt_result``)."""
+    agency = _agency(scope)
+    inspection = _own_inspection(agency, inspection)
+    errors: dict = {}
+    if paper is None or paper.pk not in {p.pk for p in inspection_selectors.spot_papers_for(inspection.mine)}:
+        errors["paper"] = [_("Choose an active spot-exam paper of the mine's group.")]
+    try:
+        count = int(count)
+    except (TypeError, ValueError):
+        count = 0
+    if not 1 <= count <= inspection_selectors.MAX_DRAW:
+        errors["count"] = [_("Draw between 1 and %(max)s people.") % {"max": inspection_selectors.MAX_DRAW}]
+    if errors:
+        raise ValidationError(errors)
+    candidates = list(selectors.spot_candidates(inspection))
+    if not candidates:
+        raise ValidationError(_("Nobody on post at this mine is left to draw."))
+    chosen = inspection_services.draw_order(candidates, rng or random.SystemRandom())[:count]
+    checks = AgencySpotCheck.objects.bulk_create(
+        [
+            AgencySpotCheck(
+                agency=agency, tenant_id=inspection.tenant_id, inspection=inspection, person=p, paper=paper
+            )
+            for p in chosen
+        ]
+    )
+    audit_record_many(
+        [
+            PendingEvent(
+                action="agency_spot_draw",
+                obj=c,
+                object_repr=f"{inspection.inspected_on} · {c.person.name}",
+                org_path=inspection.mine.path,
+                after={"inspection": str(inspection.pk), "person": str(c.person_id), "paper": str(paper.pk)},
+            )
+            for c in checks
+        ]
+    )
+    return checks
+
+
+@transaction.atomic
+def spot_code_issue(*, scope: Scope, spot_check: AgencySpotCheck, now=None) -> str:
+    """A new one-time code for the drawn person to type on their phone (the public spot-exam page,
+    the same as for the group's own spot exams); any earlier one stops working. Returned once."""
+    agency = _agency(scope)
+    if spot_check.agency_id != agency.pk:
+        raise ValidationError({"spot_check": _("Not a spot exam of your agency.")})
+    if AgencySpotCheck.objects.filter(pk=spot_check.pk, attempt__isnull=False).exists():
+        raise ValidationError(_("This spot exam has already been started."))
+    now = now or timezone.now()
+    code = inspection_services.new_code(now, exclude=spot_check.pk)
+    spot_check.code_digest = inspection_services.code_digest(spot_check.pk, code)
+    spot_check.code_expires_at = now + inspection_services.CODE_TTL
+    spot_check.save(update_fields=["code_digest", "code_expires_at"])
+    audit_record(
+        action="issue_code",
+        obj=spot_check,
+        object_repr=spot_check.person.name,
+        org_path=spot_check.inspection.mine.path,
+        after={"expires_at": spot_check.code_expires_at},
+    )
+    return code
 
 
 # --- the mine's side --------------------------------------------------------------------------------

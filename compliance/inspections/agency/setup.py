@@ -49,6 +49,7 @@ def register() -> None:
         {
             "agency_inspect": pgettext_lazy("audit action", "Record a regulator's inspection"),
             "agency_finding": pgettext_lazy("audit action", "Record a regulator's finding"),
+            "agency_spot_draw": pgettext_lazy("audit action", "Draw a person for the regulator's spot exam"),
             "supervise_list": pgettext_lazy("audit action", "List a hazard for supervision"),
             "supervise_close": pgettext_lazy("audit action", "Close a supervision listing"),
         }
@@ -58,6 +59,7 @@ def register() -> None:
             "inspections.AgencyInspection", url_name="agency:inspection-detail", perm=VIEW_HAZARDS
         ),
         registry.AuditObjectKind("inspections.AgencyFinding"),
+        registry.AuditObjectKind("inspections.AgencySpotCheck"),
         registry.AuditObjectKind(
             "inspections.SupervisionListing", url_name="agency:listing-detail", perm=VIEW_HAZARDS
         ),

@@ -5,10 +5,11 @@ read by the mine's group. A regulator's writes here are not refused by its read-
 
 from __future__ import annotations
 
+import segno
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -28,6 +29,7 @@ from .forms import (
     InspectionForm,
     ListingFilterForm,
     ListingForm,
+    SpotDrawForm,
 )
 
 
@@ -101,16 +103,19 @@ class InspectionCreateView(_AgencyPage, View):
 class InspectionDetailView(_AgencyPage, View):
     template_name = "inspections/agency/inspection_detail.html"
 
-    def _page(self, request, inspection, form=None, status=200):
+    def _page(self, request, inspection, form=None, draw_form=None, status=200):
         keeper = selectors.keeps_records(self.scope)
         rows = selectors.findings_of(inspection)
         context = {
             "inspection": inspection,
             "findings": rows,
+            "spot_checks": list(selectors.spot_checks_of(inspection)),
             "keeper": keeper,
             "can_register": not keeper
             and any(selectors.can_register(self.scope, f) for f in rows if f.registered_hazard is None),
             "form": form or (FindingForm(scope=self.scope) if keeper else None),
+            "draw_form": draw_form or (SpotDrawForm(inspection=inspection) if keeper else None),
+            "now": timezone.now(),
         }
         return render(request, self.template_name, context, status=status)
 
@@ -140,6 +145,55 @@ class InspectionDetailView(_AgencyPage, View):
                 messages.success(request, _("Finding recorded."))
                 return redirect("agency:inspection-detail", pk=inspection.pk)
         return self._page(request, inspection, form, status=400)
+
+
+class SpotDrawView(_AgencyPage, View):
+    """逢查必考 by the regulator: draw people on post at the mine to sit a spot exam there."""
+
+    def post(self, request, pk):
+        self.require_keeper()
+        inspection = selectors.access_inspection(self.scope, pk)
+        form = SpotDrawForm(request.POST, inspection=inspection)
+        if form.is_valid():
+            try:
+                checks = services.spot_draw(
+                    scope=self.scope,
+                    inspection=inspection,
+                    paper=form.cleaned_data["paper"],
+                    count=form.cleaned_data["count"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Drew %(n)s people.") % {"n": len(checks)})
+                return redirect("agency:inspection-detail", pk=inspection.pk)
+        return InspectionDetailView(scope=self.scope)._page(request, inspection, draw_form=form, status=400)
+
+
+class SpotCodeView(_AgencyPage, View):
+    """Issues the drawn person's one-time code and shows it once, with a QR code to the public
+    spot-exam page (the same page as the group's own spot exams)."""
+
+    def post(self, request, pk):
+        self.require_keeper()
+        check = selectors.access_spot_check(self.scope, pk)
+        try:
+            code = services.spot_code_issue(scope=self.scope, spot_check=check)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("agency:inspection-detail", pk=check.inspection_id)
+        link = request.build_absolute_uri(f"{reverse('inspections:spot-enter')}?s={check.pk}")
+        context = {
+            "check": check,
+            "code": code,
+            "link": link,
+            "qr": segno.make(link, error="m").svg_data_uri(scale=5, border=2),
+            "expires_at": check.code_expires_at,
+            "back": reverse("agency:inspection-detail", args=[check.inspection_id]),
+        }
+        response = render(request, "inspections/spot_code.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class FindingRegisterView(_AgencyPage, View):
@@ -248,6 +302,8 @@ urlpatterns = [
     path("inspections/", InspectionListView.as_view(), name="inspection-list"),
     path("inspections/new/", InspectionCreateView.as_view(), name="inspection-create"),
     path("inspections/<uuid:pk>/", InspectionDetailView.as_view(), name="inspection-detail"),
+    path("inspections/<uuid:pk>/spot-draw/", SpotDrawView.as_view(), name="spot-draw"),
+    path("spot-exams/<uuid:pk>/code/", SpotCodeView.as_view(), name="spot-code"),
     path("findings/<uuid:pk>/register/", FindingRegisterView.as_view(), name="finding-register"),
     path("supervision/", ListingListView.as_view(), name="listing-list"),
     path("supervision/new/", ListingCreateView.as_view(), name="listing-create"),

@@ -122,7 +122,27 @@ def _found_by_the_regulator(scope, mine, manager, text, found_on, criterion, tod
             scope=reg_scope, inspection=inspection, kind="hazard", text=text, location="11302 回采工作面",
             grade=Hazard.Grade.MAJOR, criterion=criterion, deadline=today + datetime.timedelta(days=20),
         )  # fmt: skip
+        _regulator_spot_exam(reg_scope, inspection)
     return agency_services.finding_register(scope=scope, finding=finding, user=manager)
+
+
+def _regulator_spot_exam(reg_scope, inspection) -> None:
+    """逢查必考 by the regulator during that inspection: two people drawn for the group's spot paper
+    (their codes are issued on the day, on the inspection's page)."""
+    import random
+
+    from compliance.inspections import selectors as inspection_selectors
+    from compliance.inspections.agency import services as agency_services
+
+    papers = inspection_selectors.spot_papers_for(inspection.mine)
+    if papers:
+        agency_services.spot_draw(
+            scope=reg_scope,
+            inspection=inspection,
+            paper=papers[0],
+            count=2,
+            rng=random.Random(inspection.mine.name),
+        )
 
 
 def _supervise(hazard, found_on, today) -> int:
