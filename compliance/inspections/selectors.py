@@ -369,8 +369,10 @@ def attempt_result_note(attempt, scope: Scope) -> dict | None:
         return {"lifted": lifted} if lifted is not None else None
     if attempt.occasion != Attempt.Occasion.SPOT_EXAM:
         return None
+    # The group's spot exam or a regulator's (its suspension is then the agency's order).
     suspension = (
-        Suspension.dangerously_unscoped.filter(tenant_id=attempt.tenant_id, spot_check__attempt_id=attempt.pk)
+        Suspension.dangerously_unscoped.filter(tenant_id=attempt.tenant_id)
+        .filter(Q(spot_check__attempt_id=attempt.pk) | Q(agency_spot_check__attempt_id=attempt.pk))
         .select_related("clearing_paper")
         .first()
     )

@@ -64,3 +64,54 @@ def test_regulator_lists_a_hazard_and_records_an_inspection(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     shot(page, "finding-registered-phone")
     context.close()
+
+
+def test_regulator_spot_exam_on_a_phone_and_a_failure_suspends_by_its_order(
+    browser, live_server, browser_world, log_in, shot
+):
+    from compliance.inspections.agency.models import AgencySpotCheck
+    from tenants.scope import dangerously_platform_scope
+    from tests.inspections.test_inspections import make_bank, make_paper
+    from tests.training.test_attempts import wrong_id
+
+    w = browser_world
+    make_bank(w.a)
+    make_paper(w.a, title="逢查必考卷")
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    log_in(page, w.regulator_in)
+    page.goto(f"{live_server.url}/agency/inspections/new/?mine={w.a.mine.pk}")
+    page.fill("#id_inspectors", "王监察, 李监察")
+    page.get_by_test_id("agency-inspection-save").click()
+    page.fill("#id_count", "1")
+    page.get_by_test_id("agency-spot-draw").click()
+    expect(page.get_by_test_id("agency-spot-row")).to_have_count(1)
+    page.get_by_test_id("agency-spot-code").click()
+    code = page.get_by_test_id("spot-code-value").inner_text()
+    shot(page, "regulator-spot-code")
+    inspection_url = page.get_by_role("link", name="返回检查").get_attribute("href")
+
+    # The drawn person, on their own phone with nobody logged in.
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    person_page = phone.new_page()
+    person_page.goto(f"{live_server.url}/training/spot/")
+    person_page.fill("input[name=code]", code)
+    person_page.get_by_test_id("spot-enter").click()
+    expect(person_page.locator("fieldset.question")).to_have_count(5)
+    ids = person_page.locator("fieldset.question").evaluate_all("els => els.map(e => e.dataset.question)")
+    for position, qid in enumerate(ids, start=1):
+        person_page.get_by_test_id(f"question-{position}").locator(f"input[value='{wrong_id(qid)}']").check()
+        expect(person_page.get_by_test_id(f"saved-{position}")).not_to_be_empty()
+    person_page.get_by_test_id("submit").click()
+    person_page.get_by_test_id("confirm-submit").click()
+    expect(person_page.get_by_test_id("suspension-note")).to_be_visible()
+    assert person_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    shot(person_page, "regulator-spot-failed-phone")
+    phone.close()
+
+    page.goto(f"{live_server.url}{inspection_url}")
+    expect(page.get_by_test_id("agency-spot-suspended")).to_have_text("已按监管部门责令停岗")
+    shot(page, "regulator-spot-results")
+    context.close()
+    with dangerously_platform_scope():
+        assert AgencySpotCheck.objects.get().attempt.passed is False
