@@ -245,6 +245,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema generator reads a model's manager only to introspect it (``.none()`` for the
+    # filter sets): the scoped default managers fail closed outside a request's scope, which broke
+    # ``manage.py spectacular``; the base manager (unscoped for owned models) is never asked for rows.
+    "DEFAULT_QUERY_MANAGER": "_base_manager",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "compliance.api.document_unsupported_media_type",

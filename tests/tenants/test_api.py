@@ -149,3 +149,16 @@ def test_schema_and_docs_are_served():
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
     assert b"cdn" not in docs.content.lower()
+
+
+def test_the_schema_command_writes_the_same_paths_without_a_request(tmp_path):
+    """``manage.py spectacular`` (for client generators and reviews) runs outside any scope."""
+    import json
+
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.json"
+    call_command("spectacular", "--file", str(out), "--format", "openapi-json")
+    served = APIClient().get("/api/schema/?format=json").json()["paths"]
+    assert set(json.loads(out.read_text())["paths"]) == set(served)
+    assert "/api/v1/agency/spot-exams/" in served
