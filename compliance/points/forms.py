@@ -1,0 +1,68 @@
+"""The forms of the points pages: parse input only; the services hold the rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from compliance.pages import ScopedChoiceField
+
+from . import selectors
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _rules(scope):
+    return [(r, f"{r.code} {r.title}（{r.points:+d}）") for r in selectors.rules_for(scope=scope)]
+
+
+class EntryForm(forms.Form):
+    person = ScopedChoiceField(
+        label=_("Person"), access=selectors.access_recordable_person, choices_func=selectors.recordable_people
+    )
+    rule = ScopedChoiceField(label=_("Rule"), access=selectors.access_rule, choices_func=_rules)
+    occurred_on = forms.DateField(label=_("Date"), widget=DateInput)
+    reason = forms.CharField(
+        label=_("What happened"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The person reads this on their page."),
+    )  # fmt: skip
+    evidence_url = forms.CharField(label=_("Evidence (link)"), max_length=500, required=False)
+
+    def __init__(self, *args, scope, **kwargs):
+        kwargs.setdefault("initial", {"occurred_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["person"].set_choices(scope)
+        self.fields["rule"].set_choices(scope)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the correction"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CloseForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), max_length=300)
+
+
+class DecideForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        label=_("Decision"),
+        coerce=lambda v: v == "1",
+        choices=[("1", _("Accept")), ("0", _("Reject"))],
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class RankingForm(forms.Form):
+    mine = ScopedChoiceField(label=_("Mine"), access=lambda scope, pk: selectors.ranking_mines(scope).get(pk=pk),
+                             choices_func=lambda scope: [(m, m.name) for m in selectors.ranking_mines(scope)])  # fmt: skip
+    month = forms.DateField(label=_("Month"), required=False, input_formats=["%Y-%m", "%Y-%m-%d"],
+                            widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))  # fmt: skip
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mine"].set_choices(scope, blank=False)

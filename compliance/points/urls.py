@@ -1,0 +1,19 @@
+"""Pages of team safety points, mounted under /points/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "points"
+
+urlpatterns: list = [
+    path("", views.EntryListView.as_view(), name="entry-list"),
+    path("me/", views.MyPointsView.as_view(), name="me"),
+    path("new/", views.EntryCreateView.as_view(), name="entry-create"),
+    path("entries/<uuid:pk>/reverse/", views.EntryReverseView.as_view(), name="entry-reverse"),
+    path("watch/", views.WatchView.as_view(), name="watch"),
+    path("actions/<uuid:pk>/close/", views.ActionCloseView.as_view(), name="action-close"),
+    path("proposals/<uuid:pk>/decide/", views.ProposalDecideView.as_view(), name="proposal-decide"),
+    path("teams/<uuid:pk>/", views.TeamView.as_view(), name="team"),
+    path("ranking/", views.RankingView.as_view(), name="ranking"),
+]
