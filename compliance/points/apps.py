@@ -48,7 +48,9 @@ class PointsConfig(AppConfig):
             ),
         )  # fmt: skip
         registry.register_todo_provider(
-            registry.TodoProvider(key="points", label=_("Safety points"), items=selectors.todo_items, order=65)
+            registry.TodoProvider(
+                key="points", label=_("Safety points"), items=selectors.todo_items, order=65
+            )
         )
         registry.register_points_sink("points", services.proposal_sink)
         from compliance.rules.base import register_rule_kind

@@ -57,11 +57,18 @@ class DecideForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
+def _mines(scope):
+    return [(m, m.name) for m in selectors.ranking_mines(scope)]
+
+
 class RankingForm(forms.Form):
-    mine = ScopedChoiceField(label=_("Mine"), access=lambda scope, pk: selectors.ranking_mines(scope).get(pk=pk),
-                             choices_func=lambda scope: [(m, m.name) for m in selectors.ranking_mines(scope)])  # fmt: skip
-    month = forms.DateField(label=_("Month"), required=False, input_formats=["%Y-%m", "%Y-%m-%d"],
-                            widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))  # fmt: skip
+    mine = ScopedChoiceField(label=_("Mine"), access=selectors.access_ranking_mine, choices_func=_mines)
+    month = forms.DateField(
+        label=_("Month"),
+        required=False,
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)

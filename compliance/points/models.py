@@ -269,7 +269,6 @@ class ActionKind(models.TextChoices):
     HOLD = "hold", _("Hold off post")
 
 
-
 class Threshold(TenantOwned, RuleSource):
     """Below ``below`` points in a cycle, ``action`` follows. Shipped unverified (no national
     standard); a group admin who sets it makes it the group's rule (verified)."""

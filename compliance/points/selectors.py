@@ -79,7 +79,9 @@ def rules_for(*, scope: Scope) -> QuerySet[PointsRule]:
 
 def recordable_people(scope: Scope):
     """(person, label) of the people this login may record points for, for a drop-down."""
-    people = scope.filter_queryset(Person.objects.exclude(status=Person.Status.LEFT)).select_related("org_unit")
+    people = scope.filter_queryset(Person.objects.exclude(status=Person.Status.LEFT)).select_related(
+        "org_unit"
+    )
     return [
         (p, f"{p.name}（{p.employee_no}，{p.org_unit.name}）")
         for p in people.order_by("org_unit__path", "employee_no")[:2000]
@@ -118,9 +120,7 @@ def my_points(*, scope: Scope) -> MyPoints:
     settings = settings_of(person.tenant_id)
     cycle = cycle_start_for(settings, _today())
     row = scope.filter_queryset(Balance.objects.filter(person_id=person.pk, cycle_start=cycle)).first()
-    entries = list(
-        entry_list(scope=scope, person=person).filter(cycle_start__gte=cycle)[:200]
-    )
+    entries = list(entry_list(scope=scope, person=person).filter(cycle_start__gte=cycle)[:200])
     opening = row.opening if row else settings.starting_balance
     balance = opening + sum(e.points for e in entries if e.cycle_start == cycle)
     actions = list(
@@ -174,6 +174,10 @@ class TeamRow:
 
 def ranking_mines(scope: Scope) -> QuerySet[OrgUnit]:
     return scope.filter_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE)).order_by("path")
+
+
+def access_ranking_mine(scope: Scope, pk) -> OrgUnit:
+    return access_or_404(scope, OrgUnit.objects.filter(kind=OrgUnit.Kind.MINE), pk)
 
 
 def team_ranking(*, scope: Scope, mine: OrgUnit, month: datetime.date) -> list[TeamRow]:
@@ -238,7 +242,9 @@ def todo_items(scope: Scope) -> list[TodoItem]:
     by_action = {row["action"]: row["n"] for row in counts}
     url = reverse("points:watch")
     items = [
-        TodoItem("points-talk", gettext_lazy("Warning talks to hold"), by_action.get(ActionKind.TALK, 0), url),
+        TodoItem(
+            "points-talk", gettext_lazy("Warning talks to hold"), by_action.get(ActionKind.TALK, 0), url
+        ),
         TodoItem(
             "points-training",
             gettext_lazy("Corrective training to run"),

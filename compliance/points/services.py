@@ -300,7 +300,9 @@ def entry_record(
     may_approve = scope.has_perm(APPROVE_POINTS, person.org_unit.path, person.tenant_id)
     if rule.recorder == Recorder.MANAGER and not may_approve:
         raise ValidationError({"rule": _("Only a safety manager records under this rule.")})
-    reason, evidence_url = _clean_entry_input(occurred_on=occurred_on, reason=reason, evidence_url=evidence_url)
+    reason, evidence_url = _clean_entry_input(
+        occurred_on=occurred_on, reason=reason, evidence_url=evidence_url
+    )
     team, mine = _place_of(person)
     if rule.needs_approval and not may_approve:
         proposal = _propose(
@@ -401,7 +403,8 @@ def _apply_thresholds(scope: Scope, entry: Entry, balance: int) -> list[str]:
             registry.assign_corrective_training(
                 scope,
                 person,
-                reason=_("Points balance %(balance)s, below %(below)s") % {"balance": balance, "below": threshold.below},
+                reason=_("Points balance %(balance)s, below %(below)s")
+                % {"balance": balance, "below": threshold.below},
                 reference=f"points.ThresholdAction:{action.pk}",
             )
         elif threshold.action == ActionKind.HOLD:
@@ -411,7 +414,8 @@ def _apply_thresholds(scope: Scope, entry: Entry, balance: int) -> list[str]:
                     person=person,
                     source=HOLD_SOURCE,
                     reason=_(
-                        "Safety points %(balance)s, below %(below)s: off post until corrective training is passed"
+                        "Safety points %(balance)s, below %(below)s: off post until corrective "
+                        "training is passed"
                     )
                     % {"balance": balance, "below": threshold.below},
                     reference=action,
@@ -438,7 +442,9 @@ def _lift_points_holds(scope: Scope, person: Person, cycle_start, *, reason: str
     )
     for hold_action in open_holds:
         if hold_action.binding:
-            holds.lift_hold(scope=scope, person=person, source=HOLD_SOURCE, reference=hold_action, lift_reason=reason)
+            holds.lift_hold(
+                scope=scope, person=person, source=HOLD_SOURCE, reference=hold_action, lift_reason=reason
+            )
         _close(scope, hold_action, note=reason)
 
 
@@ -463,8 +469,10 @@ def action_close(*, scope: Scope, action: ThresholdAction, note: str = "") -> Th
     """A manager closes a threshold action: the warning talk was held, the corrective training
     passed (which lifts the points hold of the same cycle), or the hold is lifted."""
     scope.require(APPROVE_POINTS, action.team)
-    action = ThresholdAction.dangerously_unscoped.select_for_update().select_related("person", "team").get(
-        pk=action.pk
+    action = (
+        ThresholdAction.dangerously_unscoped.select_for_update()
+        .select_related("person", "team")
+        .get(pk=action.pk)
     )
     if action.status != ThresholdAction.Status.OPEN:
         raise ValidationError({"note": _("This action is already closed.")})
@@ -483,7 +491,9 @@ def action_close(*, scope: Scope, action: ThresholdAction, note: str = "") -> Th
 
 
 # --- proposals ------------------------------------------------------------------------------------------
-def _propose(*, person, team, mine, rule, occurred_on, reason, evidence_url, source_kind, source_ref, proposed_by_id):
+def _propose(
+    *, person, team, mine, rule, occurred_on, reason, evidence_url, source_kind, source_ref, proposed_by_id
+):
     try:
         with transaction.atomic():
             proposal = Proposal.dangerously_unscoped.create(
@@ -612,7 +622,11 @@ def defaults_install(*, scope: Scope, tenant_id) -> int:
     if not PointsSettings.dangerously_unscoped.filter(tenant_id=tenant_id).exists():
         PointsSettings.dangerously_unscoped.create(tenant_id=tenant_id)
         made += 1
-    have = set(PointsRule.dangerously_unscoped.filter(tenant_id=tenant_id, org_unit=root).values_list("code", flat=True))
+    have = set(
+        PointsRule.dangerously_unscoped.filter(tenant_id=tenant_id, org_unit=root).values_list(
+            "code", flat=True
+        )
+    )
     for code, title, category, kind, severity, points, recorder, approval in DEFAULT_RULES:
         if code in have:
             continue
@@ -649,11 +663,22 @@ def threshold_set(*, scope: Scope, tenant_id, action: str, below: int, by: str) 
     threshold.source = _("Set by the group (%(by)s)") % {"by": by}
     threshold.verified, threshold.verified_by, threshold.verified_at = True, by[:150], timezone.now()
     threshold.save()
-    audit_record(action="points_rule", obj=threshold, org_path=root.path, before=before, after=snapshot(threshold))
+    audit_record(
+        action="points_rule", obj=threshold, org_path=root.path, before=before, after=snapshot(threshold)
+    )
     return threshold
 
 
-RULE_FIELDS = ("code", "title", "category", "violation_kind", "severity", "points", "recorder", "needs_approval")
+RULE_FIELDS = (
+    "code",
+    "title",
+    "category",
+    "violation_kind",
+    "severity",
+    "points",
+    "recorder",
+    "needs_approval",
+)
 
 
 @transaction.atomic
@@ -670,7 +695,9 @@ def rule_create(*, scope: Scope, org_unit: OrgUnit, data: dict) -> PointsRule:
             setattr(rule, name, value.strip() if isinstance(value, str) else value)
     rule.full_clean(exclude=["tenant", "org_unit"], validate_unique=False, validate_constraints=False)
     errors = {}
-    if PointsRule.dangerously_unscoped.filter(tenant_id=rule.tenant_id, org_unit=org_unit, code=rule.code).exists():
+    if PointsRule.dangerously_unscoped.filter(
+        tenant_id=rule.tenant_id, org_unit=org_unit, code=rule.code
+    ).exists():
         errors["code"] = [_("This code is taken here.")]
     if org_unit.kind == OrgUnit.Kind.MINE:
         group = PointsRule.dangerously_unscoped.filter(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,8 +22,8 @@ class MyPointsView(ScopedPageMixin, View):
     required_perm = VIEW_POINTS
 
     def get(self, request):
-        if self.scope.person_id is None:
-            raise Http404
+        if self.scope.person_id is None:  # a login with no person record: nothing of its own
+            return render(request, "points/me.html", {"p": None})
         mine = selectors.my_points(scope=self.scope)
         return render(
             request,
@@ -59,7 +58,9 @@ class EntryCreateView(ScopedPageMixin, View):
     required_perm = RECORD_POINTS
 
     def _render(self, request, form, status=200):
-        return render(request, "points/form.html", {"form": form, "title": _("Record safety points")}, status=status)
+        return render(
+            request, "points/form.html", {"form": form, "title": _("Record safety points")}, status=status
+        )
 
     def get(self, request):
         return self._render(request, forms.EntryForm(scope=self.scope))
@@ -124,8 +125,6 @@ class WatchView(ScopedPageMixin, View):
     required_perm = VIEW_POINTS
 
     def get(self, request):
-        if self.scope.self_only:
-            return redirect("points:me")
         return render(
             request,
             "points/watch.html",
@@ -191,7 +190,12 @@ class TeamView(ScopedPageMixin, View):
         return render(
             request,
             "points/team.html",
-            {"team": team, "cycle": cycle, "balances": list(balances[:300]), "page": paginate(request, entries)},
+            {
+                "team": team,
+                "cycle": cycle,
+                "balances": list(balances[:300]),
+                "page": paginate(request, entries),
+            },
         )
 
 
@@ -221,4 +225,3 @@ class RankingView(ScopedPageMixin, View):
                 "can_open_team": self.scope.has_perm(VIEW_POINTS) and not self.scope.self_only,
             },
         )
-

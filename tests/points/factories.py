@@ -29,4 +29,6 @@ def verify_thresholds(tw) -> None:
     admin = tw.scope(roles.TENANT_ADMIN)
     with activate(admin):
         for t in list(Threshold.objects.filter(tenant=tw.tenant)):
-            services.threshold_set(scope=admin, tenant_id=tw.tenant.pk, action=t.action, below=t.below, by="集团安监部")
+            services.threshold_set(
+                scope=admin, tenant_id=tw.tenant.pk, action=t.action, below=t.below, by="集团安监部"
+            )

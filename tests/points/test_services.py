@@ -59,7 +59,9 @@ def record(tw, code, person=None, *, role=roles.SAFETY_MANAGER, day=TODAY, reaso
 
 def ledger_sum(person, cycle_start):
     with dangerously_platform_scope():
-        return Entry.objects.filter(person=person, cycle_start=cycle_start).aggregate(s=Sum("points"))["s"] or 0
+        return (
+            Entry.objects.filter(person=person, cycle_start=cycle_start).aggregate(s=Sum("points"))["s"] or 0
+        )
 
 
 def balance_row(person, cycle_start=datetime.date(2026, 1, 1)):
@@ -106,14 +108,18 @@ def test_a_reversal_is_a_new_entry_with_a_reason_and_only_once(a):
             services.entry_reverse(scope=sm, entry=entry, reason="  ")
         assert "reason" in exc.value.message_dict
         reversal = services.entry_reverse(scope=sm, entry=entry, reason="认定有误，复核后撤销")
-        assert reversal.points == 3 and reversal.reverses == entry and reversal.cycle_start == entry.cycle_start
+        assert (
+            reversal.points == 3 and reversal.reverses == entry and reversal.cycle_start == entry.cycle_start
+        )
         with pytest.raises(ValidationError):
             services.entry_reverse(scope=sm, entry=entry, reason="再撤一次")
         with pytest.raises(ValidationError):
             services.entry_reverse(scope=sm, entry=reversal, reason="撤销撤销")
     row = balance_row(a.worker_person)
     assert row.balance == 12 == row.opening + ledger_sum(a.worker_person, row.cycle_start)
-    assert AuditEvent.dangerously_unscoped.filter(action="points_reverse", object_id=str(reversal.pk)).exists()
+    assert AuditEvent.dangerously_unscoped.filter(
+        action="points_reverse", object_id=str(reversal.pk)
+    ).exists()
 
 
 def test_a_team_leader_may_not_reverse_or_use_a_manager_rule(a):
@@ -150,11 +156,19 @@ def test_a_rule_needing_approval_from_a_team_leader_waits_for_a_manager(a):
         mine_rule = services.rule_create(
             scope=sm,
             org_unit=a.mine,
-            data={"code": "M-1", "title": "井下吸烟", "category": "deduction", "points": -2, "needs_approval": True},
+            data={
+                "code": "M-1",
+                "title": "井下吸烟",
+                "category": "deduction",
+                "points": -2,
+                "needs_approval": True,
+            },
         )
     tl = a.scope(roles.TEAM_LEADER)
     with activate(tl):
-        done = services.entry_record(scope=tl, person=a.worker_person, rule=mine_rule, occurred_on=TODAY, reason="吸烟")
+        done = services.entry_record(
+            scope=tl, person=a.worker_person, rule=mine_rule, occurred_on=TODAY, reason="吸烟"
+        )
     assert done.entry is None and done.proposal.status == Proposal.Status.PENDING
     with activate(sm):
         proposal = services.proposal_decide(scope=sm, proposal=done.proposal, accept=True)
@@ -202,7 +216,9 @@ def test_a_verified_hold_threshold_holds_until_the_training_is_passed(a):
 def test_corrective_training_goes_through_the_registry_hook(a):
     taken = []
     saved = registry.snapshot()
-    registry.register_corrective_training("test", lambda scope, person, **kw: taken.append((person.pk, kw)) or True)
+    registry.register_corrective_training(
+        "test", lambda scope, person, **kw: taken.append((person.pk, kw)) or True
+    )
     try:
         record(a, "SW-ZH-1")
         record(a, "SW-ZY-2")  # 3: below 6
@@ -256,17 +272,28 @@ def test_a_source_reference_is_counted_once_by_the_database(a):
 # --- the catalogue --------------------------------------------------------------------------------------
 def test_a_mine_may_make_a_group_rule_stricter_but_not_milder(a):
     sm = a.scope(roles.SAFETY_MANAGER)
-    base = {"title": "违章作业（较重）", "category": "violation", "violation_kind": "operation", "severity": "serious"}
+    base = {
+        "title": "违章作业（较重）",
+        "category": "violation",
+        "violation_kind": "operation",
+        "severity": "serious",
+    }
     with activate(sm):
         with pytest.raises(ValidationError) as exc:
             services.rule_create(scope=sm, org_unit=a.mine, data={**base, "code": "SW-ZY-2", "points": -2})
         assert "points" in exc.value.message_dict
-        stricter = services.rule_create(scope=sm, org_unit=a.mine, data={**base, "code": "SW-ZY-2", "points": -4})
+        stricter = services.rule_create(
+            scope=sm, org_unit=a.mine, data={**base, "code": "SW-ZY-2", "points": -4}
+        )
         assert stricter.points == -4
         with pytest.raises(PermissionDenied):  # the group's own catalogue is the group admin's
             services.rule_create(scope=sm, org_unit=a.hq, data={**base, "code": "X-1", "points": -1})
         with pytest.raises(ValidationError) as exc:
-            services.rule_create(scope=sm, org_unit=a.mine, data={"code": "X-2", "title": "奖", "category": "award", "points": -1})
+            services.rule_create(
+                scope=sm,
+                org_unit=a.mine,
+                data={"code": "X-2", "title": "奖", "category": "award", "points": -1},
+            )
         assert "points" in exc.value.message_dict
 
 
