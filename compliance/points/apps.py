@@ -29,7 +29,7 @@ class PointsConfig(AppConfig):
     def ready(self):
         from compliance import registry
 
-        from . import permissions, selectors, services
+        from . import demo, permissions, selectors, services
         from .models import Threshold
 
         permissions.register()
@@ -53,6 +53,7 @@ class PointsConfig(AppConfig):
             )
         )
         registry.register_points_sink("points", services.proposal_sink)
+        registry.register_demo_builder(registry.DemoBuilder(key="points", build=demo.build, order=70))
         from compliance.rules.base import register_rule_kind
 
         register_rule_kind("points.threshold", Threshold, _("Points threshold"))
