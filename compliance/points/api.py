@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
@@ -28,7 +29,7 @@ from .models import Balance, Entry
 NO_BODY_ERRORS = {k: v for k, v in ERRORS.items() if k != 400}
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class PointsEntrySerializer(serializers.ModelSerializer):
     person = ScopedRelatedField(access=selectors.access_recordable_person)
     person_name = serializers.CharField(source="person.name", read_only=True)
     team = serializers.UUIDField(source="team_id", read_only=True)
@@ -61,31 +62,31 @@ class EntrySerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class RecordedSerializer(serializers.Serializer):
-    entry = EntrySerializer(allow_null=True)
+class PointsRecordedSerializer(serializers.Serializer):
+    entry = PointsEntrySerializer(allow_null=True)
     proposal = serializers.UUIDField(allow_null=True, help_text="The proposal waiting for approval, if any")
     warnings = serializers.ListField(child=serializers.CharField())
 
 
-class ReverseSerializer(serializers.Serializer):
+class PointsReverseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-@extend_schema(responses={200: EntrySerializer, **NO_BODY_ERRORS})
-@extend_schema_view(list=extend_schema(responses={200: EntrySerializer(many=True), **ERRORS}))
+@extend_schema(responses={200: PointsEntrySerializer, **NO_BODY_ERRORS})
+@extend_schema_view(list=extend_schema(responses={200: PointsEntrySerializer(many=True), **ERRORS}))
 class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """The points ledger: append-only entries (a worker sees their own)."""
 
     model = Entry
-    serializer_class = EntrySerializer
+    serializer_class = PointsEntrySerializer
 
     def scoped_queryset(self, scope):
         return selectors.entry_list(scope=scope)
 
-    @extend_schema(request=EntrySerializer, responses={201: RecordedSerializer, **ERRORS})
+    @extend_schema(request=PointsEntrySerializer, responses={201: PointsRecordedSerializer, **ERRORS})
     def create(self, request):
         """Record an entry under a rule; a rule needing approval gives a proposal instead."""
-        data = EntrySerializer(data=request.data, context={"request": request})
+        data = PointsEntrySerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         done = services.entry_record(
@@ -98,24 +99,24 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         )
         entry = self.get_queryset().get(pk=done.entry.pk) if done.entry else None
         body = {
-            "entry": EntrySerializer(entry).data if entry else None,
+            "entry": PointsEntrySerializer(entry).data if entry else None,
             "proposal": str(done.proposal.pk) if done.proposal else None,
             "warnings": done.warnings,
         }
         return Response(body, status=201)
 
-    @extend_schema(request=ReverseSerializer, responses={201: EntrySerializer, **ERRORS})
+    @extend_schema(request=PointsReverseSerializer, responses={201: PointsEntrySerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="reverse")
     def reverse(self, request, pk=None):
         """Correct an entry: a reversing entry of the opposite points, with the reason."""
         entry = self.get_object()
-        data = ReverseSerializer(data=request.data)
+        data = PointsReverseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reversal = services.entry_reverse(scope=self.scope, entry=entry, reason=data.validated_data["reason"])
-        return Response(EntrySerializer(self.get_queryset().get(pk=reversal.pk)).data, status=201)
+        return Response(PointsEntrySerializer(self.get_queryset().get(pk=reversal.pk)).data, status=201)
 
 
-class BalanceSerializer(serializers.ModelSerializer):
+class PointsBalanceSerializer(serializers.ModelSerializer):
     person = serializers.UUIDField(source="person_id", read_only=True)
     person_name = serializers.CharField(source="person.name", read_only=True)
     team = serializers.UUIDField(source="team_id", read_only=True)
@@ -126,12 +127,12 @@ class BalanceSerializer(serializers.ModelSerializer):
         fields = ["person", "person_name", "team", "team_name", "cycle_start", "opening", "balance"]
 
 
-@extend_schema_view(list=extend_schema(responses={200: BalanceSerializer(many=True), **ERRORS}))
+@extend_schema_view(list=extend_schema(responses={200: PointsBalanceSerializer(many=True), **ERRORS}))
 class BalanceViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Balances of the current cycle, lowest first (people with no entry yet hold the opening)."""
 
     model = Balance
-    serializer_class = BalanceSerializer
+    serializer_class = PointsBalanceSerializer
 
     def scoped_queryset(self, scope):
         tenant_id = scope.tenant_id
@@ -140,7 +141,7 @@ class BalanceViewSet(mixins.ListModelMixin, ScopedViewSet):
         return selectors.balance_list(scope=scope, cycle_start=selectors.current_cycle(tenant_id))
 
 
-class TeamRowSerializer(serializers.Serializer):
+class PointsTeamRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     team = serializers.UUIDField(source="team.pk")
     team_name = serializers.CharField(source="team.name")
@@ -151,34 +152,36 @@ class TeamRowSerializer(serializers.Serializer):
     per_member = serializers.FloatField()
 
 
-class MineSerializer(serializers.Serializer):
+class PointsMineSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="pk")
     name = serializers.CharField()
 
 
-class RankingSerializer(serializers.Serializer):
-    mine = MineSerializer()
+class PointsRankingSerializer(serializers.Serializer):
+    mine = PointsMineSerializer()
     month = serializers.DateField()
-    teams = TeamRowSerializer(many=True)
+    teams = PointsTeamRowSerializer(many=True)
 
 
 MONTH = OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM (default: this month)")
 
 
-@extend_schema(responses={200: RankingSerializer, **NO_BODY_ERRORS}, parameters=[MONTH])
-@extend_schema_view(list=extend_schema(responses={200: MineSerializer(many=True), **ERRORS}))
+@extend_schema(responses={200: PointsMineSerializer, **NO_BODY_ERRORS})
+@extend_schema_view(list=extend_schema(responses={200: PointsMineSerializer(many=True), **ERRORS}))
 class RankingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """The mines with a team ranking (list) and a mine's monthly team ranking (detail)."""
 
     model = OrgUnit
-    serializer_class = MineSerializer
+    serializer_class = PointsMineSerializer
 
     def scoped_queryset(self, scope):
         return selectors.ranking_mines(scope)
 
+    @extend_schema(responses={200: PointsRankingSerializer, **ERRORS}, parameters=[MONTH])
     def retrieve(self, request, *args, **kwargs):
+        """A mine's teams in a month, best first (team-level figures only)."""
         mine = self.get_object()
-        month = datetime.date.today().replace(day=1)
+        month = timezone.localdate().replace(day=1)
         raw = request.query_params.get("month", "")
         if raw:
             try:
@@ -186,7 +189,7 @@ class RankingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             except ValueError:
                 raise DRFValidationError({"month": ["YYYY-MM"]}) from None
         rows = selectors.team_ranking(scope=self.scope, mine=mine, month=month)
-        return Response(RankingSerializer({"mine": mine, "month": month, "teams": rows}).data)
+        return Response(PointsRankingSerializer({"mine": mine, "month": month, "teams": rows}).data)
 
 
 router = SimpleRouter()
