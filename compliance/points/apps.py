@@ -67,6 +67,7 @@ class PointsConfig(AppConfig):
                 "points_action": pgettext_lazy("audit action", "Closed a points threshold action"),
                 "points_rule": pgettext_lazy("audit action", "Set a points rule"),
                 "points_defaults": pgettext_lazy("audit action", "Installed the default points rules"),
+                "points_export": pgettext_lazy("audit action", "Exported the points ledger"),
             }
         )
         registry.register_audit_object_kinds(

@@ -9,6 +9,7 @@ app_name = "points"
 urlpatterns: list = [
     path("", views.EntryListView.as_view(), name="entry-list"),
     path("me/", views.MyPointsView.as_view(), name="me"),
+    path("export.xlsx", views.EntryExportView.as_view(), name="entry-export"),
     path("new/", views.EntryCreateView.as_view(), name="entry-create"),
     path("entries/<uuid:pk>/reverse/", views.EntryReverseView.as_view(), name="entry-reverse"),
     path("watch/", views.WatchView.as_view(), name="watch"),

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
+from compliance.http import no_store
 from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query, paginate
 from tenants import selectors as tenant_selectors
 
-from . import forms, selectors, services
+from . import files, forms, selectors, services
 from .permissions import APPROVE_POINTS, RECORD_POINTS, VIEW_POINTS, VIEW_POINTS_TEAMS
 
 
@@ -52,6 +54,19 @@ class EntryListView(ScopedPageMixin, View):
                 "can_reverse": self.scope.has_perm(APPROVE_POINTS),
             },
         )
+
+
+class EntryExportView(ScopedPageMixin, View):
+    """The ledger, with the list's filter, as an Excel workbook (audited: people's records)."""
+
+    required_perm = VIEW_POINTS
+
+    def get(self, request):
+        q = (request.GET.get("q") or "").strip()[:64]
+        rows = selectors.entry_list(scope=self.scope, q=q)
+        response = HttpResponse(files.ledger_xlsx(self.scope, rows), content_type=files.XLSX)
+        response["Content-Disposition"] = 'attachment; filename="points.xlsx"'
+        return no_store(response)
 
 
 class EntryCreateView(ScopedPageMixin, View):

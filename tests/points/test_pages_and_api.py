@@ -201,3 +201,21 @@ def test_the_team_page_and_the_ranking_board(a):
     assert a.worker_person.name in page
     board = client.get(reverse("points:ranking"), {"mine": a.mine.pk, "month": "2026-06"})
     assert board.status_code == 200 and a.team.name in board.content.decode()
+
+
+def test_the_ledger_exports_to_excel_and_the_export_is_audited(a):
+    import io
+
+    from openpyxl import load_workbook
+
+    from compliance.audit.models import AuditEvent
+
+    record(a, "SW-ZY-2", a.worker_person, reason='=HYPERLINK("x")')
+    response = login(a.users[roles.SAFETY_MANAGER]).get(reverse("points:entry-export"))
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][2] == a.worker_person.name and rows[1][5] == -3
+    assert ws.cell(row=2, column=7).data_type != "f"  # text never becomes a formula
+    with dangerously_platform_scope():
+        assert AuditEvent.objects.filter(action="points_export", tenant=a.tenant).exists()

@@ -1243,6 +1243,7 @@ ROUTES: dict[str, Route] = {
     # points: pages
     "points:entry-list": Route(list_page=True),
     "points:me": Route(list_page=True),
+    "points:entry-export": Route(list_page=True),
     "points:entry-create": Route(body=_b_points_body),
     "points:entry-reverse": Route(kwargs=lambda w: {"pk": _b_points(w).entry.pk}),
     "points:watch": Route(list_page=True),
