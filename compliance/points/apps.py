@@ -29,7 +29,7 @@ class PointsConfig(AppConfig):
     def ready(self):
         from compliance import registry
 
-        from . import demo, permissions, selectors, services
+        from . import demo, permissions, points_io, selectors, services  # noqa: F401 (importer)
         from .models import Threshold
 
         permissions.register()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from compliance.pages import ScopedChoiceField
+from compliance.files import ValidatedFileField
+from compliance.pages import ScopedChoiceField, unit_label
+from tenants import selectors as tenant_selectors
+from tenants.models import OrgUnit
 
 from . import selectors
+from .permissions import RECORD_POINTS
 
 
 class DateInput(forms.DateInput):
@@ -73,3 +78,25 @@ class RankingForm(forms.Form):
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mine"].set_choices(scope, blank=False)
+
+
+def _import_units(scope):
+    units = tenant_selectors.writable_units(
+        scope=scope, perm=RECORD_POINTS, kinds=[OrgUnit.Kind.MINE, OrgUnit.Kind.TEAM]
+    )
+    return [(u, unit_label(u)) for u in units]
+
+
+class ImportForm(forms.Form):
+    """The Excel import of entries: the mine or team whose people the file names, and the file."""
+
+    org_unit = ScopedChoiceField(
+        label=_("Mine or team"), access=tenant_selectors.access_org_unit, choices_func=_import_units
+    )
+    file = ValidatedFileField(
+        label=_("Excel file (.xlsx)"), kinds=["xlsx"], max_bytes=lambda: settings.IMPORT_MAX_BYTES
+    )
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].set_choices(scope, blank=False)

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import views
+from compliance.imports.views import ImportTemplateView, ImportView
+
+from . import points_io, views
 
 app_name = "points"
 
@@ -10,6 +12,8 @@ urlpatterns: list = [
     path("", views.EntryListView.as_view(), name="entry-list"),
     path("me/", views.MyPointsView.as_view(), name="me"),
     path("export.xlsx", views.EntryExportView.as_view(), name="entry-export"),
+    path("import/", ImportView.as_view(kind=points_io.IMPORT_KIND), name="import"),
+    path("import/template/", ImportTemplateView.as_view(kind=points_io.IMPORT_KIND), name="import-template"),
     path("new/", views.EntryCreateView.as_view(), name="entry-create"),
     path("entries/<uuid:pk>/reverse/", views.EntryReverseView.as_view(), name="entry-reverse"),
     path("watch/", views.WatchView.as_view(), name="watch"),

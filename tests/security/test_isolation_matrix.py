@@ -1244,6 +1244,8 @@ ROUTES: dict[str, Route] = {
     "points:entry-list": Route(list_page=True),
     "points:me": Route(list_page=True),
     "points:entry-export": Route(list_page=True),
+    "points:import": Route(body=lambda w: {"org_unit": w.b.mine.pk, "file": _xlsx()}, multipart=True),
+    "points:import-template": Route(),
     "points:entry-create": Route(body=_b_points_body),
     "points:entry-reverse": Route(kwargs=lambda w: {"pk": _b_points(w).entry.pk}),
     "points:watch": Route(list_page=True),
