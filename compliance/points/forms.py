@@ -13,6 +13,7 @@ from tenants import selectors as tenant_selectors
 from tenants.models import OrgUnit
 
 from . import selectors
+from .models import ActionKind
 from .permissions import RECORD_POINTS
 
 
@@ -100,3 +101,12 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].set_choices(scope, blank=False)
+
+
+class ThresholdForm(forms.Form):
+    action = forms.ChoiceField(label=_("Action"), choices=ActionKind.choices)
+    below = forms.IntegerField(label=_("When the balance falls below"), min_value=-100, max_value=100)
+
+
+class DefaultsForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Install the default catalogue and thresholds"))

@@ -607,6 +607,11 @@ def proposal_decide(*, scope: Scope, proposal: Proposal, accept: bool, note: str
 
 
 # --- catalogue, thresholds, settings --------------------------------------------------------------------
+def root_path(tenant_id) -> str:
+    """The path of the group's head office (where group rules and thresholds are kept)."""
+    return _root(tenant_id).path
+
+
 def _root(tenant_id) -> OrgUnit:
     # The group's head office: the root of the caller's own group.
     return OrgUnit.dangerously_unscoped.get(tenant_id=tenant_id, parent__isnull=True)

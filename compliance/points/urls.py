@@ -20,5 +20,8 @@ urlpatterns: list = [
     path("actions/<uuid:pk>/close/", views.ActionCloseView.as_view(), name="action-close"),
     path("proposals/<uuid:pk>/decide/", views.ProposalDecideView.as_view(), name="proposal-decide"),
     path("teams/<uuid:pk>/", views.TeamView.as_view(), name="team"),
+    path("rules/", views.RulesView.as_view(), name="rules"),
+    path("rules/thresholds/", views.ThresholdSetView.as_view(), name="threshold-set"),
+    path("rules/defaults/", views.DefaultsInstallView.as_view(), name="defaults-install"),
     path("ranking/", views.RankingView.as_view(), name="ranking"),
 ]

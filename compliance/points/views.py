@@ -5,8 +5,8 @@ team ranking of a mine (公示 board, printable). Thin: parse, call one service 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query
 from tenants import selectors as tenant_selectors
 
 from . import files, forms, selectors, services
-from .permissions import APPROVE_POINTS, RECORD_POINTS, VIEW_POINTS, VIEW_POINTS_TEAMS
+from .permissions import APPROVE_POINTS, MANAGE_POINTS_RULES, RECORD_POINTS, VIEW_POINTS, VIEW_POINTS_TEAMS
 
 
 class MyPointsView(ScopedPageMixin, View):
@@ -240,3 +240,61 @@ class RankingView(ScopedPageMixin, View):
                 "can_open_team": self.scope.has_perm(VIEW_POINTS) and not self.scope.self_only,
             },
         )
+
+
+class RulesView(ScopedPageMixin, View):
+    """The catalogue, the thresholds (whether the group has set them) and the cycle."""
+
+    required_perm = VIEW_POINTS
+
+    def get(self, request):
+        tenant_id = self.scope.tenant_id
+        return render(
+            request,
+            "points/rules.html",
+            {
+                "rules": list(selectors.rules_for(scope=self.scope).order_by("category", "code")[:500]),
+                "thresholds": selectors.thresholds_of(tenant_id) if tenant_id else [],
+                "settings": services.settings_of(tenant_id) if tenant_id else None,
+                "can_manage": tenant_id is not None
+                and self.scope.has_perm(MANAGE_POINTS_RULES, services.root_path(tenant_id), tenant_id),
+                "threshold_form": forms.ThresholdForm(),
+                "defaults_form": forms.DefaultsForm(),
+            },
+        )
+
+
+class ThresholdSetView(ScopedPageMixin, View):
+    """The group sets a threshold: from then on its own rule (verified), which may hold people."""
+
+    required_perm = MANAGE_POINTS_RULES
+
+    def post(self, request):
+        form = forms.ThresholdForm(request.POST)
+        if self.scope.tenant_id is None:
+            raise PermissionDenied
+        if not form.is_valid():
+            return HttpResponseBadRequest(_("Choose the action and the balance."))
+        services.threshold_set(
+            scope=self.scope,
+            tenant_id=self.scope.tenant_id,
+            action=form.cleaned_data["action"],
+            below=form.cleaned_data["below"],
+            by=request.user.get_username(),
+        )
+        messages.success(request, _("Threshold set."))
+        return redirect("points:rules")
+
+
+class DefaultsInstallView(ScopedPageMixin, View):
+    required_perm = MANAGE_POINTS_RULES
+
+    def post(self, request):
+        form = forms.DefaultsForm(request.POST)
+        if self.scope.tenant_id is None:
+            raise PermissionDenied
+        if not form.is_valid():
+            return HttpResponseBadRequest(_("Confirm the installation."))
+        made = services.defaults_install(scope=self.scope, tenant_id=self.scope.tenant_id)
+        messages.success(request, _("%(n)d rows installed.") % {"n": made})
+        return redirect("points:rules")

@@ -219,3 +219,26 @@ def test_the_ledger_exports_to_excel_and_the_export_is_audited(a):
     assert ws.cell(row=2, column=7).data_type != "f"  # text never becomes a formula
     with dangerously_platform_scope():
         assert AuditEvent.objects.filter(action="points_export", tenant=a.tenant).exists()
+
+
+def test_the_group_installs_the_defaults_and_sets_a_threshold_on_the_rules_page(world):
+    from compliance.points.models import PointsRule, Threshold
+
+    a = world.a
+    admin = login(a.users[roles.TENANT_ADMIN])
+    assert admin.post(reverse("points:defaults-install"), {}).status_code == 400
+    assert admin.post(reverse("points:defaults-install"), {"confirm": "on"}).status_code == 302
+    page = admin.get(reverse("points:rules")).content.decode()
+    assert "SW-ZH-1" in page and 'data-testid="points-threshold-save"' in page
+    with dangerously_platform_scope():
+        assert PointsRule.objects.filter(tenant=a.tenant).count() > 10
+        assert not Threshold.objects.get(tenant=a.tenant, action="hold").verified
+    assert admin.post(reverse("points:threshold-set"), {"action": "hold", "below": "2"}).status_code == 302
+    with dangerously_platform_scope():
+        hold = Threshold.objects.get(tenant=a.tenant, action="hold")
+        assert hold.verified and hold.below == 2
+    # A mine's safety manager reads the page but sets no group threshold.
+    manager = login(a.users[roles.SAFETY_MANAGER])
+    assert 'data-testid="points-threshold-save"' not in manager.get(reverse("points:rules")).content.decode()
+    response = manager.post(reverse("points:threshold-set"), {"action": "hold", "below": "5"})
+    assert response.status_code == 403
