@@ -52,6 +52,15 @@ class PointsConfig(AppConfig):
                 key="points", label=_("Safety points"), items=selectors.todo_items, order=65
             )
         )
+        registry.register_person_panel(
+            registry.PersonPanel(
+                key="points.balance",
+                title=_("Safety points"),
+                template="points/person_panel.html",
+                context=selectors.person_panel,
+                order=70,
+            )
+        )
         registry.register_points_sink("points", services.proposal_sink)
         registry.register_demo_builder(registry.DemoBuilder(key="points", build=demo.build, order=70))
         from compliance.rules.base import register_rule_kind

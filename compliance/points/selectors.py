@@ -275,3 +275,22 @@ def describe_threshold(threshold: Threshold) -> str:
         ActionKind.HOLD: _("below %(n)s points: off post until the corrective training is passed"),
     }
     return texts[threshold.action] % {"n": threshold.below}
+
+
+# --- the person's page (一人一档) ------------------------------------------------------------------
+def person_panel(scope: Scope, person) -> dict | None:
+    """The person's balance this cycle, open threshold actions and latest entries (four queries);
+    None without entries or for a scope that does not read them."""
+    if not scope.has_perm(VIEW_POINTS):
+        return None
+    cycle = current_cycle(person.tenant_id)
+    row = scope.filter_queryset(Balance.objects.filter(person_id=person.pk, cycle_start=cycle)).first()
+    entries = list(entry_list(scope=scope, person=person)[:5])
+    if row is None and not entries:
+        return None
+    actions = list(
+        scope.filter_queryset(
+            ThresholdAction.objects.filter(person_id=person.pk, status=ThresholdAction.Status.OPEN)
+        )
+    )
+    return {"balance": row, "entries": entries, "actions": actions}

@@ -242,3 +242,12 @@ def test_the_group_installs_the_defaults_and_sets_a_threshold_on_the_rules_page(
     assert 'data-testid="points-threshold-save"' not in manager.get(reverse("points:rules")).content.decode()
     response = manager.post(reverse("points:threshold-set"), {"action": "hold", "below": "5"})
     assert response.status_code == 403
+
+
+def test_the_person_page_shows_the_points_panel(a):
+    record(a, "SW-ZY-2", a.worker_person, reason="未戴安全帽")
+    page = login(a.users[roles.SAFETY_MANAGER]).get(
+        reverse("person-detail", kwargs={"pk": a.worker_person.pk})
+    )
+    body = page.content.decode()
+    assert 'data-testid="person-points-panel"' in body and "未戴安全帽" in body
