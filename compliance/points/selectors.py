@@ -111,18 +111,20 @@ class MyPoints:
 
 
 def my_points(*, scope: Scope) -> MyPoints:
-    """The balance the person sees is the ledger's sum: opening + the cycle's entries (read in
-    the same query as the entries' list would disagree only under a concurrent write; the sum is
-    computed, not the stored row, so it is exact at every moment)."""
+    """The balance the person sees is the ledger's sum — opening + the sum of the cycle's entries,
+    computed from the entries rather than read from the balance row — so it is exact at every
+    moment."""
     if scope.person_id is None:
         raise PermissionDenied(VIEW_POINTS)
     person = access_or_404(scope, Person.objects.select_related("org_unit"), scope.person_id)
     settings = settings_of(person.tenant_id)
     cycle = cycle_start_for(settings, _today())
     row = scope.filter_queryset(Balance.objects.filter(person_id=person.pk, cycle_start=cycle)).first()
-    entries = list(entry_list(scope=scope, person=person).filter(cycle_start__gte=cycle)[:200])
+    cycle_entries = entry_list(scope=scope, person=person).filter(cycle_start=cycle)
+    entries = list(cycle_entries[:200])
     opening = row.opening if row else settings.starting_balance
-    balance = opening + sum(e.points for e in entries if e.cycle_start == cycle)
+    # The sum in the database, not over the page of rows shown: exact however long the history.
+    balance = opening + (cycle_entries.aggregate(total=Sum("points"))["total"] or 0)
     actions = list(
         scope.filter_queryset(ThresholdAction.objects.filter(person_id=person.pk, cycle_start=cycle))
     )
