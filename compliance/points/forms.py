@@ -13,7 +13,7 @@ from tenants import selectors as tenant_selectors
 from tenants.models import OrgUnit
 
 from . import selectors
-from .models import ActionKind
+from .models import ActionKind, Cycle
 from .permissions import RECORD_POINTS
 
 
@@ -110,3 +110,9 @@ class ThresholdForm(forms.Form):
 
 class DefaultsForm(forms.Form):
     confirm = forms.BooleanField(label=_("Install the default catalogue and thresholds"))
+
+
+class SettingsForm(forms.Form):
+    cycle = forms.ChoiceField(label=_("Points cycle"), choices=Cycle.choices)
+    starting_balance = forms.IntegerField(label=_("Starting balance"), min_value=1, max_value=1000)
+    carry_over_cap = forms.IntegerField(label=_("Carry-over (at most)"), min_value=0, max_value=1000)

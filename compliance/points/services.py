@@ -674,6 +674,38 @@ def threshold_set(*, scope: Scope, tenant_id, action: str, below: int, by: str) 
     return threshold
 
 
+@transaction.atomic
+def settings_set(
+    *, scope: Scope, tenant_id, cycle: str, starting_balance: int, carry_over_cap: int
+) -> PointsSettings:
+    """The group's cycle, starting balance and carry-over, from the next entry on (a balance row
+    already opened keeps its opening)."""
+    root = _root(tenant_id)
+    scope.require(MANAGE_POINTS_RULES, root)
+    errors = {}
+    if cycle not in Cycle.values:
+        errors["cycle"] = [_("Choose the cycle.")]
+    if not 1 <= starting_balance <= 1000:
+        errors["starting_balance"] = [_("Between 1 and 1000.")]
+    if not 0 <= carry_over_cap <= 1000:
+        errors["carry_over_cap"] = [_("Between 0 and 1000.")]
+    if errors:
+        raise ValidationError(errors)
+    settings = PointsSettings.dangerously_unscoped.select_for_update().filter(tenant_id=tenant_id).first()
+    before = snapshot(settings) if settings else None
+    settings = settings or PointsSettings(tenant_id=tenant_id)
+    settings.cycle, settings.starting_balance, settings.carry_over_cap = (
+        cycle,
+        starting_balance,
+        carry_over_cap,
+    )
+    settings.save()
+    audit_record(
+        action="points_rule", obj=settings, org_path=root.path, before=before, after=snapshot(settings)
+    )
+    return settings
+
+
 RULE_FIELDS = (
     "code",
     "title",

@@ -22,6 +22,7 @@ urlpatterns: list = [
     path("teams/<uuid:pk>/", views.TeamView.as_view(), name="team"),
     path("rules/", views.RulesView.as_view(), name="rules"),
     path("rules/thresholds/", views.ThresholdSetView.as_view(), name="threshold-set"),
+    path("rules/settings/", views.SettingsSetView.as_view(), name="settings-set"),
     path("rules/defaults/", views.DefaultsInstallView.as_view(), name="defaults-install"),
     path("ranking/", views.RankingView.as_view(), name="ranking"),
 ]

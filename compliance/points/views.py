@@ -249,17 +249,27 @@ class RulesView(ScopedPageMixin, View):
 
     def get(self, request):
         tenant_id = self.scope.tenant_id
+        settings = services.settings_of(tenant_id) if tenant_id else None
         return render(
             request,
             "points/rules.html",
             {
                 "rules": list(selectors.rules_for(scope=self.scope).order_by("category", "code")[:500]),
                 "thresholds": selectors.thresholds_of(tenant_id) if tenant_id else [],
-                "settings": services.settings_of(tenant_id) if tenant_id else None,
+                "settings": settings,
                 "can_manage": tenant_id is not None
                 and self.scope.has_perm(MANAGE_POINTS_RULES, services.root_path(tenant_id), tenant_id),
                 "threshold_form": forms.ThresholdForm(),
                 "defaults_form": forms.DefaultsForm(),
+                "settings_form": forms.SettingsForm(
+                    initial={
+                        "cycle": settings.cycle,
+                        "starting_balance": settings.starting_balance,
+                        "carry_over_cap": settings.carry_over_cap,
+                    }
+                )
+                if settings
+                else None,
             },
         )
 
@@ -297,4 +307,18 @@ class DefaultsInstallView(ScopedPageMixin, View):
             return HttpResponseBadRequest(_("Confirm the installation."))
         made = services.defaults_install(scope=self.scope, tenant_id=self.scope.tenant_id)
         messages.success(request, _("%(n)d rows installed.") % {"n": made})
+        return redirect("points:rules")
+
+
+class SettingsSetView(ScopedPageMixin, View):
+    required_perm = MANAGE_POINTS_RULES
+
+    def post(self, request):
+        form = forms.SettingsForm(request.POST)
+        if self.scope.tenant_id is None:
+            raise PermissionDenied
+        if not form.is_valid():
+            return HttpResponseBadRequest(_("Choose the cycle and give the numbers."))
+        services.settings_set(scope=self.scope, tenant_id=self.scope.tenant_id, **form.cleaned_data)
+        messages.success(request, _("Points settings saved."))
         return redirect("points:rules")

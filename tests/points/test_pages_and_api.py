@@ -251,3 +251,19 @@ def test_the_person_page_shows_the_points_panel(a):
     )
     body = page.content.decode()
     assert 'data-testid="person-points-panel"' in body and "未戴安全帽" in body
+
+
+def test_the_group_sets_its_cycle(a):
+    from compliance.points.models import PointsSettings
+
+    admin = login(a.users[roles.TENANT_ADMIN])
+    url = reverse("points:settings-set")
+    assert admin.post(url, {}).status_code == 400
+    body = {"cycle": "month", "starting_balance": "10", "carry_over_cap": "2"}
+    assert admin.post(url, body).status_code == 302
+    assert login(a.users[roles.SAFETY_MANAGER]).post(url, body | {"cycle": "year"}).status_code == 403
+    with dangerously_platform_scope():
+        row = PointsSettings.objects.get(tenant=a.tenant)
+    assert (row.cycle, row.starting_balance, row.carry_over_cap) == ("month", 10, 2)
+    entry = record(a, "SW-ZY-3", a.worker_person)
+    assert entry.cycle_start == datetime.date.today().replace(day=1)

@@ -1248,6 +1248,7 @@ ROUTES: dict[str, Route] = {
     "points:import-template": Route(),
     "points:rules": Route(list_page=True),
     "points:threshold-set": Route(),
+    "points:settings-set": Route(),
     "points:defaults-install": Route(),
     "points:entry-create": Route(body=_b_points_body),
     "points:entry-reverse": Route(kwargs=lambda w: {"pk": _b_points(w).entry.pk}),
