@@ -502,6 +502,59 @@ def major_hazard_tally(scope, mine_ids: Iterable, since) -> dict[Any, MajorHazar
     return out
 
 
+# --- points proposals: a source in one capability proposes an entry in team safety points -------------
+# A 三违 finding in an inspection proposes a deduction for the person who committed it; a confirmed
+# worker hazard report proposes an award for the reporter (issue 18). The source reports under a
+# stable reference; the sink (points) keeps one proposal per (source kind, reference), so editing or
+# confirming the source again counts nothing twice.
+@dataclass(frozen=True)
+class PointsProposal:
+    source_kind: str  # "finding" | "hazard_report" | "spot_exam" | "training" | "duty"
+    source_ref: str  # stable id of the source record (at most 64 characters)
+    tenant_id: Any
+    person_id: Any
+    occurred_on: Any  # a date
+    reason: str  # in Chinese: what happened (the proposal's and the entry's reason)
+    # What the rule is picked by: a 三违 finding's severity ("grave" / "serious" / "minor") or, for
+    # an award, a rule code the tenant's catalogue may hold (e.g. "AW-HAZARD").
+    severity: str = ""
+    rule_code: str = ""
+    evidence_url: str = ""
+
+
+_points_sinks: dict[str, Callable[..., None]] = {}
+
+
+def register_points_sink(key: str, sink: Callable[..., None]) -> None:
+    """``sink(scope, proposal)``; called in the source's transaction, idempotent by reference."""
+    _points_sinks[key] = sink
+
+
+def propose_points(scope, proposal: PointsProposal) -> None:
+    """Tell the points capability (if installed) of a proposed entry."""
+    for sink in list(_points_sinks.values()):
+        sink(scope, proposal)
+
+
+# --- corrective training (矫正培训): a capability that runs training sessions takes an assignment ------
+# Points assigns corrective training when a person falls below a threshold; a training capability
+# that registers here turns the assignment into a session. ``assign(scope, person, reason,
+# reference) -> bool``: True when it took the assignment. With none registered, points keeps the
+# assignment as its own to-do (closed by a manager when the training is passed).
+_corrective_training: dict[str, Callable[..., bool]] = {}
+
+
+def register_corrective_training(key: str, assign: Callable[..., bool]) -> None:
+    _corrective_training[key] = assign
+
+
+def assign_corrective_training(scope, person, *, reason: str, reference: str) -> bool:
+    taken = False
+    for assign in list(_corrective_training.values()):
+        taken = bool(assign(scope, person, reason=reason, reference=reference)) or taken
+    return taken
+
+
 _REGISTRIES = (
     ("nav", _nav),
     ("person_panels", _person_panels),
@@ -518,6 +571,8 @@ _REGISTRIES = (
     ("mine_preconditions", _mine_preconditions),
     ("production_stops", _production_stops),
     ("major_hazard_tallies", _major_hazard_tallies),
+    ("points_sinks", _points_sinks),
+    ("corrective_training", _corrective_training),
 )
 
 

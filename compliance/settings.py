@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "compliance.inspections",
     "compliance.duties",
     "compliance.contractors",
+    "compliance.points",
 ]
 
 MIDDLEWARE = [

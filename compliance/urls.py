@@ -10,6 +10,7 @@ from compliance.duties.api import urls as duties_api_urls
 from compliance.grading.api import urls as grading_api_urls
 from compliance.inspections.api import urls as inspections_api_urls
 from compliance.jobs.api import JobViewSet
+from compliance.points import api as points_api
 from compliance.tokens.api import ApiTokenViewSet, TokenView
 from compliance.training.api import urls as training_api_urls
 from tenants import api as tenants_api
@@ -38,6 +39,7 @@ api_v1 = [
     *inspections_api_urls.urlpatterns,
     *duties_api_urls.urlpatterns,
     *contractors_api_urls.urlpatterns,
+    *points_api.urlpatterns,
 ]
 
 urlpatterns = [
@@ -64,6 +66,7 @@ urlpatterns = [
     path("grading/", include("compliance.grading.urls")),
     path("duties/", include("compliance.duties.urls")),
     path("contractors/", include("compliance.contractors.urls")),
+    path("points/", include("compliance.points.urls")),
     path("notifications/", include("compliance.notifications.urls")),
 ]
 

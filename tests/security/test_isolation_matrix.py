@@ -245,6 +245,71 @@ def _b_suspension(w):
     return w.b_suspension
 
 
+def _b_points(w):
+    """Tenant B's points: the defaults, an entry that crossed a threshold, a proposal (made once
+    per test world)."""
+    if getattr(w, "b_points", None) is None:
+        import datetime
+        from types import SimpleNamespace
+
+        from compliance import registry
+        from compliance.points import services as points
+        from compliance.points.models import PointsRule, Proposal, ThresholdAction
+        from tenants.scope import activate
+        from tenants.selectors import scope_for_user
+
+        b_admin = scope_for_user(w.b.users[roles.TENANT_ADMIN])
+        with activate(b_admin):
+            points.defaults_install(scope=b_admin, tenant_id=w.b.tenant.pk)
+            rule = PointsRule.objects.get(tenant=w.b.tenant, code="SW-ZH-1")
+            entry = points.entry_record(
+                scope=b_admin,
+                person=w.b.worker_person,
+                rule=rule,
+                occurred_on=datetime.date.today(),
+                reason="B-违章指挥",
+            ).entry
+            points.proposal_sink(
+                b_admin,
+                registry.PointsProposal(
+                    source_kind="finding",
+                    source_ref="b-finding",
+                    tenant_id=w.b.tenant.pk,
+                    person_id=w.b.worker_person.pk,
+                    occurred_on=datetime.date.today(),
+                    reason="B-三违",
+                    severity="minor",
+                ),
+            )
+            action = ThresholdAction.objects.get(person=w.b.worker_person)
+            proposal = Proposal.objects.get(person=w.b.worker_person)
+        w.b_points = SimpleNamespace(rule=rule, entry=entry, action=action, proposal=proposal)
+    return w.b_points
+
+
+def _b_points_body(w):
+    import datetime
+
+    p = _b_points(w)
+    return {
+        "person": str(w.b.worker_person.pk),
+        "rule": str(p.rule.pk),
+        "occurred_on": datetime.date.today().isoformat(),
+        "reason": "越界",
+    }
+
+
+def _b_points_fingerprint(t) -> list:
+    from compliance.points.models import Balance, Entry, Proposal, ThresholdAction
+
+    return [
+        sorted(map(str, Entry.objects.filter(tenant=t).values_list("pk", "points"))),
+        sorted(map(str, Balance.objects.filter(tenant=t).values_list("person_id", "balance"))),
+        sorted(map(str, ThresholdAction.objects.filter(tenant=t).values_list("pk", "status"))),
+        sorted(map(str, Proposal.objects.filter(tenant=t).values_list("pk", "status"))),
+    ]
+
+
 def _b_hazard(w):
     """A registered hazard at tenant B's mine, with a photo and one step of history, and a finding
     of B's inspection (made once per test world)."""
@@ -1198,6 +1263,30 @@ ROUTES: dict[str, Route] = {
     ),
     "api:contractor-mine-list": Route(list_page=True),
     "api:contractor-mine-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
+    # points: pages
+    "points:entry-list": Route(list_page=True),
+    "points:me": Route(list_page=True),
+    "points:entry-export": Route(list_page=True),
+    "points:import": Route(body=lambda w: {"org_unit": w.b.mine.pk, "file": _xlsx()}, multipart=True),
+    "points:import-template": Route(),
+    "points:rules": Route(list_page=True),
+    "points:threshold-set": Route(),
+    "points:settings-set": Route(),
+    "points:defaults-install": Route(),
+    "points:entry-create": Route(body=_b_points_body),
+    "points:entry-reverse": Route(kwargs=lambda w: {"pk": _b_points(w).entry.pk}),
+    "points:watch": Route(list_page=True),
+    "points:action-close": Route(kwargs=lambda w: {"pk": _b_points(w).action.pk}),
+    "points:proposal-decide": Route(kwargs=lambda w: {"pk": _b_points(w).proposal.pk}),
+    "points:team": Route(kwargs=lambda w: {"pk": w.b.team.pk}),
+    "points:ranking": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    # points: API
+    "api:points-entry-list": Route(list_page=True, body=_b_points_body),
+    "api:points-entry-detail": Route(kwargs=lambda w: {"pk": _b_points(w).entry.pk}),
+    "api:points-entry-reverse": Route(kwargs=lambda w: {"pk": _b_points(w).entry.pk}),
+    "api:points-balance-list": Route(list_page=True),
+    "api:points-ranking-list": Route(list_page=True),
+    "api:points-ranking-detail": Route(kwargs=lambda w: {"pk": w.b.mine.pk}),
     # duties: the mine-manager posts and leaders on shift
     "duties:post-roster": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
     "duties:post-roster-export": Route(list_page=True, query=lambda w: {"unit": w.b.subsidiary.pk}),
@@ -1455,6 +1544,7 @@ def _b_fingerprint(w) -> dict:
     _b_posts(w)  # made before the count: making them writes audit events
     _b_hazard(w)
     _b_agency_records(w)
+    _b_points(w)
     with dangerously_platform_scope():
         t = w.b.tenant
         return {
@@ -1488,6 +1578,7 @@ def _b_fingerprint(w) -> dict:
             ),
             "findings": Finding.objects.filter(tenant=t).count(),
             "agency_records": _b_agency_fingerprint(t),
+            "points": _b_points_fingerprint(t),
         }
 
 
@@ -1540,6 +1631,7 @@ def _b_markers(w) -> list[str]:
         people = list(Person.objects.filter(tenant=w.b.tenant).values_list("name", "resident_id_masked"))
     tokens = [str(w.b_token.pk), w.b_token.name, w.b_token.key_prefix]
     tokens += [_b_outsourcing(w).name, w.b_engagement.contract_number, w.b_qualification.number]
+    tokens += [str(_b_points(w).entry.pk), "B-违章指挥", "B-三违"]
     return ids + [name for name, _m in people] + [w.b.tenant.name, w.b.mine.name, w.b.team.name] + tokens
 
 

@@ -118,6 +118,10 @@ def old_nav(scope) -> set[str]:
         "hazards-report": has("report_hazards") and self_only,
         "agency-inspections": has("view_hazards") and not self_only,
         "agency-listings": has("view_hazards") and not self_only,
+        # Team safety points (issue 18): the ledger, the worker's own page, a regulator's ranking.
+        "points": has("view_points") and not self_only,
+        "points-me": self_only and bool(scope.person_id),
+        "points-ranking": has("view_points_teams") and not (has("view_points") and not self_only),
     }
     return {key for key, on in shown.items() if on}
 

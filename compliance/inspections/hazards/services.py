@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from compliance.audit.services import audit_record
 from compliance.files import validate_upload
 from compliance.numbering import save_numbered
-from compliance.registry import Condition
+from compliance.registry import Condition, PointsProposal, propose_points
 from tenants import roles
 from tenants.models import MineProfile, OrgUnit, Person, RegulatorAgency
 from tenants.scope import Scope, dangerously_platform_scope
@@ -337,6 +337,21 @@ def hazard_confirm(
     hazard.save()
     _event(hazard, step="confirm", user=user, before=before, note=note)
     _audit(hazard, "hazard_confirm", snap)
+    if hazard.reported_by_person_id is not None:
+        # A confirmed worker report proposes an award for the reporter (rewards for internal hazard
+        # reports, DOMAIN.md); the rule by the hazard's class, once per hazard.
+        propose_points(
+            scope,
+            PointsProposal(
+                source_kind="hazard_report",
+                source_ref=str(hazard.pk),
+                tenant_id=hazard.tenant_id,
+                person_id=hazard.reported_by_person_id,
+                occurred_on=hazard.found_on,
+                reason=f"报告隐患 {hazard.number}：{hazard.description}"[:2000],
+                rule_code="AW-HAZARD-MAJOR" if hazard.is_major else "AW-HAZARD",
+            ),
+        )
     return hazard
 
 
@@ -531,6 +546,21 @@ def finding_add(
     audit_record(
         action="finding_add", obj=finding, after=snapshot(finding), org_path=inspection.org_unit.path
     )
+    if finding.kind == Finding.Kind.VIOLATION:
+        # A 三违 finding proposes a deduction for the person (team safety points, if installed);
+        # once per finding, however often it is reported.
+        propose_points(
+            scope,
+            PointsProposal(
+                source_kind="finding",
+                source_ref=str(finding.pk),
+                tenant_id=finding.tenant_id,
+                person_id=finding.person_id,
+                occurred_on=inspection.date,
+                reason=text[:2000],
+                severity=finding.severity,
+            ),
+        )
     return finding
 
 
