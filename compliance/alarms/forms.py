@@ -1,0 +1,88 @@
+"""Forms of the alarm pages (phone-ready: one column, big buttons; errors field by field)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy
+
+from compliance.pages import ScopedChoiceField, unit_label
+from tenants import selectors as tenant_selectors
+
+from . import selectors
+from .models import Alarm, Kind
+
+
+class AlarmFilterForm(forms.Form):
+    mine = forms.ChoiceField(required=False, label=gettext_lazy("Mine"))
+    kind = forms.ChoiceField(
+        required=False,
+        label=gettext_lazy("Alarm kind"),
+        choices=[("", gettext_lazy("Any kind")), *Kind.choices],
+    )
+    status = forms.ChoiceField(
+        required=False,
+        label=gettext_lazy("Status"),
+        choices=[
+            ("", gettext_lazy("Any status")),
+            ("open", gettext_lazy("Not closed")),
+            *Alarm.Status.choices,
+        ],
+    )
+    overdue = forms.BooleanField(required=False, label=gettext_lazy("Overdue only"))
+    point = forms.CharField(required=False, max_length=64, label=gettext_lazy("Point code"))
+
+    def __init__(self, *args, mines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mine"].choices = [
+            ("", gettext_lazy("Every mine")),
+            *[(str(m.pk), m.name) for m in mines],
+        ]
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class CheckForm(forms.Form):
+    findings = forms.CharField(
+        label=gettext_lazy("Findings on site"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
+class CloseForm(forms.Form):
+    cause = forms.CharField(
+        label=gettext_lazy("Cause"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+    measures = forms.CharField(
+        label=gettext_lazy("Measures"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
+def _feed_mines(scope):
+    return [(m, unit_label(m)) for m in selectors.feed_mines(scope)]
+
+
+class FeedForm(forms.Form):
+    mine = ScopedChoiceField(
+        label=gettext_lazy("Mine"), access=tenant_selectors.access_mine, choices_func=_feed_mines
+    )
+    name = forms.CharField(label=gettext_lazy("Name of the system"), max_length=100)
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mine"].set_choices(scope)
+
+
+class ImportForm(forms.Form):
+    """The export of a monitoring system (.xlsx), for one mine."""
+
+    org_unit = ScopedChoiceField(
+        label=gettext_lazy("Mine"), access=tenant_selectors.access_mine, choices_func=_feed_mines
+    )
+    file = forms.FileField(label=gettext_lazy("File (.xlsx)"))
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].set_choices(scope)
