@@ -55,7 +55,7 @@ SYSTEM_ALIASES = {"安全监控": System.SAFETY_MONITORING, "监控": System.SAF
 COLUMNS = [
     Column("source_id", gettext_lazy("System's alarm id"), True, 18, max_length=64,
            example="20260301-000123",
-           help=gettext_lazy("The id the system gave the alarm; one already stored for the mine is skipped.")),
+           help=gettext_lazy("The id the system gave the alarm; one already stored for the mine is skipped")),
     Column("system", gettext_lazy("System"), True, 14, kind=CHOICE, choices=System, aliases=SYSTEM_ALIASES),
     Column("kind", gettext_lazy("Alarm kind"), True, 16, kind=CHOICE, choices=Kind, aliases=KIND_ALIASES),
     Column("point_code", gettext_lazy("Point code"), True, 12, max_length=64, example="T0101"),
