@@ -643,6 +643,11 @@ EXEMPT: dict[str, str] = {
     "agency:finding-register": _ACTION,
     "agency:listing-detail": _SHOWS + " (its form closes the listing with a note typed into an empty form)",
     "inspections:inspection-record": _FILE,
+    "alarms:alarm-detail": _SHOWS + " (its step forms are the alarms:alarm-* actions, each empty)",
+    "alarms:alarm-acknowledge": "acknowledges with a note typed into an empty form",
+    "alarms:alarm-check": "records the on-site findings typed into an empty form",
+    "alarms:alarm-close": "closes with cause and measures typed into an empty form",
+    "alarms:feed-revoke": _ACTION,
 }
 
 

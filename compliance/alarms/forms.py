@@ -13,7 +13,9 @@ from .models import Alarm, Kind
 
 
 class AlarmFilterForm(forms.Form):
-    mine = forms.ChoiceField(required=False, label=gettext_lazy("Mine"))
+    # A UUID, looked up in the scope by the view (a foreign one is 404, as in the URL); the select
+    # offers the scope's mines.
+    mine = forms.UUIDField(required=False, label=gettext_lazy("Mine"), widget=forms.Select)
     kind = forms.ChoiceField(
         required=False,
         label=gettext_lazy("Alarm kind"),
