@@ -118,6 +118,8 @@ def old_nav(scope) -> set[str]:
         "hazards-report": has("report_hazards") and self_only,
         "agency-inspections": has("view_hazards") and not self_only,
         "agency-listings": has("view_hazards") and not self_only,
+        # Monitoring alarms (issue 21): the queue, for whoever reads alarms.
+        "alarms": has("view_alarms") and not self_only,
     }
     return {key for key, on in shown.items() if on}
 
