@@ -105,18 +105,27 @@ def feed_mines(scope: Scope) -> QuerySet[OrgUnit]:
 
 # --- to-dos and figures ------------------------------------------------------------------------------
 def todo_items(scope: Scope) -> list[registry.TodoItem]:
-    """Overdue alarms (a warning while their deadline is unverified), alarms waiting for someone to
-    take them on, and checked alarms to close: one query."""
-    if not scope.has_perm(HANDLE_ALARMS):
+    """Those who handle alarms: overdue alarms (a warning while their deadline is unverified),
+    alarms waiting for someone to take them on, checked alarms to close. Those who only read them
+    at HQ: the open alarms escalated to group HQ. One query either way."""
+    handles = scope.has_perm(HANDLE_ALARMS)
+    if not handles and (scope.is_regulator or not scope.has_perm(VIEW_ALARMS) or scope.self_only):
         return []
     now = timezone.now()
+    url = reverse("alarms:alarm-list")
+    if not handles:
+        escalated = alarms(scope=scope).filter(status__in=Alarm.OPEN_STATES, escalation__gte=2).count()
+        return [
+            registry.TodoItem(
+                "escalated", _("Alarms escalated to group HQ"), escalated, f"{url}?status=open", "info"
+            )
+        ]
     counts = alarms(scope=scope).aggregate(
         overdue=Count("pk", filter=q_overdue(now)),
         unverified=Count("pk", filter=q_overdue(now) & Q(deadline_verified=False)),
         open=Count("pk", filter=Q(status=S.OPEN)),
         checked=Count("pk", filter=Q(status=S.CHECKED)),
     )
-    url = reverse("alarms:alarm-list")
     return [
         registry.TodoItem(
             "overdue",

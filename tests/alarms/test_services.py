@@ -212,7 +212,11 @@ def test_todos_and_figures_warn_while_the_deadline_is_unverified(world):
     assert items["open"].count == 2
     assert figures["alarms.overdue"].status == "warning"
     with activate(world.a.scope(roles.HQ_AUDITOR)) as scope:
-        assert selectors.todo_items(scope) == []  # reads, does not handle
+        # Reads, does not handle: only what reached group HQ.
+        assert [(i.key, i.count) for i in selectors.todo_items(scope)] == [("escalated", 0)]
+    escalation.escalate_overdue(timezone.now() + datetime.timedelta(hours=60))
+    with activate(world.a.scope(roles.HQ_AUDITOR)) as scope:
+        assert [(i.key, i.count) for i in selectors.todo_items(scope)] == [("escalated", 2)]
 
 
 def test_monthly_statistics(world):
