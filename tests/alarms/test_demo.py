@@ -34,3 +34,14 @@ def test_a_month_of_alarms(world):
 
         assert selectors.repeated_points(scope)
         assert demo.build(spec, scope=scope, log=lambda *_: None) is None
+
+
+def test_seed_demo_has_a_month_of_alarms_per_group(seeded_demo):
+    with platform():
+        rows = Alarm.objects.all()
+        groups = set(rows.values_list("tenant_id", flat=True))
+        assert len(groups) >= 2
+        closed_on_time = rows.filter(status="closed", closed_at__lte=F("close_due_at")).count()
+        assert closed_on_time > rows.count() / 2
+        assert rows.filter(status="closed", closed_at__gt=F("close_due_at")).exists()
+        assert rows.exclude(status="closed").exists() and rows.filter(escalation__gt=0).exists()
