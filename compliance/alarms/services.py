@@ -14,7 +14,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,6 +34,16 @@ from .permissions import HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS
 
 S = Alarm.Status
 MAX_BATCH = 500
+# Readings are stored with 4 decimals and at most 10 whole digits (Alarm.value / Alarm.limit).
+READING_LIMIT = Decimal(10) ** 10
+FOUR_PLACES = Decimal("0.0001")
+
+
+def _reading(number: Decimal | None) -> Decimal | None:
+    """A sensor's reading as stored: more decimals than four are rounded, never refused."""
+    return None if number is None else number.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
+
+
 FEED_KEY_START = "kaf_"
 # The trail stores at most 16 characters of an action.
 AUDIT_ACTIONS = {
@@ -108,6 +118,10 @@ def check_incoming(item: Incoming) -> dict[str, str]:
         errors["point_code"] = _("The point code is required.")
     elif len(item.point_code) > 64:
         errors["point_code"] = _("At most 64 characters.")
+    for name in ("value", "limit"):
+        number = getattr(item, name)
+        if number is not None and (not number.is_finite() or abs(number) >= READING_LIMIT):
+            errors[name] = _("Out of range.")
     if len(item.location or "") > 200:
         errors["location"] = _("At most 200 characters.")
     if len(item.unit or "") > 16:
@@ -156,9 +170,9 @@ def alarms_ingest(
             kind=item.kind,
             point_code=item.point_code.strip(),
             location=(item.location or "").strip(),
-            value=item.value,
+            value=_reading(item.value),
             unit=(item.unit or "").strip(),
-            limit=item.limit,
+            limit=_reading(item.limit),
             occurred_at=item.occurred_at,
             ended_at=item.ended_at,
             source_id=item.source_id.strip(),

@@ -188,3 +188,12 @@ def test_lists_have_constant_queries(world):
                mine=world.a.other_mine if i % 2 else world.a.mine)  # fmt: skip
     feed(world.a)
     assert [_queries(client, url) for url in urls] == few
+
+
+def test_readings_with_more_decimals_are_rounded_not_refused(world):
+    _feed, key = feed(world.a)
+    response = _post(key, _alarm(value="1.123456", limit="1.00005"))
+    assert response.status_code == 201, response.content
+    assert (response.json()["value"], response.json()["limit"]) == ("1.1235", "1.0001")
+    assert _post(key, _alarm(source_id="big", value="1e12")).status_code == 400
+    assert _post(key, _alarm(source_id="nan", value="NaN")).status_code == 400

@@ -81,19 +81,29 @@ class AlarmDetailSerializer(AlarmSerializer):
 
 
 # --- intake -------------------------------------------------------------------------------------------
+class ReadingField(serializers.DecimalField):
+    """A measured value: more decimals than the four stored are rounded (the service does it),
+    never refused; at most 10 whole digits."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=None, decimal_places=None, required=False, allow_null=True, default=None,
+                         **kwargs)  # fmt: skip
+
+    def validate_precision(self, value):
+        if abs(value) >= services.READING_LIMIT:
+            self.fail("max_whole_digits", max_whole_digits=10)
+        return value
+
+
 class AlarmInSerializer(serializers.Serializer):
     source_id = serializers.CharField(max_length=64, help_text="The system's own id of the alarm")
     system = serializers.ChoiceField(choices=System.choices)
     kind = serializers.ChoiceField(choices=Kind.choices)
     point_code = serializers.CharField(max_length=64, help_text="The point (测点) code, e.g. T0101")
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    value = serializers.DecimalField(
-        max_digits=14, decimal_places=4, required=False, allow_null=True, default=None
-    )
+    value = ReadingField()
     unit = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
-    limit = serializers.DecimalField(
-        max_digits=14, decimal_places=4, required=False, allow_null=True, default=None
-    )
+    limit = ReadingField()
     occurred_at = serializers.DateTimeField(help_text="With a zone offset; without one, China time")
     ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     mine = serializers.UUIDField(
