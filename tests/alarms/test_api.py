@@ -197,3 +197,14 @@ def test_readings_with_more_decimals_are_rounded_not_refused(world):
     assert (response.json()["value"], response.json()["limit"]) == ("1.1235", "1.0001")
     assert _post(key, _alarm(source_id="big", value="1e12")).status_code == 400
     assert _post(key, _alarm(source_id="nan", value="NaN")).status_code == 400
+
+
+def test_a_feed_key_opens_nothing_but_the_intake(world):
+    alarm = ingest(world.a, incoming())[0]
+    _feed, key = feed(world.a)
+    auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    assert Client().get("/api/v1/alarms/", **auth).status_code == 401
+    assert Client().get(f"/api/v1/alarms/{alarm.pk}/", **auth).status_code == 401
+    assert Client().post(f"/api/v1/alarms/{alarm.pk}/acknowledge/", {}, content_type="application/json",
+                         **auth).status_code == 401  # fmt: skip
+    assert Client().get("/api/v1/me/", **auth).status_code == 401
