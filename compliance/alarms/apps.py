@@ -59,6 +59,7 @@ class AlarmsConfig(AppConfig):
                 "alarm_escalate": pgettext_lazy("audit action", "Escalated an overdue alarm"),
                 "feed_create": pgettext_lazy("audit action", "Made an alarm feed key"),
                 "feed_revoke": pgettext_lazy("audit action", "Revoked an alarm feed key"),
+                "deadline_set": pgettext_lazy("audit action", "Set a group's alarm deadline"),
             }
         )
         registry.register_audit_object_kinds(
@@ -66,4 +67,5 @@ class AlarmsConfig(AppConfig):
                 "alarms.Alarm", url_name="alarms:alarm-detail", perm=permissions.VIEW_ALARMS
             ),
             registry.AuditObjectKind("alarms.AlarmFeed"),
+            registry.AuditObjectKind("alarms.AlarmDeadline"),
         )

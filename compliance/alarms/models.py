@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from compliance.rules.base import RuleSource
-from tenants.models import OrgUnit, TenantOwned
+from tenants.models import OrgUnit, Tenant, TenantOwned
 
 from .permissions import VIEW_ALARMS
 
@@ -55,9 +55,20 @@ class Kind(models.TextChoices):
 class AlarmDeadline(RuleSource):
     """How long an alarm of one kind may wait: to be acknowledged (minutes from its occurrence)
     and to be closed (hours from its occurrence); past closing by ``escalate_hq_hours`` more, it
-    is escalated to group HQ as well. National defaults (no tenant); unverified values only warn."""
+    is escalated to group HQ as well. A row without an owner is the national default, read by
+    every scope; a group's own row (``owner_tenant``) may only be stricter (DESIGN.md "Rules as
+    data": a tenant may be stricter, never looser). Unverified values only warn."""
 
-    kind = models.CharField(_("alarm kind"), max_length=24, choices=Kind.choices, unique=True)
+    owner_tenant = models.ForeignKey(
+        Tenant,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("group"),
+        help_text=_("Empty: the national default. A group's own deadline may only be stricter."),
+    )
+    kind = models.CharField(_("alarm kind"), max_length=24, choices=Kind.choices)
     acknowledge_minutes = models.PositiveIntegerField(_("acknowledge within (minutes)"))
     close_hours = models.PositiveIntegerField(_("close within (hours)"))
     escalate_hq_hours = models.PositiveIntegerField(_("escalate to group HQ after (hours past closing)"))
@@ -66,6 +77,18 @@ class AlarmDeadline(RuleSource):
         verbose_name = _("alarm handling deadline")
         verbose_name_plural = _("alarm handling deadlines")
         ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(owner_tenant__isnull=True),
+                name="alarm_deadline_national_once",
+            ),
+            models.UniqueConstraint(
+                fields=["owner_tenant", "kind"],
+                condition=models.Q(owner_tenant__isnull=False),
+                name="alarm_deadline_group_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.acknowledge_minutes} min / {self.close_hours} h"

@@ -12,9 +12,11 @@ HANDLE_ALARMS = "handle_alarms"
 INGEST_ALARMS = "ingest_alarms"
 # Make and revoke the keys of the mine's monitoring systems (alarm feeds).
 MANAGE_ALARM_FEEDS = "manage_alarm_feeds"
+# Set the group's own handling deadlines (stricter than the national ones), at group HQ.
+MANAGE_ALARM_RULES = "manage_alarm_rules"
 
 BUNDLES = {
-    roles.TENANT_ADMIN: {VIEW_ALARMS, HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS},
+    roles.TENANT_ADMIN: {VIEW_ALARMS, HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS, MANAGE_ALARM_RULES},
     roles.HQ_AUDITOR: {VIEW_ALARMS},
     roles.SAFETY_MANAGER: {VIEW_ALARMS, HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS},
     roles.REGULATOR: {VIEW_ALARMS},
@@ -23,4 +25,6 @@ BUNDLES = {
 
 
 def register() -> None:
-    roles.register_permissions(BUNDLES, write={HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS})
+    roles.register_permissions(
+        BUNDLES, write={HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS, MANAGE_ALARM_RULES}
+    )

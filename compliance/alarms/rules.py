@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from compliance.rules.base import register_rule_kind
 
 from .models import AlarmDeadline, AlarmRule, Kind
@@ -61,7 +63,10 @@ class Deadline:
 def ship(deadline_model=AlarmDeadline, rule_model=AlarmRule) -> None:
     """Create the shipped rows that are missing (the data migration and the tests call it); a row
     the operator edited is left as it is."""
-    have = set(deadline_model.objects.values_list("kind", flat=True))
+    national = deadline_model.objects.all()
+    if any(f.name == "owner_tenant" for f in deadline_model._meta.get_fields()):
+        national = national.filter(owner_tenant__isnull=True)  # (the model of migration 0002 has none)
+    have = set(national.values_list("kind", flat=True))
     deadline_model.objects.bulk_create(
         [
             deadline_model(
@@ -81,18 +86,41 @@ def ship(deadline_model=AlarmDeadline, rule_model=AlarmRule) -> None:
     )
 
 
-def deadlines() -> dict[str, Deadline]:
-    """Every kind's deadline (one query); a kind with no row falls back to the shipped value."""
+def _row(row: AlarmDeadline) -> Deadline:
+    return Deadline(
+        row.kind, row.acknowledge_minutes, row.close_hours, row.escalate_hq_hours, row.source, row.verified
+    )
+
+
+def stricter(national: Deadline, group: Deadline) -> Deadline:
+    """A group's deadline over the national one: each value the shorter of the two (a group may be
+    stricter, never looser). Where the group's row tightens anything, its source and standing are
+    the deadline's."""
+    values = (
+        min(national.acknowledge_minutes, group.acknowledge_minutes),
+        min(national.close_hours, group.close_hours),
+        min(national.escalate_hq_hours, group.escalate_hq_hours),
+    )
+    tightened = values != (national.acknowledge_minutes, national.close_hours, national.escalate_hq_hours)
+    origin = group if tightened else national
+    return Deadline(national.kind, *values, origin.source, origin.verified)
+
+
+def deadlines(tenant_id=None) -> dict[str, Deadline]:
+    """Every kind's deadline for the group ``tenant_id`` (one query): the national row, made
+    stricter by the group's own; a kind with no national row falls back to the shipped value."""
     out = {kind: Deadline(kind, a, c, e, SOURCE_100, False) for kind, (a, c, e) in SHIPPED_DEADLINES.items()}
-    for row in AlarmDeadline.objects.all():
-        out[row.kind] = Deadline(
-            row.kind,
-            row.acknowledge_minutes,
-            row.close_hours,
-            row.escalate_hq_hours,
-            row.source,
-            row.verified,
-        )
+    condition = Q(owner_tenant__isnull=True)
+    if tenant_id is not None:
+        condition |= Q(owner_tenant_id=tenant_id)
+    groups = []
+    for row in AlarmDeadline.objects.filter(condition):
+        if row.owner_tenant_id is None:
+            out[row.kind] = _row(row)
+        else:
+            groups.append(row)
+    for row in groups:
+        out[row.kind] = stricter(out[row.kind], _row(row))
     return out
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,8 +29,8 @@ from tenants.scope import Grant, Scope, dangerously_platform_scope
 from tenants.services import snapshot
 
 from . import machine, rules
-from .models import Alarm, AlarmEvent, AlarmFeed, Kind, System
-from .permissions import HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS
+from .models import Alarm, AlarmDeadline, AlarmEvent, AlarmFeed, Kind, System
+from .permissions import HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS, MANAGE_ALARM_RULES
 
 S = Alarm.Status
 MAX_BATCH = 500
@@ -158,7 +158,7 @@ def alarms_ingest(
     if problems:
         raise ValidationError({"alarms": [f"{i}: {field}: {msg}" for i, e in problems.items()
                                           for field, msg in e.items()]})  # fmt: skip
-    by_kind = rules.deadlines()
+    by_kind = rules.deadlines(mine.tenant_id)
     fresh: dict[str, Alarm] = {}
     for item in items:
         if item.source_id in fresh:
@@ -312,6 +312,47 @@ def alarm_escalate(*, alarm: Alarm, level: int) -> bool:
         action="alarm_escalate", obj=alarm, before=snap, after=snapshot(alarm), org_path=alarm.mine.path
     )
     return True
+
+
+# --- a group's own, stricter deadlines ---------------------------------------------------------------
+@transaction.atomic
+def alarm_deadline_set(
+    *, scope: Scope, tenant_id, kind: str, acknowledge_minutes: int, close_hours: int,
+    escalate_hq_hours: int, source: str,
+) -> AlarmDeadline:  # fmt: skip
+    """The group's own deadline for ``kind`` (MANAGE_ALARM_RULES at group HQ). Stricter than the
+    national one or refused, value by value; it applies to alarms that come in from now on."""
+    hq = OrgUnit.objects.filter(tenant_id=tenant_id, parent__isnull=True).first()
+    if hq is None:
+        raise PermissionDenied(MANAGE_ALARM_RULES)
+    scope.require(MANAGE_ALARM_RULES, hq)
+    if kind not in Kind.values:
+        raise ValidationError({"kind": _("Not a known alarm kind.")})
+    national = rules.deadlines()[kind]
+    wanted = {
+        "acknowledge_minutes": (acknowledge_minutes, national.acknowledge_minutes),
+        "close_hours": (close_hours, national.close_hours),
+        "escalate_hq_hours": (escalate_hq_hours, national.escalate_hq_hours),
+    }
+    errors = {
+        name: _("A group's deadline may be stricter than the national one (%(n)s), never looser.")
+        % {"n": limit}
+        for name, (value, limit) in wanted.items()
+        if value is None or value < 1 or value > limit
+    }
+    if not (source or "").strip():
+        errors["source"] = _("Name the group's document that sets this deadline.")
+    if errors:
+        raise ValidationError(errors)
+    row = AlarmDeadline.objects.filter(owner_tenant_id=tenant_id, kind=kind).select_for_update().first()
+    before = snapshot(row) if row is not None else None
+    row = row or AlarmDeadline(owner_tenant_id=tenant_id, kind=kind)
+    row.acknowledge_minutes, row.close_hours, row.escalate_hq_hours = (v for v, _l in wanted.values())
+    row.source, row.verified, row.verified_by, row.verified_at = source.strip()[:300], False, "", None
+    row.save()
+    audit_record(action="deadline_set", tenant_id=tenant_id, obj=row, before=before, after=snapshot(row),
+                 org_path=hq.path)  # fmt: skip
+    return row
 
 
 # --- alarm feeds (the monitoring systems' keys) ----------------------------------------------------------

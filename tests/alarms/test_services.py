@@ -236,3 +236,37 @@ def test_monthly_statistics(world):
     assert by_mine[world.a.other_mine.name] == {"count": 1, "on_time": 0, "late": 0, "open": 1}
     with activate(world.b.scope(roles.HQ_AUDITOR)) as scope:
         assert selectors.monthly_stats(scope=scope) == []
+
+
+def test_a_group_may_set_stricter_deadlines_never_looser(world):
+    occurred = timezone.now() - datetime.timedelta(minutes=1)
+    admin = world.a.scope(roles.TENANT_ADMIN)
+    with activate(admin) as scope:
+        with pytest.raises(ValidationError) as exc:
+            services.alarm_deadline_set(
+                scope=scope, tenant_id=world.a.tenant.pk, kind="gas", acknowledge_minutes=5, close_hours=48,
+                escalate_hq_hours=24, source="",
+            )  # fmt: skip
+        assert set(exc.value.message_dict) == {"close_hours", "source"}
+        services.alarm_deadline_set(
+            scope=scope, tenant_id=world.a.tenant.pk, kind="gas", acknowledge_minutes=5, close_hours=12,
+            escalate_hq_hours=24, source="A集团安全监控管理办法 第12条",
+        )  # fmt: skip
+    with activate(world.a.scope(roles.SAFETY_MANAGER)) as scope:
+        with pytest.raises(PermissionDenied):
+            services.alarm_deadline_set(
+                scope=scope, tenant_id=world.a.tenant.pk, kind="co", acknowledge_minutes=5, close_hours=12,
+                escalate_hq_hours=24, source="x",
+            )  # fmt: skip
+    mine_a = ingest(world.a, incoming(kind="gas", occurred_at=occurred))[0]
+    mine_b = ingest(world.b, incoming(kind="gas", occurred_at=occurred))[0]
+    assert mine_a.close_due_at == occurred + datetime.timedelta(hours=12)
+    assert mine_a.acknowledge_due_at == occurred + datetime.timedelta(minutes=5)
+    assert mine_a.deadline_source == "A集团安全监控管理办法 第12条" and not mine_a.deadline_verified
+    assert mine_b.close_due_at == occurred + datetime.timedelta(hours=24)  # the other group: national
+    # A national rule made stricter later still wins where it is the stricter one.
+    with platform():
+        row = AlarmDeadline.objects.get(kind="gas", owner_tenant__isnull=True)
+        row.close_hours = 6
+        row.save()
+    assert rules.deadlines(world.a.tenant.pk)["gas"].close_hours == 6
