@@ -88,3 +88,15 @@ class ImportForm(forms.Form):
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].set_choices(scope)
+
+
+class DeadlineForm(forms.Form):
+    """The group's own deadline for one kind (stricter than the national one; the service checks)."""
+
+    kind = forms.ChoiceField(label=gettext_lazy("Alarm kind"), choices=Kind.choices)
+    acknowledge_minutes = forms.IntegerField(label=gettext_lazy("acknowledge within (minutes)"), min_value=1)
+    close_hours = forms.IntegerField(label=gettext_lazy("close within (hours)"), min_value=1)
+    escalate_hq_hours = forms.IntegerField(
+        label=gettext_lazy("escalate to group HQ after (hours past closing)"), min_value=1
+    )
+    source = forms.CharField(label=gettext_lazy("source"), max_length=300)

@@ -256,3 +256,27 @@ def monthly_totals(stats: list[dict]) -> list[dict]:
         for key in ("count", "on_time", "late", "open"):
             t[key] += r[key]
     return [totals[m] for m in sorted(totals)]
+
+
+# --- the deadlines in force --------------------------------------------------------------------------
+def deadline_table(scope: Scope) -> list[dict]:
+    """Per kind: the national deadline and, for a scope of one group, the group's own and the one in
+    force (two queries). Each with its source and standing (待核实 while unverified)."""
+    from .models import AlarmDeadline, Kind
+
+    national = rules.deadlines()
+    tenant_id = scope.tenant_id
+    own = {}
+    if tenant_id is not None:
+        own = {row.kind: row for row in AlarmDeadline.objects.filter(owner_tenant_id=tenant_id)}
+    in_force = rules.deadlines(tenant_id) if tenant_id is not None else national
+    return [
+        {
+            "kind": kind,
+            "label": label,
+            "national": national[kind],
+            "own": own.get(kind),
+            "in_force": in_force[kind],
+        }
+        for kind, label in Kind.choices
+    ]

@@ -16,6 +16,7 @@ urlpatterns: list = [
     path("<uuid:pk>/close/", views.CloseView.as_view(), name="alarm-close"),
     path("stats/", views.StatsView.as_view(), name="stats"),
     path("stats/chart.svg", views.StatsChartView.as_view(), name="stats-chart"),
+    path("deadlines/", views.DeadlinesView.as_view(), name="deadlines"),
     path("feeds/", views.FeedListView.as_view(), name="feed-list"),
     path("feeds/<uuid:pk>/revoke/", views.FeedRevokeView.as_view(), name="feed-revoke"),
     path("import/", ImportView.as_view(kind=alarms_io.IMPORT_KIND), name="alarm-import"),

@@ -20,8 +20,8 @@ from compliance.reports import charts
 from tenants import selectors as tenant_selectors
 
 from . import machine, rules, selectors, services
-from .forms import AcknowledgeForm, AlarmFilterForm, CheckForm, CloseForm, FeedForm
-from .permissions import HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS, VIEW_ALARMS
+from .forms import AcknowledgeForm, AlarmFilterForm, CheckForm, CloseForm, DeadlineForm, FeedForm
+from .permissions import HANDLE_ALARMS, INGEST_ALARMS, MANAGE_ALARM_FEEDS, MANAGE_ALARM_RULES, VIEW_ALARMS
 
 
 class AlarmListView(ScopedPageMixin, TemplateView):
@@ -206,3 +206,33 @@ class FeedRevokeView(ScopedPageMixin, View):
         services.alarm_feed_revoke(scope=self.scope, feed=feed)
         messages.success(request, _("The key is revoked."))
         return redirect("alarms:feed-list")
+
+
+class DeadlinesView(ScopedPageMixin, View):
+    """The handling deadlines by kind with their sources and standing; a group admin sets the
+    group's own, stricter ones here."""
+
+    required_perm = VIEW_ALARMS
+    template_name = "alarms/deadlines.html"
+
+    def _render(self, request, form, status=200):
+        can_set = self.scope.tenant_id is not None and self.scope.has_perm(MANAGE_ALARM_RULES)
+        context = {"rows": selectors.deadline_table(self.scope), "form": form if can_set else None}
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._render(request, DeadlineForm())
+
+    def post(self, request):
+        form = DeadlineForm(request.POST)
+        if form.is_valid():
+            try:
+                services.alarm_deadline_set(
+                    scope=self.scope, tenant_id=self.scope.tenant_id, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("alarms:deadlines")
+        return self._render(request, form, status=400)

@@ -193,3 +193,26 @@ def test_import_of_a_csv_export(world):
 def test_the_feed_key_can_be_used(world):
     _f, key = feed(world.a)
     assert key.startswith("kaf_")
+
+
+def test_the_deadlines_page(world):
+    admin = login(world.a.users[roles.TENANT_ADMIN])
+    page = admin.get("/alarms/deadlines/").content.decode()
+    assert "待核实" in page and 'name="close_hours"' in page
+    body = {
+        "kind": "gas",
+        "acknowledge_minutes": 5,
+        "close_hours": 48,
+        "escalate_hq_hours": 24,
+        "source": "办法",
+    }
+    response = admin.post("/alarms/deadlines/", body)
+    assert response.status_code == 400 and "close_hours" in _errors(response)
+    assert admin.post("/alarms/deadlines/", {**body, "close_hours": 12}).status_code == 302
+    assert "办法" in admin.get("/alarms/deadlines/").content.decode()
+    # Readers see the table, not the form; another group keeps the national deadline.
+    for user in (world.a.users[roles.SAFETY_MANAGER], world.regulator_in):
+        page = login(user).get("/alarms/deadlines/").content.decode()
+        assert 'name="close_hours"' not in page
+    assert "办法" not in login(world.b.users[roles.TENANT_ADMIN]).get("/alarms/deadlines/").content.decode()
+    assert login(world.a.users[roles.SAFETY_MANAGER]).post("/alarms/deadlines/", body).status_code == 403

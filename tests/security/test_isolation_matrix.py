@@ -1370,6 +1370,7 @@ ROUTES: dict[str, Route] = {
     ),
     "alarms:stats": Route(list_page=True),
     "alarms:stats-chart": Route(),
+    "alarms:deadlines": Route(list_page=True),
     "alarms:feed-list": Route(list_page=True, body=lambda w: {"mine": w.b.mine.pk, "name": "越界"}),
     "alarms:feed-revoke": Route(kwargs=lambda w: {"pk": _b_alarm(w) and w.b_alarm_feed.pk}),
     "alarms:alarm-import": Route(body=lambda w: {"org_unit": w.b.mine.pk, "file": _xlsx()}, multipart=True),
