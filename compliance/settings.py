@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "compliance.duties",
     "compliance.contractors",
     "compliance.points",
+    "compliance.alarms",
 ]
 
 MIDDLEWARE = [
@@ -485,6 +486,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=55),
         "options": {"expire_seconds": 6 * 3600},
     },
+    # Monitoring alarms past their handling deadline escalate to the subsidiary, then group HQ, with
+    # notifications (alarms.tasks.escalate_overdue_alarms). Deadlines are hours, not days: often.
+    "alarms-escalate-overdue": {
+        "task": "alarms.tasks.escalate_overdue_alarms",
+        "schedule": 300.0,
+        "options": {"expire_seconds": 300},
+    },
 }
 
 # --- Email (every notification, to users with an address: compliance.notifications) ---
@@ -521,5 +529,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "ContractorStatusEnum": "compliance.contractors.models.Contractor.Status",
         "HazardSourceEnum": "compliance.inspections.hazards.models.Hazard.Source",
         "HazardStatusEnum": "compliance.inspections.hazards.models.Hazard.Status",
+        "AlarmStatusEnum": "compliance.alarms.models.Alarm.Status",
+        "AlarmKindEnum": "compliance.alarms.models.Kind",
+        "AlarmSystemEnum": "compliance.alarms.models.System",
     }
 )

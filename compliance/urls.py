@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from compliance.accounts import api as accounts_api
+from compliance.alarms.api import urls as alarms_api_urls
 from compliance.audit.api import AuditEventViewSet
 from compliance.contractors.api import urls as contractors_api_urls
 from compliance.duties.api import urls as duties_api_urls
@@ -40,6 +41,7 @@ api_v1 = [
     *duties_api_urls.urlpatterns,
     *contractors_api_urls.urlpatterns,
     *points_api.urlpatterns,
+    *alarms_api_urls.urlpatterns,
 ]
 
 urlpatterns = [
@@ -67,6 +69,7 @@ urlpatterns = [
     path("duties/", include("compliance.duties.urls")),
     path("contractors/", include("compliance.contractors.urls")),
     path("points/", include("compliance.points.urls")),
+    path("alarms/", include("compliance.alarms.urls")),
     path("notifications/", include("compliance.notifications.urls")),
 ]
 

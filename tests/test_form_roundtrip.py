@@ -649,6 +649,11 @@ EXEMPT: dict[str, str] = {
     "agency:spot-code": _ACTION + " (issues a one-time code, shown once)",
     "agency:listing-detail": _SHOWS + " (its form closes the listing with a note typed into an empty form)",
     "inspections:inspection-record": _FILE,
+    "alarms:alarm-detail": _SHOWS + " (its step forms are the alarms:alarm-* actions, each empty)",
+    "alarms:alarm-acknowledge": "acknowledges with a note typed into an empty form",
+    "alarms:alarm-check": "records the on-site findings typed into an empty form",
+    "alarms:alarm-close": "closes with cause and measures typed into an empty form",
+    "alarms:feed-revoke": _ACTION,
 }
 
 

@@ -1492,7 +1492,87 @@ ROUTES: dict[str, Route] = {
     ),
     "api:inspection-finding-detail": Route(kwargs=lambda w: {"pk": _b_finding(w).pk}),
     "api:hazard-criterion-list": Route(list_page=True),
+    # monitoring alarms: the queue, an alarm's steps, statistics, feed keys, import, the intake API
+    "alarms:alarm-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    "alarms:alarm-detail": Route(kwargs=lambda w: {"pk": _b_alarm(w).pk}),
+    "alarms:alarm-acknowledge": Route(
+        kwargs=lambda w: {"pk": _b_alarm(w).pk}, body=lambda w: {"note": "越界"}
+    ),
+    "alarms:alarm-check": Route(kwargs=lambda w: {"pk": _b_alarm(w).pk}, body=lambda w: {"findings": "越界"}),
+    "alarms:alarm-close": Route(
+        kwargs=lambda w: {"pk": _b_alarm(w).pk}, body=lambda w: {"cause": "越界", "measures": "越界"}
+    ),
+    "alarms:stats": Route(list_page=True),
+    "alarms:stats-chart": Route(),
+    "alarms:deadlines": Route(list_page=True),
+    "alarms:feed-list": Route(list_page=True, body=lambda w: {"mine": w.b.mine.pk, "name": "越界"}),
+    "alarms:feed-revoke": Route(kwargs=lambda w: {"pk": _b_alarm(w) and w.b_alarm_feed.pk}),
+    "alarms:alarm-import": Route(body=lambda w: {"org_unit": w.b.mine.pk, "file": _xlsx()}, multipart=True),
+    "alarms:alarm-import-template": Route(),
+    "api:alarm-list": Route(list_page=True, query=lambda w: {"mine": w.b.mine.pk}),
+    "api:alarm-detail": Route(kwargs=lambda w: {"pk": _b_alarm(w).pk}),
+    "api:alarm-acknowledge": Route(kwargs=lambda w: {"pk": _b_alarm(w).pk}, body=lambda w: {"note": "越界"}),
+    "api:alarm-check": Route(kwargs=lambda w: {"pk": _b_alarm(w).pk}, body=lambda w: {"findings": "越界"}),
+    "api:alarm-close": Route(
+        kwargs=lambda w: {"pk": _b_alarm(w).pk}, body=lambda w: {"cause": "越界", "measures": "越界"}
+    ),
+    "api:alarm-stats": Route(list_page=True),
+    # Only a mine's feed key posts here (tests/alarms/test_api.py: a key of tenant A naming B's mine
+    # is 403 and stores nothing); a logged-in person, whoever, is 403.
+    "api:alarm-ingest": Route(body=lambda w: {**ALARM_BODY, "mine": str(w.b.mine.pk)}),
 }
+
+ALARM_BODY = {
+    "source_id": "越界-1",
+    "system": "safety_monitoring",
+    "kind": "gas",
+    "point_code": "T0101",
+    "occurred_at": "2026-03-01T08:00:00+08:00",
+}
+
+
+def _b_alarm(w):
+    """An open alarm at tenant B's mine, with one step of history, and a feed key of that mine
+    (made once per test world)."""
+    if getattr(w, "b_alarm", None) is None:
+        import datetime
+
+        from compliance.alarms.models import Alarm, AlarmEvent, AlarmFeed
+
+        at = datetime.datetime(2026, 3, 1, 8, tzinfo=datetime.UTC)
+        with dangerously_platform_scope():
+            w.b_alarm = Alarm.objects.create(
+                tenant=w.b.tenant,
+                mine=w.b.mine,
+                system="safety_monitoring",
+                kind="gas",
+                point_code="B-T0101",
+                location="B-1301 回风巷",
+                occurred_at=at,
+                source_id="B-ALARM-1",
+                acknowledge_due_at=at,
+                close_due_at=at,
+                escalate_hq_at=at,
+            )
+            AlarmEvent.objects.create(tenant=w.b.tenant, alarm=w.b_alarm, action="escalate", at=at)
+            w.b_alarm_feed = AlarmFeed.objects.create(
+                tenant=w.b.tenant,
+                mine=w.b.mine,
+                name="B-监控系统",
+                key_prefix="kaf_Bxxxxxxx",
+                key_hash="b" * 64,
+            )
+    return w.b_alarm
+
+
+def _b_alarms_fingerprint(t) -> list:
+    from compliance.alarms.models import Alarm, AlarmEvent, AlarmFeed
+
+    return [
+        sorted(map(str, Alarm.objects.filter(tenant=t).values_list("pk", "status", "escalation"))),
+        AlarmEvent.objects.filter(tenant=t).count(),
+        sorted(map(str, AlarmFeed.objects.filter(tenant=t).values_list("pk", "revoked_at"))),
+    ]
 
 
 def _walk(resolver, prefix=""):
@@ -1545,6 +1625,7 @@ def _b_fingerprint(w) -> dict:
     _b_hazard(w)
     _b_agency_records(w)
     _b_points(w)
+    _b_alarm(w)
     with dangerously_platform_scope():
         t = w.b.tenant
         return {
@@ -1579,6 +1660,7 @@ def _b_fingerprint(w) -> dict:
             "findings": Finding.objects.filter(tenant=t).count(),
             "agency_records": _b_agency_fingerprint(t),
             "points": _b_points_fingerprint(t),
+            "alarms": _b_alarms_fingerprint(t),
         }
 
 
@@ -1632,6 +1714,7 @@ def _b_markers(w) -> list[str]:
     tokens = [str(w.b_token.pk), w.b_token.name, w.b_token.key_prefix]
     tokens += [_b_outsourcing(w).name, w.b_engagement.contract_number, w.b_qualification.number]
     tokens += [str(_b_points(w).entry.pk), "B-违章指挥", "B-三违"]
+    tokens += [_b_alarm(w).point_code, w.b_alarm.location, w.b_alarm_feed.name, w.b_alarm_feed.key_prefix]
     return ids + [name for name, _m in people] + [w.b.tenant.name, w.b.mine.name, w.b.team.name] + tokens
 
 

@@ -122,6 +122,8 @@ def old_nav(scope) -> set[str]:
         "points": has("view_points") and not self_only,
         "points-me": self_only and bool(scope.person_id),
         "points-ranking": has("view_points_teams") and not (has("view_points") and not self_only),
+        # Monitoring alarms (issue 21): the queue, for whoever reads alarms.
+        "alarms": has("view_alarms") and not self_only,
     }
     return {key for key, on in shown.items() if on}
 
