@@ -31,11 +31,17 @@ class AlarmFilterForm(forms.Form):
         ],
     )
     overdue = forms.BooleanField(required=False, label=gettext_lazy("Overdue only"))
-    point = forms.CharField(required=False, max_length=64, label=gettext_lazy("Point code"))
+    point = forms.CharField(
+        required=False,
+        max_length=64,
+        label=gettext_lazy("Point code"),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("Point code")}),
+    )
 
     def __init__(self, *args, mines=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["mine"].choices = [
+        # A UUIDField keeps no choices of its own: the select's options are the widget's.
+        self.fields["mine"].widget.choices = [
             ("", gettext_lazy("Every mine")),
             *[(str(m.pk), m.name) for m in mines],
         ]

@@ -262,3 +262,28 @@ class AlarmEvent(TenantOwned):
         verbose_name_plural = _("alarm steps")
         ordering = ["at"]
         base_manager_name = "dangerously_unscoped"
+
+    # The page's words for the step and the states (the row keeps the codes).
+    STEP_LABELS = {
+        "acknowledge": _("Acknowledge"),
+        "check": _("Check on site"),
+        "close": _("Close the loop"),
+    }
+
+    @property
+    def action_label(self) -> str:
+        if self.action == "escalate":
+            return str(_("Escalated to group HQ") if self.note == "2" else _("Escalated to the subsidiary"))
+        return str(self.STEP_LABELS.get(self.action, self.action))
+
+    @staticmethod
+    def _status_label(code: str) -> str:
+        return str(Alarm.Status(code).label) if code in Alarm.Status.values else code
+
+    @property
+    def from_label(self) -> str:
+        return self._status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self._status_label(self.to_status)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -158,7 +159,7 @@ class StatsChartView(ScopedPageMixin, View):
             [t["month"] for t in totals],
             [
                 (_("Alarms"), [t["count"] for t in totals]),
-                (_("Closed on time"), [t["on_time"] for t in totals]),
+                (pgettext("alarm count", "Closed on time"), [t["on_time"] for t in totals]),
                 (_("Closed late"), [t["late"] for t in totals]),
                 (_("Not closed"), [t["open"] for t in totals]),
             ],
