@@ -14,37 +14,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from compliance.audit.context import ActorContext, acting_as
-from compliance.notifications.services import notify
-from tenants import roles
-from tenants.models import Membership
+from compliance.notifications.services import escalation_recipients, notify
 from tenants.scope import dangerously_platform_scope
 
 from . import services
 from .models import Alarm
 
 SYSTEM_ACTOR = "system:alarms"
-NOTIFIED_ROLES = (roles.TENANT_ADMIN, roles.HQ_AUDITOR, roles.SAFETY_MANAGER)
-
-
-def _ancestors(path: str) -> list[str]:
-    segments = path.split("/")[:-1]
-    return ["/".join(segments[: i + 1]) + "/" for i in range(len(segments))]
-
-
-def _recipients(alarm: Alarm, level: int) -> list:
-    """The managers of the mine, and of the level the alarm is escalated to (1: the units between
-    group HQ and the mine; 2: group HQ as well)."""
-    ancestors = _ancestors(alarm.mine.path)  # [hq, subsidiary…, mine]
-    wanted = {alarm.mine.path}
-    if level >= 1:
-        wanted.update(ancestors[1:-1])
-    if level >= 2:
-        wanted.add(ancestors[0])
-    return list(
-        Membership.objects.filter(
-            tenant_id=alarm.tenant_id, org_unit__path__in=wanted, role__in=NOTIFIED_ROLES
-        ).select_related("user")
-    )
 
 
 def escalate_overdue(now: datetime.datetime | None = None) -> int:
@@ -87,7 +63,9 @@ def escalate_overdue(now: datetime.datetime | None = None) -> int:
                         "source": alarm.deadline_source
                     }
                 link = reverse("alarms:alarm-detail", kwargs={"pk": alarm.pk})
-                for membership in _recipients(alarm, level):
+                for membership in escalation_recipients(
+                    tenant_id=alarm.tenant_id, mine_path=alarm.mine.path, level=level
+                ):
                     notify(
                         user=membership.user,
                         tenant_id=alarm.tenant_id,

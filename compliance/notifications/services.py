@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from compliance.access import first_or_404
+from tenants import roles
+from tenants.models import Membership
 
 from .models import Notification
 
@@ -55,6 +57,33 @@ def _email(address: str, title: str, body: str, link: str) -> None:
         send_mail(title, text, None, [address])
     except Exception:  # a courtesy copy: the in-app notification is already there
         logger.exception("notification email to %s failed", address)
+
+
+# --- who hears of an escalation (督办) ------------------------------------------------------------------
+# The managers an overdue record of a mine is escalated to: the mine's own, then (level 1) those of
+# the units between group HQ and the mine — the subsidiary —, then (level 2) group HQ's as well.
+ESCALATION_ROLES = (roles.TENANT_ADMIN, roles.HQ_AUDITOR, roles.SAFETY_MANAGER)
+
+
+def _ancestors(path: str) -> list[str]:
+    segments = path.split("/")[:-1]
+    return ["/".join(segments[: i + 1]) + "/" for i in range(len(segments))]
+
+
+def escalation_recipients(*, tenant_id, mine_path: str, level: int) -> list:
+    """The memberships (with their users) to notify of a record of the mine at ``mine_path``
+    escalated to ``level`` (0: the mine; 1: and the subsidiary; 2: and group HQ)."""
+    ancestors = _ancestors(mine_path)  # [hq, subsidiary…, mine]
+    wanted = {mine_path}
+    if level >= 1:
+        wanted.update(ancestors[1:-1])
+    if level >= 2:
+        wanted.add(ancestors[0])
+    return list(
+        Membership.objects.filter(
+            tenant_id=tenant_id, org_unit__path__in=wanted, role__in=ESCALATION_ROLES
+        ).select_related("user")
+    )
 
 
 def own_notifications(user) -> QuerySet[Notification]:

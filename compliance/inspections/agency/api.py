@@ -250,7 +250,12 @@ class AgencyFindingViewSet(_AgencyViewSet):
 
 
 class SpotCheckFilter(django_filters.FilterSet):
-    inspection = django_filters.UUIDFilter(field_name="inspection_id")
+    inspection = django_filters.UUIDFilter(
+        method="by_inspection", help_text="An inspection (a foreign one is 404)"
+    )
+
+    def by_inspection(self, qs, name, value):
+        return qs.filter(inspection=selectors.access_inspection(self.request.scope, value))
 
     class Meta:
         model = AgencySpotCheck

@@ -12,9 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from compliance.audit.context import ActorContext, acting_as
-from compliance.notifications.services import notify
-from tenants import roles
-from tenants.models import Membership
+from compliance.notifications.services import escalation_recipients, notify
 from tenants.scope import dangerously_platform_scope
 
 from . import services
@@ -22,28 +20,6 @@ from .models import Hazard
 
 S = Hazard.Status
 SYSTEM_ACTOR = "system:hazards"
-NOTIFIED_ROLES = (roles.TENANT_ADMIN, roles.HQ_AUDITOR, roles.SAFETY_MANAGER)
-
-
-def _ancestors(path: str) -> list[str]:
-    segments = path.split("/")[:-1]
-    return ["/".join(segments[: i + 1]) + "/" for i in range(len(segments))]
-
-
-def _recipients(hazard: Hazard, level: int) -> list:
-    """The managers of the mine, and of the level the hazard is escalated to (1: the units between
-    group HQ and the mine — the subsidiary; 2: group HQ as well)."""
-    ancestors = _ancestors(hazard.mine.path)  # [hq, subsidiary…, mine]
-    wanted = {hazard.mine.path}
-    if level >= 1:
-        wanted.update(ancestors[1:-1])
-    if level >= 2:
-        wanted.add(ancestors[0])
-    return list(
-        Membership.objects.filter(
-            tenant_id=hazard.tenant_id, org_unit__path__in=wanted, role__in=NOTIFIED_ROLES
-        ).select_related("user")
-    )
 
 
 def escalate_overdue(today: datetime.date | None = None) -> int:
@@ -75,7 +51,9 @@ def escalate_overdue(today: datetime.date | None = None) -> int:
                     "deadline": hazard.deadline,
                 }
                 link = reverse("hazards:hazard-detail", kwargs={"pk": hazard.pk})
-                for membership in _recipients(hazard, level):
+                for membership in escalation_recipients(
+                    tenant_id=hazard.tenant_id, mine_path=hazard.mine.path, level=level
+                ):
                     notify(
                         user=membership.user,
                         tenant_id=hazard.tenant_id,
