@@ -532,5 +532,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "AlarmStatusEnum": "compliance.alarms.models.Alarm.Status",
         "AlarmKindEnum": "compliance.alarms.models.Kind",
         "AlarmSystemEnum": "compliance.alarms.models.System",
+        "AlarmSourceEnum": "compliance.alarms.models.Alarm.Source",
+        "PointsSourceKindEnum": "compliance.points.models.SourceKind",
     }
 )

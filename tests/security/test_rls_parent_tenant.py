@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
+from compliance.alarms.models import AlarmDeadline
 from compliance.duties.models import PostRule
 from compliance.grading.models import AccidentRule, Item, LevelRule, Part, Standard, StandardVersion
 from compliance.training.models import ExamPaper, HoursRule, PackValueSource, RulePack
@@ -30,6 +31,17 @@ pytestmark = [pytest.mark.postgres]
 
 Units = ExamPaper.audience_units.through
 People = ExamPaper.audience_people.through
+
+
+def _deadline(owner) -> AlarmDeadline:
+    return AlarmDeadline.objects.create(
+        kind="gas",
+        acknowledge_minutes=10,
+        close_hours=2,
+        escalate_hq_hours=2,
+        owner_tenant=owner,
+        source="集团",
+    )
 
 
 def _item(version, part, code="x") -> Item:
@@ -100,6 +112,9 @@ def rows(world):
             "a_post_rule": PostRule.objects.create(key="filing_days", value=7, owner_tenant=world.a.tenant),
             "b_post_rule": PostRule.objects.create(key="filing_days", value=5, owner_tenant=world.b.tenant),
             "national_post_rule": PostRule.objects.get(key="filing_days", owner_tenant=None),
+            "a_deadline": _deadline(world.a.tenant),
+            "b_deadline": _deadline(world.b.tenant),
+            "national_deadline": AlarmDeadline.objects.get(kind="gas", owner_tenant=None),
         }
     return built
 
@@ -223,6 +238,17 @@ def _cases(world, r):
                 ),
             ],
         ),
+        "alarms_alarmdeadline": (
+            AlarmDeadline.objects.filter(pk=r["b_deadline"].pk),
+            AlarmDeadline.objects.filter(pk__in=[r["a_deadline"].pk, r["national_deadline"].pk]),
+            [
+                # B's, or a national one: a group never adds either.
+                lambda owner=owner: AlarmDeadline.objects.create(
+                    kind="co", acknowledge_minutes=5, close_hours=1, escalate_hq_hours=1, owner_tenant=owner
+                )
+                for owner in (world.b.tenant, None)
+            ],
+        ),
         "duties_postrule": (
             PostRule.objects.filter(pk=r["b_post_rule"].pk),
             PostRule.objects.filter(pk__in=[r["a_post_rule"].pk, r["national_post_rule"].pk]),
@@ -249,6 +275,7 @@ TABLES = [
     "training_exampaper_audience_people",
     "tenants_orgunituserobjectpermission",
     "duties_postrule",
+    "alarms_alarmdeadline",
 ]
 
 

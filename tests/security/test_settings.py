@@ -102,6 +102,7 @@ def test_pages_have_no_inline_script_or_style(world):
     assert 'name="htmx-config"' in client.get("/").content.decode()
 
 
+@pytest.mark.django_db  # a request opens its scope, which writes the connection's settings
 def test_swagger_ui_loads_its_start_up_script_as_a_file():
     client = Client()
     html = client.get("/api/docs/").content.decode()

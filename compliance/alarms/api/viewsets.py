@@ -190,7 +190,7 @@ class AlarmIngestView(ScopedAPIMixin, generics.GenericAPIView):
 
 
 # --- the queue and the handling -------------------------------------------------------------------------
-class NoteSerializer(serializers.Serializer):
+class AlarmNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -198,7 +198,7 @@ class CheckSerializer(serializers.Serializer):
     findings = serializers.CharField(max_length=4000)
 
 
-class CloseSerializer(serializers.Serializer):
+class AlarmCloseSerializer(serializers.Serializer):
     cause = serializers.CharField(max_length=4000)
     measures = serializers.CharField(max_length=4000)
 
@@ -267,13 +267,15 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         alarm = self.get_queryset().prefetch_related("events").get(pk=alarm.pk)
         return Response(AlarmDetailSerializer(alarm, context={"request": request}).data)
 
-    @extend_schema(request=NoteSerializer, responses={200: AlarmDetailSerializer, **ERRORS, 409: CONFLICT})
+    @extend_schema(
+        request=AlarmNoteSerializer, responses={200: AlarmDetailSerializer, **ERRORS, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         """Take the alarm on (确认): who and when are recorded."""
         return self._step(
             request,
-            NoteSerializer,
+            AlarmNoteSerializer,
             lambda a, v: services.alarm_acknowledge(
                 scope=self.scope, alarm=a, user=request.user, note=v["note"]
             ),
@@ -291,13 +293,15 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             ),
         )
 
-    @extend_schema(request=CloseSerializer, responses={200: AlarmDetailSerializer, **ERRORS, 409: CONFLICT})
+    @extend_schema(
+        request=AlarmCloseSerializer, responses={200: AlarmDetailSerializer, **ERRORS, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Close the loop (闭环): cause and measures."""
         return self._step(
             request,
-            CloseSerializer,
+            AlarmCloseSerializer,
             lambda a, v: services.alarm_close(
                 scope=self.scope, alarm=a, user=request.user, cause=v["cause"], measures=v["measures"]
             ),
