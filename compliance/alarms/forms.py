@@ -26,7 +26,7 @@ class AlarmFilterForm(forms.Form):
         label=gettext_lazy("Status"),
         choices=[
             ("", gettext_lazy("Any status")),
-            ("open", gettext_lazy("Not closed")),
+            (selectors.UNCLOSED, gettext_lazy("Not closed")),
             *Alarm.Status.choices,
         ],
     )

@@ -25,6 +25,9 @@ from .services import q_overdue
 S = Alarm.Status
 STATS_MONTHS = 6
 
+# The queue's filter for every state but closed ("open" is itself a state: nobody acknowledged it).
+UNCLOSED = "unclosed"
+
 
 def alarms(*, scope: Scope) -> QuerySet[Alarm]:
     return scope.queryset(Alarm)
@@ -55,7 +58,8 @@ def alarm_queue(
     now: datetime.datetime | None = None,
 ) -> QuerySet[Alarm]:
     """The duty officer's queue: open alarms first (the oldest deadline first), then the closed
-    ones newest first. ``status`` may be a state or "open" (every state but closed)."""
+    ones newest first. ``status`` may be a state or "unclosed" (every state but closed: "open" is the state
+    nobody has acknowledged)."""
     now = now or timezone.now()
     # Found by the scope's mines (``Scope.at_mines``: one query for the mines first), so the
     # (tenant, mine, …) indexes serve a regulator's queue instead of a region test on every row.
@@ -64,7 +68,7 @@ def alarm_queue(
         qs = qs.filter(tenant_id=mine.tenant_id, mine__path__startswith=mine.path)
     if kind:
         qs = qs.filter(kind=kind)
-    if status == "open":
+    if status == UNCLOSED:
         qs = qs.filter(status__in=Alarm.OPEN_STATES)
     elif status:
         qs = qs.filter(status=status)
@@ -119,7 +123,7 @@ def todo_items(scope: Scope) -> list[registry.TodoItem]:
         escalated = alarms(scope=scope).filter(status__in=Alarm.OPEN_STATES, escalation__gte=2).count()
         return [
             registry.TodoItem(
-                "escalated", _("Alarms escalated to group HQ"), escalated, f"{url}?status=open", "info"
+                "escalated", _("Alarms escalated to group HQ"), escalated, f"{url}?status={UNCLOSED}", "info"
             )
         ]
     counts = alarms(scope=scope).aggregate(
@@ -136,11 +140,13 @@ def todo_items(scope: Scope) -> list[registry.TodoItem]:
             f"{url}?overdue=on",
             # Unverified deadlines only warn (compliance.rules): the item says to check the source.
             "overdue" if counts["overdue"] > counts["unverified"] else "due",
-            hint=_("Deadlines not verified yet (待核实): %(source)s") % {"source": rules.SOURCE_100}
+            hint=_("Deadlines not verified yet: their source is on the deadlines page.")
             if counts["unverified"]
             else "",
         ),
-        registry.TodoItem("open", _("Alarms nobody has acknowledged"), counts["open"], f"{url}?status=open"),
+        registry.TodoItem(
+            "open", _("Alarms nobody has acknowledged"), counts["open"], f"{url}?status={S.OPEN}"
+        ),
         registry.TodoItem(
             "checked", _("Alarms checked on site, to close"), counts["checked"], f"{url}?status={S.CHECKED}"
         ),
@@ -193,7 +199,7 @@ def mine_figures(scope: Scope, mine_ids) -> dict:
             overdue_status = "violation" if row["overdue_binding"] else "warning"
         out[mine_id] = [
             registry.MineFigure("alarms.open", gettext_lazy("Open alarms"), row["open"],
-                                "watch" if row["open"] else "ok", url=f"{url}?mine={mine_id}&status=open"),
+                                "watch" if row["open"] else "ok", url=f"{url}?mine={mine_id}&status={UNCLOSED}"),  # noqa: E501
             registry.MineFigure("alarms.overdue", gettext_lazy("Overdue alarms"), row["overdue"],
                                 overdue_status,
                                 rule=rules.SOURCE_100 if overdue_status == "warning" else "",

@@ -240,31 +240,35 @@ def team_ranking(*, scope: Scope, mine: OrgUnit, month: datetime.date) -> list[T
 def todo_items(scope: Scope) -> list[TodoItem]:
     if not scope.has_perm(APPROVE_POINTS):
         return []
-    counts = open_actions(scope=scope).values("action").annotate(n=Count("pk"))
+    # order_by(): the list's ordering would split the groups (one count per ordering value).
+    counts = open_actions(scope=scope).order_by().values("action").annotate(n=Count("pk"))
     by_action = {row["action"]: row["n"] for row in counts}
     url = reverse("points:watch")
     items = [
         TodoItem(
-            "points-talk", gettext_lazy("Warning talks to hold"), by_action.get(ActionKind.TALK, 0), url
+            "points-talk",
+            gettext_lazy("Warning talks to hold"),
+            by_action.get(ActionKind.TALK, 0),
+            f"{url}?show=talk",
         ),
         TodoItem(
             "points-training",
             gettext_lazy("Corrective training to run"),
             by_action.get(ActionKind.TRAINING, 0),
-            url,
+            f"{url}?show=training",
         ),
         TodoItem(
             "points-hold",
             gettext_lazy("People held off post for points"),
             by_action.get(ActionKind.HOLD, 0),
-            url,
+            f"{url}?show=hold",
             severity="blocked",
         ),
         TodoItem(
             "points-proposals",
             gettext_lazy("Proposed points to decide"),
             pending_proposals(scope=scope).count(),
-            url,
+            f"{url}?show=proposals",
         ),
     ]
     return items

@@ -18,7 +18,7 @@ from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query
 from tenants import selectors as tenant_selectors
 
 from . import files, forms, selectors, services
-from .models import Entry
+from .models import ActionKind, Entry
 from .permissions import APPROVE_POINTS, MANAGE_POINTS_RULES, RECORD_POINTS, VIEW_POINTS, VIEW_POINTS_TEAMS
 
 
@@ -145,17 +145,26 @@ class WatchView(ScopedPageMixin, View):
     required_perm = VIEW_POINTS
 
     def get(self, request):
-        return render(
-            request,
-            "points/watch.html",
-            {
-                "near": selectors.near_threshold(scope=self.scope),
-                "actions": list(selectors.open_actions(scope=self.scope)[:200]),
-                "proposals": list(selectors.pending_proposals(scope=self.scope)[:200]),
-                "thresholds": selectors.thresholds_of(self.scope.tenant_id) if self.scope.tenant_id else [],
-                "can_approve": self.scope.has_perm(APPROVE_POINTS),
-            },
-        )
+        # ``?show=talk|training|hold|proposals``: one kind only — where each home to-do leads, so
+        # the count there is the rows here.
+        show = request.GET.get("show", "")
+        actions = selectors.open_actions(scope=self.scope)
+        proposals = selectors.pending_proposals(scope=self.scope)
+        if show in ActionKind.values:
+            actions, proposals = actions.filter(action=show), proposals.none()
+        elif show == "proposals":
+            actions = actions.none()
+        actions, proposals = list(actions[:200]), list(proposals[:200])
+        context = {
+            "near": selectors.near_threshold(scope=self.scope),
+            "actions": actions,
+            "proposals": proposals,
+            "thresholds": selectors.thresholds_of(self.scope.tenant_id) if self.scope.tenant_id else [],
+            "can_approve": self.scope.has_perm(APPROVE_POINTS),
+        }
+        if show:
+            context["rows"] = proposals if show == "proposals" else actions
+        return render(request, "points/watch.html", context)
 
 
 class ActionCloseView(ScopedPageMixin, View):

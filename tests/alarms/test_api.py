@@ -158,6 +158,7 @@ def test_filters_and_stats(world):
     client = login(world.a.users[roles.HQ_AUDITOR])
     assert client.get("/api/v1/alarms/", {"kind": "co"}).json()["count"] == 1
     assert client.get("/api/v1/alarms/", {"status": "open"}).json()["count"] == 2
+    assert client.get("/api/v1/alarms/", {"status": "unclosed"}).json()["count"] == 2
     assert client.get("/api/v1/alarms/", {"overdue": "true"}).json()["count"] == 1
     assert client.get("/api/v1/alarms/", {"mine": str(world.a.mine.pk)}).json()["count"] == 3
     assert client.get("/api/v1/alarms/", {"mine": str(world.b.mine.pk)}).status_code == 404

@@ -41,18 +41,23 @@ MY_DUTY_LIST, REPORT_HAZARD = "/duties/lists/mine/", "/hazards/report/"
 # leaders, written by the regulator.
 AGENCY = {"/agency/inspections/", "/agency/supervision/"}
 OVERSIGHT = {HOURS, CERTS, INSPECTIONS, DASHBOARD, GRADING, POSTS, CONTRACTORS, HAZARDS} | AGENCY
+# Team safety points (the ledger; a worker's own page; a regulator's team ranking) and the alarm queue.
+POINTS, MY_POINTS, RANKING, ALARMS = "/points/", "/points/me/", "/points/ranking/", "/alarms/"
 EXPECTED_NAV = {
     roles.TENANT_ADMIN: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, AUDIT, BANK, PAPERS, JOBS}
     | OVERSIGHT
-    | {DUTY_LISTS},
-    roles.HQ_AUDITOR: {HOME, ORG, MINES, PEOPLE, ROLES, AUDIT, BANK, PAPERS, JOBS} | OVERSIGHT | {DUTY_LISTS},
+    | {DUTY_LISTS, POINTS, ALARMS},
+    roles.HQ_AUDITOR: {HOME, ORG, MINES, PEOPLE, ROLES, AUDIT, BANK, PAPERS, JOBS}
+    | OVERSIGHT
+    | {DUTY_LISTS, POINTS, ALARMS},
     roles.SAFETY_MANAGER: {HOME, ORG, MINES, PEOPLE, IMPORT, ROLES, BANK, PAPERS, JOBS}
     | OVERSIGHT
-    | {DUTY_LISTS},
-    roles.TEAM_LEADER: {HOME, ORG, MINES, PEOPLE, DUTY_LISTS} | OVERSIGHT,
-    roles.WORKER: {HOME, MY_TRAINING, MY_EXAMS, CERTS, MY_DUTY_LIST, REPORT_HAZARD},
-    # Regulators read rosters, outsourcing and hazards of their region; not the groups' own lists.
-    "regulator": {HOME, MINES, PEOPLE, AUDIT} | OVERSIGHT,
+    | {DUTY_LISTS, POINTS, ALARMS},
+    roles.TEAM_LEADER: {HOME, ORG, MINES, PEOPLE, DUTY_LISTS, POINTS} | OVERSIGHT,
+    roles.WORKER: {HOME, MY_TRAINING, MY_EXAMS, CERTS, MY_DUTY_LIST, REPORT_HAZARD, MY_POINTS},
+    # Regulators read rosters, outsourcing, hazards and alarms of their region and the teams' points
+    # ranking; not the groups' own lists nor a person's points.
+    "regulator": {HOME, MINES, PEOPLE, AUDIT, RANKING, ALARMS} | OVERSIGHT,
 }
 
 

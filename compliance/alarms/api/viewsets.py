@@ -123,7 +123,7 @@ class FeedOnly(permissions.BasePermission):
     """Only a mine's alarm feed posts alarms; a logged-in person gets 403, nobody 401."""
 
     def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, AlarmFeed)
+        return isinstance(getattr(request, "auth", None), AlarmFeed)
 
 
 INGEST_REQUEST = PolymorphicProxySerializer(
@@ -207,7 +207,9 @@ class AlarmFilter(django_filters.FilterSet):
     mine = django_filters.UUIDFilter(method="by_mine", help_text="A mine or unit: its whole subtree")
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
     status = django_filters.ChoiceFilter(
-        choices=[*Alarm.Status.choices, ("open", "open")], method="by_status", help_text="A status, or open"
+        choices=[*Alarm.Status.choices, (selectors.UNCLOSED, "unclosed")],
+        method="by_status",
+        help_text="A status, or unclosed (every status but closed)",
     )
     overdue = django_filters.BooleanFilter(method="by_overdue")
     point_code = django_filters.CharFilter()
@@ -227,7 +229,11 @@ class AlarmFilter(django_filters.FilterSet):
         return qs.filter(cond) if value else qs.exclude(cond)
 
     def by_status(self, qs, name, value):
-        return qs.filter(status__in=Alarm.OPEN_STATES) if value == "open" else qs.filter(status=value)
+        return (
+            qs.filter(status__in=Alarm.OPEN_STATES)
+            if value == selectors.UNCLOSED
+            else qs.filter(status=value)
+        )
 
 
 class StatsRowSerializer(serializers.Serializer):
