@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,6 +64,12 @@ def entry_list(
     if q:
         qs = qs.filter(Q(person__name__icontains=q) | Q(person__employee_no__icontains=q))
     return qs.order_by("-occurred_on", "-created_at")
+
+
+def with_reversed(qs: QuerySet[Entry]) -> QuerySet[Entry]:
+    """``is_reversed`` on each entry: whether a correction of it exists (the list then offers no
+    second one). By the entry's id only: the reversal is in the same ledger, of the same person."""
+    return qs.annotate(is_reversed=Exists(Entry.dangerously_unscoped.filter(reverses_id=OuterRef("pk"))))
 
 
 def balance_list(*, scope: Scope, cycle_start: datetime.date | None = None) -> QuerySet[Balance]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +17,7 @@ from compliance.pages import ScopedPageMixin, apply_service_errors, filter_query
 from tenants import selectors as tenant_selectors
 
 from . import files, forms, selectors, services
-from .models import ActionKind, Entry
+from .models import ActionKind
 from .permissions import APPROVE_POINTS, MANAGE_POINTS_RULES, RECORD_POINTS, VIEW_POINTS, VIEW_POINTS_TEAMS
 
 
@@ -44,10 +43,7 @@ class EntryListView(ScopedPageMixin, View):
 
     def get(self, request):
         q = (request.GET.get("q") or "").strip()[:64]
-        # Whether an entry is already corrected (by id only: the list offers no second correction).
-        rows = selectors.entry_list(scope=self.scope, q=q).annotate(
-            is_reversed=Exists(Entry.dangerously_unscoped.filter(reverses_id=OuterRef("pk")))
-        )
+        rows = selectors.with_reversed(selectors.entry_list(scope=self.scope, q=q))
         return render(
             request,
             "points/entry_list.html",
